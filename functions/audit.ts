@@ -1,0 +1,140 @@
+// One audit, start to finish: inventory, scans, findings, report. Every shell (CLI, demo, Lambda) runs this.
+import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { DbUrl } from './cloudstack/db-url.js';
+import { loadCloudStackInventory, recheckBucketRows } from './cloudstack/inventory.js';
+import type { AuditConfig } from './core/config.js';
+import { ConfigError, InvalidInputError } from './core/errors.js';
+import { evaluate } from './core/evaluate.js';
+import { recheckCandidates } from './core/recheck.js';
+import type { CloudStackInventory, RuleId, StoreRecord, StoreScan } from './core/model.js';
+import type { Report, Trigger } from './core/report.js';
+import { runStatus, summarise } from './core/report.js';
+import { absenceCandidates } from './core/rules/bucket-missing-in-store.js';
+import { scanStore } from './stores/scan-store.js';
+
+export type AuditProgress =
+  | { kind: 'inventory'; database: string }
+  | { kind: 'inventory-read'; schema: string; stores: number; buckets: number }
+  | { kind: 'store-start'; index: number; total: number; store: StoreRecord }
+  | { kind: 'store-done'; index: number; total: number; store: StoreRecord; scan: StoreScan };
+
+export interface AuditRequest {
+  db: DbUrl;
+  config: AuditConfig;
+  /** --store: ids, uuids or names; every store when empty. */
+  stores: string[];
+  /** --rule: rule ids; every enabled rule when empty. */
+  rules: RuleId[];
+  trigger: Trigger;
+  onProgress?: (event: AuditProgress) => void;
+  now?: () => Date;
+  /** Base of the retry backoff; tests shorten it. */
+  retryBaseDelayMs?: number;
+}
+
+const STORES_AT_ONCE = 4;
+
+export async function runAudit(request: AuditRequest): Promise<Report> {
+  const now = request.now ?? (() => new Date());
+  const started = now();
+  const progress = request.onProgress ?? (() => {});
+  progress({ kind: 'inventory', database: request.db.database });
+  const inventory = await loadCloudStackInventory(request.db);
+  progress({ kind: 'inventory-read', schema: inventory.schema, stores: inventory.stores.length, buckets: inventory.buckets.length });
+
+  const stores = applyStoreOverrides(inventory.stores, request.config);
+  const inScope = selectStores(stores, request.stores);
+  const scanned = { ...inventory, stores: inScope };
+  const scans = await scanStores(scanned, request, now, progress);
+  const candidates = scans.flatMap((scan) => recheckCandidates(inventory.buckets.filter((b) => b.storeId === scan.storeId), scan));
+  const recheckedRows = await recheckBucketRows(request.db, candidates);
+  const { findings, coverage } = evaluate({ inventory: scanned, scans, recheckedRows, config: request.config, rules: request.rules, now: now() });
+
+  return {
+    schemaVersion: 1,
+    runId: newRunId(started),
+    trigger: request.trigger,
+    startedAt: started.toISOString(),
+    finishedAt: now().toISOString(),
+    status: runStatus(coverage, findings),
+    cloudstack: { schema: inventory.schema, database: inventory.database, readAt: inventory.readAt },
+    coverage,
+    summary: summarise(findings),
+    findings,
+    resolved: [],
+  };
+}
+
+async function scanStores(
+  inventory: CloudStackInventory,
+  request: AuditRequest,
+  now: () => Date,
+  progress: (event: AuditProgress) => void,
+): Promise<StoreScan[]> {
+  const { scan } = request.config;
+  const options = { ...scan, retryBaseDelayMs: request.retryBaseDelayMs ?? 200 };
+  const limit = pLimit(STORES_AT_ONCE);
+  const total = inventory.stores.length;
+  const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
+  return Promise.all(
+    inventory.stores.map((store, index) =>
+      limit(async () => {
+        progress({ kind: 'store-start', index, total, store });
+        const expected = absenceCandidates(inventory.buckets.filter((b) => b.storeId === store.id), grace).map((b) => b.name);
+        const result = await scanStore({ store, expected, options, now });
+        progress({ kind: 'store-done', index, total, store, scan: result });
+        return result;
+      }),
+    ),
+  );
+}
+
+function matches(store: StoreRecord, key: string): boolean {
+  return key === store.uuid || key === store.name || key === String(store.id);
+}
+
+/** Config `stores.<uuid or name>` may replace a store's endpoint or keys, or skip it. */
+export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig): StoreRecord[] {
+  for (const [key, override] of Object.entries(config.stores)) {
+    if (!stores.some((s) => matches(s, key))) {
+      throw new ConfigError(`config: stores.${key}: no store with that uuid, name or id in object_store`);
+    }
+    for (const field of ['secretId', 'caBundle'] as const) {
+      if (override[field] !== undefined) {
+        throw new ConfigError(`config: stores.${key}.${field}: not supported by this version; give accessKey and secretKey`);
+      }
+    }
+    if ((override.accessKey === undefined) !== (override.secretKey === undefined)) {
+      throw new ConfigError(`config: stores.${key}: accessKey and secretKey go together`);
+    }
+  }
+  return stores.map((store) => {
+    const override = Object.entries(config.stores).find(([key]) => matches(store, key))?.[1];
+    if (!override) return store;
+    return {
+      ...store,
+      endpoint: override.endpoint ?? store.endpoint,
+      credentials:
+        override.accessKey && override.secretKey
+          ? { accessKey: override.accessKey, secretKey: override.secretKey }
+          : store.credentials,
+      skip: override.skip ?? store.skip,
+    };
+  });
+}
+
+function selectStores(stores: StoreRecord[], wanted: string[]): StoreRecord[] {
+  if (!wanted.length) return stores;
+  for (const key of wanted) {
+    if (!stores.some((s) => matches(s, key))) {
+      const known = stores.map((s) => s.name).join(', ') || 'none';
+      throw new InvalidInputError(`--store ${key}: no such store (known: ${known})`);
+    }
+  }
+  return stores.filter((s) => wanted.some((key) => matches(s, key)));
+}
+
+function newRunId(at: Date): string {
+  return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,77 @@
+// csdrift: the command line over the same engine the Lambda functions run.
+import { Command, CommanderError, Option } from 'commander';
+import { CsdriftError } from '../core/errors.js';
+import { SEVERITIES } from '../core/model.js';
+import { EXIT } from '../core/report.js';
+import type { AuditFlags, Io } from './audit-command.js';
+import { auditCommand } from './audit-command.js';
+import { demoCommand } from './demo.js';
+
+const io: Io = {
+  stdout: (text) => new Promise((resolve) => process.stdout.write(text, () => resolve())),
+  stderr: (line) => process.stderr.write(`csdrift: ${line}\n`),
+};
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('csdrift')
+    .description('Finds drift between Apache CloudStack object storage records and the stores behind them')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} })
+    .showSuggestionAfterError(false);
+
+  program
+    .command('audit')
+    .description('audit the stores of a CloudStack database')
+    .option('--db <url>', 'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)')
+    .option('--config <file>', 'config file (JSON or YAML)')
+    .option('--out <dir>', 'where reports go', './drift-reports')
+    .option('--format <list>', 'report formats, comma-separated', 'json')
+    .option('--store <id|name>', 'audit only this store (repeatable)', collect, [])
+    .option('--rule <rule>', 'run only this rule (repeatable)', collect, [])
+    .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit status 1').choices(SEVERITIES).default('low'))
+    .option('--json', 'print the report as JSON on standard output')
+    .option('--quiet', 'no progress on standard error')
+    .option('--sns-topic <arn>', 'publish remediation tasks to this SNS topic')
+    .option('--slack-webhook-secret <id>', 'post to the Slack webhook in this secret')
+    .option('--no-notify', 'send no notification')
+    .action(async (flags: AuditFlags) => setExitCode(await auditCommand(flags, io)));
+
+  program
+    .command('demo')
+    .description('a self-contained audit of a throwaway CloudStack database and an in-process S3 store')
+    .action(async () => setExitCode(await demoCommand(io)));
+
+  program
+    .command('baseline')
+    .description('write the current findings as a suppressions file (not available in this version)')
+    .allowUnknownOption()
+    .action(() => {
+      throw new CsdriftError('baseline: not available in this version');
+    });
+  return program;
+}
+
+async function main(): Promise<number> {
+  let code: number | undefined;
+  try {
+    await buildProgram((c) => (code = c)).parseAsync(process.argv);
+    if (code === undefined) throw new CsdriftError('no command given: use csdrift audit, csdrift demo or csdrift --help');
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0; // --help, --version
+      io.stderr(err.message.replace(/^error: /, ''));
+      return EXIT.error;
+    }
+    if (err instanceof CsdriftError) {
+      io.stderr(err.message);
+      return EXIT.error;
+    }
+    io.stderr(`unexpected error: ${(err as Error)?.message ?? String(err)}`);
+    return EXIT.error;
+  }
+}
+
+process.exit(await main());

@@ -1,0 +1,15 @@
+import type { Report } from '../core/report.js';
+
+/** A short human summary for standard output when --json is not given. */
+export function formatSummary(report: Report, reportPath: string | undefined): string {
+  const lines = [`status: ${report.status} (${report.summary.findings} finding(s), run ${report.runId})`];
+  for (const c of report.coverage) {
+    lines.push(`  store ${c.store.name} (${c.store.provider}): ${c.status}${c.error ? ` - ${c.error}` : ''}`);
+  }
+  for (const f of report.findings) {
+    const owner = f.owner ? ` [${f.owner.projectName ? `project ${f.owner.projectName}` : f.owner.accountName}]` : '';
+    lines.push(`  ${f.severity.padEnd(8)} ${f.rule}: ${f.bucket ?? '-'} on ${f.store.name}${owner}${f.status === 'suppressed' ? ' (suppressed)' : ''}`);
+  }
+  if (reportPath) lines.push(`report: ${reportPath}`);
+  return `${lines.join('\n')}\n`;
+}

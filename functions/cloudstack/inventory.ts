@@ -1,0 +1,178 @@
+// One consistent, read-only read of the CloudStack management database.
+import { createConnection } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { CsdriftError, DatabaseUnreachableError, InvalidInputError, SchemaMismatchError } from '../core/errors.js';
+import type { CloudStackInventory, CloudStackSchema, DbBucket, StoreRecord } from '../core/model.js';
+import type { DbUrl } from './db-url.js';
+import { detectSchema } from './schema-shape.js';
+
+export interface InventoryOptions {
+  connectTimeoutMs?: number;
+  queryTimeoutMs?: number;
+}
+
+const PROJECT_ACCOUNT = 5;
+
+export async function loadCloudStackInventory(db: DbUrl, options: InventoryOptions = {}): Promise<CloudStackInventory> {
+  const conn = await connect(db, options.connectTimeoutMs ?? 10_000);
+  const timeout = options.queryTimeoutMs ?? 60_000;
+  try {
+    const schema = await detectSchema(conn, db.database);
+    // Stores, details and buckets must describe one instant, or a bucket created mid-read looks orphaned.
+    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    const readAt = new Date().toISOString();
+    const stores = await readStores(conn, schema, timeout);
+    const buckets = await readBuckets(conn, timeout);
+    await conn.query('COMMIT');
+    return { schema, database: db.database, readAt, stores, buckets };
+  } catch (err) {
+    throw asInventoryError(err, db);
+  } finally {
+    conn.destroy();
+  }
+}
+
+async function connect(db: DbUrl, connectTimeout: number): Promise<Connection> {
+  try {
+    return await createConnection({
+      host: db.host,
+      port: db.port,
+      user: db.user,
+      password: db.password,
+      database: db.database,
+      connectTimeout,
+      timezone: 'Z', // CloudStack keeps its datetimes in UTC
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      charset: 'utf8mb4',
+    });
+  } catch (err) {
+    throw asInventoryError(err, db);
+  }
+}
+
+async function readStores(conn: Connection, schema: CloudStackSchema, timeout: number): Promise<StoreRecord[]> {
+  const used = schema === '4.21' ? 'used_size' : 'used_bytes';
+  const allocated = schema === '4.21' ? 'allocated_size' : 'NULL';
+  const [stores] = await conn.query<RowDataPacket[]>({
+    sql: `SELECT id, uuid, name, object_provider_name AS provider, url, total_size AS totalSize,
+                 ${used} AS usedBytes, ${allocated} AS allocatedSize
+            FROM object_store WHERE removed IS NULL ORDER BY id`,
+    timeout,
+  });
+  // Only what is needed to reach the store; per-account keys are read by the adapters that need them.
+  const [details] = await conn.query<RowDataPacket[]>({
+    sql: `SELECT store_id AS storeId, name, value FROM object_store_details
+           WHERE name IN ('accesskey', 'secretkey', 's3Url')`,
+    timeout,
+  });
+  return stores.map((s) => {
+    const mine = new Map(details.filter((d) => Number(d.storeId) === Number(s.id)).map((d) => [String(d.name), String(d.value)]));
+    const accessKey = mine.get('accesskey');
+    const secretKey = mine.get('secretkey');
+    const provider = String(s.provider);
+    return {
+      id: Number(s.id),
+      uuid: String(s.uuid ?? s.id),
+      name: String(s.name),
+      provider,
+      endpoint: provider === 'Cloudian HyperStore' && mine.get('s3Url') ? String(mine.get('s3Url')) : String(s.url),
+      credentials: accessKey && secretKey ? { accessKey, secretKey } : null,
+      skip: false,
+      usedBytes: numberOrNull(s.usedBytes),
+      allocatedSize: numberOrNull(s.allocatedSize),
+      totalSize: numberOrNull(s.totalSize),
+    };
+  });
+}
+
+/**
+ * The second read of core/recheck.ts: the rows behind drift candidates, read after the scan, in a
+ * connection of its own. No candidates, no connection.
+ */
+export async function recheckBucketRows(db: DbUrl, names: string[], options: InventoryOptions = {}): Promise<DbBucket[]> {
+  if (!names.length) return [];
+  const conn = await connect(db, options.connectTimeoutMs ?? 10_000);
+  try {
+    return await readBuckets(conn, options.queryTimeoutMs ?? 60_000, [...new Set(names)]);
+  } catch (err) {
+    throw asInventoryError(err, db);
+  } finally {
+    conn.destroy();
+  }
+}
+
+async function readBuckets(conn: Connection, timeout: number, names?: string[]): Promise<DbBucket[]> {
+  // Never select bucket.secret_key.
+  const [rows] = await conn.query<RowDataPacket[]>({
+    sql: `SELECT b.id, b.uuid, b.name, CAST(b.object_store_id AS UNSIGNED) AS storeId, b.state, b.created, b.removed,
+                 b.size, b.quota,
+                 a.uuid AS accountUuid, a.account_name AS accountName, a.state AS accountState,
+                 a.removed AS accountRemovedAt, a.id AS accountId,
+                 d.uuid AS domainUuid, d.path AS domainPath,
+                 CASE WHEN a.type = ${PROJECT_ACCOUNT} THEN
+                   (SELECT p.name FROM projects p WHERE p.project_account_id = a.id
+                     ORDER BY p.removed IS NULL DESC, p.id DESC LIMIT 1)
+                 END AS projectName
+            FROM bucket b
+            LEFT JOIN account a ON a.id = b.account_id
+            LEFT JOIN domain d ON d.id = COALESCE(a.domain_id, b.domain_id)
+           ${names ? 'WHERE b.name IN (?)' : ''}
+           ORDER BY b.id`,
+    values: names ? [names] : [],
+    timeout,
+  });
+  return rows.map((r) => ({
+    id: Number(r.id),
+    uuid: r.uuid === null ? null : String(r.uuid),
+    name: String(r.name),
+    storeId: Number(r.storeId),
+    state: String(r.state),
+    created: isoOrNull(r.created),
+    removed: isoOrNull(r.removed),
+    size: numberOrNull(r.size),
+    quota: numberOrNull(r.quota),
+    owner:
+      r.accountId === null
+        ? null
+        : {
+            accountUuid: String(r.accountUuid),
+            accountName: String(r.accountName),
+            domainUuid: String(r.domainUuid),
+            domainPath: String(r.domainPath),
+            ...(r.projectName ? { projectName: String(r.projectName) } : {}),
+          },
+    accountRemoved: r.accountId === null || r.accountRemovedAt !== null || String(r.accountState).toLowerCase() === 'removed',
+  }));
+}
+
+function numberOrNull(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function isoOrNull(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  const d = v instanceof Date ? v : new Date(String(v));
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'EAI_AGAIN']);
+
+/** mysql2's errors become one line a person can act on; the password is never part of it. */
+function asInventoryError(err: unknown, db: DbUrl): Error {
+  if (err instanceof CsdriftError) return err;
+  const e = err as { code?: string; message?: string; fatal?: boolean };
+  const code = e.code ?? '';
+  if (UNREACHABLE.has(code) || /timeout/i.test(e.message ?? '')) {
+    return new DatabaseUnreachableError(db.host, db.port, code ? `${code} (${e.message ?? 'no detail'})` : 'connection timed out');
+  }
+  if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
+    return new DatabaseUnreachableError(db.host, db.port, `access denied for user "${db.user}"`);
+  }
+  if (code === 'ER_BAD_DB_ERROR') return new InvalidInputError(`--db: database "${db.database}" does not exist on ${db.host}:${db.port}`);
+  if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_FIELD_ERROR') {
+    return new SchemaMismatchError(`database "${db.database}" does not have the CloudStack schema: ${e.message}`);
+  }
+  return new DatabaseUnreachableError(db.host, db.port, `${code ? code + ': ' : ''}${e.message ?? String(err)}`);
+}

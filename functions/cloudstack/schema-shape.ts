@@ -1,0 +1,34 @@
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { SchemaMismatchError } from '../core/errors.js';
+import type { CloudStackSchema } from '../core/model.js';
+
+/** Columns the auditor reads. Anything missing means this is not a CloudStack 4.19+ database. */
+const REQUIRED: Record<string, string[]> = {
+  object_store: ['id', 'name', 'object_provider_name', 'url', 'uuid', 'removed', 'total_size'],
+  object_store_details: ['store_id', 'name', 'value'],
+  bucket: ['id', 'uuid', 'name', 'object_store_id', 'state', 'account_id', 'domain_id', 'size', 'quota', 'created', 'removed'],
+  account: ['id', 'uuid', 'account_name', 'type', 'state', 'removed'],
+  domain: ['id', 'uuid', 'path'],
+  projects: ['name', 'project_account_id', 'removed'],
+};
+
+/** 4.19/4.20 have object_store.used_bytes; 4.21 renamed it used_size and added allocated_size. */
+export async function detectSchema(conn: Connection, database: string): Promise<CloudStackSchema> {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)`,
+    [Object.keys(REQUIRED)],
+  );
+  const have = new Set(rows.map((r) => `${String(r.t).toLowerCase()}.${String(r.c).toLowerCase()}`));
+  const missing = Object.entries(REQUIRED).flatMap(([t, cols]) => cols.filter((c) => !have.has(`${t}.${c}`)).map((c) => `${t}.${c}`));
+  if (missing.length) {
+    throw new SchemaMismatchError(
+      `database "${database}" is not a CloudStack 4.19+ management database: missing ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`,
+    );
+  }
+  if (have.has('object_store.used_size') && have.has('object_store.allocated_size')) return '4.21';
+  if (have.has('object_store.used_bytes')) return '4.19';
+  throw new SchemaMismatchError(
+    `database "${database}": object_store has neither used_bytes (4.19/4.20) nor used_size and allocated_size (4.21+)`,
+  );
+}

@@ -1,0 +1,66 @@
+// The config file's schema (CONTRACT.md). Unknown keys are errors so that a typo fails loudly.
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { RULE_IDS, SEVERITIES } from './model.js';
+
+const storeOverride = z.strictObject({
+  endpoint: z.url({ message: 'expected a URL' }).optional(),
+  accessKey: z.string().min(1).optional(),
+  secretKey: z.string().min(1).optional(),
+  secretId: z.string().min(1).optional(),
+  caBundle: z.string().min(1).optional(),
+  skip: z.boolean().optional(),
+});
+
+const ruleOptions = z.strictObject({
+  enabled: z.boolean().optional(),
+  severity: z.enum(SEVERITIES).optional(),
+});
+
+const suppression = z.strictObject({
+  rule: z.enum(RULE_IDS),
+  store: z.string().min(1),
+  bucket: z.string().min(1),
+  reason: z.string().min(1),
+  owner: z.string().min(1),
+  expires: z.iso.date({ message: 'expected a date, YYYY-MM-DD' }).or(z.iso.datetime()),
+});
+
+export const auditConfigSchema = z.strictObject({
+  db: z
+    .union([z.strictObject({ url: z.string().min(1) }), z.strictObject({ secretId: z.string().min(1) })])
+    .optional(),
+  stores: z.record(z.string(), storeOverride).default({}),
+  gracePeriodMinutes: z.number().int().min(0).default(60),
+  rules: z.partialRecord(z.enum(RULE_IDS), ruleOptions).default({}),
+  suppressions: z.array(suppression).default([]),
+  notify: z
+    .strictObject({
+      snsTopicArn: z.string().min(1).optional(),
+      slackWebhookUrl: z.url({ message: 'expected a URL' }).optional(),
+      slackWebhookSecretId: z.string().min(1).optional(),
+      minSeverity: z.enum(SEVERITIES).optional(),
+    })
+    .optional(),
+  /** How hard the auditor may press on each store. */
+  scan: z
+    .strictObject({
+      concurrency: z.number().int().min(1).max(64).default(8),
+      requestTimeoutMs: z.number().int().min(100).default(10_000),
+      maxAttempts: z.number().int().min(1).max(10).default(4),
+    })
+    .default({ concurrency: 8, requestTimeoutMs: 10_000, maxAttempts: 4 }),
+});
+
+export type AuditConfig = z.infer<typeof auditConfigSchema>;
+export type StoreOverride = z.infer<typeof storeOverride>;
+
+/** Validates a parsed config; the first problem becomes one line naming its path. */
+export function parseAuditConfig(raw: unknown, source = 'config'): AuditConfig {
+  const result = auditConfigSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.length ? issue.path.join('.') : '(top level)';
+  const message = issue?.code === 'unrecognized_keys' ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue?.message;
+  throw new ConfigError(`${source}: ${path}: ${message}`);
+}

@@ -1,0 +1,29 @@
+// Typed errors that carry what the user needs to act, never a secret. Each maps to exit 3.
+
+export class CsdriftError extends Error {
+  override name = 'CsdriftError';
+}
+
+/** A flag, a URL or a config file the user gave is wrong. */
+export class InvalidInputError extends CsdriftError {
+  override name = 'InvalidInputError';
+}
+
+export class ConfigError extends CsdriftError {
+  override name = 'ConfigError';
+}
+
+export class DatabaseUnreachableError extends CsdriftError {
+  override name = 'DatabaseUnreachableError';
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    reason: string,
+  ) {
+    super(`cannot reach the CloudStack database at ${host}:${port}: ${reason}`);
+  }
+}
+
+export class SchemaMismatchError extends CsdriftError {
+  override name = 'SchemaMismatchError';
+}

@@ -1,0 +1,155 @@
+// The domain model every room shares. Plain, serialisable values only: a StoreScan made in one
+// Lambda invocation must be evaluable in another.
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const RULE_IDS = [
+  'bucket-missing-in-store',
+  'bucket-unmanaged-in-store',
+  'bucket-removed-but-present',
+  'bucket-stuck-allocated',
+  'bucket-duplicate-name',
+  'bucket-account-removed',
+  'store-unverified',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];
+
+export type CloudStackSchema = '4.19' | '4.21';
+
+/** A store as the report names it (the contract's STORE). */
+export interface StoreRef {
+  id: number;
+  uuid: string;
+  name: string;
+  provider: string;
+  endpoint: string;
+}
+
+/** A store with what is needed to reach it. Credentials never leave the adapters. */
+export interface StoreTarget extends StoreRef {
+  credentials: { accessKey: string; secretKey: string } | null;
+  skip: boolean;
+}
+
+export interface StoreRecord extends StoreTarget {
+  usedBytes: number | null;
+  allocatedSize: number | null;
+  totalSize: number | null;
+}
+
+export interface Owner {
+  accountUuid: string;
+  accountName: string;
+  domainUuid: string;
+  domainPath: string;
+  projectName?: string;
+}
+
+export interface DbBucket {
+  id: number;
+  uuid: string | null;
+  name: string;
+  storeId: number;
+  state: string;
+  created: string | null;
+  removed: string | null;
+  size: number | null;
+  quota: number | null;
+  owner: Owner | null;
+  accountRemoved: boolean;
+}
+
+export interface CloudStackInventory {
+  schema: CloudStackSchema;
+  database: string;
+  readAt: string;
+  stores: StoreRecord[];
+  buckets: DbBucket[];
+}
+
+export const COVERAGE_STATUSES = ['verified', 'partial', 'unreachable', 'auth_failed', 'skipped'] as const;
+export type CoverageStatus = (typeof COVERAGE_STATUSES)[number];
+
+export interface StoreBucket {
+  name: string;
+  owner?: string;
+  createdAt?: string;
+}
+
+/** What a direct check (HeadBucket) said about a bucket the listing did not show. */
+export type AbsenceCheck = 'absent' | 'present' | 'unknown';
+
+/** The meeting point of the scan phase and the evaluate phase. */
+export interface StoreScan {
+  storeId: number;
+  status: CoverageStatus;
+  error?: string;
+  startedAt: string;
+  finishedAt: string;
+  listingComplete: boolean;
+  buckets: StoreBucket[];
+  absenceChecks: Record<string, { result: AbsenceCheck; checkedAt: string; detail?: string }>;
+  requests: number;
+}
+
+export type CheckStatus = 'verified' | 'not_applicable' | 'unverified';
+
+export interface StoreCoverage {
+  store: StoreRef;
+  status: CoverageStatus;
+  bucketsInDb: number;
+  bucketsInStore: number;
+  checks: Partial<Record<RuleId, CheckStatus>>;
+  error?: string;
+  evidence: { requests: number; startedAt: string; finishedAt: string };
+}
+
+export interface Remediation {
+  summary: string;
+  steps: string[];
+}
+
+/** What a rule reports, before the engine gives it an id, a severity and a status. */
+export interface RuleFinding {
+  store: StoreRef;
+  bucket: string | null;
+  dbBucket: DbBucket | null;
+  attribute?: string;
+  expected?: unknown;
+  actual?: unknown;
+  message: string;
+  evidence: Record<string, unknown>;
+  remediation: Remediation;
+}
+
+export type FindingStatus = 'new' | 'open' | 'suppressed';
+
+export interface Finding {
+  id: string;
+  rule: RuleId;
+  severity: Severity;
+  status: FindingStatus;
+  store: StoreRef;
+  bucket: string | null;
+  dbBucket: { id: number; uuid: string | null; state: string; created: string | null; removed: string | null } | null;
+  owner: Owner | null;
+  attribute?: string;
+  expected?: unknown;
+  actual?: unknown;
+  message: string;
+  evidence: Record<string, unknown>;
+  remediation: Remediation;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export function storeRef(store: StoreRef): StoreRef {
+  const { id, uuid, name, provider, endpoint } = store;
+  return { id, uuid, name, provider, endpoint };
+}
+
+/** `removed IS NULL AND state <> 'Destroyed'` (FACTS.md). */
+export function isActive(bucket: DbBucket): boolean {
+  return bucket.removed === null && bucket.state !== 'Destroyed';
+}

@@ -1,0 +1,41 @@
+// The steps an operator follows to fix a finding, safest first. Shared by the rules so that the
+// same fix reads the same everywhere.
+import type { DbBucket, StoreRef } from './model.js';
+
+/** `updateResourceCount` for the bucket's owner; without a resource type it recounts all of them. */
+export function recountStep(bucket: DbBucket): string {
+  const o = bucket.owner;
+  if (!o) return `Recount the owner's resources: cmk update resourcecount domainid=<owner's domain uuid> account=<owner's account name>`;
+  const who = o.projectName ? `projectid=<uuid of project ${o.projectName}>` : `account=${o.accountName}`;
+  return `Recount the owner's resources so the bucket and object_storage counts stay right: cmk update resourcecount domainid=${o.domainUuid} ${who}`;
+}
+
+/** The hand soft delete, for rows CloudStack itself cannot delete. Never a hard DELETE: it leaves counts too high. */
+export function softDeleteSteps(bucket: DbBucket): string[] {
+  return [
+    `Soft-delete the row in the CloudStack database (never DELETE it): UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id = ${bucket.id} AND removed IS NULL;`,
+    recountStep(bucket),
+  ];
+}
+
+export function deleteThroughCloudStack(bucket: DbBucket): string {
+  const id = bucket.uuid ?? `<uuid of bucket row ${bucket.id}>`;
+  return `Delete it through CloudStack: cmk delete bucket id=${id} (API deleteBucket id=${id})`;
+}
+
+export function storeSideCommand(store: StoreRef, verb: 'create' | 'inspect' | 'delete', bucket: string): string {
+  const cmd = {
+    create: `aws s3api create-bucket --bucket ${bucket}`,
+    inspect: `aws s3api head-bucket --bucket ${bucket} && aws s3 ls s3://${bucket} --summarize --recursive`,
+    delete: `aws s3 rb s3://${bucket} --force`,
+  }[verb];
+  const rgw =
+    store.provider === 'Ceph'
+      ? {
+          create: ` (on Ceph, with the owner's keys, so the bucket belongs to the account's RGW user)`,
+          inspect: ` (on Ceph: radosgw-admin bucket stats --bucket=${bucket})`,
+          delete: ` (on Ceph: radosgw-admin bucket rm --bucket=${bucket} --purge-objects)`,
+        }[verb]
+      : '';
+  return `${cmd} --endpoint-url ${store.endpoint}${rgw}`;
+}

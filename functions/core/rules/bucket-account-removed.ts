@@ -1,0 +1,37 @@
+import { isActive, storeRef } from '../model.js';
+import type { RuleFinding } from '../model.js';
+import { softDeleteSteps, storeSideCommand } from '../playbooks.js';
+import { dbOnly, ownerText } from './rule.js';
+import type { Rule } from './rule.js';
+
+export const bucketAccountRemoved: Rule = {
+  id: 'bucket-account-removed',
+  defaultSeverity: 'high',
+  description: 'An active bucket whose owning account has been removed: data nobody is billed for or can reach through CloudStack.',
+  coverage: dbOnly,
+  evaluate(ctx) {
+    const findings: RuleFinding[] = [];
+    for (const view of ctx.stores) {
+      for (const bucket of view.dbBuckets) {
+        if (!isActive(bucket) || !bucket.accountRemoved) continue;
+        findings.push({
+          store: storeRef(view.store),
+          bucket: bucket.name,
+          dbBucket: bucket,
+          message: `Bucket ${bucket.name} is still active but its owner, ${ownerText(bucket)}, has been removed.`,
+          evidence: { dbState: bucket.state, seenInStore: view.scan.status === 'skipped' ? null : view.storeBucketNames.has(bucket.name) },
+          remediation: {
+            summary: 'Account removal left the bucket behind. Keep its data if someone needs it, then remove it in the store and in CloudStack.',
+            steps: [
+              `Inspect what it holds: ${storeSideCommand(view.store, 'inspect', bucket.name)}`,
+              `Hand the data over or back it up if the former owner's organisation needs it.`,
+              `Delete it in the store: ${storeSideCommand(view.store, 'delete', bucket.name)}`,
+              ...softDeleteSteps(bucket),
+            ],
+          },
+        });
+      }
+    }
+    return findings;
+  },
+};

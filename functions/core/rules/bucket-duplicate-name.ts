@@ -1,0 +1,44 @@
+import { isActive, storeRef } from '../model.js';
+import type { DbBucket, RuleFinding } from '../model.js';
+import { recountStep } from '../playbooks.js';
+import { dbOnly, ownerText } from './rule.js';
+import type { Rule } from './rule.js';
+
+// CloudStack has no unique key on bucket.name, so a retried create can leave two live rows for one bucket.
+export const bucketDuplicateName: Rule = {
+  id: 'bucket-duplicate-name',
+  defaultSeverity: 'medium',
+  description: 'Two or more active CloudStack rows share one bucket name on one store (one finding per name).',
+  coverage: dbOnly,
+  evaluate(ctx) {
+    const findings: RuleFinding[] = [];
+    for (const view of ctx.stores) {
+      const byName = new Map<string, DbBucket[]>();
+      for (const b of view.dbBuckets.filter(isActive)) byName.set(b.name, [...(byName.get(b.name) ?? []), b]);
+      for (const [name, rows] of byName) {
+        if (rows.length < 2) continue;
+        const sorted = [...rows].sort((a, b) => a.id - b.id);
+        const keep = sorted[0] as DbBucket;
+        const extras = sorted.slice(1);
+        findings.push({
+          store: storeRef(view.store),
+          bucket: name,
+          dbBucket: keep,
+          message: `Bucket ${name} has ${rows.length} active rows in CloudStack on store ${view.store.name} (ids ${sorted.map((r) => r.id).join(', ')}).`,
+          evidence: {
+            rows: sorted.map((r) => ({ id: r.id, uuid: r.uuid, state: r.state, created: r.created, owner: r.owner?.accountUuid ?? null })),
+          },
+          remediation: {
+            summary: 'One store bucket is counted more than once. Keep the oldest row that matches the store; soft-delete the others.',
+            steps: [
+              `Decide which row is real: the oldest (id ${keep.id}, ${ownerText(keep)}) unless the store's owner says otherwise.`,
+              `Soft-delete the others (never DELETE them, and never deleteBucket, which would delete the one store bucket they share): UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id IN (${extras.map((r) => r.id).join(', ')}) AND removed IS NULL;`,
+              ...[...new Set(extras.map(recountStep))],
+            ],
+          },
+        });
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,56 @@
+import { isActive, storeRef } from '../model.js';
+import type { DbBucket, RuleFinding } from '../model.js';
+import { deleteThroughCloudStack, softDeleteSteps, storeSideCommand } from '../playbooks.js';
+import { fullyListed, isPastGrace, ownerText } from './rule.js';
+import type { Rule, RuleContext } from './rule.js';
+
+/** The DB buckets this rule may report: the scan confirms the absence of exactly these. */
+export function absenceCandidates(dbBuckets: DbBucket[], ctx: Pick<RuleContext, 'now' | 'gracePeriodMinutes'>): DbBucket[] {
+  return dbBuckets.filter((b) => isActive(b) && b.state === 'Created' && isPastGrace(b.created, ctx));
+}
+
+// Only a complete listing plus a confirming 404 is evidence of absence: anything less is store-unverified.
+export const bucketMissingInStore: Rule = {
+  id: 'bucket-missing-in-store',
+  defaultSeverity: 'high',
+  description:
+    'An active bucket in state Created is absent from a fully listed store, and HeadBucket confirms 404.',
+  coverage: fullyListed,
+  evaluate(ctx) {
+    const findings: RuleFinding[] = [];
+    for (const view of ctx.stores) {
+      if (fullyListed(view) !== 'verified') continue;
+      for (const bucket of absenceCandidates(view.dbBuckets, ctx)) {
+        if (view.storeBucketNames.has(bucket.name)) continue;
+        const check = view.scan.absenceChecks[bucket.name];
+        if (check?.result !== 'absent') continue;
+        const reread = view.recheckedRows.find((r) => r.id === bucket.id);
+        if (!reread || !isActive(reread) || reread.state !== 'Created') continue; // deleted while we looked
+        findings.push({
+          store: storeRef(view.store),
+          bucket: bucket.name,
+          dbBucket: bucket,
+          message: `Bucket ${bucket.name} of ${ownerText(bucket)} is recorded in CloudStack but no longer exists in store ${view.store.name}.`,
+          evidence: {
+            listedAt: view.scan.finishedAt,
+            bucketsListed: view.scan.buckets.length,
+            headBucket: check,
+            dbCreated: bucket.created,
+          },
+          remediation: {
+            summary:
+              'CloudStack cannot delete a bucket its store no longer has: re-create it empty in the store, then delete it through CloudStack.',
+            steps: [
+              `Confirm with the owner that the data is not expected back (a bucket recreated from backup would instead keep the row).`,
+              `Re-create an empty bucket of the same name: ${storeSideCommand(view.store, 'create', bucket.name)}`,
+              deleteThroughCloudStack(bucket),
+              `If CloudStack still refuses: ${softDeleteSteps(bucket).join(' Then: ')}`,
+              `Verify: cmk list buckets id=${bucket.uuid ?? bucket.id} listall=true returns nothing, and the next audit no longer reports it.`,
+            ],
+          },
+        });
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,44 @@
+import { storeRef } from '../model.js';
+import type { RuleFinding } from '../model.js';
+import type { Rule } from './rule.js';
+
+const STEPS: Record<string, string[]> = {
+  unreachable: [
+    'Check that the store answers from where the auditor runs (network, security groups, DNS, TLS).',
+    'Check the store\'s health (its console or admin CLI).',
+  ],
+  auth_failed: [
+    "Check the store's admin keys in object_store_details (or the override in the auditor's config): they may have been rotated.",
+    'On Ceph the admin user needs caps such as buckets=*; users=*; usage=read; metadata=read.',
+  ],
+  partial: [
+    'The store answered part of the audit only (throttling, 5xx, a listing cut short, or a bucket it would not confirm). Re-run the audit; if it persists, check the store\'s load and logs.',
+  ],
+};
+
+export const storeUnverified: Rule = {
+  id: 'store-unverified',
+  defaultSeverity: 'high',
+  description:
+    'A store could not be fully audited (unreachable, auth failed, throttled, partial listing): nothing is concluded about its buckets.',
+  coverage: () => 'verified',
+  evaluate(ctx) {
+    const findings: RuleFinding[] = [];
+    for (const view of ctx.stores) {
+      const status = view.scan.status;
+      if (status === 'verified' || status === 'skipped') continue;
+      findings.push({
+        store: storeRef(view.store),
+        bucket: null,
+        dbBucket: null,
+        message: `Store ${view.store.name} could not be fully audited (${status}): ${view.scan.error ?? 'no detail'}. No bucket of it is reported missing or unmanaged.`,
+        evidence: { status, error: view.scan.error ?? null, at: view.scan.finishedAt, requests: view.scan.requests },
+        remediation: {
+          summary: 'Make the store reachable to the auditor with working admin keys, then re-run the audit.',
+          steps: [...(STEPS[status] ?? []), 'Re-run: csdrift audit --store ' + view.store.uuid],
+        },
+      });
+    }
+    return findings;
+  },
+};

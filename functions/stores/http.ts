@@ -1,0 +1,31 @@
+// One HTTP handler per store: keep-alive connections, per-request timeouts, and a count of every
+// request actually sent (retries included), since store requests are the auditor's main cost.
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { HttpHandlerOptions } from '@smithy/types';
+import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
+
+export interface TransportOptions {
+  concurrency: number;
+  requestTimeoutMs: number;
+  maxAttempts: number;
+  /** Base of the jittered exponential backoff between retries. */
+  retryBaseDelayMs: number;
+}
+
+export class CountingHttpHandler extends NodeHttpHandler {
+  requests = 0;
+  constructor(options: TransportOptions) {
+    super({
+      connectionTimeout: options.requestTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: options.concurrency }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: options.concurrency }),
+    });
+  }
+  override handle(request: HttpRequest, options?: HttpHandlerOptions): Promise<{ response: HttpResponse }> {
+    this.requests += 1;
+    return super.handle(request, options);
+  }
+}

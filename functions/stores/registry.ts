@@ -1,0 +1,22 @@
+import type { StoreAdapter } from './adapter.js';
+import { cephRgwAdapter } from './ceph-rgw.js';
+import { genericS3Adapter } from './s3-generic.js';
+
+const simulator: StoreAdapter = {
+  skipReason: 'Simulator store: no real store behind it, nothing to compare',
+  connect() {
+    throw new Error('the Simulator store is never scanned');
+  },
+};
+
+/** Chosen by object_store.object_provider_name; any unknown provider is treated as plain S3. */
+export function adapterFor(provider: string): StoreAdapter {
+  switch (provider) {
+    case 'Ceph':
+      return cephRgwAdapter;
+    case 'Simulator':
+      return simulator;
+    default:
+      return genericS3Adapter;
+  }
+}
