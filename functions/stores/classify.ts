@@ -27,6 +27,8 @@ export function listingFailureStatus(err: unknown): CoverageStatus {
   const e = err as { name?: string; code?: string };
   const status = httpStatusOf(err);
   if (status === 401 || status === 403 || AUTH_NAMES.has(e?.name ?? '')) return 'auth_failed';
+  // The store said OK but the client could not read the body: a listing cut short or garbled.
+  if (status !== undefined && status < 300) return 'partial';
   if (status === undefined && !NETWORK_CODES.has(e?.code ?? '') && !/timeout|abort/i.test(e?.name ?? '')) {
     // The store answered something the client could not read: a body cut short or garbled.
     return 'partial';

@@ -20,6 +20,7 @@ export class CountingHttpHandler extends NodeHttpHandler {
     super({
       connectionTimeout: options.requestTimeoutMs,
       requestTimeout: options.requestTimeoutMs,
+      throwOnRequestTimeout: true, // otherwise smithy only warns, and a hung store hangs the audit
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: options.concurrency }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: options.concurrency }),
     });

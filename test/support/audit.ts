@@ -1,0 +1,25 @@
+import type { AuditRequest } from '../../functions/audit.js';
+import { runAudit } from '../../functions/audit.js';
+import { parseAuditConfig } from '../../functions/core/config.js';
+import type { Report } from '../../functions/core/report.js';
+import type { ThrowawayDatabase } from '../../functions/demo/throwaway-db.js';
+
+/** Short timeouts and backoff so that fault tests stay fast; otherwise the real engine, untouched. */
+export const FAST_SCAN = { concurrency: 4, requestTimeoutMs: 1500, maxAttempts: 2 };
+
+export function audit(database: ThrowawayDatabase, config: Record<string, unknown> = {}, more: Partial<AuditRequest> = {}): Promise<Report> {
+  return runAudit({
+    db: database.db,
+    config: parseAuditConfig({ scan: FAST_SCAN, ...config }),
+    stores: [],
+    rules: [],
+    trigger: 'cli',
+    retryBaseDelayMs: 5,
+    ...more,
+  });
+}
+
+/** `rule bucket` pairs, sorted: what a report found, in a form a test can compare. */
+export function found(report: Report): string[] {
+  return report.findings.map((f) => `${f.rule} ${f.bucket ?? '-'}`).sort();
+}

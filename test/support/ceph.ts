@@ -1,0 +1,82 @@
+// One throwaway single-node Ceph cluster (mon, OSD, radosgw) on loopback for the whole test run.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, freePortRange } from './ports.js';
+
+const run = promisify(execFile);
+const here = new URL('.', import.meta.url).pathname;
+
+export interface Keys {
+  accessKey: string;
+  secretKey: string;
+}
+
+export interface CephCluster {
+  dir: string;
+  conf: string;
+  endpoint: string;
+  /** A --system user with admin caps: reads every user's buckets. */
+  systemAdmin: Keys;
+  /** A plain user with admin caps, as most installations have. */
+  plainAdmin: Keys;
+}
+
+export async function startCeph(): Promise<CephCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'csdrift-ceph-'));
+  const env = {
+    ...process.env,
+    MON_PORT: String(await freePort()),
+    RGW_PORT: String(await freePort()),
+    OSD_PORT_MIN: String(await freePortRange(100)),
+    S3_SYSTEM: '1',
+    S3_UID: 'auditadmin',
+    S3_ACCESS_KEY: 'CSDRIFTSYSADMIN00001',
+    S3_SECRET_KEY: 'csdriftSystemAdminSecret000000000000001',
+  };
+  try {
+    await run('bash', [join(here, 'ceph-up.sh'), dir], { env, timeout: 180_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`Ceph did not come up (needs: apt-get install ceph-mon ceph-osd radosgw ceph-common): ${e.stderr?.slice(-2000) ?? e.message}`);
+  }
+  const vars = Object.fromEntries(
+    (await readFile(join(dir, 'env'), 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  const conf = vars.CEPH_CONF as string;
+  const plainAdmin = { accessKey: 'CSDRIFTPLAINADMIN001', secretKey: 'csdriftPlainAdminSecret0000000000000001' };
+  await radosgwAdmin(conf, [
+    'user', 'create', '--uid=plainadmin', '--display-name=Plain admin',
+    `--access-key=${plainAdmin.accessKey}`, `--secret-key=${plainAdmin.secretKey}`,
+    '--caps=users=*;buckets=*;metadata=*;usage=read',
+  ]);
+  return {
+    dir,
+    conf,
+    endpoint: vars.S3_ENDPOINT as string,
+    systemAdmin: { accessKey: env.S3_ACCESS_KEY, secretKey: env.S3_SECRET_KEY },
+    plainAdmin,
+  };
+}
+
+export async function stopCeph(cluster: Pick<CephCluster, 'dir'>): Promise<void> {
+  await run('bash', [join(here, 'ceph-down.sh'), cluster.dir], { timeout: 60_000 }).catch(() => {});
+}
+
+export async function radosgwAdmin(conf: string, args: string[]): Promise<string> {
+  const { stdout } = await run('radosgw-admin', ['-c', conf, ...args], { timeout: 60_000 });
+  return stdout;
+}
+
+/** Removes every bucket in the cluster, so that each test sees only what it planted. */
+export async function wipeBuckets(conf: string): Promise<void> {
+  const names = JSON.parse(await radosgwAdmin(conf, ['bucket', 'list'])) as string[];
+  for (let i = 0; i < names.length; i += 8) {
+    await Promise.all(names.slice(i, i + 8).map((b) => radosgwAdmin(conf, ['bucket', 'rm', `--bucket=${b}`, '--purge-objects'])));
+  }
+}
