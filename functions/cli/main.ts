@@ -62,6 +62,10 @@ async function main(): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0; // --help, --version
+      if (err.code === 'commander.help') {
+        io.stderr('no command given: use csdrift audit, csdrift demo or csdrift --help');
+        return EXIT.error;
+      }
       io.stderr(err.message.replace(/^error: /, ''));
       return EXIT.error;
     }

@@ -20,6 +20,13 @@ export async function detectSchema(conn: Connection, database: string): Promise<
     [Object.keys(REQUIRED)],
   );
   const have = new Set(rows.map((r) => `${String(r.t).toLowerCase()}.${String(r.c).toLowerCase()}`));
+  const tables = new Set([...have].map((tc) => tc.split('.')[0]));
+  const missingTables = Object.keys(REQUIRED).filter((t) => !tables.has(t));
+  if (missingTables.length) {
+    throw new SchemaMismatchError(
+      `database "${database}" is not a CloudStack 4.19+ management database: no table ${missingTables.join(', ')}`,
+    );
+  }
   const missing = Object.entries(REQUIRED).flatMap(([t, cols]) => cols.filter((c) => !have.has(`${t}.${c}`)).map((c) => `${t}.${c}`));
   if (missing.length) {
     throw new SchemaMismatchError(
