@@ -7,7 +7,8 @@ import type { AuditConfig } from './core/config.js';
 import { ConfigError, InvalidInputError } from './core/errors.js';
 import { evaluate } from './core/evaluate.js';
 import { recheckCandidates } from './core/recheck.js';
-import type { CloudStackInventory, RuleId, StoreRecord, StoreScan } from './core/model.js';
+import type { CloudStackInventory, DbBucket, RuleId, StoreRecord, StoreScan } from './core/model.js';
+import { bucketsByStore } from './core/model.js';
 import type { Report, Trigger } from './core/report.js';
 import { runStatus, summarise } from './core/report.js';
 import { absenceCandidates } from './core/rules/bucket-missing-in-store.js';
@@ -46,8 +47,9 @@ export async function runAudit(request: AuditRequest): Promise<Report> {
   const stores = applyStoreOverrides(inventory.stores, request.config);
   const inScope = selectStores(stores, request.stores);
   const scanned = { ...inventory, stores: inScope };
-  const scans = await scanStores(scanned, request, now, progress);
-  const candidates = scans.flatMap((scan) => recheckCandidates(inventory.buckets.filter((b) => b.storeId === scan.storeId), scan));
+  const byStore = bucketsByStore(inventory.buckets);
+  const scans = await scanStores(scanned, byStore, request, now, progress);
+  const candidates = scans.flatMap((scan) => recheckCandidates(byStore.get(scan.storeId) ?? [], scan));
   const recheckedRows = await recheckBucketRows(request.db, candidates);
   const { findings, coverage } = evaluate({ inventory: scanned, scans, recheckedRows, config: request.config, rules: request.rules, now: now() });
 
@@ -68,6 +70,7 @@ export async function runAudit(request: AuditRequest): Promise<Report> {
 
 async function scanStores(
   inventory: CloudStackInventory,
+  byStore: Map<number, DbBucket[]>,
   request: AuditRequest,
   now: () => Date,
   progress: (event: AuditProgress) => void,
@@ -81,7 +84,7 @@ async function scanStores(
     inventory.stores.map((store, index) =>
       limit(async () => {
         progress({ kind: 'store-start', index, total, store });
-        const expected = absenceCandidates(inventory.buckets.filter((b) => b.storeId === store.id), grace).map((b) => b.name);
+        const expected = absenceCandidates(byStore.get(store.id) ?? [], grace).map((b) => b.name);
         const result = await scanStore({ store, expected, options, now });
         progress({ kind: 'store-done', index, total, store, scan: result });
         return result;

@@ -12,6 +12,7 @@ export interface InventoryOptions {
 }
 
 const PROJECT_ACCOUNT = 5;
+const RECHECK_CHUNK = 1000;
 
 export async function loadCloudStackInventory(db: DbUrl, options: InventoryOptions = {}): Promise<CloudStackInventory> {
   const conn = await connect(db, options.connectTimeoutMs ?? 10_000);
@@ -95,7 +96,12 @@ export async function recheckBucketRows(db: DbUrl, names: string[], options: Inv
   if (!names.length) return [];
   const conn = await connect(db, options.connectTimeoutMs ?? 10_000);
   try {
-    return await readBuckets(conn, options.queryTimeoutMs ?? 60_000, [...new Set(names)]);
+    const unique = [...new Set(names)];
+    const rows: DbBucket[] = [];
+    for (let i = 0; i < unique.length; i += RECHECK_CHUNK) {
+      rows.push(...(await readBuckets(conn, options.queryTimeoutMs ?? 60_000, unique.slice(i, i + RECHECK_CHUNK))));
+    }
+    return rows;
   } catch (err) {
     throw asInventoryError(err, db);
   } finally {

@@ -61,6 +61,10 @@ export function parseAuditConfig(raw: unknown, source = 'config'): AuditConfig {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue?.path.length ? issue.path.join('.') : '(top level)';
-  const message = issue?.code === 'unrecognized_keys' ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue?.message;
+  let message = issue?.message;
+  if (issue?.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    message = path === 'rules' ? `unknown rule ${keys} (known: ${RULE_IDS.join(', ')})` : `unknown key ${keys}`;
+  }
   throw new ConfigError(`${source}: ${path}: ${message}`);
 }

@@ -2,7 +2,7 @@
 import type { AuditConfig } from './config.js';
 import { findingId } from './fingerprint.js';
 import type { CloudStackInventory, DbBucket, Finding, RuleFinding, RuleId, StoreCoverage, StoreScan } from './model.js';
-import { SEVERITIES, isActive, storeRef } from './model.js';
+import { SEVERITIES, bucketsByStore, isActive, storeRef } from './model.js';
 import { RULES } from './rules/index.js';
 import type { Rule, RuleContext, StoreView } from './rules/index.js';
 import { findSuppression } from './suppressions.js';
@@ -31,6 +31,8 @@ export function rulesInScope(config: AuditConfig, requested: RuleId[]): Rule[] {
 export function evaluate(input: EvaluateInput): Evaluation {
   const { inventory, config, now } = input;
   const scansById = new Map(input.scans.map((s) => [s.storeId, s]));
+  const dbByStore = bucketsByStore(inventory.buckets);
+  const recheckedByStore = bucketsByStore(input.recheckedRows);
   const views: StoreView[] = inventory.stores.flatMap((store) => {
     const scan = scansById.get(store.id);
     if (!scan) return [];
@@ -38,9 +40,9 @@ export function evaluate(input: EvaluateInput): Evaluation {
       {
         store,
         scan,
-        dbBuckets: inventory.buckets.filter((b) => b.storeId === store.id),
+        dbBuckets: dbByStore.get(store.id) ?? [],
         storeBucketNames: new Set(scan.buckets.map((b) => b.name)),
-        recheckedRows: input.recheckedRows.filter((b) => b.storeId === store.id),
+        recheckedRows: recheckedByStore.get(store.id) ?? [],
       },
     ];
   });

@@ -149,6 +149,16 @@ export function storeRef(store: StoreRef): StoreRef {
   return { id, uuid, name, provider, endpoint };
 }
 
+export function bucketsByStore(buckets: DbBucket[]): Map<number, DbBucket[]> {
+  const byStore = new Map<number, DbBucket[]>();
+  for (const b of buckets) {
+    const list = byStore.get(b.storeId);
+    if (list) list.push(b);
+    else byStore.set(b.storeId, [b]);
+  }
+  return byStore;
+}
+
 /** `removed IS NULL AND state <> 'Destroyed'` (FACTS.md). */
 export function isActive(bucket: DbBucket): boolean {
   return bucket.removed === null && bucket.state !== 'Destroyed';

@@ -64,6 +64,15 @@ describe('csdrift audit refuses bad input with one line and exit 3', () => {
     expect(run.stderr).toMatch(/stores\.minio-9: no store with that uuid, name or id/);
   });
 
+  it('a CloudStack database of an unknown shape is named', async () => {
+    const odd = await freshCloudStackDb('4.19');
+    await odd.conn.query('ALTER TABLE object_store DROP COLUMN used_bytes');
+    const run = await csdrift(['audit', '--quiet', '--db', dbUrlText(odd.db)]);
+    await odd.drop();
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/object_store has neither used_bytes \(4\.19\/4\.20\) nor used_size and allocated_size \(4\.21\+\)/);
+  });
+
   it('an unknown --store is named, with the stores there are', async () => {
     const run = await csdrift(['audit', '--quiet', '--db', dbUrlText(database.db), '--store', 'nope']);
     expect(run.code).toBe(3);

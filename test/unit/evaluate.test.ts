@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parseAuditConfig } from '../../functions/core/config.js';
+import { evaluate } from '../../functions/core/evaluate.js';
+import { findingId } from '../../functions/core/fingerprint.js';
+import { exitCode, runStatus, summarise } from '../../functions/core/report.js';
+import type { Report } from '../../functions/core/report.js';
+import { aBucket, aScan, absent, anInput } from '../support/builders.js';
+
+describe('evaluate', () => {
+  it('fingerprints findings stably from rule, store uuid, bucket and attribute', () => {
+    const first = evaluate(anInput([aBucket('gone')], aScan([], { absenceChecks: absent('gone') })));
+    const again = evaluate(anInput([aBucket('gone')], aScan([], { absenceChecks: absent('gone') })));
+    expect(first.findings[0]?.id).toBe(again.findings[0]?.id);
+    expect(first.findings[0]?.id).toBe(findingId('bucket-missing-in-store', 'store-uuid-1', 'gone'));
+    expect(findingId('r', 's', 'b')).not.toBe(findingId('r', 's', 'b', 'versioning'));
+  });
+
+  it('applies severity overrides and disabled rules from the config', () => {
+    const config = parseAuditConfig({ rules: { 'bucket-unmanaged-in-store': { severity: 'critical' }, 'bucket-stuck-allocated': { enabled: false } } });
+    const input = anInput([aBucket('half', { state: 'Allocated' })], aScan(['rogue']), { config });
+    const { findings, coverage } = evaluate(input);
+    expect(findings.map((f) => [f.rule, f.severity])).toEqual([['bucket-unmanaged-in-store', 'critical']]);
+    expect(coverage[0]?.checks).not.toHaveProperty('bucket-stuck-allocated');
+  });
+
+  it('runs only the rules asked for', () => {
+    const input = anInput([aBucket('half', { state: 'Allocated' })], aScan(['rogue']), { rules: ['bucket-stuck-allocated'] });
+    expect(evaluate(input).findings.map((f) => f.rule)).toEqual(['bucket-stuck-allocated']);
+  });
+
+  it('marks a finding suppressed by an exact, unexpired entry, and ignores an expired one', () => {
+    const entry = { rule: 'bucket-unmanaged-in-store', store: 'minio-1', bucket: 'rogue', reason: 'legacy', owner: 'ops', expires: '2027-01-01' };
+    const live = evaluate(anInput([], aScan(['rogue', 'rogue2']), { config: parseAuditConfig({ suppressions: [entry] }) }));
+    expect(live.findings.map((f) => [f.bucket, f.status])).toEqual([['rogue', 'suppressed'], ['rogue2', 'new']]);
+    expect(live.findings[0]?.evidence.suppression).toMatchObject({ reason: 'legacy', owner: 'ops' });
+    const expired = evaluate(anInput([], aScan(['rogue']), { config: parseAuditConfig({ suppressions: [{ ...entry, expires: '2026-01-01' }] }) }));
+    expect(expired.findings[0]?.status).toBe('new');
+  });
+
+  it('orders findings by severity, then rule, store and bucket', () => {
+    const rows = [aBucket('b-half', { state: 'Allocated' }), aBucket('a-gone')];
+    const { findings } = evaluate(anInput(rows, aScan(['z-rogue'], { absenceChecks: absent('a-gone') })));
+    expect(findings.map((f) => f.severity)).toEqual(['high', 'medium', 'low']);
+  });
+});
+
+describe('report status and exit code', () => {
+  const report = (input: ReturnType<typeof evaluate>): Report => ({
+    schemaVersion: 1,
+    runId: 'r',
+    trigger: 'cli',
+    startedAt: '',
+    finishedAt: '',
+    status: runStatus(input.coverage, input.findings),
+    cloudstack: { schema: '4.21', database: 'cloud', readAt: '' },
+    coverage: input.coverage,
+    summary: summarise(input.findings),
+    findings: input.findings,
+    resolved: [],
+  });
+
+  it('is 0 in sync, 1 on drift at or above --fail-on, 2 when incomplete whatever else was found', () => {
+    const inSync = report(evaluate(anInput([], aScan([]))));
+    const lowDrift = report(evaluate(anInput([aBucket('half', { state: 'Allocated' })], aScan([]))));
+    const incomplete = report(evaluate(anInput([aBucket('half', { state: 'Allocated' })], aScan([], { status: 'partial', listingComplete: false }))));
+    expect([inSync.status, lowDrift.status, incomplete.status]).toEqual(['in_sync', 'drift', 'incomplete']);
+    expect(exitCode(inSync, 'low')).toBe(0);
+    expect(exitCode(lowDrift, 'low')).toBe(1);
+    expect(exitCode(lowDrift, 'medium')).toBe(0);
+    expect(exitCode(incomplete, 'critical')).toBe(2);
+  });
+
+  it('counts by severity and rule', () => {
+    const r = report(evaluate(anInput([aBucket('half', { state: 'Allocated' })], aScan(['rogue']))));
+    expect(r.summary).toEqual({
+      findings: 2,
+      new: 2,
+      open: 0,
+      resolved: 0,
+      suppressed: 0,
+      bySeverity: { medium: 1, low: 1 },
+      byRule: { 'bucket-unmanaged-in-store': 1, 'bucket-stuck-allocated': 1 },
+    });
+  });
+});

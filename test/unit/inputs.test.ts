@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { describeDb, parseDbUrl } from '../../functions/cloudstack/db-url.js';
+import { parseAuditConfig } from '../../functions/core/config.js';
+import { listingFailureStatus, ListingCutShortError } from '../../functions/stores/classify.js';
+import { redact } from '../../functions/stores/redact.js';
+
+describe('parseDbUrl', () => {
+  it('reads user, password, host, port and database, defaulting the database to cloud', () => {
+    expect(parseDbUrl('mysql://cloud:p%40ss@db.example:3307/cloud_prod')).toEqual({ user: 'cloud', password: 'p@ss', host: 'db.example', port: 3307, database: 'cloud_prod' });
+    expect(parseDbUrl('mysql://root@127.0.0.1')).toMatchObject({ port: 3306, database: 'cloud', password: '' });
+  });
+
+  it.each([
+    ['nonsense', /not a URL/],
+    ['http://u@h/db', /scheme "http" is not mysql/],
+    ['mysql://h/db', /no user/],
+  ])('refuses %s without echoing a password', (url, message) => {
+    expect(() => parseDbUrl(url)).toThrow(message);
+  });
+
+  it('describes a database without its password', () => {
+    expect(describeDb(parseDbUrl('mysql://u:secret@h:1/d'))).toBe('mysql://u@h:1/d');
+  });
+});
+
+describe('parseAuditConfig', () => {
+  it('fills the defaults', () => {
+    expect(parseAuditConfig({})).toMatchObject({ gracePeriodMinutes: 60, stores: {}, rules: {}, suppressions: [], scan: { concurrency: 8, maxAttempts: 4 } });
+  });
+
+  it.each([
+    [{ stores: { abc: { endpoint: 'nope' } } }, 'config: stores.abc.endpoint: expected a URL'],
+    [{ gracePeriodMinutes: -1 }, 'config: gracePeriodMinutes:'],
+    [{ rules: { 'no-such-rule': {} } }, 'config: rules: unknown rule "no-such-rule"'],
+    [{ stores: { abc: { skp: true } } }, 'config: stores.abc: unknown key "skp"'],
+    [{ suppressions: [{ rule: 'store-unverified', store: 's', bucket: 'b', reason: 'r', owner: 'o', expires: 'soon' }] }, 'config: suppressions.0.expires:'],
+  ])('names the path of a mistake: %j', (raw, message) => {
+    expect(() => parseAuditConfig(raw)).toThrow(message);
+  });
+});
+
+describe('listingFailureStatus', () => {
+  it.each([
+    [{ name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } }, 'auth_failed'],
+    [{ name: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } }, 'auth_failed'],
+    [{ name: 'SlowDown', $metadata: { httpStatusCode: 503 } }, 'unreachable'],
+    [{ name: 'Error', code: 'ECONNREFUSED' }, 'unreachable'],
+    [{ name: 'TimeoutError' }, 'unreachable'],
+    [{ name: 'SyntaxError' }, 'partial'],
+    [{ name: 'Error', $metadata: { httpStatusCode: 200 } }, 'partial'],
+    [new ListingCutShortError('cut'), 'partial'],
+  ])('%j is %s, never absence', (err, status) => {
+    expect(listingFailureStatus(err)).toBe(status);
+  });
+});
+
+describe('redact', () => {
+  it('removes every known secret', () => {
+    expect(redact('key AKIA123 and secret s3cr3t!', ['AKIA123', 's3cr3t!', undefined])).toBe('key *** and secret ***');
+  });
+});
