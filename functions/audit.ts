@@ -42,7 +42,12 @@ export async function runAudit(request: AuditRequest): Promise<Report> {
   const progress = request.onProgress ?? (() => {});
   progress({ kind: 'inventory', database: request.db.database });
   const inventory = await loadCloudStackInventory(request.db);
-  progress({ kind: 'inventory-read', schema: inventory.schema, stores: inventory.stores.length, buckets: inventory.buckets.length });
+  progress({
+    kind: 'inventory-read',
+    schema: inventory.schema,
+    stores: inventory.stores.length,
+    buckets: inventory.buckets.length,
+  });
 
   const stores = applyStoreOverrides(inventory.stores, request.config);
   const inScope = selectStores(stores, request.stores);
@@ -51,7 +56,14 @@ export async function runAudit(request: AuditRequest): Promise<Report> {
   const scans = await scanStores(scanned, byStore, request, now, progress);
   const candidates = scans.flatMap((scan) => recheckCandidates(byStore.get(scan.storeId) ?? [], scan));
   const recheckedRows = await recheckBucketRows(request.db, candidates);
-  const { findings, coverage } = evaluate({ inventory: scanned, scans, recheckedRows, config: request.config, rules: request.rules, now: now() });
+  const { findings, coverage } = evaluate({
+    inventory: scanned,
+    scans,
+    recheckedRows,
+    config: request.config,
+    rules: request.rules,
+    now: now(),
+  });
 
   return {
     schemaVersion: 1,
@@ -105,7 +117,9 @@ export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig):
     }
     for (const field of ['secretId', 'caBundle'] as const) {
       if (override[field] !== undefined) {
-        throw new ConfigError(`config: stores.${key}.${field}: not supported by this version; give accessKey and secretKey`);
+        throw new ConfigError(
+          `config: stores.${key}.${field}: not supported by this version; give accessKey and secretKey`,
+        );
       }
     }
     if ((override.accessKey === undefined) !== (override.secretKey === undefined)) {
@@ -139,5 +153,8 @@ function selectStores(stores: StoreRecord[], wanted: string[]): StoreRecord[] {
 }
 
 function newRunId(at: Date): string {
-  return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  return `${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }

@@ -35,25 +35,41 @@ export interface Io {
 export const FORMATS_AVAILABLE = ['json'];
 
 export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
-  const formats = flags.format.split(',').map((f) => f.trim()).filter(Boolean);
+  const formats = flags.format
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   for (const f of formats) {
-    if (!FORMATS_AVAILABLE.includes(f)) throw new InvalidInputError(`--format ${f}: not available in this version (available: ${FORMATS_AVAILABLE.join(', ')})`);
+    if (!FORMATS_AVAILABLE.includes(f))
+      throw new InvalidInputError(
+        `--format ${f}: not available in this version (available: ${FORMATS_AVAILABLE.join(', ')})`,
+      );
   }
-  if (flags.out.startsWith('s3://')) throw new InvalidInputError(`--out ${flags.out}: S3 output is not available in this version; give a folder`);
+  if (flags.out.startsWith('s3://'))
+    throw new InvalidInputError(
+      `--out ${flags.out}: S3 output is not available in this version; give a folder`,
+    );
   if (flags.snsTopic || flags.slackWebhookSecret) {
-    throw new InvalidInputError('--sns-topic / --slack-webhook-secret: notifications are not available in this version');
+    throw new InvalidInputError(
+      '--sns-topic / --slack-webhook-secret: notifications are not available in this version',
+    );
   }
   const rules = flags.rule.map((r) => {
-    if (!(RULE_IDS as readonly string[]).includes(r)) throw new InvalidInputError(`--rule ${r}: unknown rule (known: ${RULE_IDS.join(', ')})`);
+    if (!(RULE_IDS as readonly string[]).includes(r))
+      throw new InvalidInputError(`--rule ${r}: unknown rule (known: ${RULE_IDS.join(', ')})`);
     return r as RuleId;
   });
   const config = await loadConfigFile(flags.config);
-  const dbUrl = flags.db ?? process.env.CSDRIFT_DB_URL ?? (config.db && 'url' in config.db ? config.db.url : undefined);
+  const dbUrl =
+    flags.db ?? process.env.CSDRIFT_DB_URL ?? (config.db && 'url' in config.db ? config.db.url : undefined);
   if (!dbUrl) throw new InvalidInputError('--db: required (or CSDRIFT_DB_URL, or db.url in the config)');
   if (config.db && 'secretId' in config.db && !flags.db) {
-    throw new InvalidInputError('config db.secretId: Secrets Manager lookups are not available in this version; give --db');
+    throw new InvalidInputError(
+      'config db.secretId: Secrets Manager lookups are not available in this version; give --db',
+    );
   }
-  if (config.notify && flags.notify && !flags.quiet) io.stderr('config notify: notifications are not available in this version; ignored');
+  if (config.notify && flags.notify && !flags.quiet)
+    io.stderr('config notify: notifications are not available in this version; ignored');
 
   const report = await runAudit({
     db: parseDbUrl(dbUrl),
@@ -67,7 +83,11 @@ export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
   return exitCode(report, flags.failOn);
 }
 
-export async function publish(report: Report, flags: Pick<AuditFlags, 'out' | 'json'>, io: Io): Promise<string> {
+export async function publish(
+  report: Report,
+  flags: Pick<AuditFlags, 'out' | 'json'>,
+  io: Io,
+): Promise<string> {
   const body = renderJson(report);
   const path = await writeReportToFolder(flags.out, report, [{ ext: 'json', body }]);
   await io.stdout(flags.json ? body : formatSummary(report, path));

@@ -19,18 +19,41 @@ export async function demoCommand(io: Io): Promise<number> {
   const server = parseDbUrl(process.env.CSDRIFT_DEMO_DB_URL ?? DEFAULT_SERVER);
   const storeDir = await mkdtemp(join(tmpdir(), 'csdrift-demo-store-'));
   const out = await mkdtemp(join(tmpdir(), 'csdrift-demo-'));
-  const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: storeDir, resetOnClose: true, vhostBuckets: false });
+  const s3rver = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: storeDir,
+    resetOnClose: true,
+    vhostBuckets: false,
+  });
   const { port } = await s3rver.run();
   let database;
   try {
-    database = await createThrowawayDatabase(server, '4.21', 'csdrift_demo').catch((err: { code?: string; message?: string }) => {
-      throw new DatabaseUnreachableError(server.host, server.port, `${err.code ?? err.message} (set CSDRIFT_DEMO_DB_URL=mysql://USER:PASSWORD@HOST:PORT to use another server)`);
-    });
-    io.stderr(`demo: database ${database.db.database} on ${server.host}:${server.port}, S3 store on 127.0.0.1:${port}`);
+    database = await createThrowawayDatabase(server, '4.21', 'csdrift_demo').catch(
+      (err: { code?: string; message?: string }) => {
+        throw new DatabaseUnreachableError(
+          server.host,
+          server.port,
+          `${err.code ?? err.message} (set CSDRIFT_DEMO_DB_URL=mysql://USER:PASSWORD@HOST:PORT to use another server)`,
+        );
+      },
+    );
+    io.stderr(
+      `demo: database ${database.db.database} on ${server.host}:${server.port}, S3 store on 127.0.0.1:${port}`,
+    );
     const cloud = await plantSampleCloud(database, `http://127.0.0.1:${port}`);
-    const report = await runAudit({ db: database.db, config: parseAuditConfig({}), stores: [], rules: [], trigger: 'cli' });
+    const report = await runAudit({
+      db: database.db,
+      config: parseAuditConfig({}),
+      stores: [],
+      rules: [],
+      trigger: 'cli',
+    });
     await publish(report, { out, json: false }, io);
-    const seen = report.findings.some((f) => f.rule === 'bucket-missing-in-store' && f.bucket === cloud.seedCase);
+    const seen = report.findings.some(
+      (f) => f.rule === 'bucket-missing-in-store' && f.bucket === cloud.seedCase,
+    );
     await io.stdout(
       seen
         ? `The seed case: bucket ${cloud.seedCase} was deleted in the store behind CloudStack's back and is reported as bucket-missing-in-store.\n`

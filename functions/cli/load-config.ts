@@ -12,7 +12,9 @@ export async function loadConfigFile(path: string | undefined): Promise<AuditCon
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`--config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(
+      `--config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   let raw: unknown;
   try {

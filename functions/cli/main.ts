@@ -24,13 +24,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command('audit')
     .description('audit the stores of a CloudStack database')
-    .option('--db <url>', 'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)')
+    .option(
+      '--db <url>',
+      'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)',
+    )
     .option('--config <file>', 'config file (JSON or YAML)')
     .option('--out <dir>', 'where reports go', './drift-reports')
     .option('--format <list>', 'report formats, comma-separated', 'json')
     .option('--store <id|name>', 'audit only this store (repeatable)', collect, [])
     .option('--rule <rule>', 'run only this rule (repeatable)', collect, [])
-    .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit status 1').choices(SEVERITIES).default('low'))
+    .addOption(
+      new Option('--fail-on <severity>', 'lowest severity that makes the exit status 1')
+        .choices(SEVERITIES)
+        .default('low'),
+    )
     .option('--json', 'print the report as JSON on standard output')
     .option('--quiet', 'no progress on standard error')
     .option('--sns-topic <arn>', 'publish remediation tasks to this SNS topic')
@@ -57,7 +64,8 @@ async function main(): Promise<number> {
   let code: number | undefined;
   try {
     await buildProgram((c) => (code = c)).parseAsync(process.argv);
-    if (code === undefined) throw new CsdriftError('no command given: use csdrift audit, csdrift demo or csdrift --help');
+    if (code === undefined)
+      throw new CsdriftError('no command given: use csdrift audit, csdrift demo or csdrift --help');
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -9,7 +9,9 @@ export function progressPrinter(write: (line: string) => void): (event: AuditPro
       case 'inventory-read':
         return write(`CloudStack ${event.schema}: ${event.stores} store(s), ${event.buckets} bucket row(s)`);
       case 'store-start':
-        return write(`[${event.index + 1}/${event.total}] scanning ${event.store.name} (${event.store.provider}) at ${event.store.endpoint}…`);
+        return write(
+          `[${event.index + 1}/${event.total}] scanning ${event.store.name} (${event.store.provider}) at ${event.store.endpoint}…`,
+        );
       case 'store-done': {
         const s = event.scan;
         const detail = s.error ? `: ${s.error}` : '';

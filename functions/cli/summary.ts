@@ -7,8 +7,12 @@ export function formatSummary(report: Report, reportPath: string | undefined): s
     lines.push(`  store ${c.store.name} (${c.store.provider}): ${c.status}${c.error ? ` - ${c.error}` : ''}`);
   }
   for (const f of report.findings) {
-    const owner = f.owner ? ` [${f.owner.projectName ? `project ${f.owner.projectName}` : f.owner.accountName}]` : '';
-    lines.push(`  ${f.severity.padEnd(8)} ${f.rule}: ${f.bucket ?? '-'} on ${f.store.name}${owner}${f.status === 'suppressed' ? ' (suppressed)' : ''}`);
+    const owner = f.owner
+      ? ` [${f.owner.projectName ? `project ${f.owner.projectName}` : f.owner.accountName}]`
+      : '';
+    lines.push(
+      `  ${f.severity.padEnd(8)} ${f.rule}: ${f.bucket ?? '-'} on ${f.store.name}${owner}${f.status === 'suppressed' ? ' (suppressed)' : ''}`,
+    );
   }
   if (reportPath) lines.push(`report: ${reportPath}`);
   return `${lines.join('\n')}\n`;

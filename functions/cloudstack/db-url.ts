@@ -17,10 +17,14 @@ export function parseDbUrl(raw: string): DbUrl {
     throw new InvalidInputError(`--db: not a URL; expected mysql://USER:PASSWORD@HOST:PORT/DATABASE`);
   }
   if (url.protocol !== 'mysql:') {
-    throw new InvalidInputError(`--db: scheme "${url.protocol.replace(/:$/, '')}" is not mysql; expected mysql://USER:PASSWORD@HOST:PORT/DATABASE`);
+    throw new InvalidInputError(
+      `--db: scheme "${url.protocol.replace(/:$/, '')}" is not mysql; expected mysql://USER:PASSWORD@HOST:PORT/DATABASE`,
+    );
   }
-  if (!url.hostname) throw new InvalidInputError('--db: no host; expected mysql://USER:PASSWORD@HOST:PORT/DATABASE');
-  if (!url.username) throw new InvalidInputError('--db: no user; expected mysql://USER:PASSWORD@HOST:PORT/DATABASE');
+  if (!url.hostname)
+    throw new InvalidInputError('--db: no host; expected mysql://USER:PASSWORD@HOST:PORT/DATABASE');
+  if (!url.username)
+    throw new InvalidInputError('--db: no user; expected mysql://USER:PASSWORD@HOST:PORT/DATABASE');
   const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'cloud';
   if (database.includes('/')) throw new InvalidInputError(`--db: database name "${database}" contains "/"`);
   return {

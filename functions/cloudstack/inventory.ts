@@ -1,7 +1,12 @@
 // One consistent, read-only read of the CloudStack management database.
 import { createConnection } from 'mysql2/promise';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { CsdriftError, DatabaseUnreachableError, InvalidInputError, SchemaMismatchError } from '../core/errors.js';
+import {
+  CsdriftError,
+  DatabaseUnreachableError,
+  InvalidInputError,
+  SchemaMismatchError,
+} from '../core/errors.js';
 import type { CloudStackInventory, CloudStackSchema, DbBucket, StoreRecord } from '../core/model.js';
 import type { DbUrl } from './db-url.js';
 import { detectSchema } from './schema-shape.js';
@@ -14,7 +19,10 @@ export interface InventoryOptions {
 const PROJECT_ACCOUNT = 5;
 const RECHECK_CHUNK = 1000;
 
-export async function loadCloudStackInventory(db: DbUrl, options: InventoryOptions = {}): Promise<CloudStackInventory> {
+export async function loadCloudStackInventory(
+  db: DbUrl,
+  options: InventoryOptions = {},
+): Promise<CloudStackInventory> {
   const conn = await connect(db, options.connectTimeoutMs ?? 10_000);
   const timeout = options.queryTimeoutMs ?? 60_000;
   try {
@@ -53,7 +61,11 @@ async function connect(db: DbUrl, connectTimeout: number): Promise<Connection> {
   }
 }
 
-async function readStores(conn: Connection, schema: CloudStackSchema, timeout: number): Promise<StoreRecord[]> {
+async function readStores(
+  conn: Connection,
+  schema: CloudStackSchema,
+  timeout: number,
+): Promise<StoreRecord[]> {
   const used = schema === '4.21' ? 'used_size' : 'used_bytes';
   const allocated = schema === '4.21' ? 'allocated_size' : 'NULL';
   const [stores] = await conn.query<RowDataPacket[]>({
@@ -69,7 +81,9 @@ async function readStores(conn: Connection, schema: CloudStackSchema, timeout: n
     timeout,
   });
   return stores.map((s) => {
-    const mine = new Map(details.filter((d) => Number(d.storeId) === Number(s.id)).map((d) => [String(d.name), String(d.value)]));
+    const mine = new Map(
+      details.filter((d) => Number(d.storeId) === Number(s.id)).map((d) => [String(d.name), String(d.value)]),
+    );
     const accessKey = mine.get('accesskey');
     const secretKey = mine.get('secretkey');
     const provider = String(s.provider);
@@ -78,7 +92,8 @@ async function readStores(conn: Connection, schema: CloudStackSchema, timeout: n
       uuid: String(s.uuid ?? s.id),
       name: String(s.name),
       provider,
-      endpoint: provider === 'Cloudian HyperStore' && mine.get('s3Url') ? String(mine.get('s3Url')) : String(s.url),
+      endpoint:
+        provider === 'Cloudian HyperStore' && mine.get('s3Url') ? String(mine.get('s3Url')) : String(s.url),
       credentials: accessKey && secretKey ? { accessKey, secretKey } : null,
       skip: false,
       usedBytes: numberOrNull(s.usedBytes),
@@ -92,14 +107,20 @@ async function readStores(conn: Connection, schema: CloudStackSchema, timeout: n
  * The second read of core/recheck.ts: the rows behind drift candidates, read after the scan, in a
  * connection of its own. No candidates, no connection.
  */
-export async function recheckBucketRows(db: DbUrl, names: string[], options: InventoryOptions = {}): Promise<DbBucket[]> {
+export async function recheckBucketRows(
+  db: DbUrl,
+  names: string[],
+  options: InventoryOptions = {},
+): Promise<DbBucket[]> {
   if (!names.length) return [];
   const conn = await connect(db, options.connectTimeoutMs ?? 10_000);
   try {
     const unique = [...new Set(names)];
     const rows: DbBucket[] = [];
     for (let i = 0; i < unique.length; i += RECHECK_CHUNK) {
-      rows.push(...(await readBuckets(conn, options.queryTimeoutMs ?? 60_000, unique.slice(i, i + RECHECK_CHUNK))));
+      rows.push(
+        ...(await readBuckets(conn, options.queryTimeoutMs ?? 60_000, unique.slice(i, i + RECHECK_CHUNK))),
+      );
     }
     return rows;
   } catch (err) {
@@ -149,7 +170,10 @@ async function readBuckets(conn: Connection, timeout: number, names?: string[]):
             domainPath: String(r.domainPath),
             ...(r.projectName ? { projectName: String(r.projectName) } : {}),
           },
-    accountRemoved: r.accountId === null || r.accountRemovedAt !== null || String(r.accountState).toLowerCase() === 'removed',
+    accountRemoved:
+      r.accountId === null ||
+      r.accountRemovedAt !== null ||
+      String(r.accountState).toLowerCase() === 'removed',
   }));
 }
 
@@ -163,7 +187,15 @@ function isoOrNull(v: unknown): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'EAI_AGAIN']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'PROTOCOL_CONNECTION_LOST',
+  'EAI_AGAIN',
+]);
 
 /** mysql2's errors become one line a person can act on; the password is never part of it. */
 function asInventoryError(err: unknown, db: DbUrl): Error {
@@ -171,14 +203,25 @@ function asInventoryError(err: unknown, db: DbUrl): Error {
   const e = err as { code?: string; message?: string; fatal?: boolean };
   const code = e.code ?? '';
   if (UNREACHABLE.has(code) || /timeout/i.test(e.message ?? '')) {
-    return new DatabaseUnreachableError(db.host, db.port, code ? `${code} (${e.message ?? 'no detail'})` : 'connection timed out');
+    return new DatabaseUnreachableError(
+      db.host,
+      db.port,
+      code ? `${code} (${e.message ?? 'no detail'})` : 'connection timed out',
+    );
   }
   if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
     return new DatabaseUnreachableError(db.host, db.port, `access denied for user "${db.user}"`);
   }
-  if (code === 'ER_BAD_DB_ERROR') return new InvalidInputError(`--db: database "${db.database}" does not exist on ${db.host}:${db.port}`);
+  if (code === 'ER_BAD_DB_ERROR')
+    return new InvalidInputError(`--db: database "${db.database}" does not exist on ${db.host}:${db.port}`);
   if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_FIELD_ERROR') {
-    return new SchemaMismatchError(`database "${db.database}" does not have the CloudStack schema: ${e.message}`);
+    return new SchemaMismatchError(
+      `database "${db.database}" does not have the CloudStack schema: ${e.message}`,
+    );
   }
-  return new DatabaseUnreachableError(db.host, db.port, `${code ? code + ': ' : ''}${e.message ?? String(err)}`);
+  return new DatabaseUnreachableError(
+    db.host,
+    db.port,
+    `${code ? code + ': ' : ''}${e.message ?? String(err)}`,
+  );
 }

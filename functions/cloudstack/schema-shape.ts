@@ -6,7 +6,19 @@ import type { CloudStackSchema } from '../core/model.js';
 const REQUIRED: Record<string, string[]> = {
   object_store: ['id', 'name', 'object_provider_name', 'url', 'uuid', 'removed', 'total_size'],
   object_store_details: ['store_id', 'name', 'value'],
-  bucket: ['id', 'uuid', 'name', 'object_store_id', 'state', 'account_id', 'domain_id', 'size', 'quota', 'created', 'removed'],
+  bucket: [
+    'id',
+    'uuid',
+    'name',
+    'object_store_id',
+    'state',
+    'account_id',
+    'domain_id',
+    'size',
+    'quota',
+    'created',
+    'removed',
+  ],
   account: ['id', 'uuid', 'account_name', 'type', 'state', 'removed'],
   domain: ['id', 'uuid', 'path'],
   projects: ['name', 'project_account_id', 'removed'],
@@ -27,7 +39,9 @@ export async function detectSchema(conn: Connection, database: string): Promise<
       `database "${database}" is not a CloudStack 4.19+ management database: no table ${missingTables.join(', ')}`,
     );
   }
-  const missing = Object.entries(REQUIRED).flatMap(([t, cols]) => cols.filter((c) => !have.has(`${t}.${c}`)).map((c) => `${t}.${c}`));
+  const missing = Object.entries(REQUIRED).flatMap(([t, cols]) =>
+    cols.filter((c) => !have.has(`${t}.${c}`)).map((c) => `${t}.${c}`),
+  );
   if (missing.length) {
     throw new SchemaMismatchError(
       `database "${database}" is not a CloudStack 4.19+ management database: missing ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`,

@@ -64,7 +64,8 @@ export function parseAuditConfig(raw: unknown, source = 'config'): AuditConfig {
   let message = issue?.message;
   if (issue?.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-    message = path === 'rules' ? `unknown rule ${keys} (known: ${RULE_IDS.join(', ')})` : `unknown key ${keys}`;
+    message =
+      path === 'rules' ? `unknown rule ${keys} (known: ${RULE_IDS.join(', ')})` : `unknown key ${keys}`;
   }
   throw new ConfigError(`${source}: ${path}: ${message}`);
 }

@@ -1,7 +1,15 @@
 // Inventory and scans in, findings and coverage out. No I/O.
 import type { AuditConfig } from './config.js';
 import { findingId } from './fingerprint.js';
-import type { CloudStackInventory, DbBucket, Finding, RuleFinding, RuleId, StoreCoverage, StoreScan } from './model.js';
+import type {
+  CloudStackInventory,
+  DbBucket,
+  Finding,
+  RuleFinding,
+  RuleId,
+  StoreCoverage,
+  StoreScan,
+} from './model.js';
 import { SEVERITIES, bucketsByStore, isActive, storeRef } from './model.js';
 import { RULES } from './rules/index.js';
 import type { Rule, RuleContext, StoreView } from './rules/index.js';
@@ -50,7 +58,9 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const rules = rulesInScope(config, input.rules);
   const at = now.toISOString();
 
-  const findings = rules.flatMap((rule) => rule.evaluate(ctx).map((f) => toFinding(rule, f, config, now, at)));
+  const findings = rules.flatMap((rule) =>
+    rule.evaluate(ctx).map((f) => toFinding(rule, f, config, now, at)),
+  );
   findings.sort(
     (a, b) =>
       SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
@@ -66,7 +76,11 @@ export function evaluate(input: EvaluateInput): Evaluation {
     bucketsInStore: view.scan.buckets.length,
     checks: Object.fromEntries(rules.map((r) => [r.id, r.coverage(view)])),
     ...(view.scan.error ? { error: view.scan.error } : {}),
-    evidence: { requests: view.scan.requests, startedAt: view.scan.startedAt, finishedAt: view.scan.finishedAt },
+    evidence: {
+      requests: view.scan.requests,
+      startedAt: view.scan.startedAt,
+      finishedAt: view.scan.finishedAt,
+    },
   }));
   return { findings, coverage };
 }
@@ -81,7 +95,9 @@ function toFinding(rule: Rule, f: RuleFinding, config: AuditConfig, now: Date, a
     status: suppression ? 'suppressed' : 'new',
     store: f.store,
     bucket: f.bucket,
-    dbBucket: db ? { id: db.id, uuid: db.uuid, state: db.state, created: db.created, removed: db.removed } : null,
+    dbBucket: db
+      ? { id: db.id, uuid: db.uuid, state: db.state, created: db.created, removed: db.removed }
+      : null,
     owner: db?.owner ?? null,
     ...(f.attribute !== undefined ? { attribute: f.attribute } : {}),
     ...(f.expected !== undefined ? { expected: f.expected } : {}),

@@ -132,7 +132,13 @@ export interface Finding {
   status: FindingStatus;
   store: StoreRef;
   bucket: string | null;
-  dbBucket: { id: number; uuid: string | null; state: string; created: string | null; removed: string | null } | null;
+  dbBucket: {
+    id: number;
+    uuid: string | null;
+    state: string;
+    created: string | null;
+    removed: string | null;
+  } | null;
   owner: Owner | null;
   attribute?: string;
   expected?: unknown;

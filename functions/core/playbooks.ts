@@ -5,7 +5,8 @@ import type { DbBucket, StoreRef } from './model.js';
 /** `updateResourceCount` for the bucket's owner; without a resource type it recounts all of them. */
 export function recountStep(bucket: DbBucket): string {
   const o = bucket.owner;
-  if (!o) return `Recount the owner's resources: cmk update resourcecount domainid=<owner's domain uuid> account=<owner's account name>`;
+  if (!o)
+    return `Recount the owner's resources: cmk update resourcecount domainid=<owner's domain uuid> account=<owner's account name>`;
   const who = o.projectName ? `projectid=<uuid of project ${o.projectName}>` : `account=${o.accountName}`;
   return `Recount the owner's resources so the bucket and object_storage counts stay right: cmk update resourcecount domainid=${o.domainUuid} ${who}`;
 }
@@ -23,7 +24,11 @@ export function deleteThroughCloudStack(bucket: DbBucket): string {
   return `Delete it through CloudStack: cmk delete bucket id=${id} (API deleteBucket id=${id})`;
 }
 
-export function storeSideCommand(store: StoreRef, verb: 'create' | 'inspect' | 'delete', bucket: string): string {
+export function storeSideCommand(
+  store: StoreRef,
+  verb: 'create' | 'inspect' | 'delete',
+  bucket: string,
+): string {
   const cmd = {
     create: `aws s3api create-bucket --bucket ${bucket}`,
     inspect: `aws s3api head-bucket --bucket ${bucket} && aws s3 ls s3://${bucket} --summarize --recursive`,

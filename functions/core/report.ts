@@ -24,7 +24,14 @@ export interface Report {
     byRule: Record<string, number>;
   };
   findings: Finding[];
-  resolved: { id: string; rule: string; store: unknown; bucket: string | null; firstSeen: string; resolvedAt: string }[];
+  resolved: {
+    id: string;
+    rule: string;
+    store: unknown;
+    bucket: string | null;
+    firstSeen: string;
+    resolvedAt: string;
+  }[];
 }
 
 export const EXIT = { inSync: 0, drift: 1, incomplete: 2, error: 3 } as const;
@@ -38,7 +45,10 @@ export function runStatus(coverage: StoreCoverage[], findings: Finding[]): RunSt
 
 export function summarise(findings: Finding[]): Report['summary'] {
   const count = <K extends string>(key: (f: Finding) => K) =>
-    findings.reduce<Partial<Record<K, number>>>((acc, f) => ({ ...acc, [key(f)]: (acc[key(f)] ?? 0) + 1 }), {});
+    findings.reduce<Partial<Record<K, number>>>(
+      (acc, f) => ({ ...acc, [key(f)]: (acc[key(f)] ?? 0) + 1 }),
+      {},
+    );
   return {
     findings: findings.length,
     new: findings.filter((f) => f.status === 'new').length,
@@ -55,6 +65,8 @@ export function exitCode(report: Report, failOn: Severity): number {
   if (report.status === 'error') return EXIT.error;
   if (report.status === 'incomplete') return EXIT.incomplete;
   const threshold = SEVERITIES.indexOf(failOn);
-  const failing = report.findings.some((f) => f.status !== 'suppressed' && SEVERITIES.indexOf(f.severity) <= threshold);
+  const failing = report.findings.some(
+    (f) => f.status !== 'suppressed' && SEVERITIES.indexOf(f.severity) <= threshold,
+  );
   return failing ? EXIT.drift : EXIT.inSync;
 }

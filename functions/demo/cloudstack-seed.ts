@@ -53,7 +53,11 @@ export class CloudStackSeed {
     return { id, uuid, path };
   }
 
-  async account(name: string, domain: SeedDomain, options: { type?: number; removed?: Date } = {}): Promise<SeedAccount> {
+  async account(
+    name: string,
+    domain: SeedDomain,
+    options: { type?: number; removed?: Date } = {},
+  ): Promise<SeedAccount> {
     const uuid = randomUUID();
     const id = await this.insert('account', {
       account_name: name,
@@ -87,7 +91,13 @@ export class CloudStackSeed {
     await this.insert('account_details', { account_id: account.id, name, value });
   }
 
-  async store(options: { name: string; provider: string; url: string; accessKey?: string; secretKey?: string }): Promise<SeedStore> {
+  async store(options: {
+    name: string;
+    provider: string;
+    url: string;
+    accessKey?: string;
+    secretKey?: string;
+  }): Promise<SeedStore> {
     const uuid = randomUUID();
     const id = await this.insert('object_store', {
       name: options.name,
@@ -97,8 +107,18 @@ export class CloudStackSeed {
       created: sqlTime(hoursAgo(24 * 365)),
       total_size: 1024 ** 4,
     });
-    if (options.accessKey) await this.insert('object_store_details', { store_id: id, name: 'accesskey', value: options.accessKey });
-    if (options.secretKey) await this.insert('object_store_details', { store_id: id, name: 'secretkey', value: options.secretKey });
+    if (options.accessKey)
+      await this.insert('object_store_details', {
+        store_id: id,
+        name: 'accesskey',
+        value: options.accessKey,
+      });
+    if (options.secretKey)
+      await this.insert('object_store_details', {
+        store_id: id,
+        name: 'secretkey',
+        value: options.secretKey,
+      });
     return { id, uuid, name: options.name };
   }
 

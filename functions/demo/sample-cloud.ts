@@ -10,7 +10,10 @@ export interface SampleCloud {
   planted: { rule: string; bucket: string | null }[];
 }
 
-export async function plantSampleCloud(database: ThrowawayDatabase, s3Endpoint: string): Promise<SampleCloud> {
+export async function plantSampleCloud(
+  database: ThrowawayDatabase,
+  s3Endpoint: string,
+): Promise<SampleCloud> {
   const seed = new CloudStackSeed(database.conn);
   const root = await seed.domain('ROOT');
   const acme = await seed.domain('Acme', root);
@@ -21,18 +24,37 @@ export async function plantSampleCloud(database: ThrowawayDatabase, s3Endpoint: 
   const minio = await seed.store({ name: 'minio-1', provider: 'MinIO', url: s3Endpoint, ...DEMO_STORE_KEYS });
   await seed.store({ name: 'sim-1', provider: 'Simulator', url: 'http://simulator.invalid' });
 
-  const inStore = ['photos-prod', 'backups-2025', 'web-assets', 'scratch-tmp', 'old-reports', 'shared-data', 'carol-files'];
+  const inStore = [
+    'photos-prod',
+    'backups-2025',
+    'web-assets',
+    'scratch-tmp',
+    'old-reports',
+    'shared-data',
+    'carol-files',
+  ];
   await seed.bucket({ name: 'photos-prod', store: minio, account: alice });
   await seed.bucket({ name: 'backups-2025', store: minio, account: alice });
   await seed.bucket({ name: 'web-assets', store: minio, account: web });
   await seed.bucket({ name: 'logs-archive', store: minio, account: bob, created: hoursAgo(0.1) }); // still within the grace period
   await seed.bucket({ name: 'old-reports', store: minio, account: bob, removed: hoursAgo(24 * 10) });
-  await seed.bucket({ name: 'upload-staging', store: minio, account: bob, state: 'Allocated', created: hoursAgo(3) });
+  await seed.bucket({
+    name: 'upload-staging',
+    store: minio,
+    account: bob,
+    state: 'Allocated',
+    created: hoursAgo(3),
+  });
   await seed.bucket({ name: 'shared-data', store: minio, account: alice });
   await seed.bucket({ name: 'shared-data', store: minio, account: bob, created: hoursAgo(47) });
   await seed.bucket({ name: 'carol-files', store: minio, account: carol });
 
-  const s3 = new S3Client({ endpoint: s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: DEMO_STORE_KEYS.accessKey, secretAccessKey: DEMO_STORE_KEYS.secretKey } });
+  const s3 = new S3Client({
+    endpoint: s3Endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: DEMO_STORE_KEYS.accessKey, secretAccessKey: DEMO_STORE_KEYS.secretKey },
+  });
   try {
     for (const name of inStore) await s3.send(new CreateBucketCommand({ Bucket: name }));
     // The seed case: someone deleted it in the store's console; CloudStack still lists it and cannot delete it.

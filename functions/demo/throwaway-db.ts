@@ -12,9 +12,19 @@ export interface ThrowawayDatabase {
   drop(): Promise<void>;
 }
 
-export async function createThrowawayDatabase(server: DbUrl, schema: CloudStackSchema, prefix = 'csdrift'): Promise<ThrowawayDatabase> {
+export async function createThrowawayDatabase(
+  server: DbUrl,
+  schema: CloudStackSchema,
+  prefix = 'csdrift',
+): Promise<ThrowawayDatabase> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-  const admin = await createConnection({ host: server.host, port: server.port, user: server.user, password: server.password, connectTimeout: 10_000 });
+  const admin = await createConnection({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    connectTimeout: 10_000,
+  });
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
   const db = { ...server, database: name };
   const conn = await createConnection({ ...db, multipleStatements: true, timezone: 'Z' });

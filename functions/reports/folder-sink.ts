@@ -14,7 +14,11 @@ export function runFolder(report: Report): string {
   return join('runs', y, m, d, report.runId);
 }
 
-export async function writeReportToFolder(root: string, report: Report, files: RenderedReport[]): Promise<string> {
+export async function writeReportToFolder(
+  root: string,
+  report: Report,
+  files: RenderedReport[],
+): Promise<string> {
   const runDir = join(root, runFolder(report));
   for (const dir of [runDir, join(root, 'latest')]) {
     await mkdir(dir, { recursive: true });

@@ -22,10 +22,13 @@ export const cephRgwAdapter: StoreAdapter = {
     return {
       async listBuckets() {
         const body = await admin.get('bucket', { stats: 'true' });
-        if (!Array.isArray(body)) throw new ListingCutShortError('GET /admin/bucket?stats=true did not answer with a list');
+        if (!Array.isArray(body))
+          throw new ListingCutShortError('GET /admin/bucket?stats=true did not answer with a list');
         return body.map((entry: RgwBucketStats): StoreBucket => {
           if (typeof entry?.bucket !== 'string' || !entry.bucket) {
-            throw new ListingCutShortError('GET /admin/bucket?stats=true returned an entry without a bucket name');
+            throw new ListingCutShortError(
+              'GET /admin/bucket?stats=true returned an entry without a bucket name',
+            );
           }
           const created = typeof entry.creation_time === 'string' ? Date.parse(entry.creation_time) : NaN;
           return {

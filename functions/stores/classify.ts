@@ -5,11 +5,31 @@ export class ListingCutShortError extends Error {
   override name = 'ListingCutShortError';
 }
 
-const AUTH_NAMES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'Forbidden']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED']);
+const AUTH_NAMES = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'AccessDenied',
+  'InvalidToken',
+  'ExpiredToken',
+  'Forbidden',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 
 export function httpStatusOf(err: unknown): number | undefined {
-  const e = err as { $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number }; statusCode?: number };
+  const e = err as {
+    $metadata?: { httpStatusCode?: number };
+    $response?: { statusCode?: number };
+    statusCode?: number;
+  };
   return e?.$metadata?.httpStatusCode ?? e?.$response?.statusCode ?? e?.statusCode;
 }
 

@@ -4,7 +4,11 @@ import { describeError, httpStatusOf } from './classify.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
 
 /** An S3 client for a private, S3-compatible store: path-style, lenient checksums, SDK retries with jitter. */
-export function makeS3Client(store: StoreTarget, handler: CountingHttpHandler, options: TransportOptions): S3Client {
+export function makeS3Client(
+  store: StoreTarget,
+  handler: CountingHttpHandler,
+  options: TransportOptions,
+): S3Client {
   if (!store.credentials) throw new Error('no credentials');
   return new S3Client({
     endpoint: store.endpoint,
@@ -19,13 +23,17 @@ export function makeS3Client(store: StoreTarget, handler: CountingHttpHandler, o
 }
 
 /** Only a 404 / NoSuchBucket is "absent"; a 403, a 5xx or a timeout is "unknown". */
-export async function headBucket(s3: S3Client, name: string): Promise<{ result: AbsenceCheck; detail?: string }> {
+export async function headBucket(
+  s3: S3Client,
+  name: string,
+): Promise<{ result: AbsenceCheck; detail?: string }> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: name }));
     return { result: 'present' };
   } catch (err) {
     const e = err as { name?: string };
-    if (httpStatusOf(err) === 404 && (e.name === 'NotFound' || e.name === 'NoSuchBucket')) return { result: 'absent', detail: 'HTTP 404' };
+    if (httpStatusOf(err) === 404 && (e.name === 'NotFound' || e.name === 'NoSuchBucket'))
+      return { result: 'absent', detail: 'HTTP 404' };
     return { result: 'unknown', detail: describeError(err) };
   }
 }

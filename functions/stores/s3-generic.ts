@@ -21,7 +21,10 @@ export const genericS3Adapter: StoreAdapter = {
           if (!out.Buckets) throw new ListingCutShortError('ListBuckets answered without a bucket list');
           for (const b of out.Buckets) {
             if (!b.Name) throw new ListingCutShortError('ListBuckets returned a bucket without a name');
-            buckets.push({ name: b.Name, ...(b.CreationDate ? { createdAt: b.CreationDate.toISOString() } : {}) });
+            buckets.push({
+              name: b.Name,
+              ...(b.CreationDate ? { createdAt: b.CreationDate.toISOString() } : {}),
+            });
           }
           if (!out.ContinuationToken || out.ContinuationToken === token) return buckets;
           token = out.ContinuationToken;

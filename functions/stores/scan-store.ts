@@ -37,7 +37,9 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
   if (store.skip) return result('skipped', { error: 'skipped by the config (stores.<id>.skip)' });
   if (adapter.skipReason) return result('skipped', { error: adapter.skipReason });
   if (!store.credentials) {
-    return result('auth_failed', { error: 'no accesskey/secretkey for this store in object_store_details or the config' });
+    return result('auth_failed', {
+      error: 'no accesskey/secretkey for this store in object_store_details or the config',
+    });
   }
 
   const secrets = [store.credentials.accessKey, store.credentials.secretKey];
@@ -61,7 +63,11 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
         .map((name) =>
           limit(async () => {
             const check = await connection.headBucket(name);
-            absenceChecks[name] = { ...check, ...(check.detail ? { detail: redact(check.detail, secrets) } : {}), checkedAt: now().toISOString() };
+            absenceChecks[name] = {
+              ...check,
+              ...(check.detail ? { detail: redact(check.detail, secrets) } : {}),
+              checkedAt: now().toISOString(),
+            };
           }),
         ),
     );

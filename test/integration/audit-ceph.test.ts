@@ -64,7 +64,13 @@ describe.each([
     await cloud.deleteInStore(names.missing, alice.keys); // behind CloudStack's back
     await cloud.createInStore(names.unmanaged, alice.keys);
     await cloud.bucket(names.removedButPresent, store, alice, { removed: hoursAgo(2) });
-    await cloud.seed.bucket({ name: names.stuck, store, account: alice, state: 'Allocated', created: hoursAgo(3) });
+    await cloud.seed.bucket({
+      name: names.stuck,
+      store,
+      account: alice,
+      state: 'Allocated',
+      created: hoursAgo(3),
+    });
     await cloud.bucket(names.duplicate, store, alice);
     await cloud.seed.bucket({ name: names.duplicate, store, account: alice });
     await cloud.bucket(names.orphan, store, bob);

@@ -54,23 +54,44 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
     ]);
     expect(run.stderr).toMatch(/\[1\/1\] ceph-1: verified, 1 bucket\(s\) listed/);
     const files = (await filesUnder(out)).map((f) => f.slice(out.length + 1)).sort();
-    expect(files).toEqual([join('latest', 'report.json'), join('runs', ...report.startedAt.slice(0, 10).split('-'), report.runId, 'report.json')]);
+    expect(files).toEqual([
+      join('latest', 'report.json'),
+      join('runs', ...report.startedAt.slice(0, 10).split('-'), report.runId, 'report.json'),
+    ]);
     expect(JSON.parse(await readFile(join(out, 'latest', 'report.json'), 'utf8'))).toEqual(report);
   });
 
   it('--fail-on high exits 0 when only low findings remain; --rule narrows the run', async () => {
     const store = await cloud.store('ceph-1');
     const alice = await cloud.account('alice');
-    await cloud.seed.bucket({ name: bucketName('half'), store, account: alice, state: 'Allocated', created: hoursAgo(2) });
+    await cloud.seed.bucket({
+      name: bucketName('half'),
+      store,
+      account: alice,
+      state: 'Allocated',
+      created: hoursAgo(2),
+    });
     const db = dbUrlText(cloud.database.db);
 
     const lenient = await csdrift(['audit', '--quiet', '--db', db, '--out', out, '--fail-on', 'high']);
-    const scoped = await csdrift(['audit', '--quiet', '--db', db, '--out', out, '--json', '--rule', 'bucket-missing-in-store']);
+    const scoped = await csdrift([
+      'audit',
+      '--quiet',
+      '--db',
+      db,
+      '--out',
+      out,
+      '--json',
+      '--rule',
+      'bucket-missing-in-store',
+    ]);
 
     expect(lenient.code).toBe(0);
     expect(lenient.stdout).toMatch(/low +bucket-stuck-allocated/);
     expect(scoped.code).toBe(0);
-    expect(Object.keys((JSON.parse(scoped.stdout) as Report).coverage[0]?.checks ?? {})).toEqual(['bucket-missing-in-store']);
+    expect(Object.keys((JSON.parse(scoped.stdout) as Report).coverage[0]?.checks ?? {})).toEqual([
+      'bucket-missing-in-store',
+    ]);
   });
 
   it('no secret reaches stdout, stderr or a report, even when a store refuses its keys', async () => {
@@ -81,13 +102,32 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
     await conn.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`);
     await conn.query(`GRANT SELECT ON \`${cloud.database.db.database}\`.* TO '${user}'@'%'`);
     const store = await cloud.store('ceph-1');
-    const refused = await cloud.seed.store({ name: 'ceph-wrong-keys', provider: 'Ceph', url: ceph.endpoint, accessKey: ceph.systemAdmin.accessKey, secretKey: `wrong-${randomBytes(12).toString('hex')}` });
+    const refused = await cloud.seed.store({
+      name: 'ceph-wrong-keys',
+      provider: 'Ceph',
+      url: ceph.endpoint,
+      accessKey: ceph.systemAdmin.accessKey,
+      secretKey: `wrong-${randomBytes(12).toString('hex')}`,
+    });
     const alice = await cloud.account('alice');
     const bucketSecret = `bucketsecret-${randomBytes(12).toString('hex')}`;
     await cloud.bucket(bucketName('photos'), store, alice);
-    await cloud.seed.bucket({ name: bucketName('gone'), store, account: alice, accessKey: alice.keys.accessKey, secretKey: bucketSecret });
-    await cloud.seed.bucket({ name: bucketName('other'), store: refused, account: alice, secretKey: bucketSecret });
-    const [secretRows] = await conn.query(`SELECT value FROM object_store_details UNION SELECT value FROM account_details`);
+    await cloud.seed.bucket({
+      name: bucketName('gone'),
+      store,
+      account: alice,
+      accessKey: alice.keys.accessKey,
+      secretKey: bucketSecret,
+    });
+    await cloud.seed.bucket({
+      name: bucketName('other'),
+      store: refused,
+      account: alice,
+      secretKey: bucketSecret,
+    });
+    const [secretRows] = await conn.query(
+      `SELECT value FROM object_store_details UNION SELECT value FROM account_details`,
+    );
     const secrets = [password, bucketSecret, ...(secretRows as { value: string }[]).map((r) => r.value)];
     const db = `mysql://${user}:${password}@127.0.0.1:3306/${cloud.database.db.database}`;
 
@@ -101,10 +141,14 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
     // Assert
     expect(runs.map((r) => r.code)).toEqual([2, 2, 3]);
     expect(runs[2]?.stderr).toMatch(/access denied for user/);
-    const texts = [...runs.flatMap((r) => [r.stdout, r.stderr]), ...(await Promise.all((await filesUnder(out)).map((f) => readFile(f, 'utf8'))))];
+    const texts = [
+      ...runs.flatMap((r) => [r.stdout, r.stderr]),
+      ...(await Promise.all((await filesUnder(out)).map((f) => readFile(f, 'utf8')))),
+    ];
     expect(texts.join('\n')).toContain('auth_failed');
     for (const secret of secrets) {
-      for (const text of texts) expect(text.includes(secret), `a secret (${secret.slice(0, 3)}…) leaked`).toBe(false);
+      for (const text of texts)
+        expect(text.includes(secret), `a secret (${secret.slice(0, 3)}…) leaked`).toBe(false);
     }
     await conn.query(`DROP USER '${user}'@'%'`);
   });

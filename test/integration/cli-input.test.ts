@@ -28,16 +28,34 @@ describe('csdrift audit refuses bad input with one line and exit 3', () => {
 
   it.each([
     ['a malformed --db', ['--db', 'not a url'], /--db: not a URL/],
-    ['a --db that is not mysql', ['--db', 'postgres://u@127.0.0.1/cloud'], /--db: scheme "postgres" is not mysql/],
-    ['an unreachable database', ['--db', 'mysql://root@127.0.0.1:1/cloud'], /cannot reach the CloudStack database at 127\.0\.0\.1:1: ECONNREFUSED/],
-    ['a database that does not exist', ['--db', `${server}/csdrift_no_such_db`], /database "csdrift_no_such_db" does not exist/],
-    ['a database without the CloudStack schema', ['--db', `${server}/mysql`], /database "mysql" is not a CloudStack 4\.19\+ management database: no table object_store, object_store_details, bucket, account, domain, projects/],
+    [
+      'a --db that is not mysql',
+      ['--db', 'postgres://u@127.0.0.1/cloud'],
+      /--db: scheme "postgres" is not mysql/,
+    ],
+    [
+      'an unreachable database',
+      ['--db', 'mysql://root@127.0.0.1:1/cloud'],
+      /cannot reach the CloudStack database at 127\.0\.0\.1:1: ECONNREFUSED/,
+    ],
+    [
+      'a database that does not exist',
+      ['--db', `${server}/csdrift_no_such_db`],
+      /database "csdrift_no_such_db" does not exist/,
+    ],
+    [
+      'a database without the CloudStack schema',
+      ['--db', `${server}/mysql`],
+      /database "mysql" is not a CloudStack 4\.19\+ management database: no table object_store, object_store_details, bucket, account, domain, projects/,
+    ],
     ['an unknown flag', ['--frobnicate'], /unknown option '--frobnicate'/],
     ['an unknown rule', ['--rule', 'bucket-gone'], /--rule bucket-gone: unknown rule/],
     ['a bad --fail-on', ['--fail-on', 'severe'], /--fail-on <severity>' argument 'severe' is invalid/],
     ['a missing --db', [], /--db: required/],
   ])('%s', async (_label, args, message) => {
-    const run = await csdrift(['audit', '--quiet', '--out', join(dir, 'out'), ...args], { CSDRIFT_DB_URL: '' });
+    const run = await csdrift(['audit', '--quiet', '--out', join(dir, 'out'), ...args], {
+      CSDRIFT_DB_URL: '',
+    });
     expect(run.code).toBe(3);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
@@ -47,11 +65,26 @@ describe('csdrift audit refuses bad input with one line and exit 3', () => {
   it.each([
     ['stores.abc.endpoint: expected a URL', 'bad-url.yaml', 'stores:\n  abc:\n    endpoint: not-a-url\n'],
     ['(top level): unknown key "gracePeriod"', 'typo.yaml', 'gracePeriod: 5\n'],
-    ['rules.bucket-stuck-allocated.severity:', 'severity.json', '{"rules": {"bucket-stuck-allocated": {"severity": "urgent"}}}'],
+    [
+      'rules.bucket-stuck-allocated.severity:',
+      'severity.json',
+      '{"rules": {"bucket-stuck-allocated": {"severity": "urgent"}}}',
+    ],
     ['not valid YAML', 'broken.yaml', 'stores: [\n'],
-    ['suppressions.0.reason:', 'suppression.yaml', 'suppressions:\n  - { rule: store-unverified, store: s, bucket: b, owner: me, expires: 2027-01-01 }\n'],
+    [
+      'suppressions.0.reason:',
+      'suppression.yaml',
+      'suppressions:\n  - { rule: store-unverified, store: s, bucket: b, owner: me, expires: 2027-01-01 }\n',
+    ],
   ])('a config whose mistake is named by path: %s', async (message, name, text) => {
-    const run = await csdrift(['audit', '--quiet', '--db', dbUrlText(database.db), '--config', await config(name, text)]);
+    const run = await csdrift([
+      'audit',
+      '--quiet',
+      '--db',
+      dbUrlText(database.db),
+      '--config',
+      await config(name, text),
+    ]);
     expect(run.code).toBe(3);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(message);
@@ -70,7 +103,9 @@ describe('csdrift audit refuses bad input with one line and exit 3', () => {
     const run = await csdrift(['audit', '--quiet', '--db', dbUrlText(odd.db)]);
     await odd.drop();
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/object_store has neither used_bytes \(4\.19\/4\.20\) nor used_size and allocated_size \(4\.21\+\)/);
+    expect(run.stderr).toMatch(
+      /object_store has neither used_bytes \(4\.19\/4\.20\) nor used_size and allocated_size \(4\.21\+\)/,
+    );
   });
 
   it('an unknown --store is named, with the stores there are', async () => {
@@ -80,7 +115,14 @@ describe('csdrift audit refuses bad input with one line and exit 3', () => {
   });
 
   it('an empty CloudStack is in sync (exit 0), and writes nothing to stdout with --json but the report', async () => {
-    const run = await csdrift(['audit', '--json', '--db', dbUrlText(database.db), '--out', join(dir, 'empty')]);
+    const run = await csdrift([
+      'audit',
+      '--json',
+      '--db',
+      dbUrlText(database.db),
+      '--out',
+      join(dir, 'empty'),
+    ]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ schemaVersion: 1, status: 'in_sync', findings: [] });
   });

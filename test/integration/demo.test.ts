@@ -28,7 +28,12 @@ describe('csdrift demo', () => {
     const database = /database (csdrift_demo_\w+)/.exec(run.stderr)?.[1];
     expect(database).toBeDefined();
     const server = parseDbUrl(TEST_DB_SERVER);
-    const conn = await createConnection({ host: server.host, port: server.port, user: server.user, password: server.password });
+    const conn = await createConnection({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+    });
     const [rows] = await conn.query<RowDataPacket[]>('SHOW DATABASES LIKE ?', [database]);
     await conn.end();
     expect(rows).toEqual([]);
@@ -37,6 +42,8 @@ describe('csdrift demo', () => {
   it('says which server it could not reach', async () => {
     const run = await csdrift(['demo'], { CSDRIFT_DEMO_DB_URL: 'mysql://root@127.0.0.1:1/mysql' });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/cannot reach the CloudStack database at 127\.0\.0\.1:1: ECONNREFUSED .*CSDRIFT_DEMO_DB_URL/);
+    expect(run.stderr).toMatch(
+      /cannot reach the CloudStack database at 127\.0\.0\.1:1: ECONNREFUSED .*CSDRIFT_DEMO_DB_URL/,
+    );
   });
 });

@@ -11,8 +11,10 @@ import { FaultProxy, faults } from '../support/fault-proxy.js';
 const ceph = inject('ceph');
 
 const isListing = (url = '') => url.startsWith('/admin/bucket');
-const always = (fault: Fault, when: (url?: string, method?: string) => boolean = () => true): FaultPlan => (req) =>
-  when(req.url, req.method) ? fault : null;
+const always =
+  (fault: Fault, when: (url?: string, method?: string) => boolean = () => true): FaultPlan =>
+  (req) =>
+    when(req.url, req.method) ? fault : null;
 
 function expectUnverifiedOnly(report: Report, status: string): void {
   expect(report.status).toBe('incomplete');
@@ -52,7 +54,10 @@ describe('a store that fails is never evidence of drift', () => {
   it('passes through untouched: the planted drift is found (the control case)', async () => {
     const { missing, unmanaged } = await plant();
     const report = await audit(cloud.database);
-    expect(found(report)).toEqual([`bucket-missing-in-store ${missing}`, `bucket-unmanaged-in-store ${unmanaged}`]);
+    expect(found(report)).toEqual([
+      `bucket-missing-in-store ${missing}`,
+      `bucket-unmanaged-in-store ${unmanaged}`,
+    ]);
   });
 
   it('a stopped store is unreachable', async () => {
@@ -106,7 +111,10 @@ describe('a store that fails is never evidence of drift', () => {
     proxy.plan = (req, index) => (index === 0 && isListing(req.url) ? faults.slowDown : null);
     const report = await audit(cloud.database);
     expect(report.status).toBe('drift');
-    expect(found(report)).toEqual([`bucket-missing-in-store ${missing}`, `bucket-unmanaged-in-store ${unmanaged}`]);
+    expect(found(report)).toEqual([
+      `bucket-missing-in-store ${missing}`,
+      `bucket-unmanaged-in-store ${unmanaged}`,
+    ]);
     expect(report.coverage[0]?.evidence.requests).toBeGreaterThanOrEqual(3); // retried listing + HeadBucket
   });
 });
@@ -126,7 +134,12 @@ describe('the generic S3 adapter against a real S3 server', () => {
 
   /** As on MinIO, the admin owns the buckets its ListBuckets shows. */
   async function plantOwnedByAdmin() {
-    const store = await cloud.seed.store({ name: 'generic-1', provider: 'SeaweedFS', url: proxy.endpoint, ...ceph.systemAdmin });
+    const store = await cloud.seed.store({
+      name: 'generic-1',
+      provider: 'SeaweedFS',
+      url: proxy.endpoint,
+      ...ceph.systemAdmin,
+    });
     const alice = await cloud.account('alice');
     const admin = { ...alice, keys: ceph.systemAdmin };
     await cloud.bucket(bucketName('kept'), store, admin);
@@ -141,7 +154,10 @@ describe('the generic S3 adapter against a real S3 server', () => {
   it('lists with ListBuckets and confirms with HeadBucket', async () => {
     const { missing, unmanaged } = await plantOwnedByAdmin();
     const report = await audit(cloud.database);
-    expect(found(report)).toEqual([`bucket-missing-in-store ${missing}`, `bucket-unmanaged-in-store ${unmanaged}`]);
+    expect(found(report)).toEqual([
+      `bucket-missing-in-store ${missing}`,
+      `bucket-unmanaged-in-store ${unmanaged}`,
+    ]);
   });
 
   it('a ListBuckets body cut short is partial', async () => {

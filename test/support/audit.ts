@@ -7,7 +7,11 @@ import type { ThrowawayDatabase } from '../../functions/demo/throwaway-db.js';
 /** Short timeouts and backoff so that fault tests stay fast; otherwise the real engine, untouched. */
 export const FAST_SCAN = { concurrency: 4, requestTimeoutMs: 1500, maxAttempts: 2 };
 
-export function audit(database: ThrowawayDatabase, config: Record<string, unknown> = {}, more: Partial<AuditRequest> = {}): Promise<Report> {
+export function audit(
+  database: ThrowawayDatabase,
+  config: Record<string, unknown> = {},
+  more: Partial<AuditRequest> = {},
+): Promise<Report> {
   return runAudit({
     db: database.db,
     config: parseAuditConfig({ scan: FAST_SCAN, ...config }),

@@ -57,7 +57,9 @@ export function aScan(storeBuckets: string[], overrides: Partial<StoreScan> = {}
 }
 
 export function absent(...names: string[]): StoreScan['absenceChecks'] {
-  return Object.fromEntries(names.map((n) => [n, { result: 'absent' as const, checkedAt: NOW.toISOString() }]));
+  return Object.fromEntries(
+    names.map((n) => [n, { result: 'absent' as const, checkedAt: NOW.toISOString() }]),
+  );
 }
 
 export function anInventory(buckets: DbBucket[], stores: StoreRecord[] = [aStore()]): CloudStackInventory {
@@ -65,7 +67,11 @@ export function anInventory(buckets: DbBucket[], stores: StoreRecord[] = [aStore
 }
 
 /** An evaluation input whose DB re-read agrees with the snapshot, unless told otherwise. */
-export function anInput(buckets: DbBucket[], scan: StoreScan, more: Partial<EvaluateInput> & { config?: AuditConfig } = {}): EvaluateInput {
+export function anInput(
+  buckets: DbBucket[],
+  scan: StoreScan,
+  more: Partial<EvaluateInput> & { config?: AuditConfig } = {},
+): EvaluateInput {
   return {
     inventory: anInventory(buckets),
     scans: [scan],

@@ -40,7 +40,10 @@ export async function startCeph(): Promise<CephCluster> {
     await run('bash', [join(here, 'ceph-up.sh'), dir], { env, timeout: 180_000 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`Ceph did not come up (needs: apt-get install ceph-mon ceph-osd radosgw ceph-common): ${e.stderr?.slice(-2000) ?? e.message}`);
+    throw new Error(
+      `Ceph did not come up (needs: apt-get install ceph-mon ceph-osd radosgw ceph-common): ${e.stderr?.slice(-2000) ?? e.message}`,
+      { cause: err },
+    );
   }
   const vars = Object.fromEntries(
     (await readFile(join(dir, 'env'), 'utf8'))
@@ -49,10 +52,17 @@ export async function startCeph(): Promise<CephCluster> {
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   const conf = vars.CEPH_CONF as string;
-  const plainAdmin = { accessKey: 'CSDRIFTPLAINADMIN001', secretKey: 'csdriftPlainAdminSecret0000000000000001' };
+  const plainAdmin = {
+    accessKey: 'CSDRIFTPLAINADMIN001',
+    secretKey: 'csdriftPlainAdminSecret0000000000000001',
+  };
   await radosgwAdmin(conf, [
-    'user', 'create', '--uid=plainadmin', '--display-name=Plain admin',
-    `--access-key=${plainAdmin.accessKey}`, `--secret-key=${plainAdmin.secretKey}`,
+    'user',
+    'create',
+    '--uid=plainadmin',
+    '--display-name=Plain admin',
+    `--access-key=${plainAdmin.accessKey}`,
+    `--secret-key=${plainAdmin.secretKey}`,
     '--caps=users=*;buckets=*;metadata=*;usage=read',
   ]);
   return {
@@ -77,6 +87,10 @@ export async function radosgwAdmin(conf: string, args: string[]): Promise<string
 export async function wipeBuckets(conf: string): Promise<void> {
   const names = JSON.parse(await radosgwAdmin(conf, ['bucket', 'list'])) as string[];
   for (let i = 0; i < names.length; i += 8) {
-    await Promise.all(names.slice(i, i + 8).map((b) => radosgwAdmin(conf, ['bucket', 'rm', `--bucket=${b}`, '--purge-objects'])));
+    await Promise.all(
+      names
+        .slice(i, i + 8)
+        .map((b) => radosgwAdmin(conf, ['bucket', 'rm', `--bucket=${b}`, '--purge-objects'])),
+    );
   }
 }

@@ -46,7 +46,11 @@ export class CephCloud {
   }
 
   /** The store as CloudStack records it: the RGW URL and the admin's keys in object_store_details. */
-  async store(name: string, admin: Keys = this.ceph.systemAdmin, url = this.ceph.endpoint): Promise<SeedStore> {
+  async store(
+    name: string,
+    admin: Keys = this.ceph.systemAdmin,
+    url = this.ceph.endpoint,
+  ): Promise<SeedStore> {
     return this.seed.store({ name, provider: 'Ceph', url, ...admin });
   }
 
@@ -65,8 +69,18 @@ export class CephCloud {
   }
 
   private async rgwUser(uid: string, displayName: string): Promise<Keys> {
-    const keys = { accessKey: randomBytes(10).toString('hex').toUpperCase(), secretKey: randomBytes(20).toString('hex') };
-    await radosgwAdmin(this.ceph.conf, ['user', 'create', `--uid=${uid}`, `--display-name=${displayName}`, `--access-key=${keys.accessKey}`, `--secret-key=${keys.secretKey}`]);
+    const keys = {
+      accessKey: randomBytes(10).toString('hex').toUpperCase(),
+      secretKey: randomBytes(20).toString('hex'),
+    };
+    await radosgwAdmin(this.ceph.conf, [
+      'user',
+      'create',
+      `--uid=${uid}`,
+      `--display-name=${displayName}`,
+      `--access-key=${keys.accessKey}`,
+      `--secret-key=${keys.secretKey}`,
+    ]);
     return keys;
   }
 
@@ -79,9 +93,21 @@ export class CephCloud {
   }
 
   /** A bucket CloudStack created: in the store with the owner's keys, and a row in state Created. */
-  async bucket(name: string, store: SeedStore, owner: CephAccount, row: { state?: string; created?: Date; removed?: Date } = {}) {
+  async bucket(
+    name: string,
+    store: SeedStore,
+    owner: CephAccount,
+    row: { state?: string; created?: Date; removed?: Date } = {},
+  ) {
     await this.createInStore(name, owner.keys);
-    return this.seed.bucket({ name, store, account: owner, accessKey: owner.keys.accessKey, secretKey: owner.keys.secretKey, ...row });
+    return this.seed.bucket({
+      name,
+      store,
+      account: owner,
+      accessKey: owner.keys.accessKey,
+      secretKey: owner.keys.secretKey,
+      ...row,
+    });
   }
 
   private client(keys: Keys): S3Client {

@@ -64,12 +64,21 @@ export class FaultProxy {
     }
     if (fault?.kind === 'status') {
       const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>injected</Message></Error>`;
-      res.writeHead(fault.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(fault.status, {
+        'content-type': 'application/xml',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
       return;
     }
     const upstream = httpRequest(
-      { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers },
+      {
+        host: this.target.hostname,
+        port: this.target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
       (up) => this.relay(up, res, fault?.kind === 'truncate'),
     );
     upstream.on('error', () => res.destroy());

@@ -16,7 +16,12 @@ describe('evaluate', () => {
   });
 
   it('applies severity overrides and disabled rules from the config', () => {
-    const config = parseAuditConfig({ rules: { 'bucket-unmanaged-in-store': { severity: 'critical' }, 'bucket-stuck-allocated': { enabled: false } } });
+    const config = parseAuditConfig({
+      rules: {
+        'bucket-unmanaged-in-store': { severity: 'critical' },
+        'bucket-stuck-allocated': { enabled: false },
+      },
+    });
     const input = anInput([aBucket('half', { state: 'Allocated' })], aScan(['rogue']), { config });
     const { findings, coverage } = evaluate(input);
     expect(findings.map((f) => [f.rule, f.severity])).toEqual([['bucket-unmanaged-in-store', 'critical']]);
@@ -24,16 +29,34 @@ describe('evaluate', () => {
   });
 
   it('runs only the rules asked for', () => {
-    const input = anInput([aBucket('half', { state: 'Allocated' })], aScan(['rogue']), { rules: ['bucket-stuck-allocated'] });
+    const input = anInput([aBucket('half', { state: 'Allocated' })], aScan(['rogue']), {
+      rules: ['bucket-stuck-allocated'],
+    });
     expect(evaluate(input).findings.map((f) => f.rule)).toEqual(['bucket-stuck-allocated']);
   });
 
   it('marks a finding suppressed by an exact, unexpired entry, and ignores an expired one', () => {
-    const entry = { rule: 'bucket-unmanaged-in-store', store: 'minio-1', bucket: 'rogue', reason: 'legacy', owner: 'ops', expires: '2027-01-01' };
-    const live = evaluate(anInput([], aScan(['rogue', 'rogue2']), { config: parseAuditConfig({ suppressions: [entry] }) }));
-    expect(live.findings.map((f) => [f.bucket, f.status])).toEqual([['rogue', 'suppressed'], ['rogue2', 'new']]);
+    const entry = {
+      rule: 'bucket-unmanaged-in-store',
+      store: 'minio-1',
+      bucket: 'rogue',
+      reason: 'legacy',
+      owner: 'ops',
+      expires: '2027-01-01',
+    };
+    const live = evaluate(
+      anInput([], aScan(['rogue', 'rogue2']), { config: parseAuditConfig({ suppressions: [entry] }) }),
+    );
+    expect(live.findings.map((f) => [f.bucket, f.status])).toEqual([
+      ['rogue', 'suppressed'],
+      ['rogue2', 'new'],
+    ]);
     expect(live.findings[0]?.evidence.suppression).toMatchObject({ reason: 'legacy', owner: 'ops' });
-    const expired = evaluate(anInput([], aScan(['rogue']), { config: parseAuditConfig({ suppressions: [{ ...entry, expires: '2026-01-01' }] }) }));
+    const expired = evaluate(
+      anInput([], aScan(['rogue']), {
+        config: parseAuditConfig({ suppressions: [{ ...entry, expires: '2026-01-01' }] }),
+      }),
+    );
     expect(expired.findings[0]?.status).toBe('new');
   });
 
@@ -62,7 +85,14 @@ describe('report status and exit code', () => {
   it('is 0 in sync, 1 on drift at or above --fail-on, 2 when incomplete whatever else was found', () => {
     const inSync = report(evaluate(anInput([], aScan([]))));
     const lowDrift = report(evaluate(anInput([aBucket('half', { state: 'Allocated' })], aScan([]))));
-    const incomplete = report(evaluate(anInput([aBucket('half', { state: 'Allocated' })], aScan([], { status: 'partial', listingComplete: false }))));
+    const incomplete = report(
+      evaluate(
+        anInput(
+          [aBucket('half', { state: 'Allocated' })],
+          aScan([], { status: 'partial', listingComplete: false }),
+        ),
+      ),
+    );
     expect([inSync.status, lowDrift.status, incomplete.status]).toEqual(['in_sync', 'drift', 'incomplete']);
     expect(exitCode(inSync, 'low')).toBe(0);
     expect(exitCode(lowDrift, 'low')).toBe(1);

@@ -6,8 +6,18 @@ import { redact } from '../../functions/stores/redact.js';
 
 describe('parseDbUrl', () => {
   it('reads user, password, host, port and database, defaulting the database to cloud', () => {
-    expect(parseDbUrl('mysql://cloud:p%40ss@db.example:3307/cloud_prod')).toEqual({ user: 'cloud', password: 'p@ss', host: 'db.example', port: 3307, database: 'cloud_prod' });
-    expect(parseDbUrl('mysql://root@127.0.0.1')).toMatchObject({ port: 3306, database: 'cloud', password: '' });
+    expect(parseDbUrl('mysql://cloud:p%40ss@db.example:3307/cloud_prod')).toEqual({
+      user: 'cloud',
+      password: 'p@ss',
+      host: 'db.example',
+      port: 3307,
+      database: 'cloud_prod',
+    });
+    expect(parseDbUrl('mysql://root@127.0.0.1')).toMatchObject({
+      port: 3306,
+      database: 'cloud',
+      password: '',
+    });
   });
 
   it.each([
@@ -25,7 +35,13 @@ describe('parseDbUrl', () => {
 
 describe('parseAuditConfig', () => {
   it('fills the defaults', () => {
-    expect(parseAuditConfig({})).toMatchObject({ gracePeriodMinutes: 60, stores: {}, rules: {}, suppressions: [], scan: { concurrency: 8, maxAttempts: 4 } });
+    expect(parseAuditConfig({})).toMatchObject({
+      gracePeriodMinutes: 60,
+      stores: {},
+      rules: {},
+      suppressions: [],
+      scan: { concurrency: 8, maxAttempts: 4 },
+    });
   });
 
   it.each([
@@ -33,7 +49,14 @@ describe('parseAuditConfig', () => {
     [{ gracePeriodMinutes: -1 }, 'config: gracePeriodMinutes:'],
     [{ rules: { 'no-such-rule': {} } }, 'config: rules: unknown rule "no-such-rule"'],
     [{ stores: { abc: { skp: true } } }, 'config: stores.abc: unknown key "skp"'],
-    [{ suppressions: [{ rule: 'store-unverified', store: 's', bucket: 'b', reason: 'r', owner: 'o', expires: 'soon' }] }, 'config: suppressions.0.expires:'],
+    [
+      {
+        suppressions: [
+          { rule: 'store-unverified', store: 's', bucket: 'b', reason: 'r', owner: 'o', expires: 'soon' },
+        ],
+      },
+      'config: suppressions.0.expires:',
+    ],
   ])('names the path of a mistake: %j', (raw, message) => {
     expect(() => parseAuditConfig(raw)).toThrow(message);
   });
@@ -56,6 +79,8 @@ describe('listingFailureStatus', () => {
 
 describe('redact', () => {
   it('removes every known secret', () => {
-    expect(redact('key AKIA123 and secret s3cr3t!', ['AKIA123', 's3cr3t!', undefined])).toBe('key *** and secret ***');
+    expect(redact('key AKIA123 and secret s3cr3t!', ['AKIA123', 's3cr3t!', undefined])).toBe(
+      'key *** and secret ***',
+    );
   });
 });

@@ -11,18 +11,32 @@ describe('bucket-missing-in-store', () => {
     const gone = aBucket('gone');
     const { findings } = evaluate(anInput([gone], aScan([], { absenceChecks: absent('gone') })));
     expect(rulesOf(findings)).toEqual(['bucket-missing-in-store gone']);
-    expect(findings[0]).toMatchObject({ severity: 'high', status: 'new', owner: { accountName: 'alice' }, dbBucket: { id: gone.id, state: 'Created' } });
+    expect(findings[0]).toMatchObject({
+      severity: 'high',
+      status: 'new',
+      owner: { accountName: 'alice' },
+      dbBucket: { id: gone.id, state: 'Created' },
+    });
   });
 
   it('says nothing without a confirming 404', () => {
-    const input = anInput([aBucket('gone')], aScan([], { absenceChecks: { gone: { result: 'unknown', checkedAt: '' } } }));
+    const input = anInput(
+      [aBucket('gone')],
+      aScan([], { absenceChecks: { gone: { result: 'unknown', checkedAt: '' } } }),
+    );
     expect(evaluate(input).findings).toEqual([]);
   });
 
-  it.each(['partial', 'unreachable', 'auth_failed'] as const)('says nothing for a store that is %s', (status) => {
-    const input = anInput([aBucket('gone')], aScan([], { status, listingComplete: false, absenceChecks: absent('gone') }));
-    expect(rulesOf(evaluate(input).findings)).toEqual(['store-unverified -']);
-  });
+  it.each(['partial', 'unreachable', 'auth_failed'] as const)(
+    'says nothing for a store that is %s',
+    (status) => {
+      const input = anInput(
+        [aBucket('gone')],
+        aScan([], { status, listingComplete: false, absenceChecks: absent('gone') }),
+      );
+      expect(rulesOf(evaluate(input).findings)).toEqual(['store-unverified -']);
+    },
+  );
 
   it('ignores rows within the grace period, and the grace period is configurable', () => {
     const young = aBucket('young', { created: minutesAgo(30) });
@@ -35,12 +49,17 @@ describe('bucket-missing-in-store', () => {
 
   it('ignores a row deleted while the audit looked (the second read shows it removed)', () => {
     const gone = aBucket('gone');
-    const input = anInput([gone], aScan([], { absenceChecks: absent('gone') }), { recheckedRows: [{ ...gone, removed: NOW.toISOString() }] });
+    const input = anInput([gone], aScan([], { absenceChecks: absent('gone') }), {
+      recheckedRows: [{ ...gone, removed: NOW.toISOString() }],
+    });
     expect(evaluate(input).findings).toEqual([]);
   });
 
   it('ignores Allocated and removed rows', () => {
-    const rows = [aBucket('a', { state: 'Allocated', created: minutesAgo(30) }), aBucket('b', { removed: LONG() })];
+    const rows = [
+      aBucket('a', { state: 'Allocated', created: minutesAgo(30) }),
+      aBucket('b', { removed: LONG() }),
+    ];
     expect(evaluate(anInput(rows, aScan([], { absenceChecks: absent('a', 'b') }))).findings).toEqual([]);
   });
 });
@@ -51,7 +70,9 @@ function LONG(): string {
 
 describe('bucket-unmanaged-in-store', () => {
   it('reports a store bucket with no row at all', () => {
-    expect(rulesOf(evaluate(anInput([], aScan(['rogue']))).findings)).toEqual(['bucket-unmanaged-in-store rogue']);
+    expect(rulesOf(evaluate(anInput([], aScan(['rogue']))).findings)).toEqual([
+      'bucket-unmanaged-in-store rogue',
+    ]);
   });
 
   it('ignores a bucket whose row appeared after the snapshot (a create in flight)', () => {
@@ -60,13 +81,20 @@ describe('bucket-unmanaged-in-store', () => {
   });
 
   it('is never reported from a partial listing', () => {
-    expect(rulesOf(evaluate(anInput([], aScan(['rogue'], { status: 'partial', listingComplete: false }))).findings)).toEqual(['store-unverified -']);
+    expect(
+      rulesOf(
+        evaluate(anInput([], aScan(['rogue'], { status: 'partial', listingComplete: false }))).findings,
+      ),
+    ).toEqual(['store-unverified -']);
   });
 });
 
 describe('bucket-removed-but-present', () => {
   it('reports a bucket whose rows are all soft-deleted, and not as unmanaged', () => {
-    const rows = [aBucket('zombie', { removed: '2026-11-10T00:00:00.000Z' }), aBucket('zombie', { removed: '2026-11-12T00:00:00.000Z' })];
+    const rows = [
+      aBucket('zombie', { removed: '2026-11-10T00:00:00.000Z' }),
+      aBucket('zombie', { removed: '2026-11-12T00:00:00.000Z' }),
+    ];
     const { findings } = evaluate(anInput(rows, aScan(['zombie'])));
     expect(rulesOf(findings)).toEqual(['bucket-removed-but-present zombie']);
     expect(findings[0]?.dbBucket?.removed).toBe('2026-11-12T00:00:00.000Z');
@@ -80,11 +108,16 @@ describe('bucket-removed-but-present', () => {
 
 describe('bucket-stuck-allocated', () => {
   it('reports Allocated rows past the grace period, whether or not the store has them', () => {
-    const rows = [aBucket('half', { state: 'Allocated' }), aBucket('fresh', { state: 'Allocated', created: minutesAgo(5) })];
+    const rows = [
+      aBucket('half', { state: 'Allocated' }),
+      aBucket('fresh', { state: 'Allocated', created: minutesAgo(5) }),
+    ];
     const { findings } = evaluate(anInput(rows, aScan(['half'])));
     expect(rulesOf(findings)).toEqual(['bucket-stuck-allocated half']);
     expect(findings[0]?.evidence.seenInStore).toBe(true);
-    expect(findings[0]?.remediation.steps.join('\n')).toMatch(/UPDATE bucket SET removed = UTC_TIMESTAMP\(\) WHERE id = \d+/);
+    expect(findings[0]?.remediation.steps.join('\n')).toMatch(
+      /UPDATE bucket SET removed = UTC_TIMESTAMP\(\) WHERE id = \d+/,
+    );
   });
 });
 
@@ -100,17 +133,26 @@ describe('bucket-duplicate-name', () => {
 
 describe('bucket-account-removed', () => {
   it('reports an active bucket of a removed account', () => {
-    const rows = [aBucket('orphan', { accountRemoved: true }), aBucket('old', { accountRemoved: true, removed: LONG() })];
-    expect(rulesOf(evaluate(anInput(rows, aScan(['orphan']))).findings)).toEqual(['bucket-account-removed orphan']);
+    const rows = [
+      aBucket('orphan', { accountRemoved: true }),
+      aBucket('old', { accountRemoved: true, removed: LONG() }),
+    ];
+    expect(rulesOf(evaluate(anInput(rows, aScan(['orphan']))).findings)).toEqual([
+      'bucket-account-removed orphan',
+    ]);
   });
 });
 
 describe('store-unverified', () => {
   it('is reported for a store that is not verified, never for a skipped one', () => {
-    const skipped = evaluate(anInput([aBucket('x')], aScan([], { status: 'skipped', listingComplete: false })));
+    const skipped = evaluate(
+      anInput([aBucket('x')], aScan([], { status: 'skipped', listingComplete: false })),
+    );
     expect(skipped.findings).toEqual([]);
     expect(skipped.coverage[0]?.checks['bucket-missing-in-store']).toBe('not_applicable');
-    const failed = evaluate(anInput([], aScan([], { status: 'unreachable', listingComplete: false, error: 'ECONNREFUSED' })));
+    const failed = evaluate(
+      anInput([], aScan([], { status: 'unreachable', listingComplete: false, error: 'ECONNREFUSED' })),
+    );
     expect(failed.findings[0]).toMatchObject({ rule: 'store-unverified', bucket: null, severity: 'high' });
     expect(failed.findings[0]?.message).toContain('ECONNREFUSED');
   });

@@ -7,7 +7,8 @@ import type { Rule } from './rule.js';
 export const bucketAccountRemoved: Rule = {
   id: 'bucket-account-removed',
   defaultSeverity: 'high',
-  description: 'An active bucket whose owning account has been removed: data nobody is billed for or can reach through CloudStack.',
+  description:
+    'An active bucket whose owning account has been removed: data nobody is billed for or can reach through CloudStack.',
   coverage: dbOnly,
   evaluate(ctx) {
     const findings: RuleFinding[] = [];
@@ -19,9 +20,13 @@ export const bucketAccountRemoved: Rule = {
           bucket: bucket.name,
           dbBucket: bucket,
           message: `Bucket ${bucket.name} is still active but its owner, ${ownerText(bucket)}, has been removed.`,
-          evidence: { dbState: bucket.state, seenInStore: view.scan.status === 'skipped' ? null : view.storeBucketNames.has(bucket.name) },
+          evidence: {
+            dbState: bucket.state,
+            seenInStore: view.scan.status === 'skipped' ? null : view.storeBucketNames.has(bucket.name),
+          },
           remediation: {
-            summary: 'Account removal left the bucket behind. Keep its data if someone needs it, then remove it in the store and in CloudStack.',
+            summary:
+              'Account removal left the bucket behind. Keep its data if someone needs it, then remove it in the store and in CloudStack.',
             steps: [
               `Inspect what it holds: ${storeSideCommand(view.store, 'inspect', bucket.name)}`,
               `Hand the data over or back it up if the former owner's organisation needs it.`,

@@ -8,7 +8,8 @@ import type { Rule } from './rule.js';
 export const bucketDuplicateName: Rule = {
   id: 'bucket-duplicate-name',
   defaultSeverity: 'medium',
-  description: 'Two or more active CloudStack rows share one bucket name on one store (one finding per name).',
+  description:
+    'Two or more active CloudStack rows share one bucket name on one store (one finding per name).',
   coverage: dbOnly,
   evaluate(ctx) {
     const findings: RuleFinding[] = [];
@@ -26,10 +27,17 @@ export const bucketDuplicateName: Rule = {
           dbBucket: keep,
           message: `Bucket ${name} has ${rows.length} active rows in CloudStack on store ${view.store.name} (ids ${sorted.map((r) => r.id).join(', ')}).`,
           evidence: {
-            rows: sorted.map((r) => ({ id: r.id, uuid: r.uuid, state: r.state, created: r.created, owner: r.owner?.accountUuid ?? null })),
+            rows: sorted.map((r) => ({
+              id: r.id,
+              uuid: r.uuid,
+              state: r.state,
+              created: r.created,
+              owner: r.owner?.accountUuid ?? null,
+            })),
           },
           remediation: {
-            summary: 'One store bucket is counted more than once. Keep the oldest row that matches the store; soft-delete the others.',
+            summary:
+              'One store bucket is counted more than once. Keep the oldest row that matches the store; soft-delete the others.',
             steps: [
               `Decide which row is real: the oldest (id ${keep.id}, ${ownerText(keep)}) unless the store's owner says otherwise.`,
               `Soft-delete the others (never DELETE them, and never deleteBucket, which would delete the one store bucket they share): UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id IN (${extras.map((r) => r.id).join(', ')}) AND removed IS NULL;`,

@@ -5,7 +5,10 @@ import { fullyListed, isPastGrace, ownerText } from './rule.js';
 import type { Rule, RuleContext } from './rule.js';
 
 /** The DB buckets this rule may report: the scan confirms the absence of exactly these. */
-export function absenceCandidates(dbBuckets: DbBucket[], ctx: Pick<RuleContext, 'now' | 'gracePeriodMinutes'>): DbBucket[] {
+export function absenceCandidates(
+  dbBuckets: DbBucket[],
+  ctx: Pick<RuleContext, 'now' | 'gracePeriodMinutes'>,
+): DbBucket[] {
   return dbBuckets.filter((b) => isActive(b) && b.state === 'Created' && isPastGrace(b.created, ctx));
 }
 

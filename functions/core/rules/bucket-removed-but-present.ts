@@ -8,7 +8,8 @@ import type { Rule } from './rule.js';
 export const bucketRemovedButPresent: Rule = {
   id: 'bucket-removed-but-present',
   defaultSeverity: 'medium',
-  description: 'Every CloudStack row of the bucket on this store is soft-deleted, yet the store still has it.',
+  description:
+    'Every CloudStack row of the bucket on this store is soft-deleted, yet the store still has it.',
   coverage: seenInStore,
   evaluate(ctx) {
     const findings: RuleFinding[] = [];
@@ -25,9 +26,15 @@ export const bucketRemovedButPresent: Rule = {
           bucket: seen.name,
           dbBucket: latest,
           message: `Bucket ${seen.name} of ${ownerText(latest)} was deleted in CloudStack on ${latest.removed} but still exists in store ${view.store.name}.`,
-          evidence: { listedAt: view.scan.finishedAt, dbRemoved: latest.removed, dbRows: rows.length, storeOwner: seen.owner ?? null },
+          evidence: {
+            listedAt: view.scan.finishedAt,
+            dbRemoved: latest.removed,
+            dbRows: rows.length,
+            storeOwner: seen.owner ?? null,
+          },
           remediation: {
-            summary: 'The store kept a bucket CloudStack deleted: its data is stored but no longer billed or limited.',
+            summary:
+              'The store kept a bucket CloudStack deleted: its data is stored but no longer billed or limited.',
             steps: [
               `Inspect what it holds: ${storeSideCommand(view.store, 'inspect', seen.name)}`,
               `Confirm with ${ownerText(latest)} that the data can go.`,

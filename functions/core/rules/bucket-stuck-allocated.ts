@@ -7,13 +7,14 @@ import type { Rule } from './rule.js';
 export const bucketStuckAllocated: Rule = {
   id: 'bucket-stuck-allocated',
   defaultSeverity: 'low',
-  description: "A bucket row left in state Allocated (a create that crashed) longer than the grace period.",
+  description: 'A bucket row left in state Allocated (a create that crashed) longer than the grace period.',
   coverage: dbOnly,
   evaluate(ctx) {
     const findings: RuleFinding[] = [];
     for (const view of ctx.stores) {
       for (const bucket of view.dbBuckets) {
-        if (bucket.state !== 'Allocated' || bucket.removed !== null || !isPastGrace(bucket.created, ctx)) continue;
+        if (bucket.state !== 'Allocated' || bucket.removed !== null || !isPastGrace(bucket.created, ctx))
+          continue;
         const inStore = view.scan.status === 'skipped' ? null : view.storeBucketNames.has(bucket.name);
         findings.push({
           store: storeRef(view.store),
@@ -22,7 +23,8 @@ export const bucketStuckAllocated: Rule = {
           message: `Bucket ${bucket.name} of ${ownerText(bucket)} has been stuck in state Allocated since ${bucket.created}.`,
           evidence: { dbCreated: bucket.created, seenInStore: inStore, storeStatus: view.scan.status },
           remediation: {
-            summary: 'The create never finished. Remove the half-made row; remove the bucket in the store too if it was made.',
+            summary:
+              'The create never finished. Remove the half-made row; remove the bucket in the store too if it was made.',
             steps: [
               `Check whether the store has it: ${storeSideCommand(view.store, 'inspect', bucket.name)}`,
               `If the store has it and it is empty, delete it there: ${storeSideCommand(view.store, 'delete', bucket.name)}`,

@@ -22,9 +22,14 @@ export const bucketUnmanagedInStore: Rule = {
           bucket: seen.name,
           dbBucket: null,
           message: `Bucket ${seen.name} exists in store ${view.store.name}${seen.owner ? ` (owner ${seen.owner})` : ''} but CloudStack has no record of it.`,
-          evidence: { listedAt: view.scan.finishedAt, storeOwner: seen.owner ?? null, storeCreated: seen.createdAt ?? null },
+          evidence: {
+            listedAt: view.scan.finishedAt,
+            storeOwner: seen.owner ?? null,
+            storeCreated: seen.createdAt ?? null,
+          },
           remediation: {
-            summary: 'Find out who made it outside CloudStack; then delete it in the store or leave it, knowing CloudStack neither bills nor limits it.',
+            summary:
+              'Find out who made it outside CloudStack; then delete it in the store or leave it, knowing CloudStack neither bills nor limits it.',
             steps: [
               `Inspect it: ${storeSideCommand(view.store, 'inspect', seen.name)}`,
               `Ask its owner${seen.owner ? ` (store user ${seen.owner})` : ''} whether it is still needed; CloudStack cannot adopt an existing bucket.`,

@@ -1,4 +1,12 @@
-import type { CheckStatus, DbBucket, RuleFinding, RuleId, Severity, StoreRecord, StoreScan } from '../model.js';
+import type {
+  CheckStatus,
+  DbBucket,
+  RuleFinding,
+  RuleId,
+  Severity,
+  StoreRecord,
+  StoreScan,
+} from '../model.js';
 
 /** One store as the rules see it: its record, its DB rows and what its scan found. */
 export interface StoreView {
@@ -27,7 +35,10 @@ export interface Rule {
 }
 
 /** A row created within the grace period may still be in flight: CloudStack creates asynchronously. */
-export function isPastGrace(created: string | null | undefined, ctx: Pick<RuleContext, 'now' | 'gracePeriodMinutes'>): boolean {
+export function isPastGrace(
+  created: string | null | undefined,
+  ctx: Pick<RuleContext, 'now' | 'gracePeriodMinutes'>,
+): boolean {
   if (!created) return true;
   return ctx.now.getTime() - Date.parse(created) >= ctx.gracePeriodMinutes * 60_000;
 }
@@ -44,7 +55,9 @@ export function seenInStore(view: StoreView): CheckStatus {
 
 /** True when the second read shows a row with this name (optionally: only active ones) on the store. */
 export function rowNow(view: StoreView, name: string, activeOnly: boolean): boolean {
-  return view.recheckedRows.some((r) => r.name === name && (!activeOnly || (r.removed === null && r.state !== 'Destroyed')));
+  return view.recheckedRows.some(
+    (r) => r.name === name && (!activeOnly || (r.removed === null && r.state !== 'Destroyed')),
+  );
 }
 
 export function dbOnly(): CheckStatus {

@@ -5,14 +5,14 @@ import type { Rule } from './rule.js';
 const STEPS: Record<string, string[]> = {
   unreachable: [
     'Check that the store answers from where the auditor runs (network, security groups, DNS, TLS).',
-    'Check the store\'s health (its console or admin CLI).',
+    "Check the store's health (its console or admin CLI).",
   ],
   auth_failed: [
     "Check the store's admin keys in object_store_details (or the override in the auditor's config): they may have been rotated.",
     'On Ceph the admin user needs caps such as buckets=*; users=*; usage=read; metadata=read.',
   ],
   partial: [
-    'The store answered part of the audit only (throttling, 5xx, a listing cut short, or a bucket it would not confirm). Re-run the audit; if it persists, check the store\'s load and logs.',
+    "The store answered part of the audit only (throttling, 5xx, a listing cut short, or a bucket it would not confirm). Re-run the audit; if it persists, check the store's load and logs.",
   ],
 };
 
@@ -32,7 +32,12 @@ export const storeUnverified: Rule = {
         bucket: null,
         dbBucket: null,
         message: `Store ${view.store.name} could not be fully audited (${status}): ${view.scan.error ?? 'no detail'}. No bucket of it is reported missing or unmanaged.`,
-        evidence: { status, error: view.scan.error ?? null, at: view.scan.finishedAt, requests: view.scan.requests },
+        evidence: {
+          status,
+          error: view.scan.error ?? null,
+          at: view.scan.finishedAt,
+          requests: view.scan.requests,
+        },
         remediation: {
           summary: 'Make the store reachable to the auditor with working admin keys, then re-run the audit.',
           steps: [...(STEPS[status] ?? []), 'Re-run: csdrift audit --store ' + view.store.uuid],
