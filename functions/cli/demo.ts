@@ -18,7 +18,6 @@ const DEFAULT_SERVER = 'mysql://root@127.0.0.1:3306/mysql';
 export async function demoCommand(io: Io): Promise<number> {
   const server = parseDbUrl(process.env.CSDRIFT_DEMO_DB_URL ?? DEFAULT_SERVER);
   const storeDir = await mkdtemp(join(tmpdir(), 'csdrift-demo-store-'));
-  const out = await mkdtemp(join(tmpdir(), 'csdrift-demo-'));
   const s3rver = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -50,7 +49,7 @@ export async function demoCommand(io: Io): Promise<number> {
       rules: [],
       trigger: 'cli',
     });
-    await publish(report, { out, json: false }, io);
+    await publish(report, { out: await mkdtemp(join(tmpdir(), 'csdrift-demo-')), json: false }, io);
     const seen = report.findings.some(
       (f) => f.rule === 'bucket-missing-in-store' && f.bucket === cloud.seedCase,
     );

@@ -1,3 +1,6 @@
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +28,9 @@ describe('csdrift demo', () => {
       expect(run.stdout).toMatch(line);
     }
     expect(run.stdout).not.toMatch(/logs-archive/); // within the grace period
+    const reportRoot = /report: (.*?csdrift-demo-\w+)/.exec(run.stdout)?.[1];
+    expect(reportRoot?.startsWith(join(tmpdir(), 'csdrift-demo-'))).toBe(true);
+    await rm(reportRoot as string, { recursive: true, force: true });
     const database = /database (csdrift_demo_\w+)/.exec(run.stderr)?.[1];
     expect(database).toBeDefined();
     const server = parseDbUrl(TEST_DB_SERVER);
