@@ -125,27 +125,16 @@ export interface RuleFinding {
 
 export type FindingStatus = 'new' | 'open' | 'suppressed';
 
-export interface Finding {
+/** The row a finding is about, as the report shows it. */
+export type DbBucketRef = Pick<DbBucket, 'id' | 'uuid' | 'state' | 'created' | 'removed'>;
+
+export interface Finding extends Omit<RuleFinding, 'dbBucket'> {
   id: string;
   rule: RuleId;
   severity: Severity;
   status: FindingStatus;
-  store: StoreRef;
-  bucket: string | null;
-  dbBucket: {
-    id: number;
-    uuid: string | null;
-    state: string;
-    created: string | null;
-    removed: string | null;
-  } | null;
+  dbBucket: DbBucketRef | null;
   owner: Owner | null;
-  attribute?: string;
-  expected?: unknown;
-  actual?: unknown;
-  message: string;
-  evidence: Record<string, unknown>;
-  remediation: Remediation;
   firstSeen: string;
   lastSeen: string;
 }

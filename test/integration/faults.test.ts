@@ -10,6 +10,21 @@ import { FaultProxy, faults } from '../support/fault-proxy.js';
 
 const ceph = inject('ceph');
 
+/** A fresh database and a fault proxy in front of the shared RGW for every test of the block. */
+function cloudBehindProxy(schema: '4.19' | '4.21'): { cloud: CephCloud; proxy: FaultProxy } {
+  const ctx = {} as { cloud: CephCloud; proxy: FaultProxy };
+  beforeEach(async () => {
+    await wipeBuckets(ceph.conf);
+    ctx.cloud = new CephCloud(ceph, await freshCloudStackDb(schema));
+    ctx.proxy = await new FaultProxy(ceph.endpoint).start();
+  });
+  afterEach(async () => {
+    await ctx.proxy.stop();
+    await ctx.cloud.close();
+  });
+  return ctx;
+}
+
 const isListing = (url = '') => url.startsWith('/admin/bucket');
 const always =
   (fault: Fault, when: (url?: string, method?: string) => boolean = () => true): FaultPlan =>
@@ -25,35 +40,24 @@ function expectUnverifiedOnly(report: Report, status: string): void {
 }
 
 describe('a store that fails is never evidence of drift', () => {
-  let cloud: CephCloud;
-  let proxy: FaultProxy;
+  const ctx = cloudBehindProxy('4.21');
 
   /** One store behind the proxy with a drift of each loud kind planted, so a false verdict would show. */
   async function plant(admin = ceph.systemAdmin) {
-    const store = await cloud.store('ceph-behind-proxy', admin, proxy.endpoint);
-    const alice = await cloud.account('alice');
-    await cloud.bucket(bucketName('kept'), store, alice);
+    const store = await ctx.cloud.store('ceph-behind-proxy', admin, ctx.proxy.endpoint);
+    const alice = await ctx.cloud.account('alice');
+    await ctx.cloud.bucket(bucketName('kept'), store, alice);
     const missing = bucketName('gone');
-    await cloud.bucket(missing, store, alice);
-    await cloud.deleteInStore(missing, alice.keys);
+    await ctx.cloud.bucket(missing, store, alice);
+    await ctx.cloud.deleteInStore(missing, alice.keys);
     const unmanaged = bucketName('rogue');
-    await cloud.createInStore(unmanaged, alice.keys);
+    await ctx.cloud.createInStore(unmanaged, alice.keys);
     return { store, missing, unmanaged };
   }
 
-  beforeEach(async () => {
-    await wipeBuckets(ceph.conf);
-    cloud = new CephCloud(ceph, await freshCloudStackDb('4.21'));
-    proxy = await new FaultProxy(ceph.endpoint).start();
-  });
-  afterEach(async () => {
-    await proxy.stop();
-    await cloud.close();
-  });
-
   it('passes through untouched: the planted drift is found (the control case)', async () => {
     const { missing, unmanaged } = await plant();
-    const report = await audit(cloud.database);
+    const report = await audit(ctx.cloud.database);
     expect(found(report)).toEqual([
       `bucket-missing-in-store ${missing}`,
       `bucket-unmanaged-in-store ${unmanaged}`,
@@ -62,21 +66,21 @@ describe('a store that fails is never evidence of drift', () => {
 
   it('a stopped store is unreachable', async () => {
     await plant();
-    await proxy.stop();
-    const report = await audit(cloud.database);
+    await ctx.proxy.stop();
+    const report = await audit(ctx.cloud.database);
     expectUnverifiedOnly(report, 'unreachable');
     expect(report.coverage[0]?.error).toMatch(/ECONNREFUSED/);
   });
 
   it('a wrong secret key is auth_failed', async () => {
     await plant({ ...ceph.systemAdmin, secretKey: 'not-the-right-secret-0000000000000000000' });
-    const report = await audit(cloud.database);
+    const report = await audit(ctx.cloud.database);
     expectUnverifiedOnly(report, 'auth_failed');
   });
 
   it('an unknown access key is auth_failed', async () => {
     await plant({ accessKey: 'NOSUCHACCESSKEY00000', secretKey: ceph.systemAdmin.secretKey });
-    const report = await audit(cloud.database);
+    const report = await audit(ctx.cloud.database);
     expectUnverifiedOnly(report, 'auth_failed');
   });
 
@@ -88,10 +92,10 @@ describe('a store that fails is never evidence of drift', () => {
     ['a listing cut short', faults.truncate, 'partial'],
   ] as const)('%s gives store-unverified, and retries first', async (_label, fault, status) => {
     await plant();
-    proxy.plan = always(fault, isListing);
-    const report = await audit(cloud.database);
+    ctx.proxy.plan = always(fault, isListing);
+    const report = await audit(ctx.cloud.database);
     expectUnverifiedOnly(report, status);
-    expect(proxy.requests.filter((r) => isListing(r.url)).length).toBe(2); // maxAttempts in the test config
+    expect(ctx.proxy.requests.filter((r) => isListing(r.url)).length).toBe(2); // maxAttempts in the test config
   });
 
   it.each([
@@ -100,16 +104,16 @@ describe('a store that fails is never evidence of drift', () => {
     ['hanging', faults.hang],
   ] as const)('a HeadBucket that is %s leaves the absence unconfirmed: partial', async (_label, fault) => {
     await plant();
-    proxy.plan = always(fault, (_url, method) => method === 'HEAD');
-    const report = await audit(cloud.database);
+    ctx.proxy.plan = always(fault, (_url, method) => method === 'HEAD');
+    const report = await audit(ctx.cloud.database);
     expectUnverifiedOnly(report, 'partial');
     expect(report.coverage[0]?.error).toMatch(/could not confirm the absence/);
   });
 
   it('recovers from a transient throttle without losing the verdict', async () => {
     const { missing, unmanaged } = await plant();
-    proxy.plan = (req, index) => (index === 0 && isListing(req.url) ? faults.slowDown : null);
-    const report = await audit(cloud.database);
+    ctx.proxy.plan = (req, index) => (index === 0 && isListing(req.url) ? faults.slowDown : null);
+    const report = await audit(ctx.cloud.database);
     expect(report.status).toBe('drift');
     expect(found(report)).toEqual([
       `bucket-missing-in-store ${missing}`,
@@ -120,40 +124,30 @@ describe('a store that fails is never evidence of drift', () => {
 });
 
 describe('the generic S3 adapter against a real S3 server', () => {
-  let cloud: CephCloud;
-  let proxy: FaultProxy;
-  beforeEach(async () => {
-    await wipeBuckets(ceph.conf);
-    cloud = new CephCloud(ceph, await freshCloudStackDb('4.19'));
-    proxy = await new FaultProxy(ceph.endpoint).start();
-  });
-  afterEach(async () => {
-    await proxy.stop();
-    await cloud.close();
-  });
+  const ctx = cloudBehindProxy('4.19');
 
   /** As on MinIO, the admin owns the buckets its ListBuckets shows. */
   async function plantOwnedByAdmin() {
-    const store = await cloud.seed.store({
+    const store = await ctx.cloud.seed.store({
       name: 'generic-1',
       provider: 'SeaweedFS',
-      url: proxy.endpoint,
+      url: ctx.proxy.endpoint,
       ...ceph.systemAdmin,
     });
-    const alice = await cloud.account('alice');
+    const alice = await ctx.cloud.account('alice');
     const admin = { ...alice, keys: ceph.systemAdmin };
-    await cloud.bucket(bucketName('kept'), store, admin);
+    await ctx.cloud.bucket(bucketName('kept'), store, admin);
     const missing = bucketName('gone');
-    await cloud.bucket(missing, store, admin);
-    await cloud.deleteInStore(missing, ceph.systemAdmin);
+    await ctx.cloud.bucket(missing, store, admin);
+    await ctx.cloud.deleteInStore(missing, ceph.systemAdmin);
     const unmanaged = bucketName('rogue');
-    await cloud.createInStore(unmanaged, ceph.systemAdmin);
-    return { missing, unmanaged };
+    await ctx.cloud.createInStore(unmanaged, ceph.systemAdmin);
+    return { store, missing, unmanaged };
   }
 
   it('lists with ListBuckets and confirms with HeadBucket', async () => {
     const { missing, unmanaged } = await plantOwnedByAdmin();
-    const report = await audit(cloud.database);
+    const report = await audit(ctx.cloud.database);
     expect(found(report)).toEqual([
       `bucket-missing-in-store ${missing}`,
       `bucket-unmanaged-in-store ${unmanaged}`,
@@ -162,18 +156,17 @@ describe('the generic S3 adapter against a real S3 server', () => {
 
   it('a ListBuckets body cut short is partial', async () => {
     await plantOwnedByAdmin();
-    proxy.plan = always(faults.truncate, (url, method) => method === 'GET' && url?.split('?')[0] === '/');
-    const report = await audit(cloud.database);
+    ctx.proxy.plan = always(faults.truncate, (url, method) => method === 'GET' && url?.split('?')[0] === '/');
+    const report = await audit(ctx.cloud.database);
     expectUnverifiedOnly(report, 'partial');
   });
 
   it('a listing that omits a bucket HeadBucket finds is not trusted', async () => {
     // RGW's ListBuckets shows only the caller's own buckets: a bucket another user owns is left out.
-    await plantOwnedByAdmin();
-    const bob = await cloud.account('bob');
-    const store = { id: 1, uuid: '', name: 'generic-1' };
-    await cloud.bucket(bucketName('bobs'), store, bob);
-    const report = await audit(cloud.database);
+    const { store } = await plantOwnedByAdmin();
+    const bob = await ctx.cloud.account('bob');
+    await ctx.cloud.bucket(bucketName('bobs'), store, bob);
+    const report = await audit(ctx.cloud.database);
     expectUnverifiedOnly(report, 'partial');
     expect(report.coverage[0]?.error).toMatch(/listing omitted 1 bucket/);
   });
