@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { DbUrl } from './cloudstack/db-url.js';
+import { describeDb } from './cloudstack/db-url.js';
 import { loadCloudStackInventory, recheckBucketRows } from './cloudstack/inventory.js';
 import type { AuditConfig } from './core/config.js';
 import { ConfigError, InvalidInputError } from './core/errors.js';
@@ -40,7 +41,7 @@ export async function runAudit(request: AuditRequest): Promise<Report> {
   const now = request.now ?? (() => new Date());
   const started = now();
   const progress = request.onProgress ?? (() => {});
-  progress({ kind: 'inventory', database: request.db.database });
+  progress({ kind: 'inventory', database: describeDb(request.db) });
   const inventory = await loadCloudStackInventory(request.db);
   progress({
     kind: 'inventory-read',

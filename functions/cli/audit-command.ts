@@ -1,4 +1,3 @@
-import type { AuditRequest } from '../audit.js';
 import { runAudit } from '../audit.js';
 import { parseDbUrl } from '../cloudstack/db-url.js';
 import { InvalidInputError } from '../core/errors.js';
@@ -93,5 +92,3 @@ export async function publish(
   await io.stdout(flags.json ? body : formatSummary(report, path));
   return path;
 }
-
-export type { AuditRequest };

@@ -14,7 +14,7 @@ const io: Io = {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function buildProgram(setExitCode: (code: number) => void): Command {
+function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('csdrift')
     .description('Finds drift between Apache CloudStack object storage records and the stores behind them')
     .exitOverride()

@@ -26,7 +26,7 @@ export async function loadCloudStackInventory(
   const conn = await connect(db, options.connectTimeoutMs ?? 10_000);
   const timeout = options.queryTimeoutMs ?? 60_000;
   try {
-    const schema = await detectSchema(conn, db.database);
+    const schema = await detectSchema(conn, db.database, timeout);
     // Stores, details and buckets must describe one instant, or a bucket created mid-read looks orphaned.
     await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
@@ -130,6 +130,11 @@ export async function recheckBucketRows(
   }
 }
 
+/** The project a project account (type 5) belongs to; the live one if a removed one shares the account. */
+function projectColumn(column: 'name' | 'uuid'): string {
+  return `SELECT p.${column} FROM projects p WHERE p.project_account_id = a.id ORDER BY p.removed IS NULL DESC, p.id DESC LIMIT 1`;
+}
+
 async function readBuckets(conn: Connection, timeout: number, names?: string[]): Promise<DbBucket[]> {
   // Never select bucket.secret_key.
   const [rows] = await conn.query<RowDataPacket[]>({
@@ -138,10 +143,8 @@ async function readBuckets(conn: Connection, timeout: number, names?: string[]):
                  a.uuid AS accountUuid, a.account_name AS accountName, a.state AS accountState,
                  a.removed AS accountRemovedAt, a.id AS accountId,
                  d.uuid AS domainUuid, d.path AS domainPath,
-                 CASE WHEN a.type = ${PROJECT_ACCOUNT} THEN
-                   (SELECT p.name FROM projects p WHERE p.project_account_id = a.id
-                     ORDER BY p.removed IS NULL DESC, p.id DESC LIMIT 1)
-                 END AS projectName
+                 CASE WHEN a.type = ${PROJECT_ACCOUNT} THEN (${projectColumn('name')}) END AS projectName,
+                 CASE WHEN a.type = ${PROJECT_ACCOUNT} THEN (${projectColumn('uuid')}) END AS projectUuid
             FROM bucket b
             LEFT JOIN account a ON a.id = b.account_id
             LEFT JOIN domain d ON d.id = COALESCE(a.domain_id, b.domain_id)
@@ -170,6 +173,7 @@ async function readBuckets(conn: Connection, timeout: number, names?: string[]):
             domainPath: String(r.domainPath),
             ...(r.projectName ? { projectName: String(r.projectName) } : {}),
           },
+    projectUuid: r.projectUuid ? String(r.projectUuid) : null,
     accountRemoved:
       r.accountId === null ||
       r.accountRemovedAt !== null ||

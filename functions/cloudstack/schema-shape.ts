@@ -21,16 +21,21 @@ const REQUIRED: Record<string, string[]> = {
   ],
   account: ['id', 'uuid', 'account_name', 'type', 'state', 'removed'],
   domain: ['id', 'uuid', 'path'],
-  projects: ['name', 'project_account_id', 'removed'],
+  projects: ['name', 'uuid', 'project_account_id', 'removed'],
 };
 
 /** 4.19/4.20 have object_store.used_bytes; 4.21 renamed it used_size and added allocated_size. */
-export async function detectSchema(conn: Connection, database: string): Promise<CloudStackSchema> {
-  const [rows] = await conn.query<RowDataPacket[]>(
-    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS
-      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)`,
-    [Object.keys(REQUIRED)],
-  );
+export async function detectSchema(
+  conn: Connection,
+  database: string,
+  timeout: number,
+): Promise<CloudStackSchema> {
+  const [rows] = await conn.query<RowDataPacket[]>({
+    sql: `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS
+           WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)`,
+    values: [Object.keys(REQUIRED)],
+    timeout,
+  });
   const have = new Set(rows.map((r) => `${String(r.t).toLowerCase()}.${String(r.c).toLowerCase()}`));
   const tables = new Set([...have].map((tc) => tc.split('.')[0]));
   const missingTables = Object.keys(REQUIRED).filter((t) => !tables.has(t));

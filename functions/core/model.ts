@@ -57,6 +57,8 @@ export interface DbBucket {
   size: number | null;
   quota: number | null;
   owner: Owner | null;
+  /** For a project's bucket: the project's uuid, which updateResourceCount takes as projectid. */
+  projectUuid: string | null;
   accountRemoved: boolean;
 }
 

@@ -3,18 +3,26 @@
 import type { DbBucket, StoreRef } from './model.js';
 
 /** `updateResourceCount` for the bucket's owner; without a resource type it recounts all of them. */
-export function recountStep(bucket: DbBucket): string {
+export function recountCommand(bucket: DbBucket): string {
   const o = bucket.owner;
-  if (!o)
-    return `Recount the owner's resources: cmk update resourcecount domainid=<owner's domain uuid> account=<owner's account name>`;
-  const who = o.projectName ? `projectid=<uuid of project ${o.projectName}>` : `account=${o.accountName}`;
-  return `Recount the owner's resources so the bucket and object_storage counts stay right: cmk update resourcecount domainid=${o.domainUuid} ${who}`;
+  if (!o) return `cmk update resourcecount domainid=<owner's domain uuid> account=<owner's account name>`;
+  const who = bucket.projectUuid ? `projectid=${bucket.projectUuid}` : `account=${o.accountName}`;
+  return `cmk update resourcecount domainid=${o.domainUuid} ${who}`;
 }
 
-/** The hand soft delete, for rows CloudStack itself cannot delete. Never a hard DELETE: it leaves counts too high. */
+/** A soft delete, as CloudStack's own delete does it. Never a hard DELETE: it leaves the counts too high. */
+export function softDeleteSql(bucket: DbBucket): string {
+  return `UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id = ${bucket.id} AND removed IS NULL;`;
+}
+
+export function recountStep(bucket: DbBucket): string {
+  return `Recount the owner's resources so the bucket and object_storage counts stay right: ${recountCommand(bucket)}`;
+}
+
+/** The hand soft delete, for rows CloudStack itself cannot delete, then the recount. */
 export function softDeleteSteps(bucket: DbBucket): string[] {
   return [
-    `Soft-delete the row in the CloudStack database (never DELETE it): UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id = ${bucket.id} AND removed IS NULL;`,
+    `Soft-delete the row in the CloudStack database (never DELETE it): ${softDeleteSql(bucket)}`,
     recountStep(bucket),
   ];
 }

@@ -118,5 +118,8 @@ describe.each([
 
     expect(report.findings).toHaveLength(1);
     expect(report.findings[0]?.owner).toMatchObject({ projectName: 'web', accountUuid: web.uuid });
+    expect(report.findings[0]?.remediation.steps.join('\n')).toContain(
+      `cmk update resourcecount domainid=${web.domain.uuid} projectid=${web.projectUuid}`,
+    );
   });
 });

@@ -37,6 +37,7 @@ export function aBucket(name: string, overrides: Partial<DbBucket> = {}): DbBuck
     size: 0,
     quota: 1,
     owner: { accountUuid: 'acct-uuid', accountName: 'alice', domainUuid: 'dom-uuid', domainPath: '/' },
+    projectUuid: null,
     accountRemoved: false,
     ...overrides,
   };

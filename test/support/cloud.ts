@@ -62,7 +62,7 @@ export class CephCloud {
     return { ...account, keys };
   }
 
-  async project(name: string): Promise<CephAccount> {
+  async project(name: string): Promise<CephAccount & { projectUuid: string }> {
     const account = await this.seed.project(name, await this.rootDomain());
     const keys = await this.rgwUser(account.uuid, name);
     return { ...account, keys };

@@ -1,6 +1,6 @@
 import { isActive, storeRef } from '../model.js';
 import type { DbBucket, RuleFinding } from '../model.js';
-import { deleteThroughCloudStack, softDeleteSteps, storeSideCommand } from '../playbooks.js';
+import { deleteThroughCloudStack, recountCommand, softDeleteSql, storeSideCommand } from '../playbooks.js';
 import { fullyListed, isPastGrace, ownerText } from './rule.js';
 import type { Rule, RuleContext } from './rule.js';
 
@@ -47,7 +47,7 @@ export const bucketMissingInStore: Rule = {
               `Confirm with the owner that the data is not expected back (a bucket recreated from backup would instead keep the row).`,
               `Re-create an empty bucket of the same name: ${storeSideCommand(view.store, 'create', bucket.name)}`,
               deleteThroughCloudStack(bucket),
-              `If CloudStack still refuses: ${softDeleteSteps(bucket).join(' Then: ')}`,
+              `If CloudStack still refuses, soft-delete the row instead (never DELETE it): ${softDeleteSql(bucket)} then recount the owner's resources: ${recountCommand(bucket)}`,
               `Verify: cmk list buckets id=${bucket.uuid ?? bucket.id} listall=true returns nothing, and the next audit no longer reports it.`,
             ],
           },
