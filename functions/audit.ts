@@ -10,8 +10,11 @@ import { evaluate } from './core/evaluate.js';
 import { recheckCandidates } from './core/recheck.js';
 import type { CloudStackInventory, DbBucket, RuleId, StoreRecord, StoreScan } from './core/model.js';
 import { bucketsByStore } from './core/model.js';
+import type { Ledger } from './core/ledger.js';
+import { updateLedger } from './core/ledger.js';
 import type { Report, Trigger } from './core/report.js';
-import { runStatus, summarise } from './core/report.js';
+import { buildReport } from './core/report.js';
+import { isExpired } from './core/suppressions.js';
 import { absenceCandidates } from './core/rules/bucket-missing-in-store.js';
 import { scanStore } from './stores/scan-store.js';
 
@@ -31,15 +34,25 @@ export interface AuditRequest {
   trigger: Trigger;
   onProgress?: (event: AuditProgress) => void;
   now?: () => Date;
+  /** The ledger as the last run left it; none on a first run. */
+  previousLedger?: Ledger | null;
   /** Base of the retry backoff; tests shorten it. */
   retryBaseDelayMs?: number;
 }
 
 const STORES_AT_ONCE = 4;
 
-export async function runAudit(request: AuditRequest): Promise<Report> {
+export interface AuditOutcome {
+  report: Report;
+  /** The ledger after this run, to be written after the reports. */
+  ledger: Ledger;
+}
+
+export async function runAudit(request: AuditRequest): Promise<AuditOutcome> {
   const now = request.now ?? (() => new Date());
   const started = now();
+  const runId = newRunId(started);
+  const { config } = request;
   const progress = request.onProgress ?? (() => {});
   progress({ kind: 'inventory', database: describeDb(request.db) });
   const inventory = await loadCloudStackInventory(request.db);
@@ -50,35 +63,51 @@ export async function runAudit(request: AuditRequest): Promise<Report> {
     buckets: inventory.buckets.length,
   });
 
-  const stores = applyStoreOverrides(inventory.stores, request.config);
+  const stores = applyStoreOverrides(inventory.stores, config);
   const inScope = selectStores(stores, request.stores);
   const scanned = { ...inventory, stores: inScope };
   const byStore = bucketsByStore(inventory.buckets);
   const scans = await scanStores(scanned, byStore, request, now, progress);
   const candidates = scans.flatMap((scan) => recheckCandidates(byStore.get(scan.storeId) ?? [], scan));
   const recheckedRows = await recheckBucketRows(request.db, candidates);
+  const evaluatedAt = now();
   const { findings, coverage } = evaluate({
     inventory: scanned,
     scans,
     recheckedRows,
-    config: request.config,
+    config,
     rules: request.rules,
-    now: now(),
+    now: evaluatedAt,
+  });
+  const lifecycle = updateLedger({
+    previous: request.previousLedger ?? null,
+    findings,
+    coverage,
+    runId,
+    now: evaluatedAt,
+    confirmRuns: (rule) => config.rules[rule]?.confirmRuns ?? 1,
   });
 
-  return {
-    schemaVersion: 1,
-    runId: newRunId(started),
+  const report = buildReport({
+    runId,
     trigger: request.trigger,
     startedAt: started.toISOString(),
     finishedAt: now().toISOString(),
-    status: runStatus(coverage, findings),
     cloudstack: { schema: inventory.schema, database: inventory.database, readAt: inventory.readAt },
     coverage,
-    summary: summarise(findings),
-    findings,
-    resolved: [],
-  };
+    lifecycle,
+    expiredSuppressions: config.suppressions
+      .filter((s) => isExpired(s, evaluatedAt))
+      .map(({ rule, store, bucket, reason, owner, expires }) => ({
+        rule,
+        store,
+        bucket,
+        reason,
+        owner,
+        expires,
+      })),
+  });
+  return { report, ledger: lifecycle.ledger };
 }
 
 async function scanStores(

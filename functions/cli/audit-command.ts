@@ -3,10 +3,15 @@ import { parseDbUrl } from '../cloudstack/db-url.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { RuleId, Severity } from '../core/model.js';
 import { RULE_IDS } from '../core/model.js';
-import { exitCode } from '../core/report.js';
-import type { Report } from '../core/report.js';
-import { writeReportToFolder } from '../reports/folder-sink.js';
+import { EXIT, exitCode } from '../core/report.js';
+import type { AuditOutcome } from '../audit.js';
+import { LedgerConflictError } from '../core/errors.js';
+import { parseFormats } from '../reports/formats.js';
+import type { ReportFormat } from '../reports/formats.js';
 import { renderJson } from '../reports/json.js';
+import { openSink } from '../reports/open-sink.js';
+import { publishRun } from '../reports/publish.js';
+import type { ReportSink } from '../reports/sink.js';
 import { loadConfigFile } from './load-config.js';
 import { progressPrinter } from './progress.js';
 import { formatSummary } from './summary.js';
@@ -31,23 +36,8 @@ export interface Io {
   stderr: (line: string) => void;
 }
 
-export const FORMATS_AVAILABLE = ['json'];
-
 export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
-  const formats = flags.format
-    .split(',')
-    .map((f) => f.trim())
-    .filter(Boolean);
-  for (const f of formats) {
-    if (!FORMATS_AVAILABLE.includes(f))
-      throw new InvalidInputError(
-        `--format ${f}: not available in this version (available: ${FORMATS_AVAILABLE.join(', ')})`,
-      );
-  }
-  if (flags.out.startsWith('s3://'))
-    throw new InvalidInputError(
-      `--out ${flags.out}: S3 output is not available in this version; give a folder`,
-    );
+  const formats = parseFormats(flags.format);
   if (flags.snsTopic || flags.slackWebhookSecret) {
     throw new InvalidInputError(
       '--sns-topic / --slack-webhook-secret: notifications are not available in this version',
@@ -69,26 +59,61 @@ export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
   }
   if (config.notify && flags.notify && !flags.quiet)
     io.stderr('config notify: notifications are not available in this version; ignored');
+  const db = parseDbUrl(dbUrl);
 
-  const report = await runAudit({
-    db: parseDbUrl(dbUrl),
+  // A corrupt ledger stops the run here, before anything is audited or written.
+  const sink = openSink(flags.out);
+  const stored = await sink.readLedger();
+  const outcome = await runAudit({
+    db,
     config,
     stores: flags.store,
     rules,
     trigger: 'cli',
+    previousLedger: stored.ledger,
     ...(flags.quiet ? {} : { onProgress: progressPrinter(io.stderr) }),
   });
-  await publish(report, flags, io);
-  return exitCode(report, flags.failOn);
+  const conflict = await publish(
+    outcome,
+    { sink, formats, ledgerVersion: stored.version, json: flags.json },
+    io,
+  );
+  if (conflict) {
+    io.stderr(conflict.message);
+    return EXIT.incomplete;
+  }
+  return exitCode(outcome.report, flags.failOn);
 }
 
+export interface PublishFlags {
+  sink: ReportSink;
+  formats: ReportFormat[];
+  ledgerVersion: string | null;
+  json?: boolean | undefined;
+}
+
+/** Writes the run, prints it, and hands back a lost race on the ledger rather than throwing it. */
 export async function publish(
-  report: Report,
-  flags: Pick<AuditFlags, 'out' | 'json'>,
+  outcome: AuditOutcome,
+  flags: PublishFlags,
   io: Io,
-): Promise<string> {
-  const body = renderJson(report);
-  const path = await writeReportToFolder(flags.out, report, [{ ext: 'json', body }]);
-  await io.stdout(flags.json ? body : formatSummary(report, path));
-  return path;
+): Promise<LedgerConflictError | undefined> {
+  const { report, ledger } = outcome;
+  let conflict: LedgerConflictError | undefined;
+  let reportUri = flags.sink.location('latest/report.json');
+  try {
+    ({ reportUri } = await publishRun({
+      sink: flags.sink,
+      report,
+      ledger,
+      formats: flags.formats,
+      ledgerVersion: flags.ledgerVersion,
+      writeLedger: true,
+    }));
+  } catch (err) {
+    if (!(err instanceof LedgerConflictError)) throw err;
+    conflict = err;
+  }
+  await io.stdout(flags.json ? renderJson(report) : formatSummary(report, reportUri));
+  return conflict;
 }

@@ -12,6 +12,10 @@ import { createThrowawayDatabase } from '../demo/throwaway-db.js';
 import { plantSampleCloud } from '../demo/sample-cloud.js';
 import type { Io } from './audit-command.js';
 import { publish } from './audit-command.js';
+import { FolderSink } from '../reports/folder-sink.js';
+import type { ReportFormat } from '../reports/formats.js';
+
+const DEMO_FORMATS: ReportFormat[] = ['json'];
 
 const DEFAULT_SERVER = 'mysql://root@127.0.0.1:3306/mysql';
 
@@ -42,15 +46,16 @@ export async function demoCommand(io: Io): Promise<number> {
       `demo: database ${database.db.database} on ${server.host}:${server.port}, S3 store on 127.0.0.1:${port}`,
     );
     const cloud = await plantSampleCloud(database, `http://127.0.0.1:${port}`);
-    const report = await runAudit({
+    const outcome = await runAudit({
       db: database.db,
       config: parseAuditConfig({}),
       stores: [],
       rules: [],
       trigger: 'cli',
     });
-    await publish(report, { out: await mkdtemp(join(tmpdir(), 'csdrift-demo-')), json: false }, io);
-    const seen = report.findings.some(
+    const sink = new FolderSink(await mkdtemp(join(tmpdir(), 'csdrift-demo-')));
+    await publish(outcome, { sink, formats: DEMO_FORMATS, ledgerVersion: null }, io);
+    const seen = outcome.report.findings.some(
       (f) => f.rule === 'bucket-missing-in-store' && f.bucket === cloud.seedCase,
     );
     await io.stdout(

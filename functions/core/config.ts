@@ -15,6 +15,8 @@ const storeOverride = z.strictObject({
 const ruleOptions = z.strictObject({
   enabled: z.boolean().optional(),
   severity: z.enum(SEVERITIES).optional(),
+  /** Consecutive runs a finding must be seen before it is reported as new (for flapping stores). */
+  confirmRuns: z.number().int().min(1).max(30).optional(),
 });
 
 const suppression = z.strictObject({
@@ -23,7 +25,8 @@ const suppression = z.strictObject({
   bucket: z.string().min(1),
   reason: z.string().min(1),
   owner: z.string().min(1),
-  expires: z.iso.date({ message: 'expected a date, YYYY-MM-DD' }).or(z.iso.datetime()),
+  expires: z.union([z.iso.date(), z.iso.datetime()], { message: 'expected a date, YYYY-MM-DD' }),
+  match: z.enum(['exact', 'glob']).default('exact'),
 });
 
 export const auditConfigSchema = z.strictObject({

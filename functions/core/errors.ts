@@ -24,6 +24,16 @@ export class DatabaseUnreachableError extends CsdriftError {
   }
 }
 
+/** The ledger is unreadable: it is never overwritten, the run stops before anything is written. */
+export class LedgerCorruptError extends CsdriftError {
+  override name = 'LedgerCorruptError';
+}
+
+/** Another run updated the ledger since this run read it; this run's reports stay written. */
+export class LedgerConflictError extends CsdriftError {
+  override name = 'LedgerConflictError';
+}
+
 export class SchemaMismatchError extends CsdriftError {
   override name = 'SchemaMismatchError';
 }

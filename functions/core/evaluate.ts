@@ -13,7 +13,8 @@ import type {
 import { SEVERITIES, bucketsByStore, isActive, storeRef } from './model.js';
 import { RULES } from './rules/index.js';
 import type { Rule, RuleContext, StoreView } from './rules/index.js';
-import { findSuppression } from './suppressions.js';
+import type { SuppressionVerdict } from './suppressions.js';
+import { suppressionsFor } from './suppressions.js';
 
 export interface EvaluateInput {
   inventory: CloudStackInventory;
@@ -58,8 +59,9 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const rules = rulesInScope(config, input.rules);
   const at = now.toISOString();
 
+  const suppression = suppressionsFor(config.suppressions, now);
   const findings = rules.flatMap((rule) =>
-    rule.evaluate(ctx).map((f) => toFinding(rule, f, config, now, at)),
+    rule.evaluate(ctx).map((f) => toFinding(rule, f, config, suppression(rule.id, f.store, f.bucket), at)),
   );
   findings.sort(
     (a, b) =>
@@ -85,14 +87,19 @@ export function evaluate(input: EvaluateInput): Evaluation {
   return { findings, coverage };
 }
 
-function toFinding(rule: Rule, f: RuleFinding, config: AuditConfig, now: Date, at: string): Finding {
-  const suppression = findSuppression(config.suppressions, rule.id, f.store, f.bucket, now);
+function toFinding(
+  rule: Rule,
+  f: RuleFinding,
+  config: AuditConfig,
+  suppression: SuppressionVerdict,
+  at: string,
+): Finding {
   const db = f.dbBucket;
   return {
     id: findingId(rule.id, f.store.uuid, f.bucket, f.attribute),
     rule: rule.id,
     severity: config.rules[rule.id]?.severity ?? rule.defaultSeverity,
-    status: suppression ? 'suppressed' : 'new',
+    status: suppression.active ? 'suppressed' : 'new',
     store: f.store,
     bucket: f.bucket,
     dbBucket: db
@@ -103,7 +110,11 @@ function toFinding(rule: Rule, f: RuleFinding, config: AuditConfig, now: Date, a
     ...(f.expected !== undefined ? { expected: f.expected } : {}),
     ...(f.actual !== undefined ? { actual: f.actual } : {}),
     message: f.message,
-    evidence: suppression ? { ...f.evidence, suppression } : f.evidence,
+    evidence: {
+      ...f.evidence,
+      ...(suppression.active ? { suppression: suppression.active } : {}),
+      ...(suppression.expired ? { suppressionExpired: suppression.expired } : {}),
+    },
     remediation: f.remediation,
     firstSeen: at,
     lastSeen: at,

@@ -1,9 +1,19 @@
 // The report of the contract (schemaVersion 1), its status and the exit code it implies.
+import type { LedgerUpdate, PendingFinding, ResolvedFinding } from './ledger.js';
 import type { CloudStackSchema, Finding, Severity, StoreCoverage } from './model.js';
 import { SEVERITIES } from './model.js';
 
 export type RunStatus = 'in_sync' | 'drift' | 'incomplete' | 'error';
 export type Trigger = 'schedule' | 'manual' | 'cli';
+
+export interface ExpiredSuppression {
+  rule: string;
+  store: string;
+  bucket: string;
+  reason: string;
+  owner: string;
+  expires: string;
+}
 
 export interface Report {
   schemaVersion: 1;
@@ -24,14 +34,11 @@ export interface Report {
     byRule: Record<string, number>;
   };
   findings: Finding[];
-  resolved: {
-    id: string;
-    rule: string;
-    store: unknown;
-    bucket: string | null;
-    firstSeen: string;
-    resolvedAt: string;
-  }[];
+  resolved: ResolvedFinding[];
+  /** Seen, but not yet on as many consecutive runs as their rule's `confirmRuns` asks. */
+  pending: PendingFinding[];
+  /** Config suppressions past their expiry: they no longer apply. */
+  expiredSuppressions: ExpiredSuppression[];
 }
 
 export const EXIT = { inSync: 0, drift: 1, incomplete: 2, error: 3 } as const;
@@ -43,7 +50,7 @@ export function runStatus(coverage: StoreCoverage[], findings: Finding[]): RunSt
   return findings.some((f) => f.status !== 'suppressed') ? 'drift' : 'in_sync';
 }
 
-export function summarise(findings: Finding[]): Report['summary'] {
+export function summarise(findings: Finding[], resolved: ResolvedFinding[] = []): Report['summary'] {
   const count = <K extends string>(key: (f: Finding) => K) =>
     findings.reduce<Partial<Record<K, number>>>(
       (acc, f) => ({ ...acc, [key(f)]: (acc[key(f)] ?? 0) + 1 }),
@@ -53,10 +60,40 @@ export function summarise(findings: Finding[]): Report['summary'] {
     findings: findings.length,
     new: findings.filter((f) => f.status === 'new').length,
     open: findings.filter((f) => f.status === 'open').length,
-    resolved: 0,
+    resolved: resolved.length,
     suppressed: findings.filter((f) => f.status === 'suppressed').length,
     bySeverity: count((f) => f.severity),
     byRule: count((f) => f.rule) as Record<string, number>,
+  };
+}
+
+export interface ReportParts {
+  runId: string;
+  trigger: Trigger;
+  startedAt: string;
+  finishedAt: string;
+  cloudstack: Report['cloudstack'];
+  coverage: StoreCoverage[];
+  lifecycle: Pick<LedgerUpdate, 'findings' | 'resolved' | 'pending'>;
+  expiredSuppressions: ExpiredSuppression[];
+}
+
+export function buildReport(parts: ReportParts): Report {
+  const { findings, resolved, pending } = parts.lifecycle;
+  return {
+    schemaVersion: 1,
+    runId: parts.runId,
+    trigger: parts.trigger,
+    startedAt: parts.startedAt,
+    finishedAt: parts.finishedAt,
+    status: runStatus(parts.coverage, findings),
+    cloudstack: parts.cloudstack,
+    coverage: parts.coverage,
+    summary: summarise(findings, resolved),
+    findings,
+    resolved,
+    pending,
+    expiredSuppressions: parts.expiredSuppressions,
   };
 }
 

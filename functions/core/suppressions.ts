@@ -1,22 +1,54 @@
+// Suppressions carry a reason, an owner and an expiry. They match exactly on rule, store (uuid or
+// name) and bucket; store and bucket are globs only where the entry says `match: glob`, so that an
+// entry never over-matches by accident. A finding without a bucket is matched by bucket `-`.
+import picomatch from 'picomatch';
 import type { AuditConfig } from './config.js';
 import type { RuleId, StoreRef } from './model.js';
 
-type Suppression = AuditConfig['suppressions'][number];
+export type Suppression = AuditConfig['suppressions'][number];
 
-/** Exact match on rule, store (uuid or name) and bucket; an expired entry no longer applies. */
-export function findSuppression(
-  suppressions: Suppression[],
-  rule: RuleId,
-  store: StoreRef,
-  bucket: string | null,
-  now: Date,
-): { reason: string; owner: string; expires: string } | undefined {
-  const hit = suppressions.find(
-    (s) =>
-      s.rule === rule &&
-      (s.store === store.uuid || s.store === store.name) &&
-      s.bucket === (bucket ?? '') &&
-      Date.parse(s.expires) > now.getTime(),
-  );
-  return hit && { reason: hit.reason, owner: hit.owner, expires: hit.expires };
+export interface SuppressionMatch {
+  reason: string;
+  owner: string;
+  expires: string;
+}
+
+export interface SuppressionVerdict {
+  active?: SuppressionMatch;
+  expired?: SuppressionMatch;
+}
+
+export function isExpired(entry: Suppression, now: Date): boolean {
+  return Date.parse(entry.expires) <= now.getTime();
+}
+
+function matcher(entry: Suppression): (store: StoreRef, bucket: string) => boolean {
+  if (entry.match === 'glob') {
+    const storeGlob = picomatch(entry.store, { dot: true });
+    const bucketGlob = picomatch(entry.bucket, { dot: true });
+    return (store, bucket) => (storeGlob(store.uuid) || storeGlob(store.name)) && bucketGlob(bucket);
+  }
+  return (store, bucket) =>
+    (entry.store === store.uuid || entry.store === store.name) && entry.bucket === bucket;
+}
+
+/** Compiles the entries once; the returned function tells whether a finding is suppressed, or was until it expired. */
+export function suppressionsFor(entries: Suppression[], now: Date) {
+  const compiled = entries.map((entry) => ({
+    entry,
+    matches: matcher(entry),
+    expired: isExpired(entry, now),
+  }));
+  return (rule: RuleId, store: StoreRef, bucket: string | null): SuppressionVerdict => {
+    const hits = compiled.filter((c) => c.entry.rule === rule && c.matches(store, bucket ?? '-'));
+    const summary = (c: (typeof compiled)[number]) => ({
+      reason: c.entry.reason,
+      owner: c.entry.owner,
+      expires: c.entry.expires,
+    });
+    const active = hits.find((c) => !c.expired);
+    if (active) return { active: summary(active) };
+    const expired = hits.find((c) => c.expired);
+    return expired ? { expired: summary(expired) } : {};
+  };
 }

@@ -1,34 +1,84 @@
-// The contract's layout in a folder: runs/YYYY/MM/DD/<runId>/report.<ext>, then latest/report.<ext>.
-// Each file is written to a temporary name and renamed, so a crash never leaves half a report.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Report } from '../core/report.js';
+// The contract's layout in a folder. Every file is written to a temporary name and renamed, so a
+// crash never leaves half a file; the ledger is replaced only while a lock file is held and only
+// if it is still the ledger this run read.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { LedgerConflictError } from '../core/errors.js';
+import { parseLedger } from '../core/ledger.js';
+import type { ReportSink, StoredLedger } from './sink.js';
+import { LEDGER_KEY } from './sink.js';
 
-export interface RenderedReport {
-  ext: string;
-  body: string;
+const STALE_LOCK_MS = 10 * 60_000;
+
+export function contentVersion(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
-export function runFolder(report: Report): string {
-  const [y, m, d] = report.startedAt.slice(0, 10).split('-') as [string, string, string];
-  return join('runs', y, m, d, report.runId);
-}
+export class FolderSink implements ReportSink {
+  constructor(private readonly root: string) {}
 
-export async function writeReportToFolder(
-  root: string,
-  report: Report,
-  files: RenderedReport[],
-): Promise<string> {
-  const runDir = join(root, runFolder(report));
-  for (const dir of [runDir, join(root, 'latest')]) {
-    await mkdir(dir, { recursive: true });
-    for (const file of files) await writeAtomically(join(dir, `report.${file.ext}`), file.body);
+  location(key: string): string {
+    return join(this.root, key);
   }
-  return join(runDir, `report.${files[0]?.ext ?? 'json'}`);
-}
 
-async function writeAtomically(path: string, body: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, body, { mode: 0o640 });
-  await rename(tmp, path);
+  async readLedger(): Promise<StoredLedger> {
+    const text = await this.readIfThere(LEDGER_KEY);
+    if (text === null) return { ledger: null, version: null };
+    return { ledger: parseLedger(text, this.location(LEDGER_KEY)), version: contentVersion(text) };
+  }
+
+  async put(key: string, body: string): Promise<void> {
+    await this.writeAtomically(this.location(key), body);
+  }
+
+  async putLedger(body: string, expectedVersion: string | null): Promise<void> {
+    const lock = this.location(`${LEDGER_KEY}.lock`);
+    await mkdir(dirname(lock), { recursive: true });
+    const handle = await this.takeLock(lock);
+    try {
+      const current = await this.readIfThere(LEDGER_KEY);
+      const currentVersion = current === null ? null : contentVersion(current);
+      if (currentVersion !== expectedVersion) {
+        throw new LedgerConflictError(`another run updated ${this.location(LEDGER_KEY)} while this one ran`);
+      }
+      await this.writeAtomically(this.location(LEDGER_KEY), body);
+    } finally {
+      await handle.close();
+      await unlink(lock).catch(() => {});
+    }
+  }
+
+  private async takeLock(lock: string) {
+    try {
+      return await open(lock, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (await stat(lock)).mtimeMs;
+      if (age < STALE_LOCK_MS) throw new LedgerConflictError(`another run holds ${lock}`);
+      await unlink(lock).catch(() => {}); // left by a run that crashed
+      return open(lock, 'wx');
+    }
+  }
+
+  private async readIfThere(key: string): Promise<string | null> {
+    try {
+      return await readFile(this.location(key), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  /** Protected so that tests can crash a write half-way. */
+  protected async writeAtomically(path: string, body: string): Promise<void> {
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`; // unique even for writes in the same millisecond
+    await writeFile(tmp, body, { mode: 0o640 });
+    await this.replace(tmp, path);
+  }
+
+  protected async replace(tmp: string, path: string): Promise<void> {
+    await rename(tmp, path);
+  }
 }

@@ -57,6 +57,7 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
     expect(files).toEqual([
       join('latest', 'report.json'),
       join('runs', ...report.startedAt.slice(0, 10).split('-'), report.runId, 'report.json'),
+      join('state', 'ledger.json'),
     ]);
     expect(JSON.parse(await readFile(join(out, 'latest', 'report.json'), 'utf8'))).toEqual(report);
   });

@@ -1,4 +1,4 @@
-import type { AuditRequest } from '../../functions/audit.js';
+import type { AuditOutcome, AuditRequest } from '../../functions/audit.js';
 import { runAudit } from '../../functions/audit.js';
 import { parseAuditConfig } from '../../functions/core/config.js';
 import type { Report } from '../../functions/core/report.js';
@@ -7,11 +7,20 @@ import type { ThrowawayDatabase } from '../../functions/demo/throwaway-db.js';
 /** Short timeouts and backoff so that fault tests stay fast; otherwise the real engine, untouched. */
 export const FAST_SCAN = { concurrency: 4, requestTimeoutMs: 1500, maxAttempts: 2 };
 
-export function audit(
+export async function audit(
   database: ThrowawayDatabase,
   config: Record<string, unknown> = {},
   more: Partial<AuditRequest> = {},
 ): Promise<Report> {
+  return (await auditWithLedger(database, config, more)).report;
+}
+
+/** The whole outcome: the report and the ledger the run would write. */
+export function auditWithLedger(
+  database: ThrowawayDatabase,
+  config: Record<string, unknown> = {},
+  more: Partial<AuditRequest> = {},
+): Promise<AuditOutcome> {
   return runAudit({
     db: database.db,
     config: parseAuditConfig({ scan: FAST_SCAN, ...config }),

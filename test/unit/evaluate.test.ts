@@ -80,6 +80,8 @@ describe('report status and exit code', () => {
     summary: summarise(input.findings),
     findings: input.findings,
     resolved: [],
+    pending: [],
+    expiredSuppressions: [],
   });
 
   it('is 0 in sync, 1 on drift at or above --fail-on, 2 when incomplete whatever else was found', () => {
@@ -111,5 +113,66 @@ describe('report status and exit code', () => {
       bySeverity: { medium: 1, low: 1 },
       byRule: { 'bucket-unmanaged-in-store': 1, 'bucket-stuck-allocated': 1 },
     });
+  });
+});
+
+describe('suppressions', () => {
+  const entry = {
+    rule: 'bucket-unmanaged-in-store',
+    store: 'minio-1',
+    bucket: 'tmp-*',
+    reason: 'scratch space',
+    owner: 'ops',
+    expires: '2027-01-01',
+  };
+  const statuses = (config: object, buckets: string[]) =>
+    evaluate(anInput([], aScan(buckets), { config: parseAuditConfig(config) })).findings.map(
+      (f) => `${f.bucket}:${f.status}`,
+    );
+
+  it('match exactly unless the entry says match: glob', () => {
+    expect(statuses({ suppressions: [entry] }, ['tmp-1', 'tmp-*'])).toEqual([
+      'tmp-*:suppressed',
+      'tmp-1:new',
+    ]);
+    expect(statuses({ suppressions: [{ ...entry, match: 'glob' }] }, ['tmp-1', 'tmp-2', 'other'])).toEqual([
+      'other:new',
+      'tmp-1:suppressed',
+      'tmp-2:suppressed',
+    ]);
+  });
+
+  it('match the store by uuid as well as by name, and a store-level finding by bucket -', () => {
+    const byUuid = { ...entry, store: 'store-uuid-1', bucket: 'tmp-1' };
+    expect(statuses({ suppressions: [byUuid] }, ['tmp-1'])).toEqual(['tmp-1:suppressed']);
+    const storeLevel = {
+      rule: 'store-unverified',
+      store: 'minio-1',
+      bucket: '-',
+      reason: 'r',
+      owner: 'o',
+      expires: '2027-01-01',
+    };
+    const input = anInput([], aScan([], { status: 'unreachable', listingComplete: false }), {
+      config: parseAuditConfig({ suppressions: [storeLevel] }),
+    });
+    expect(evaluate(input).findings[0]?.status).toBe('suppressed');
+  });
+
+  it('never match another rule', () => {
+    expect(
+      statuses({ suppressions: [{ ...entry, rule: 'bucket-removed-but-present', bucket: 'tmp-1' }] }, [
+        'tmp-1',
+      ]),
+    ).toEqual(['tmp-1:new']);
+  });
+
+  it('name a malformed entry by its place in the list', () => {
+    expect(() => parseAuditConfig({ suppressions: [entry, { ...entry, owner: undefined }] })).toThrow(
+      'config: suppressions.1.owner:',
+    );
+    expect(() => parseAuditConfig({ suppressions: [{ ...entry, match: 'regex' }] })).toThrow(
+      'config: suppressions.0.match:',
+    );
   });
 });

@@ -1,0 +1,202 @@
+// The finding ledger: what each finding has been across runs. Pure: previous ledger and this run's
+// findings and coverage in, next ledger and the statuses to report out.
+//
+// A finding whose store or check this run could not verify keeps its status and last seen: it is
+// neither resolved nor re-opened. Only a run that verified the finding's scope resolves it.
+import { z } from 'zod';
+import { LedgerCorruptError } from './errors.js';
+import type { Finding, RuleId, StoreCoverage, StoreRef } from './model.js';
+import { RULE_IDS } from './model.js';
+
+export type LedgerStatus = 'pending' | 'new' | 'open' | 'suppressed' | 'resolved';
+
+export interface LedgerEntry {
+  rule: RuleId;
+  store: Pick<StoreRef, 'uuid' | 'name'>;
+  bucket: string | null;
+  attribute?: string;
+  status: LedgerStatus;
+  firstSeen: string;
+  lastSeen: string;
+  /** Consecutive runs that saw it (for rules that want several before reporting). */
+  seenRuns: number;
+  resolvedAt?: string;
+  lastRunId: string;
+}
+
+export interface Ledger {
+  schemaVersion: 1;
+  updatedAt: string;
+  lastRunId: string | null;
+  entries: Record<string, LedgerEntry>;
+}
+
+export interface ResolvedFinding {
+  id: string;
+  rule: RuleId;
+  store: Pick<StoreRef, 'uuid' | 'name'>;
+  bucket: string | null;
+  firstSeen: string;
+  resolvedAt: string;
+}
+
+export interface PendingFinding {
+  id: string;
+  rule: RuleId;
+  bucket: string | null;
+  store: Pick<StoreRef, 'uuid' | 'name'>;
+  seenRuns: number;
+  needed: number;
+}
+
+export interface LedgerUpdate {
+  ledger: Ledger;
+  /** This run's findings with status, firstSeen and lastSeen from the ledger; pending ones left out. */
+  findings: Finding[];
+  resolved: ResolvedFinding[];
+  pending: PendingFinding[];
+}
+
+export interface LedgerInput {
+  previous: Ledger | null;
+  findings: Finding[];
+  coverage: StoreCoverage[];
+  runId: string;
+  now: Date;
+  /** Consecutive runs a rule's finding must be seen before it is reported (default 1). */
+  confirmRuns: (rule: RuleId) => number;
+  /** How long resolved entries are kept, so that a drift coming back is known as re-opened. */
+  keepResolvedDays?: number;
+}
+
+const ledgerSchema = z.object({
+  schemaVersion: z.literal(1),
+  updatedAt: z.string(),
+  lastRunId: z.string().nullable(),
+  entries: z.record(
+    z.string(),
+    z.object({
+      rule: z.enum(RULE_IDS),
+      store: z.object({ uuid: z.string(), name: z.string() }),
+      bucket: z.string().nullable(),
+      attribute: z.string().optional(),
+      status: z.enum(['pending', 'new', 'open', 'suppressed', 'resolved']),
+      firstSeen: z.string(),
+      lastSeen: z.string(),
+      seenRuns: z.number().int().min(0),
+      resolvedAt: z.string().optional(),
+      lastRunId: z.string(),
+    }),
+  ),
+});
+
+/** A ledger read back from its file. Anything else is an error that names where it is, never a fresh start. */
+export function parseLedger(text: string, where: string): Ledger {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new LedgerCorruptError(
+      `${where} is not valid JSON (${(err as Error).message}); move it aside to start a new ledger`,
+    );
+  }
+  const result = ledgerSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new LedgerCorruptError(
+      `${where} is not a csdrift ledger (${issue?.path.join('.') || 'top level'}: ${issue?.message}); move it aside to start a new ledger`,
+    );
+  }
+  return result.data;
+}
+
+export function emptyLedger(): Ledger {
+  return { schemaVersion: 1, updatedAt: new Date(0).toISOString(), lastRunId: null, entries: {} };
+}
+
+export function updateLedger(input: LedgerInput): LedgerUpdate {
+  const { now, runId } = input;
+  const at = now.toISOString();
+  const previous = input.previous?.entries ?? {};
+  const entries: Record<string, LedgerEntry> = {};
+  const findings: Finding[] = [];
+  const pending: PendingFinding[] = [];
+  const resolved: ResolvedFinding[] = [];
+
+  for (const finding of input.findings) {
+    const before = previous[finding.id];
+    const continuing = before && before.status !== 'resolved';
+    const seenRuns = continuing ? before.seenRuns + 1 : 1;
+    const needed = Math.max(1, input.confirmRuns(finding.rule));
+    const firstSeen = continuing ? before.firstSeen : at;
+    let status: LedgerStatus;
+    if (finding.status === 'suppressed') status = 'suppressed';
+    else if (before?.status === 'new' || before?.status === 'open') status = 'open';
+    else if (seenRuns < needed) status = 'pending';
+    else status = 'new'; // first reported, back after being resolved, or no longer suppressed
+    entries[finding.id] = {
+      ...identity(finding),
+      status,
+      firstSeen,
+      lastSeen: at,
+      seenRuns,
+      lastRunId: runId,
+    };
+    if (status === 'pending') {
+      pending.push({ id: finding.id, ...identity(finding), seenRuns, needed });
+    } else {
+      findings.push({
+        ...finding,
+        status: status === 'suppressed' ? 'suppressed' : status,
+        firstSeen,
+        lastSeen: at,
+      });
+    }
+  }
+
+  const verified = verifiedScope(input.coverage);
+  const keepUntil = now.getTime() - (input.keepResolvedDays ?? 90) * 86_400_000;
+  for (const [id, entry] of Object.entries(previous)) {
+    if (entries[id]) continue;
+    if (entry.status === 'resolved') {
+      if (Date.parse(entry.resolvedAt ?? entry.lastSeen) >= keepUntil) entries[id] = entry;
+      continue;
+    }
+    if (!verified(entry.store.uuid, entry.rule)) {
+      entries[id] = entry; // not looked at, or not looked at fully: nothing is concluded
+      continue;
+    }
+    if (entry.status === 'pending') continue; // the streak is broken before it was ever reported
+    entries[id] = { ...entry, status: 'resolved', resolvedAt: at, seenRuns: 0, lastRunId: runId };
+    resolved.push({
+      id,
+      rule: entry.rule,
+      store: entry.store,
+      bucket: entry.bucket,
+      firstSeen: entry.firstSeen,
+      resolvedAt: at,
+    });
+  }
+
+  return {
+    ledger: { schemaVersion: 1, updatedAt: at, lastRunId: runId, entries },
+    findings,
+    resolved,
+    pending,
+  };
+}
+
+function identity(f: Finding): Pick<LedgerEntry, 'rule' | 'store' | 'bucket' | 'attribute'> {
+  return {
+    rule: f.rule,
+    store: { uuid: f.store.uuid, name: f.store.name },
+    bucket: f.bucket,
+    ...(f.attribute !== undefined ? { attribute: f.attribute } : {}),
+  };
+}
+
+/** Was this rule fully checked on this store in this run? Stores out of scope were not. */
+function verifiedScope(coverage: StoreCoverage[]): (storeUuid: string, rule: RuleId) => boolean {
+  const byStore = new Map(coverage.map((c) => [c.store.uuid, c]));
+  return (storeUuid, rule) => byStore.get(storeUuid)?.checks[rule] === 'verified';
+}

@@ -1,0 +1,45 @@
+// Writes one run: the run's files first, then latest/, then the ledger. A crash at any point
+// leaves the last good ledger; a lost race on the ledger leaves this run's files in place.
+import { LedgerConflictError } from '../core/errors.js';
+import type { Ledger } from '../core/ledger.js';
+import type { Report } from '../core/report.js';
+import type { ReportFormat } from './formats.js';
+import { RENDERERS } from './formats.js';
+import type { ReportSink } from './sink.js';
+
+export function runFolder(report: Report): string {
+  const [y, m, d] = report.startedAt.slice(0, 10).split('-') as [string, string, string];
+  return `runs/${y}/${m}/${d}/${report.runId}`;
+}
+
+export interface PublishRequest {
+  sink: ReportSink;
+  report: Report;
+  ledger: Ledger;
+  formats: ReportFormat[];
+  ledgerVersion: string | null;
+  /** A dry run writes reports but leaves the ledger as it was. */
+  writeLedger: boolean;
+}
+
+export async function publishRun(request: PublishRequest): Promise<{ reportUri: string }> {
+  const { sink, report, formats } = request;
+  const files = formats.map((format) => ({ ext: format, ...RENDERERS[format](report) }));
+  const run = runFolder(report);
+  for (const f of files) await sink.put(`${run}/report.${f.ext}`, f.body, f.contentType);
+  for (const f of files) await sink.put(`latest/report.${f.ext}`, f.body, f.contentType);
+  const reportUri = sink.location(`${run}/report.${files[0]?.ext ?? 'json'}`);
+  if (request.writeLedger) {
+    try {
+      await sink.putLedger(`${JSON.stringify(request.ledger, null, 2)}\n`, request.ledgerVersion);
+    } catch (err) {
+      if (err instanceof LedgerConflictError) {
+        throw new LedgerConflictError(
+          `${err.message}; this run's reports are at ${reportUri}, its ledger update was not written`,
+        );
+      }
+      throw err;
+    }
+  }
+  return { reportUri };
+}

@@ -1,0 +1,106 @@
+// The contract's layout under s3://bucket/prefix, on AWS or any S3-compatible store (Ceph RGW).
+// The ledger is replaced with a conditional write: If-Match on the ETag this run read, or
+// If-None-Match when there was none, so two overlapping runs cannot clobber each other.
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { InvalidInputError, LedgerConflictError } from '../core/errors.js';
+import { parseLedger } from '../core/ledger.js';
+import type { ReportSink, StoredLedger } from './sink.js';
+import { LEDGER_KEY } from './sink.js';
+
+export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!match?.[1]) throw new InvalidInputError(`--out ${uri}: expected s3://BUCKET/PREFIX`);
+  return { bucket: match[1], prefix: (match[2] ?? '').replace(/\/+$/, '') };
+}
+
+/** The default credential chain; the SDK's endpoint variables point it at a private store. */
+export function defaultS3Client(): S3Client {
+  const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+  return new S3Client({
+    forcePathStyle: customEndpoint, // private stores rarely resolve bucket subdomains
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export class S3Sink implements ReportSink {
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(
+    uri: string,
+    private readonly s3: S3Client = defaultS3Client(),
+  ) {
+    ({ bucket: this.bucket, prefix: this.prefix } = parseS3Uri(uri));
+  }
+
+  private key(key: string): string {
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  location(key: string): string {
+    return `s3://${this.bucket}/${this.key(key)}`;
+  }
+
+  async readLedger(): Promise<StoredLedger> {
+    try {
+      const out = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(LEDGER_KEY) }),
+      );
+      const text = (await out.Body?.transformToString('utf8')) ?? '';
+      return { ledger: parseLedger(text, this.location(LEDGER_KEY)), version: out.ETag ?? null };
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchKey') return { ledger: null, version: null };
+      throw err;
+    }
+  }
+
+  async put(key: string, body: string, contentType: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: body, ContentType: contentType }),
+    );
+  }
+
+  async putLedger(body: string, expectedVersion: string | null): Promise<void> {
+    if (await this.conditionalPut(body, expectedVersion)) return;
+    // RGW 16 compares If-Match with the bare ETag and refuses the quoted form RFC 9110 asks for.
+    // If the ledger is unchanged, say it the bare way: still conditional, so nothing slips in.
+    const bare = expectedVersion?.replace(/^"|"$/g, '');
+    if (bare && bare !== expectedVersion && (await this.currentVersion()) === expectedVersion) {
+      if (await this.conditionalPut(body, bare)) return;
+    }
+    throw new LedgerConflictError(`another run updated ${this.location(LEDGER_KEY)} while this one ran`);
+  }
+
+  /** True when written; false when the store refused the precondition. */
+  private async conditionalPut(body: string, ifMatch: string | null): Promise<boolean> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(LEDGER_KEY),
+          Body: body,
+          ContentType: 'application/json',
+          ...(ifMatch ? { IfMatch: ifMatch } : { IfNoneMatch: '*' }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw err;
+    }
+  }
+
+  private async currentVersion(): Promise<string | null> {
+    try {
+      const out = await this.s3.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(LEDGER_KEY) }),
+      );
+      return out.ETag ?? null;
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import type { Ledger } from '../core/ledger.js';
+
+export const LEDGER_KEY = 'state/ledger.json';
+
+export interface StoredLedger {
+  ledger: Ledger | null;
+  /** What the ledger was when read (an ETag or a content hash); null when there was none. */
+  version: string | null;
+}
+
+/** Where reports and the ledger go: a folder or an S3 prefix, with the same layout. */
+export interface ReportSink {
+  /** Where a key lives, for people: a path or an s3:// URI. Never holds a secret. */
+  location(key: string): string;
+  readLedger(): Promise<StoredLedger>;
+  put(key: string, body: string, contentType: string): Promise<void>;
+  /** Writes the ledger only if it is still the version read; otherwise LedgerConflictError. */
+  putLedger(body: string, expectedVersion: string | null): Promise<void>;
+}
