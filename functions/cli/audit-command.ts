@@ -4,7 +4,7 @@ import { InvalidInputError } from '../core/errors.js';
 import type { RuleId, Severity } from '../core/model.js';
 import { RULE_IDS } from '../core/model.js';
 import { EXIT, exitCode } from '../core/report.js';
-import type { AuditOutcome } from '../audit.js';
+import type { AuditOutcome, AuditRequest } from '../audit.js';
 import { LedgerConflictError } from '../core/errors.js';
 import { parseFormats } from '../reports/formats.js';
 import type { ReportFormat } from '../reports/formats.js';
@@ -36,8 +36,8 @@ export interface Io {
   stderr: (line: string) => void;
 }
 
-export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
-  const formats = parseFormats(flags.format);
+/** What `audit` and `baseline` share: the flags and config turned into an audit request. */
+export async function resolveAuditInputs(flags: AuditFlags, io: Io): Promise<Omit<AuditRequest, 'trigger'>> {
   if (flags.snsTopic || flags.slackWebhookSecret) {
     throw new InvalidInputError(
       '--sns-topic / --slack-webhook-secret: notifications are not available in this version',
@@ -59,16 +59,17 @@ export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
   }
   if (config.notify && flags.notify && !flags.quiet)
     io.stderr('config notify: notifications are not available in this version; ignored');
-  const db = parseDbUrl(dbUrl);
+  return { db: parseDbUrl(dbUrl), config, stores: flags.store, rules };
+}
 
+export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
+  const formats = parseFormats(flags.format);
+  const inputs = await resolveAuditInputs(flags, io);
   // A corrupt ledger stops the run here, before anything is audited or written.
   const sink = openSink(flags.out);
   const stored = await sink.readLedger();
   const outcome = await runAudit({
-    db,
-    config,
-    stores: flags.store,
-    rules,
+    ...inputs,
     trigger: 'cli',
     previousLedger: stored.ledger,
     ...(flags.quiet ? {} : { onProgress: progressPrinter(io.stderr) }),

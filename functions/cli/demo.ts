@@ -15,7 +15,7 @@ import { publish } from './audit-command.js';
 import { FolderSink } from '../reports/folder-sink.js';
 import type { ReportFormat } from '../reports/formats.js';
 
-const DEMO_FORMATS: ReportFormat[] = ['json'];
+const DEMO_FORMATS: ReportFormat[] = ['json', 'html', 'csv', 'md'];
 
 const DEFAULT_SERVER = 'mysql://root@127.0.0.1:3306/mysql';
 

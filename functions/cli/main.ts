@@ -3,8 +3,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { CsdriftError } from '../core/errors.js';
 import { SEVERITIES } from '../core/model.js';
 import { EXIT } from '../core/report.js';
+import { DEFAULT_FORMATS, REPORT_FORMATS } from '../reports/formats.js';
 import type { AuditFlags, Io } from './audit-command.js';
 import { auditCommand } from './audit-command.js';
+import type { BaselineFlags } from './baseline-command.js';
+import { baselineCommand } from './baseline-command.js';
 import { demoCommand } from './demo.js';
 
 const io: Io = {
@@ -14,23 +17,20 @@ const io: Io = {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function buildProgram(setExitCode: (code: number) => void): Command {
-  const program = new Command('csdrift')
-    .description('Finds drift between Apache CloudStack object storage records and the stores behind them')
-    .exitOverride()
-    .configureOutput({ writeErr: () => {}, outputError: () => {} })
-    .showSuggestionAfterError(false);
-
-  program
-    .command('audit')
-    .description('audit the stores of a CloudStack database')
+/** The inputs `audit` and `baseline` share (CONTRACT.md: "same inputs"). */
+function auditInputs(command: Command): Command {
+  return command
     .option(
       '--db <url>',
       'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)',
     )
     .option('--config <file>', 'config file (JSON or YAML)')
-    .option('--out <dir>', 'where reports go', './drift-reports')
-    .option('--format <list>', 'report formats, comma-separated', 'json')
+    .option('--out <dir>', 'where reports go: a folder or s3://BUCKET/PREFIX', './drift-reports')
+    .option(
+      '--format <list>',
+      `report formats, comma-separated (${REPORT_FORMATS.join(', ')})`,
+      DEFAULT_FORMATS,
+    )
     .option('--store <id|name>', 'audit only this store (repeatable)', collect, [])
     .option('--rule <rule>', 'run only this rule (repeatable)', collect, [])
     .addOption(
@@ -42,21 +42,30 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--quiet', 'no progress on standard error')
     .option('--sns-topic <arn>', 'publish remediation tasks to this SNS topic')
     .option('--slack-webhook-secret <id>', 'post to the Slack webhook in this secret')
-    .option('--no-notify', 'send no notification')
-    .action(async (flags: AuditFlags) => setExitCode(await auditCommand(flags, io)));
+    .option('--no-notify', 'send no notification');
+}
+
+function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('csdrift')
+    .description('Finds drift between Apache CloudStack object storage records and the stores behind them')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} })
+    .showSuggestionAfterError(false);
+
+  auditInputs(program.command('audit').description('audit the stores of a CloudStack database')).action(
+    async (flags: AuditFlags) => setExitCode(await auditCommand(flags, io)),
+  );
+
+  auditInputs(
+    program.command('baseline').description("write today's findings as a suppressions file to fill in"),
+  )
+    .option('--write <file>', 'the suppressions file to write (never overwritten)')
+    .action(async (flags: BaselineFlags) => setExitCode(await baselineCommand(flags, io)));
 
   program
     .command('demo')
     .description('a self-contained audit of a throwaway CloudStack database and an in-process S3 store')
     .action(async () => setExitCode(await demoCommand(io)));
-
-  program
-    .command('baseline')
-    .description('write the current findings as a suppressions file (not available in this version)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new CsdriftError('baseline: not available in this version');
-    });
   return program;
 }
 

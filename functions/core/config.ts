@@ -23,8 +23,8 @@ const suppression = z.strictObject({
   rule: z.enum(RULE_IDS),
   store: z.string().min(1),
   bucket: z.string().min(1),
-  reason: z.string().min(1),
-  owner: z.string().min(1),
+  reason: z.string().min(1, { message: 'required: say why this finding is accepted' }),
+  owner: z.string().min(1, { message: 'required: who answers for this suppression' }),
   expires: z.union([z.iso.date(), z.iso.datetime()], { message: 'expected a date, YYYY-MM-DD' }),
   match: z.enum(['exact', 'glob']).default('exact'),
 });

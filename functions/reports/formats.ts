@@ -1,9 +1,13 @@
 import { InvalidInputError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
+import { renderCsv } from './csv.js';
+import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
+import { renderMarkdown } from './markdown.js';
 
-export const REPORT_FORMATS = ['json'] as const;
+export const REPORT_FORMATS = ['json', 'html', 'csv', 'md'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export const DEFAULT_FORMATS = 'json,html';
 
 export interface Rendered {
   body: string;
@@ -12,6 +16,9 @@ export interface Rendered {
 
 export const RENDERERS: Record<ReportFormat, (report: Report) => Rendered> = {
   json: (report) => ({ body: renderJson(report), contentType: 'application/json' }),
+  html: (report) => ({ body: renderHtml(report), contentType: 'text/html; charset=utf-8' }),
+  csv: (report) => ({ body: renderCsv(report), contentType: 'text/csv; charset=utf-8' }),
+  md: (report) => ({ body: renderMarkdown(report), contentType: 'text/markdown; charset=utf-8' }),
 };
 
 export function parseFormats(list: string): ReportFormat[] {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -7,8 +8,10 @@ import type { Report } from '../../functions/core/report.js';
 import { hoursAgo } from '../../functions/demo/cloudstack-seed.js';
 import { wipeBuckets } from '../support/ceph.js';
 import { csdrift } from '../support/cli.js';
-import { CephCloud, bucketName } from '../support/cloud.js';
+import { CephCloud, bucketName, s3For } from '../support/cloud.js';
+import { runFolder } from '../../functions/reports/publish.js';
 import { dbUrlText, freshCloudStackDb } from '../support/database.js';
+import { expectValidReport } from '../support/report-schema.js';
 
 const ceph = inject('ceph');
 
@@ -48,15 +51,19 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
     // Assert
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as Report;
+    expectValidReport(report);
     expect(report.findings.map((f) => [f.rule, f.bucket, f.store.name, f.owner?.accountName])).toEqual([
       ['bucket-missing-in-store', gone, 'ceph-1', 'alice'],
       ['bucket-stuck-allocated', stuck, 'ceph-1', 'alice'],
     ]);
     expect(run.stderr).toMatch(/\[1\/1\] ceph-1: verified, 1 bucket\(s\) listed/);
     const files = (await filesUnder(out)).map((f) => f.slice(out.length + 1)).sort();
+    const runDir = join('runs', ...report.startedAt.slice(0, 10).split('-'), report.runId);
     expect(files).toEqual([
+      join('latest', 'report.html'),
       join('latest', 'report.json'),
-      join('runs', ...report.startedAt.slice(0, 10).split('-'), report.runId, 'report.json'),
+      join(runDir, 'report.html'),
+      join(runDir, 'report.json'),
       join('state', 'ledger.json'),
     ]);
     expect(JSON.parse(await readFile(join(out, 'latest', 'report.json'), 'utf8'))).toEqual(report);
@@ -134,8 +141,8 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
 
     // Act
     const runs = [
-      await csdrift(['audit', '--db', db, '--out', out]),
-      await csdrift(['audit', '--db', db, '--out', out, '--json']),
+      await csdrift(['audit', '--db', db, '--out', out, '--format', 'json,html,csv,md']),
+      await csdrift(['audit', '--db', db, '--out', out, '--json', '--format', 'json,html,csv,md']),
       await csdrift(['audit', '--db', db.replace(password, `${password}x`), '--out', out]),
     ];
 
@@ -152,5 +159,81 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
         expect(text.includes(secret), `a secret (${secret.slice(0, 3)}…) leaked`).toBe(false);
     }
     await conn.query(`DROP USER '${user}'@'%'`);
+  });
+
+  it('--out s3://… writes the same layout to an S3 bucket through the default credential chain and the SDK endpoint variables', async () => {
+    // Prepare
+    const store = await cloud.store('ceph-1');
+    const alice = await cloud.account('alice');
+    await cloud.seed.bucket({
+      name: bucketName('half'),
+      store,
+      account: alice,
+      state: 'Allocated',
+      created: hoursAgo(2),
+    });
+    const reports = bucketName('reports');
+    await cloud.createInStore(reports, ceph.systemAdmin);
+    const aws = {
+      AWS_ENDPOINT_URL_S3: ceph.endpoint,
+      AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
+      AWS_SECRET_ACCESS_KEY: ceph.systemAdmin.secretKey,
+      AWS_REGION: 'us-east-1',
+    };
+    const args = [
+      'audit',
+      '--quiet',
+      '--json',
+      '--db',
+      dbUrlText(cloud.database.db),
+      '--out',
+      `s3://${reports}/nightly`,
+      '--format',
+      'json,html,csv,md',
+    ];
+
+    // Act
+    const first = await csdrift(args, aws);
+    const second = await csdrift(args, aws);
+
+    // Assert
+    expect([first.code, second.code]).toEqual([1, 1]);
+    const report = JSON.parse(second.stdout) as Report;
+    expect(report.findings[0]?.status).toBe('open'); // the ledger in the bucket carried over
+    const s3 = s3For(ceph.endpoint, ceph.systemAdmin);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: reports }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key).sort();
+    expect(keys).toContain('nightly/state/ledger.json');
+    expect(keys).toContain(`nightly/${runFolder(report)}/report.html`);
+    const types = await Promise.all(
+      ['json', 'html', 'csv', 'md'].map(
+        async (ext) =>
+          (await s3.send(new HeadObjectCommand({ Bucket: reports, Key: `nightly/latest/report.${ext}` })))
+            .ContentType,
+      ),
+    );
+    expect(types).toEqual([
+      'application/json',
+      'text/html; charset=utf-8',
+      'text/csv; charset=utf-8',
+      'text/markdown; charset=utf-8',
+    ]);
+    s3.destroy();
+  });
+
+  it('a run that finds the ledger taken by another run says so and exits 2, keeping its reports', async () => {
+    await cloud.store('ceph-1');
+    const db = dbUrlText(cloud.database.db);
+    expect((await csdrift(['audit', '--quiet', '--db', db, '--out', out])).code).toBe(0);
+    await writeFile(join(out, 'state', 'ledger.json.lock'), 'held by another run');
+
+    const run = await csdrift(['audit', '--quiet', '--json', '--db', db, '--out', out]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /another run holds .*ledger\.json\.lock; this run's reports are at .*report\.json, its ledger update was not written/,
+    );
+    const report = JSON.parse(run.stdout) as Report;
+    expect(JSON.parse(await readFile(join(out, runFolder(report), 'report.json'), 'utf8'))).toEqual(report);
   });
 });

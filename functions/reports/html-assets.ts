@@ -1,0 +1,64 @@
+// The HTML report's inline style and script. Kept apart from the markup so each reads in one go.
+
+export const HTML_STYLE = `
+:root { --bg:#fff; --fg:#1d2330; --muted:#5b6475; --line:#dde2ea; --new:#0b63ce; --crit:#8b0000; --high:#c62828; --med:#d97706; --low:#4b7f52; --info:#5b6475; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1400px; padding: 1rem 1.5rem 3rem; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+h1 { font-size: 1.4rem; margin: 0 0 .3rem; } h2 { font-size: 1.1rem; margin: 1.6rem 0 .5rem; } h3 { font-size: .85rem; margin: 0 0 .3rem; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; } h4 { margin: .2rem 0; }
+header.run { border-left: 6px solid var(--low); padding: .6rem 1rem; background: #f6f8fb; border-radius: 4px; }
+header.run.drift { border-color: var(--high); } header.run.incomplete { border-color: var(--med); } header.run.error { border-color: var(--crit); }
+.verdict { font-size: .9rem; padding: .15rem .55rem; border-radius: 999px; background: var(--fg); color: #fff; vertical-align: middle; margin-left: .5rem; text-transform: uppercase; }
+table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-size: .8rem; color: var(--muted); white-space: nowrap; } table.findings th { cursor: pointer; user-select: none; } table.findings th[aria-sort]::after { content: " ▾"; } table.findings th[aria-sort=ascending]::after { content: " ▴"; }
+td.bucket { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all; }
+code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85em; } pre { white-space: pre-wrap; word-break: break-all; background: #f6f8fb; padding: .5rem; border-radius: 4px; margin: 0; }
+.sev, .status, .cov { display: inline-block; padding: .05rem .45rem; border-radius: 3px; font-size: .8rem; font-weight: 600; color: #fff; background: var(--info); }
+.sev.critical { background: var(--crit); } .sev.high { background: var(--high); } .sev.medium { background: var(--med); } .sev.low { background: var(--low); }
+.status.new { background: var(--new); } .status.open { background: var(--muted); } .status.suppressed { background: #9aa3b2; }
+.cov.verified { background: var(--low); } .cov.partial, .cov.unreachable, .cov.auth_failed { background: var(--high); } .cov.skipped { background: #9aa3b2; }
+tr.detail td { border-bottom: 2px solid var(--line); padding-top: 0; } details summary { cursor: pointer; color: var(--muted); }
+.cols { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; margin-top: .4rem; } ol { margin: .3rem 0; padding-left: 1.3rem; } li { margin: .15rem 0; word-break: break-word; }
+.tallies { display: flex; flex-wrap: wrap; gap: 2rem; margin-top: 1rem; } .counts ul { list-style: none; padding: 0; margin: 0; } .counts li { display: flex; justify-content: space-between; gap: 1rem; }
+.filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin-bottom: .5rem; } .filters input { min-width: 18rem; } .filters input, .filters select { padding: .3rem; font: inherit; }
+#shown { color: var(--muted); margin-left: auto; } .none { color: var(--muted); }
+@media (max-width: 900px) { .cols { grid-template-columns: 1fr; } }
+@media print { .filters { display: none; } body { max-width: none; padding: 0; font-size: 11px; } tbody.finding { break-inside: avoid; } details > summary { list-style: none; } }
+`;
+
+// Sorts and filters the server-rendered rows; never builds HTML from data.
+export const HTML_SCRIPT = `
+(() => {
+  const table = document.getElementById('findings');
+  const bodies = () => Array.from(table.querySelectorAll('tbody.finding'));
+  const value = (id) => document.getElementById(id).value;
+  function filter() {
+    const q = value('q').trim().toLowerCase();
+    const want = { status: value('f-status'), severity: value('f-severity'), rule: value('f-rule'), store: value('f-store') };
+    let shown = 0;
+    for (const b of bodies()) {
+      const ok = Object.entries(want).every(([k, v]) => !v || b.dataset[k] === v) && (!q || b.textContent.toLowerCase().includes(q));
+      b.hidden = !ok;
+      if (ok) shown++;
+    }
+    document.getElementById('shown').textContent = shown + ' shown';
+  }
+  document.getElementById('filters').addEventListener('input', filter);
+  document.getElementById('filters').addEventListener('submit', (ev) => ev.preventDefault());
+  for (const th of table.querySelectorAll('th[data-key]')) {
+    th.addEventListener('click', () => {
+      const key = 'sort' + th.dataset.key[0].toUpperCase() + th.dataset.key.slice(1);
+      const asc = th.getAttribute('aria-sort') !== 'ascending';
+      for (const other of table.querySelectorAll('th')) other.removeAttribute('aria-sort');
+      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+      const sorted = bodies().sort((a, b) => {
+        const x = a.dataset[key], y = b.dataset[key];
+        const n = Number(x) - Number(y);
+        const c = Number.isNaN(n) ? x.localeCompare(y) : n;
+        return asc ? c : -c;
+      });
+      for (const b of sorted) table.appendChild(b);
+    });
+  }
+  window.addEventListener('beforeprint', () => { for (const d of document.querySelectorAll('details')) d.open = true; });
+})();
+`;

@@ -1,0 +1,119 @@
+// One self-contained HTML file an operator opens from the bucket: no fetch of any kind (the CSP
+// forbids it), every user-chosen text escaped, and only this file's own script allowed to run.
+import { randomBytes } from 'node:crypto';
+import escapeHtml from 'escape-html';
+import type { Finding } from '../core/model.js';
+import { SEVERITIES } from '../core/model.js';
+import type { Report } from '../core/report.js';
+import { HTML_SCRIPT, HTML_STYLE } from './html-assets.js';
+
+const e = (value: unknown): string => escapeHtml(value === null || value === undefined ? '' : String(value));
+
+function counts(label: string, values: Record<string, number | undefined>): string {
+  const items = Object.entries(values).filter(([, n]) => n);
+  if (!items.length) return '';
+  return `<div class="counts"><h3>${e(label)}</h3><ul>${items.map(([k, n]) => `<li><span class="k">${e(k)}</span> <b>${e(n)}</b></li>`).join('')}</ul></div>`;
+}
+
+function ownerText(f: Finding): string {
+  if (!f.owner) return '';
+  const who = f.owner.projectName ? `project ${f.owner.projectName}` : f.owner.accountName;
+  return `${who} (${f.owner.domainPath})`;
+}
+
+function findingRows(f: Finding): string {
+  const sev = SEVERITIES.indexOf(f.severity);
+  return `<tbody class="finding" data-status="${e(f.status)}" data-severity="${e(f.severity)}" data-rule="${e(f.rule)}" data-store="${e(f.store.name)}"
+    data-sort-status="${f.status === 'new' ? 0 : f.status === 'open' ? 1 : 2}" data-sort-severity="${sev}" data-sort-rule="${e(f.rule)}"
+    data-sort-store="${e(f.store.name)}" data-sort-bucket="${e(f.bucket ?? '')}" data-sort-owner="${e(ownerText(f))}" data-sort-first="${e(f.firstSeen)}">
+  <tr class="summary">
+    <td><span class="status ${e(f.status)}">${e(f.status)}</span></td>
+    <td><span class="sev ${e(f.severity)}">${e(f.severity)}</span></td>
+    <td><code>${e(f.rule)}</code></td>
+    <td>${e(f.store.name)}</td>
+    <td class="bucket">${e(f.bucket ?? '-')}</td>
+    <td>${e(ownerText(f))}</td>
+    <td>${e(f.firstSeen.slice(0, 16).replace('T', ' '))}</td>
+  </tr>
+  <tr class="detail"><td colspan="7"><details>
+    <summary>${e(f.message)}</summary>
+    <div class="cols">
+      <div><h4>Remediation</h4><p>${e(f.remediation.summary)}</p><ol>${f.remediation.steps.map((s) => `<li>${e(s)}</li>`).join('')}</ol></div>
+      <div><h4>Evidence</h4><pre>${e(JSON.stringify({ findingId: f.id, owner: f.owner, dbBucket: f.dbBucket, ...f.evidence }, null, 2))}</pre></div>
+    </div>
+  </details></td></tr>
+</tbody>`;
+}
+
+function options(values: string[]): string {
+  return [...new Set(values)]
+    .sort()
+    .map((v) => `<option value="${e(v)}">${e(v)}</option>`)
+    .join('');
+}
+
+export function renderHtml(report: Report): string {
+  const nonce = randomBytes(16).toString('base64');
+  const findings = [...report.findings].sort(
+    (a, b) =>
+      Number(b.status === 'new') - Number(a.status === 'new') ||
+      SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity),
+  );
+  const byStore = Object.fromEntries(
+    report.coverage.map((c) => [c.store.name, findings.filter((f) => f.store.uuid === c.store.uuid).length]),
+  );
+  const s = report.summary;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>CloudStack drift: ${e(report.status)} (${e(report.runId)})</title>
+<style>${HTML_STYLE}</style></head>
+<body>
+<header class="run ${e(report.status)}">
+  <h1>CloudStack object storage drift <span class="verdict">${e(report.status.replace('_', ' '))}</span></h1>
+  <p>${e(s.findings)} finding(s): <b>${e(s.new)}</b> new, ${e(s.open)} open, ${e(s.suppressed)} suppressed; ${e(s.resolved)} resolved this run.
+  Run <code>${e(report.runId)}</code> (${e(report.trigger)}), ${e(report.startedAt)} to ${e(report.finishedAt)}; CloudStack ${e(report.cloudstack.schema)} database <code>${e(report.cloudstack.database)}</code>.</p>
+</header>
+<section><h2>Coverage</h2>
+<table class="coverage"><thead><tr><th>store</th><th>provider</th><th>endpoint</th><th>status</th><th>buckets in DB</th><th>in store</th><th>requests</th><th>why</th></tr></thead><tbody>
+${report.coverage
+  .map(
+    (
+      c,
+    ) => `<tr class="${e(c.status)}"><td>${e(c.store.name)}</td><td>${e(c.store.provider)}</td><td><code>${e(c.store.endpoint)}</code></td>
+<td><span class="cov ${e(c.status)}">${e(c.status)}</span></td><td>${e(c.bucketsInDb)}</td><td>${e(c.bucketsInStore)}</td><td>${e(c.evidence.requests)}</td><td>${e(c.error ?? '')}</td></tr>`,
+  )
+  .join('\n')}
+</tbody></table></section>
+<section class="tallies">${counts('By severity', s.bySeverity)}${counts('By rule', s.byRule)}${counts('By store', byStore)}</section>
+<section><h2>Findings</h2>
+<form class="filters" id="filters">
+  <input type="search" id="q" placeholder="filter: bucket, owner, text…" aria-label="filter findings">
+  <select id="f-status" aria-label="status"><option value="">any status</option>${options(findings.map((f) => f.status))}</select>
+  <select id="f-severity" aria-label="severity"><option value="">any severity</option>${options(findings.map((f) => f.severity))}</select>
+  <select id="f-rule" aria-label="rule"><option value="">any rule</option>${options(findings.map((f) => f.rule))}</select>
+  <select id="f-store" aria-label="store"><option value="">any store</option>${options(findings.map((f) => f.store.name))}</select>
+  <span id="shown">${e(findings.length)} shown</span>
+</form>
+<table class="findings" id="findings"><thead><tr>
+  <th data-key="status">status</th><th data-key="severity">severity</th><th data-key="rule">rule</th><th data-key="store">store</th>
+  <th data-key="bucket">bucket</th><th data-key="owner">owner</th><th data-key="first">first seen</th></tr></thead>
+${findings.map(findingRows).join('\n')}
+</table>
+${findings.length ? '' : '<p class="none">No findings.</p>'}
+</section>
+${
+  report.resolved.length
+    ? `<section><h2>Resolved this run</h2><ul>${report.resolved.map((r) => `<li><code>${e(r.rule)}</code> ${e(r.bucket ?? '-')} on ${e(r.store.name)} (first seen ${e(r.firstSeen)})</li>`).join('')}</ul></section>`
+    : ''
+}
+${
+  report.expiredSuppressions.length
+    ? `<section><h2>Expired suppressions</h2><ul>${report.expiredSuppressions.map((x) => `<li><code>${e(x.rule)}</code> ${e(x.bucket)} on ${e(x.store)}: expired ${e(x.expires)} (${e(x.owner)}: ${e(x.reason)})</li>`).join('')}</ul></section>`
+    : ''
+}
+<script nonce="${nonce}">${HTML_SCRIPT}</script>
+</body></html>
+`;
+}

@@ -1,0 +1,42 @@
+// Short, for a ticket or a chat message: the verdict, the stores, and the findings that matter most.
+import type { Report } from '../core/report.js';
+
+const MAX_FINDINGS = 20;
+
+/** User-chosen names must not turn into links, emphasis or table cells. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+export function renderMarkdown(report: Report): string {
+  const s = report.summary;
+  const lines = [
+    `**csdrift ${report.status.replace('_', ' ')}**: ${s.findings} finding(s) (${s.new} new, ${s.open} open, ${s.suppressed} suppressed), ${s.resolved} resolved. Run \`${report.runId}\`, ${report.finishedAt}.`,
+    '',
+    '| store | provider | coverage | buckets in DB / store |',
+    '|---|---|---|---|',
+    ...report.coverage.map(
+      (c) =>
+        `| ${escapeMarkdown(c.store.name)} | ${escapeMarkdown(c.store.provider)} | ${c.status}${c.error ? `: ${escapeMarkdown(c.error)}` : ''} | ${c.bucketsInDb} / ${c.bucketsInStore} |`,
+    ),
+    '',
+  ];
+  const shown = [...report.findings]
+    .sort((a, b) => Number(b.status === 'new') - Number(a.status === 'new'))
+    .slice(0, MAX_FINDINGS);
+  for (const f of shown) {
+    const owner = f.owner
+      ? ` (${escapeMarkdown(f.owner.projectName ? `project ${f.owner.projectName}` : f.owner.accountName)})`
+      : '';
+    lines.push(
+      `- **${f.severity}** ${f.status === 'new' ? '🆕 ' : ''}\`${f.rule}\` ${escapeMarkdown(f.bucket ?? '-')} on ${escapeMarkdown(f.store.name)}${owner}: ${escapeMarkdown(f.remediation.summary)}${f.status === 'suppressed' ? ' _(suppressed)_' : ''}`,
+    );
+  }
+  if (report.findings.length > shown.length)
+    lines.push(`- … and ${report.findings.length - shown.length} more in the full report.`);
+  for (const r of report.resolved)
+    lines.push(
+      `- ✅ resolved: \`${r.rule}\` ${escapeMarkdown(r.bucket ?? '-')} on ${escapeMarkdown(r.store.name)}`,
+    );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,103 @@
+// The HTML report as an operator sees it: opened from disk in headless Chromium (Debian's package).
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderHtml } from '../../functions/reports/html.js';
+import { hostileReport } from '../support/hostile-report.js';
+
+const ARTIFACTS = new URL('../../test-results/', import.meta.url).pathname;
+
+function chromiumPath(): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    throw new Error('Chromium not found: apt-get install chromium (or set CHROMIUM_PATH)');
+  }
+}
+
+describe('the HTML report in a browser', () => {
+  let browser: Browser;
+  let dir: string;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    dir = await mkdtemp(join(tmpdir(), 'csdrift-html-'));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows the run at a glance, runs no injected script, fetches nothing, and sorts and filters', async () => {
+    // Prepare
+    const report = hostileReport();
+    const file = join(dir, 'report.html');
+    await writeFile(file, renderHtml(report));
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    const requests: string[] = [];
+    const dialogs: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+
+    // Act
+    await page.goto(pathToFileURL(file).href);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'html-report.png'), fullPage: true });
+
+    // Assert: the verdict and the coverage at the top
+    await expect.poll(() => page.locator('header .verdict').textContent()).toBe('drift');
+    expect(await page.locator('table.coverage tbody tr').count()).toBe(1);
+    expect(await page.locator('table.coverage').textContent()).toContain('verified');
+    // hostile names are shown as text, and nothing ran
+    expect(await page.evaluate('window.pwned')).toBeUndefined();
+    expect(dialogs).toEqual([]);
+    expect(await page.locator('td.bucket', { hasText: '<script>window.pwned=1</script>' }).count()).toBe(1);
+    expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
+    // every finding is there, new first
+    const rows = page.locator('tbody.finding');
+    expect(await rows.count()).toBe(report.findings.length);
+    // filter by severity, then by text
+    await page.selectOption('#f-severity', 'low');
+    expect(await page.locator('tbody.finding:not([hidden])').count()).toBe(
+      report.findings.filter((f) => f.severity === 'low').length,
+    );
+    await page.selectOption('#f-severity', '');
+    await page.fill('#q', '@evil');
+    expect(await page.locator('tbody.finding:not([hidden]) td.bucket').allTextContents()).toEqual(['@evil']);
+    expect(await page.locator('#shown').textContent()).toBe('1 shown');
+    await page.fill('#q', '');
+    // sort by bucket, both ways
+    await page.click('th[data-key="bucket"]');
+    const ascending = await page.locator('tbody.finding td.bucket').allTextContents();
+    expect(ascending).toEqual([...ascending].sort((a, b) => a.localeCompare(b)));
+    await page.click('th[data-key="bucket"]');
+    expect(await page.locator('tbody.finding td.bucket').allTextContents()).toEqual([...ascending].reverse());
+    // printing opens every detail
+    await page.emulateMedia({ media: 'print' });
+    await page.evaluate("window.dispatchEvent(new Event('beforeprint'))");
+    expect(await page.locator('details[open]').count()).toBe(report.findings.length);
+    await page.close();
+  });
+});
