@@ -14,6 +14,7 @@ import { wipeBuckets } from '../support/ceph.js';
 import { csdrift } from '../support/cli.js';
 import { CephCloud, bucketName, s3For } from '../support/cloud.js';
 import { dbUrlText, freshCloudStackDb } from '../support/database.js';
+import { expectValidReport } from '../support/report-schema.js';
 
 const ceph = inject('ceph');
 
@@ -42,7 +43,9 @@ describe('the finding lifecycle over nightly runs against a live RGW', () => {
       out,
       ...extra,
     ]);
-    return { code: run.code, report: JSON.parse(run.stdout || 'null') as Report, stderr: run.stderr };
+    const report = JSON.parse(run.stdout || 'null') as Report;
+    if (report) expectValidReport(report);
+    return { code: run.code, report, stderr: run.stderr };
   }
   const statusOf = (report: Report, bucket: string) =>
     report.findings.find((f) => f.bucket === bucket)?.status ??
