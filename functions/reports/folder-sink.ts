@@ -50,15 +50,21 @@ export class FolderSink implements ReportSink {
   }
 
   private async takeLock(lock: string) {
-    try {
-      return await open(lock, 'wx');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - (await stat(lock)).mtimeMs;
-      if (age < STALE_LOCK_MS) throw new LedgerConflictError(`another run holds ${lock}`);
-      await unlink(lock).catch(() => {}); // left by a run that crashed
-      return open(lock, 'wx');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        return await open(lock, 'wx');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const held = await stat(lock).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null; // released between our two looks: try again
+        throw err;
+      });
+      if (held && Date.now() - held.mtimeMs < STALE_LOCK_MS)
+        throw new LedgerConflictError(`another run holds ${lock}`);
+      if (held) await unlink(lock).catch(() => {}); // left by a run that crashed
     }
+    throw new LedgerConflictError(`another run holds ${lock}`);
   }
 
   private async readIfThere(key: string): Promise<string | null> {

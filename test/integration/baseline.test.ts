@@ -1,45 +1,31 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Report } from '../../functions/core/report.js';
-import { wipeBuckets } from '../support/ceph.js';
 import { csdrift } from '../support/cli.js';
-import { CephCloud, bucketName } from '../support/cloud.js';
-import { dbUrlText, freshCloudStackDb } from '../support/database.js';
-
-const ceph = inject('ceph');
+import { bucketName } from '../support/cloud.js';
+import { dbUrlText } from '../support/database.js';
+import { cephCloudPerTest } from '../support/per-test.js';
 
 describe('csdrift baseline', () => {
-  let cloud: CephCloud;
-  let dir: string;
-
-  beforeEach(async () => {
-    await wipeBuckets(ceph.conf);
-    cloud = new CephCloud(ceph, await freshCloudStackDb('4.19'));
-    dir = await mkdtemp(join(tmpdir(), 'csdrift-baseline-'));
-  });
-  afterEach(async () => {
-    await cloud.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const ctx = cephCloudPerTest('4.19');
 
   it("writes today's findings as suppressions to fill in, which then suppress them", async () => {
     // Prepare
-    const store = await cloud.store('ceph-1');
-    const alice = await cloud.account('alice');
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
     const rogue = bucketName('rogue');
     const gone = bucketName('gone');
-    await cloud.createInStore(rogue, alice.keys);
-    await cloud.bucket(gone, store, alice);
-    await cloud.deleteInStore(gone, alice.keys);
-    const db = dbUrlText(cloud.database.db);
-    const file = join(dir, 'baseline.yaml');
+    await ctx.cloud.createInStore(rogue, alice.keys);
+    await ctx.cloud.bucket(gone, store, alice);
+    await ctx.cloud.deleteInStore(gone, alice.keys);
+    const db = dbUrlText(ctx.cloud.database.db);
+    const file = join(ctx.dir, 'baseline.yaml');
 
     // Act
     const baseline = await csdrift(['baseline', '--quiet', '--db', db, '--write', file]);
-    const unfilled = await csdrift(['audit', '--quiet', '--db', db, '--out', dir, '--config', file]);
+    const unfilled = await csdrift(['audit', '--quiet', '--db', db, '--out', ctx.dir, '--config', file]);
     const text = await readFile(file, 'utf8');
     await writeFile(
       file,
@@ -47,7 +33,17 @@ describe('csdrift baseline', () => {
         .replaceAll('reason: ""', 'reason: accepted for the migration')
         .replaceAll('owner: ""', 'owner: storage-team'),
     );
-    const filled = await csdrift(['audit', '--quiet', '--json', '--db', db, '--out', dir, '--config', file]);
+    const filled = await csdrift([
+      'audit',
+      '--quiet',
+      '--json',
+      '--db',
+      db,
+      '--out',
+      ctx.dir,
+      '--config',
+      file,
+    ]);
     const again = await csdrift(['baseline', '--quiet', '--db', db, '--write', file]);
 
     // Assert

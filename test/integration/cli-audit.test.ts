@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { Report } from '../../functions/core/report.js';
 import { hoursAgo } from '../../functions/demo/cloudstack-seed.js';
-import { wipeBuckets } from '../support/ceph.js';
 import { csdrift } from '../support/cli.js';
-import { CephCloud, bucketName, s3For } from '../support/cloud.js';
+import { bucketName, s3For } from '../support/cloud.js';
 import { runFolder } from '../../functions/reports/publish.js';
-import { dbUrlText, freshCloudStackDb } from '../support/database.js';
+import { dbUrlText } from '../support/database.js';
+import { cephCloudPerTest } from '../support/per-test.js';
 import { expectValidReport } from '../support/report-schema.js';
 
 const ceph = inject('ceph');
@@ -21,32 +20,34 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
-  let cloud: CephCloud;
-  let out: string;
-
-  beforeEach(async () => {
-    await wipeBuckets(ceph.conf);
-    cloud = new CephCloud(ceph, await freshCloudStackDb('4.21'));
-    out = await mkdtemp(join(tmpdir(), 'csdrift-out-'));
-  });
-  afterEach(async () => {
-    await cloud.close();
-    await rm(out, { recursive: true, force: true });
-  });
+  const ctx = cephCloudPerTest('4.21');
 
   it('--json prints the report, exits 1 on drift, and writes the run and latest reports', async () => {
     // Prepare
-    const store = await cloud.store('ceph-1');
-    const alice = await cloud.account('alice');
-    await cloud.bucket(bucketName('photos'), store, alice);
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    await ctx.cloud.bucket(bucketName('photos'), store, alice);
     const gone = bucketName('gone');
-    await cloud.bucket(gone, store, alice);
-    await cloud.deleteInStore(gone, alice.keys);
+    await ctx.cloud.bucket(gone, store, alice);
+    await ctx.cloud.deleteInStore(gone, alice.keys);
     const stuck = bucketName('half');
-    await cloud.seed.bucket({ name: stuck, store, account: alice, state: 'Allocated', created: hoursAgo(2) });
+    await ctx.cloud.seed.bucket({
+      name: stuck,
+      store,
+      account: alice,
+      state: 'Allocated',
+      created: hoursAgo(2),
+    });
 
     // Act
-    const run = await csdrift(['audit', '--db', dbUrlText(cloud.database.db), '--json', '--out', out]);
+    const run = await csdrift([
+      'audit',
+      '--db',
+      dbUrlText(ctx.cloud.database.db),
+      '--json',
+      '--out',
+      ctx.dir,
+    ]);
 
     // Assert
     expect(run.code).toBe(1);
@@ -57,7 +58,7 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
       ['bucket-stuck-allocated', stuck, 'ceph-1', 'alice'],
     ]);
     expect(run.stderr).toMatch(/\[1\/1\] ceph-1: verified, 1 bucket\(s\) listed/);
-    const files = (await filesUnder(out)).map((f) => f.slice(out.length + 1)).sort();
+    const files = (await filesUnder(ctx.dir)).map((f) => f.slice(ctx.dir.length + 1)).sort();
     const runDir = join('runs', ...report.startedAt.slice(0, 10).split('-'), report.runId);
     expect(files).toEqual([
       join('latest', 'report.html'),
@@ -66,29 +67,29 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
       join(runDir, 'report.json'),
       join('state', 'ledger.json'),
     ]);
-    expect(JSON.parse(await readFile(join(out, 'latest', 'report.json'), 'utf8'))).toEqual(report);
+    expect(JSON.parse(await readFile(join(ctx.dir, 'latest', 'report.json'), 'utf8'))).toEqual(report);
   });
 
   it('--fail-on high exits 0 when only low findings remain; --rule narrows the run', async () => {
-    const store = await cloud.store('ceph-1');
-    const alice = await cloud.account('alice');
-    await cloud.seed.bucket({
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    await ctx.cloud.seed.bucket({
       name: bucketName('half'),
       store,
       account: alice,
       state: 'Allocated',
       created: hoursAgo(2),
     });
-    const db = dbUrlText(cloud.database.db);
+    const db = dbUrlText(ctx.cloud.database.db);
 
-    const lenient = await csdrift(['audit', '--quiet', '--db', db, '--out', out, '--fail-on', 'high']);
+    const lenient = await csdrift(['audit', '--quiet', '--db', db, '--out', ctx.dir, '--fail-on', 'high']);
     const scoped = await csdrift([
       'audit',
       '--quiet',
       '--db',
       db,
       '--out',
-      out,
+      ctx.dir,
       '--json',
       '--rule',
       'bucket-missing-in-store',
@@ -106,28 +107,28 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
     // Prepare: every kind of secret CloudStack keeps, with values that are easy to find
     const password = `pw-${randomBytes(8).toString('hex')}`;
     const user = `csdrift_ro_${randomBytes(3).toString('hex')}`;
-    const { conn } = cloud.database;
+    const { conn } = ctx.cloud.database;
     await conn.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`);
-    await conn.query(`GRANT SELECT ON \`${cloud.database.db.database}\`.* TO '${user}'@'%'`);
-    const store = await cloud.store('ceph-1');
-    const refused = await cloud.seed.store({
+    await conn.query(`GRANT SELECT ON \`${ctx.cloud.database.db.database}\`.* TO '${user}'@'%'`);
+    const store = await ctx.cloud.store('ceph-1');
+    const refused = await ctx.cloud.seed.store({
       name: 'ceph-wrong-keys',
       provider: 'Ceph',
       url: ceph.endpoint,
       accessKey: ceph.systemAdmin.accessKey,
       secretKey: `wrong-${randomBytes(12).toString('hex')}`,
     });
-    const alice = await cloud.account('alice');
+    const alice = await ctx.cloud.account('alice');
     const bucketSecret = `bucketsecret-${randomBytes(12).toString('hex')}`;
-    await cloud.bucket(bucketName('photos'), store, alice);
-    await cloud.seed.bucket({
+    await ctx.cloud.bucket(bucketName('photos'), store, alice);
+    await ctx.cloud.seed.bucket({
       name: bucketName('gone'),
       store,
       account: alice,
       accessKey: alice.keys.accessKey,
       secretKey: bucketSecret,
     });
-    await cloud.seed.bucket({
+    await ctx.cloud.seed.bucket({
       name: bucketName('other'),
       store: refused,
       account: alice,
@@ -137,13 +138,13 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
       `SELECT value FROM object_store_details UNION SELECT value FROM account_details`,
     );
     const secrets = [password, bucketSecret, ...(secretRows as { value: string }[]).map((r) => r.value)];
-    const db = `mysql://${user}:${password}@127.0.0.1:3306/${cloud.database.db.database}`;
+    const db = `mysql://${user}:${password}@127.0.0.1:3306/${ctx.cloud.database.db.database}`;
 
     // Act
     const runs = [
-      await csdrift(['audit', '--db', db, '--out', out, '--format', 'json,html,csv,md']),
-      await csdrift(['audit', '--db', db, '--out', out, '--json', '--format', 'json,html,csv,md']),
-      await csdrift(['audit', '--db', db.replace(password, `${password}x`), '--out', out]),
+      await csdrift(['audit', '--db', db, '--out', ctx.dir, '--format', 'json,html,csv,md']),
+      await csdrift(['audit', '--db', db, '--out', ctx.dir, '--json', '--format', 'json,html,csv,md']),
+      await csdrift(['audit', '--db', db.replace(password, `${password}x`), '--out', ctx.dir]),
     ];
 
     // Assert
@@ -151,7 +152,7 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
     expect(runs[2]?.stderr).toMatch(/access denied for user/);
     const texts = [
       ...runs.flatMap((r) => [r.stdout, r.stderr]),
-      ...(await Promise.all((await filesUnder(out)).map((f) => readFile(f, 'utf8')))),
+      ...(await Promise.all((await filesUnder(ctx.dir)).map((f) => readFile(f, 'utf8')))),
     ];
     expect(texts.join('\n')).toContain('auth_failed');
     for (const secret of secrets) {
@@ -163,9 +164,9 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
 
   it('--out s3://… writes the same layout to an S3 bucket through the default credential chain and the SDK endpoint variables', async () => {
     // Prepare
-    const store = await cloud.store('ceph-1');
-    const alice = await cloud.account('alice');
-    await cloud.seed.bucket({
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    await ctx.cloud.seed.bucket({
       name: bucketName('half'),
       store,
       account: alice,
@@ -173,7 +174,7 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
       created: hoursAgo(2),
     });
     const reports = bucketName('reports');
-    await cloud.createInStore(reports, ceph.systemAdmin);
+    await ctx.cloud.createInStore(reports, ceph.systemAdmin);
     const aws = {
       AWS_ENDPOINT_URL_S3: ceph.endpoint,
       AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
@@ -185,7 +186,7 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
       '--quiet',
       '--json',
       '--db',
-      dbUrlText(cloud.database.db),
+      dbUrlText(ctx.cloud.database.db),
       '--out',
       `s3://${reports}/nightly`,
       '--format',
@@ -222,18 +223,20 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
   });
 
   it('a run that finds the ledger taken by another run says so and exits 2, keeping its reports', async () => {
-    await cloud.store('ceph-1');
-    const db = dbUrlText(cloud.database.db);
-    expect((await csdrift(['audit', '--quiet', '--db', db, '--out', out])).code).toBe(0);
-    await writeFile(join(out, 'state', 'ledger.json.lock'), 'held by another run');
+    await ctx.cloud.store('ceph-1');
+    const db = dbUrlText(ctx.cloud.database.db);
+    expect((await csdrift(['audit', '--quiet', '--db', db, '--out', ctx.dir])).code).toBe(0);
+    await writeFile(join(ctx.dir, 'state', 'ledger.json.lock'), 'held by another run');
 
-    const run = await csdrift(['audit', '--quiet', '--json', '--db', db, '--out', out]);
+    const run = await csdrift(['audit', '--quiet', '--json', '--db', db, '--out', ctx.dir]);
 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
       /another run holds .*ledger\.json\.lock; this run's reports are at .*report\.json, its ledger update was not written/,
     );
     const report = JSON.parse(run.stdout) as Report;
-    expect(JSON.parse(await readFile(join(out, runFolder(report), 'report.json'), 'utf8'))).toEqual(report);
+    expect(JSON.parse(await readFile(join(ctx.dir, runFolder(report), 'report.json'), 'utf8'))).toEqual(
+      report,
+    );
   });
 });

@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { exitCode } from '../../functions/core/report.js';
 import type { Report } from '../../functions/core/report.js';
 import { audit, found } from '../support/audit.js';
-import { wipeBuckets } from '../support/ceph.js';
-import { CephCloud, bucketName } from '../support/cloud.js';
-import { freshCloudStackDb } from '../support/database.js';
+import type { CephCloud } from '../support/cloud.js';
+import { bucketName } from '../support/cloud.js';
+import { cephCloudPerTest } from '../support/per-test.js';
 import type { Fault, FaultPlan } from '../support/fault-proxy.js';
 import { FaultProxy, faults } from '../support/fault-proxy.js';
 
@@ -12,16 +12,13 @@ const ceph = inject('ceph');
 
 /** A fresh database and a fault proxy in front of the shared RGW for every test of the block. */
 function cloudBehindProxy(schema: '4.19' | '4.21'): { cloud: CephCloud; proxy: FaultProxy } {
+  const perTest = cephCloudPerTest(schema);
   const ctx = {} as { cloud: CephCloud; proxy: FaultProxy };
   beforeEach(async () => {
-    await wipeBuckets(ceph.conf);
-    ctx.cloud = new CephCloud(ceph, await freshCloudStackDb(schema));
+    ctx.cloud = perTest.cloud;
     ctx.proxy = await new FaultProxy(ceph.endpoint).start();
   });
-  afterEach(async () => {
-    await ctx.proxy.stop();
-    await ctx.cloud.close();
-  });
+  afterEach(() => ctx.proxy.stop());
   return ctx;
 }
 

@@ -1,8 +1,7 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Report } from '../../functions/core/report.js';
 import { FolderSink } from '../../functions/reports/folder-sink.js';
 import { publishRun, runFolder } from '../../functions/reports/publish.js';
@@ -10,27 +9,16 @@ import { S3Sink } from '../../functions/reports/s3-sink.js';
 import type { ReportSink } from '../../functions/reports/sink.js';
 import { LEDGER_KEY } from '../../functions/reports/sink.js';
 import { auditWithLedger } from '../support/audit.js';
-import { wipeBuckets } from '../support/ceph.js';
 import { csdrift } from '../support/cli.js';
-import { CephCloud, bucketName, s3For } from '../support/cloud.js';
-import { dbUrlText, freshCloudStackDb } from '../support/database.js';
+import { bucketName, s3For } from '../support/cloud.js';
+import { dbUrlText } from '../support/database.js';
+import { cephCloudPerTest } from '../support/per-test.js';
 import { expectValidReport } from '../support/report-schema.js';
 
 const ceph = inject('ceph');
 
 describe('the finding lifecycle over nightly runs against a live RGW', () => {
-  let cloud: CephCloud;
-  let out: string;
-
-  beforeEach(async () => {
-    await wipeBuckets(ceph.conf);
-    cloud = new CephCloud(ceph, await freshCloudStackDb('4.21'));
-    out = await mkdtemp(join(tmpdir(), 'csdrift-ledger-'));
-  });
-  afterEach(async () => {
-    await cloud.close();
-    await rm(out, { recursive: true, force: true });
-  });
+  const ctx = cephCloudPerTest('4.21');
 
   async function night(extra: string[] = []): Promise<{ code: number; report: Report; stderr: string }> {
     const run = await csdrift([
@@ -38,9 +26,9 @@ describe('the finding lifecycle over nightly runs against a live RGW', () => {
       '--quiet',
       '--json',
       '--db',
-      dbUrlText(cloud.database.db),
+      dbUrlText(ctx.cloud.database.db),
       '--out',
-      out,
+      ctx.dir,
       ...extra,
     ]);
     const report = JSON.parse(run.stdout || 'null') as Report;
@@ -53,25 +41,25 @@ describe('the finding lifecycle over nightly runs against a live RGW', () => {
 
   it('gives new, then open, then resolved once the drift is fixed; a night the store is down changes nothing', async () => {
     // Prepare: one drift that will be fixed, one that stays
-    const store = await cloud.store('ceph-1');
-    const alice = await cloud.account('alice');
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
     const fixedLater = bucketName('gone');
     const stays = bucketName('rogue');
-    await cloud.bucket(fixedLater, store, alice);
-    await cloud.deleteInStore(fixedLater, alice.keys);
-    await cloud.createInStore(stays, alice.keys);
+    await ctx.cloud.bucket(fixedLater, store, alice);
+    await ctx.cloud.deleteInStore(fixedLater, alice.keys);
+    await ctx.cloud.createInStore(stays, alice.keys);
 
     // Act
     const first = await night();
     const second = await night();
-    await cloud.createInStore(fixedLater, alice.keys); // the operator re-creates it
+    await ctx.cloud.createInStore(fixedLater, alice.keys); // the operator re-creates it
     const third = await night();
-    await cloud.database.conn.query('UPDATE object_store SET url = ? WHERE id = ?', [
+    await ctx.cloud.database.conn.query('UPDATE object_store SET url = ? WHERE id = ?', [
       'http://127.0.0.1:1',
       store.id,
     ]);
     const blind = await night();
-    await cloud.database.conn.query('UPDATE object_store SET url = ? WHERE id = ?', [
+    await ctx.cloud.database.conn.query('UPDATE object_store SET url = ? WHERE id = ?', [
       ceph.endpoint,
       store.id,
     ]);
@@ -93,7 +81,7 @@ describe('the finding lifecycle over nightly runs against a live RGW', () => {
     expect(third.report.summary).toMatchObject({ findings: 1, new: 0, open: 1, resolved: 1 });
     expect(blind.code).toBe(2);
     expect(blind.report.resolved).toEqual([]);
-    const ledger = JSON.parse(await readFile(join(out, LEDGER_KEY), 'utf8'));
+    const ledger = JSON.parse(await readFile(join(ctx.dir, LEDGER_KEY), 'utf8'));
     const staysEntry = Object.values(ledger.entries).find(
       (e) => (e as { bucket: string }).bucket === stays,
     ) as { firstSeen: string; lastSeen: string };
@@ -102,11 +90,11 @@ describe('the finding lifecycle over nightly runs against a live RGW', () => {
   });
 
   it('reports a suppressed finding as suppressed, with its reason, and exits 0', async () => {
-    const store = await cloud.store('ceph-1');
-    const alice = await cloud.account('alice');
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
     const legacy = bucketName('legacy');
-    await cloud.createInStore(legacy, alice.keys);
-    const config = join(out, 'config.yaml');
+    await ctx.cloud.createInStore(legacy, alice.keys);
+    const config = join(ctx.dir, 'config.yaml');
     await writeFile(
       config,
       `suppressions:\n  - { rule: bucket-unmanaged-in-store, store: ${store.uuid}, bucket: ${legacy}, reason: "pre-CloudStack data", owner: storage-team, expires: 2099-01-01 }\n`,
@@ -127,42 +115,40 @@ describe('the finding lifecycle over nightly runs against a live RGW', () => {
   });
 
   it('stops with one clear error on a corrupt ledger, and neither overwrites it nor writes a run', async () => {
-    await cloud.store('ceph-1');
+    await ctx.cloud.store('ceph-1');
     await night(); // a good first run
-    await writeFile(join(out, LEDGER_KEY), '{"schemaVersion": 1, "entr');
-    const runsBefore = await readdir(join(out, 'runs'), { recursive: true });
+    await writeFile(join(ctx.dir, LEDGER_KEY), '{"schemaVersion": 1, "entr');
+    const runsBefore = await readdir(join(ctx.dir, 'runs'), { recursive: true });
 
-    const run = await csdrift(['audit', '--quiet', '--db', dbUrlText(cloud.database.db), '--out', out]);
+    const run = await csdrift([
+      'audit',
+      '--quiet',
+      '--db',
+      dbUrlText(ctx.cloud.database.db),
+      '--out',
+      ctx.dir,
+    ]);
 
     expect(run.code).toBe(3);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/ledger\.json is not valid JSON .*move it aside/);
-    expect(await readFile(join(out, LEDGER_KEY), 'utf8')).toBe('{"schemaVersion": 1, "entr');
-    expect(await readdir(join(out, 'runs'), { recursive: true })).toEqual(runsBefore);
+    expect(await readFile(join(ctx.dir, LEDGER_KEY), 'utf8')).toBe('{"schemaVersion": 1, "entr');
+    expect(await readdir(join(ctx.dir, 'runs'), { recursive: true })).toEqual(runsBefore);
   });
 });
 
 describe('ledger writes that race or crash', () => {
-  let cloud: CephCloud;
-  let out: string;
-
+  const ctx = cephCloudPerTest('4.21');
   beforeEach(async () => {
-    await wipeBuckets(ceph.conf);
-    cloud = new CephCloud(ceph, await freshCloudStackDb('4.21'));
-    out = await mkdtemp(join(tmpdir(), 'csdrift-race-'));
-    const store = await cloud.store('ceph-1');
-    const alice = await cloud.account('alice');
-    await cloud.seed.bucket({ name: bucketName('gone'), store, account: alice });
-  });
-  afterEach(async () => {
-    await cloud.close();
-    await rm(out, { recursive: true, force: true });
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    await ctx.cloud.seed.bucket({ name: bucketName('gone'), store, account: alice });
   });
 
   /** Two runs that both read the ledger before either writes it: exactly one may win. */
   async function race(sink: ReportSink) {
     const stored = await sink.readLedger();
-    const [a, b] = [await auditWithLedger(cloud.database), await auditWithLedger(cloud.database)];
+    const [a, b] = [await auditWithLedger(ctx.cloud.database), await auditWithLedger(ctx.cloud.database)];
     const publish = (o: typeof a) =>
       publishRun({ sink, ...o, formats: ['json'], ledgerVersion: stored.version, writeLedger: true });
     const results = await Promise.allSettled([publish(a), publish(b)]);
@@ -170,7 +156,7 @@ describe('ledger writes that race or crash', () => {
   }
 
   it.each([
-    ['a folder', () => new FolderSink(out)],
+    ['a folder', () => new FolderSink(ctx.dir)],
     [
       'an S3 prefix on RGW (conditional writes)',
       () => new S3Sink(`s3://${bucketForLedgers}/nightly`, s3For(ceph.endpoint, ceph.systemAdmin)),
@@ -203,21 +189,21 @@ describe('ledger writes that race or crash', () => {
 
   it('a crash between writing the new ledger and putting it in place leaves the previous ledger intact', async () => {
     // Prepare: a good ledger, then a sink that dies just before the rename
-    const sink = new FolderSink(out);
-    const first = await auditWithLedger(cloud.database);
+    const sink = new FolderSink(ctx.dir);
+    const first = await auditWithLedger(ctx.cloud.database);
     await publishRun({ sink, ...first, formats: ['json'], ledgerVersion: null, writeLedger: true });
-    const before = await readFile(join(out, LEDGER_KEY), 'utf8');
+    const before = await readFile(join(ctx.dir, LEDGER_KEY), 'utf8');
     class CrashingSink extends FolderSink {
       protected override async replace(tmp: string, path: string): Promise<void> {
         if (path.endsWith('ledger.json')) throw new Error('killed');
         return super.replace(tmp, path);
       }
     }
-    const second = await auditWithLedger(cloud.database, {}, { previousLedger: first.ledger });
+    const second = await auditWithLedger(ctx.cloud.database, {}, { previousLedger: first.ledger });
 
     // Act
     const crash = publishRun({
-      sink: new CrashingSink(out),
+      sink: new CrashingSink(ctx.dir),
       ...second,
       formats: ['json'],
       ledgerVersion: (await sink.readLedger()).version,
@@ -226,11 +212,11 @@ describe('ledger writes that race or crash', () => {
 
     // Assert
     await expect(crash).rejects.toThrow('killed');
-    expect(await readFile(join(out, LEDGER_KEY), 'utf8')).toBe(before);
+    expect(await readFile(join(ctx.dir, LEDGER_KEY), 'utf8')).toBe(before);
     expect((await sink.readLedger()).ledger).toEqual(first.ledger);
-    const latest = JSON.parse(await readFile(join(out, 'latest', 'report.json'), 'utf8')) as Report;
+    const latest = JSON.parse(await readFile(join(ctx.dir, 'latest', 'report.json'), 'utf8')) as Report;
     expect(latest.runId).toBe(second.report.runId); // the run's files were written first
-    const third = await auditWithLedger(cloud.database, {}, { previousLedger: first.ledger });
+    const third = await auditWithLedger(ctx.cloud.database, {}, { previousLedger: first.ledger });
     await publishRun({
       sink,
       ...third,
@@ -246,8 +232,8 @@ const bucketForLedgers = `csdrift-reports-${Date.now().toString(36)}`;
 async function readRunReport(sink: ReportSink, report: Report): Promise<string> {
   const key = `${runFolder(report)}/report.json`;
   if (sink instanceof FolderSink) return readFile(sink.location(key), 'utf8');
-  const out = await s3For(ceph.endpoint, ceph.systemAdmin).send(
+  const object = await s3For(ceph.endpoint, ceph.systemAdmin).send(
     new GetObjectCommand({ Bucket: bucketForLedgers, Key: `nightly/${key}` }),
   );
-  return (await out.Body?.transformToString()) ?? '';
+  return (await object.Body?.transformToString()) ?? '';
 }
