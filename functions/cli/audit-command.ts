@@ -10,7 +10,14 @@ import { parseFormats } from '../reports/formats.js';
 import type { ReportFormat } from '../reports/formats.js';
 import { renderJson } from '../reports/json.js';
 import { openSink } from '../reports/open-sink.js';
-import { publishRun } from '../reports/publish.js';
+import type { Published } from '../reports/publish.js';
+import { publishRun, runFolder } from '../reports/publish.js';
+import type { AuditConfig } from '../core/config.js';
+import { notifyRun } from '../notify/dispatch.js';
+import type { Notifier } from '../notify/notifier.js';
+import { SlackNotifier } from '../notify/slack.js';
+import { SnsNotifier } from '../notify/sns.js';
+import { slackWebhookFromSecret } from '../notify/webhook-secret.js';
 import type { ReportSink } from '../reports/sink.js';
 import { loadConfigFile } from './load-config.js';
 import { progressPrinter } from './progress.js';
@@ -37,12 +44,7 @@ export interface Io {
 }
 
 /** What `audit` and `baseline` share: the flags and config turned into an audit request. */
-export async function resolveAuditInputs(flags: AuditFlags, io: Io): Promise<Omit<AuditRequest, 'trigger'>> {
-  if (flags.snsTopic || flags.slackWebhookSecret) {
-    throw new InvalidInputError(
-      '--sns-topic / --slack-webhook-secret: notifications are not available in this version',
-    );
-  }
+export async function resolveAuditInputs(flags: AuditFlags): Promise<Omit<AuditRequest, 'trigger'>> {
   const rules = flags.rule.map((r) => {
     if (!(RULE_IDS as readonly string[]).includes(r))
       throw new InvalidInputError(`--rule ${r}: unknown rule (known: ${RULE_IDS.join(', ')})`);
@@ -57,14 +59,13 @@ export async function resolveAuditInputs(flags: AuditFlags, io: Io): Promise<Omi
       'config db.secretId: Secrets Manager lookups are not available in this version; give --db',
     );
   }
-  if (config.notify && flags.notify && !flags.quiet)
-    io.stderr('config notify: notifications are not available in this version; ignored');
   return { db: parseDbUrl(dbUrl), config, stores: flags.store, rules };
 }
 
 export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
   const formats = parseFormats(flags.format);
-  const inputs = await resolveAuditInputs(flags, io);
+  const inputs = await resolveAuditInputs(flags);
+  const notifiers = flags.notify ? await notifiersFor(flags, inputs.config) : [];
   // A corrupt ledger stops the run here, before anything is audited or written.
   const sink = openSink(flags.out);
   const stored = await sink.readLedger();
@@ -74,16 +75,47 @@ export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
     previousLedger: stored.ledger,
     ...(flags.quiet ? {} : { onProgress: progressPrinter(io.stderr) }),
   });
-  const conflict = await publish(
+  const published = await publish(
     outcome,
     { sink, formats, ledgerVersion: stored.version, json: flags.json },
     io,
   );
-  if (conflict) {
-    io.stderr(conflict.message);
+  if (published.conflict) {
+    io.stderr(published.conflict.message); // the run that won the ledger tells people, not this one
     return EXIT.incomplete;
   }
+  if (notifiers.length) {
+    const told = await notifyRun({
+      sink,
+      ...outcome,
+      ledgerVersion: published.ledgerVersion,
+      reportUri: published.reportUri,
+      notifiers,
+      config: inputs.config.notify,
+    });
+    if (!flags.quiet)
+      io.stderr(
+        `notified: ${Object.entries(told.sent)
+          .map(([channel, n]) => `${channel} ${n} message(s)`)
+          .join(
+            ', ',
+          )}${told.trippedStores.length ? `; too many new findings on ${told.trippedStores.join(', ')}: one "investigate this store" task each` : ''}`,
+      );
+    for (const failure of told.failures)
+      io.stderr(`notification not sent, to be tried again next run: ${failure}`);
+  }
   return exitCode(outcome.report, flags.failOn);
+}
+
+/** SNS and Slack from the flags, else from the config's notify section. */
+async function notifiersFor(flags: AuditFlags, config: AuditConfig): Promise<Notifier[]> {
+  const notifiers: Notifier[] = [];
+  const topic = flags.snsTopic ?? config.notify?.snsTopicArn;
+  if (topic) notifiers.push(new SnsNotifier(topic));
+  const secretId = flags.slackWebhookSecret ?? config.notify?.slackWebhookSecretId;
+  const webhook = secretId ? await slackWebhookFromSecret(secretId) : config.notify?.slackWebhookUrl;
+  if (webhook) notifiers.push(new SlackNotifier(webhook));
+  return notifiers;
 }
 
 export interface PublishFlags {
@@ -98,23 +130,26 @@ export async function publish(
   outcome: AuditOutcome,
   flags: PublishFlags,
   io: Io,
-): Promise<LedgerConflictError | undefined> {
+): Promise<Published & { conflict?: LedgerConflictError }> {
   const { report, ledger } = outcome;
-  let conflict: LedgerConflictError | undefined;
-  let reportUri = flags.sink.location('latest/report.json');
+  let result: Published & { conflict?: LedgerConflictError };
   try {
-    ({ reportUri } = await publishRun({
+    result = await publishRun({
       sink: flags.sink,
       report,
       ledger,
       formats: flags.formats,
       ledgerVersion: flags.ledgerVersion,
       writeLedger: true,
-    }));
+    });
   } catch (err) {
     if (!(err instanceof LedgerConflictError)) throw err;
-    conflict = err;
+    result = {
+      reportUri: flags.sink.location(`${runFolder(report)}/report.${flags.formats[0] ?? 'json'}`),
+      ledgerVersion: null,
+      conflict: err,
+    };
   }
-  await io.stdout(flags.json ? renderJson(report) : formatSummary(report, reportUri));
-  return conflict;
+  await io.stdout(flags.json ? renderJson(report) : formatSummary(report, result.reportUri));
+  return result;
 }

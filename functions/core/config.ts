@@ -43,6 +43,10 @@ export const auditConfigSchema = z.strictObject({
       slackWebhookUrl: z.url({ message: 'expected a URL' }).optional(),
       slackWebhookSecretId: z.string().min(1).optional(),
       minSeverity: z.enum(SEVERITIES).optional(),
+      /** One "investigate this store" task instead of many when a store has more new findings than this… */
+      breakerFindings: z.number().int().min(1).optional(),
+      /** …or (with at least 5) more than this percentage of its buckets. */
+      breakerPercent: z.number().min(0).max(100).optional(),
     })
     .optional(),
   /** How hard the auditor may press on each store. */

@@ -22,6 +22,8 @@ export interface LedgerEntry {
   seenRuns: number;
   resolvedAt?: string;
   lastRunId: string;
+  /** The run that told people about it, per kind of message (see core/notifications.ts). */
+  published?: { task?: string; resolved?: string };
 }
 
 export interface Ledger {
@@ -86,6 +88,7 @@ const ledgerSchema = z.object({
       seenRuns: z.number().int().min(0),
       resolvedAt: z.string().optional(),
       lastRunId: z.string(),
+      published: z.object({ task: z.string().optional(), resolved: z.string().optional() }).optional(),
     }),
   ),
 });
@@ -134,6 +137,8 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
     else if (before?.status === 'new' || before?.status === 'open') status = 'open';
     else if (seenRuns < needed) status = 'pending';
     else status = 'new'; // first reported, back after being resolved, or no longer suppressed
+    // A finding reported anew (first time, back after resolved, no longer suppressed) is told again.
+    const published = status === 'new' ? undefined : before?.published;
     entries[finding.id] = {
       ...identity(finding),
       status,
@@ -141,6 +146,7 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
       lastSeen: at,
       seenRuns,
       lastRunId: runId,
+      ...(published ? { published } : {}),
     };
     if (status === 'pending') {
       pending.push({ id: finding.id, ...identity(finding), seenRuns, needed });

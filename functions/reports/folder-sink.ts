@@ -32,7 +32,7 @@ export class FolderSink implements ReportSink {
     await this.writeAtomically(this.location(key), body);
   }
 
-  async putLedger(body: string, expectedVersion: string | null): Promise<void> {
+  async putLedger(body: string, expectedVersion: string | null): Promise<string> {
     const lock = this.location(`${LEDGER_KEY}.lock`);
     await mkdir(dirname(lock), { recursive: true });
     const handle = await this.takeLock(lock);
@@ -43,6 +43,7 @@ export class FolderSink implements ReportSink {
         throw new LedgerConflictError(`another run updated ${this.location(LEDGER_KEY)} while this one ran`);
       }
       await this.writeAtomically(this.location(LEDGER_KEY), body);
+      return contentVersion(body);
     } finally {
       await handle.close();
       await unlink(lock).catch(() => {});

@@ -22,16 +22,29 @@ export interface PublishRequest {
   writeLedger: boolean;
 }
 
-export async function publishRun(request: PublishRequest): Promise<{ reportUri: string }> {
+export interface Published {
+  /** The first format's file of this run, for people and messages. */
+  reportUri: string;
+  /** The ledger's version after this run wrote it (null for a dry run). */
+  ledgerVersion: string | null;
+}
+
+export async function publishRun(request: PublishRequest): Promise<Published> {
   const { sink, report, formats } = request;
   const files = formats.map((format) => ({ ext: format, ...RENDERERS[format](report) }));
   const run = runFolder(report);
   for (const f of files) await sink.put(`${run}/report.${f.ext}`, f.body, f.contentType);
   for (const f of files) await sink.put(`latest/report.${f.ext}`, f.body, f.contentType);
-  const reportUri = sink.location(`${run}/report.${files[0]?.ext ?? 'json'}`);
+  const reportUri = sink.location(
+    `${run}/report.${files.find((f) => f.ext === 'html')?.ext ?? files[0]?.ext ?? 'json'}`,
+  );
+  let ledgerVersion: string | null = null;
   if (request.writeLedger) {
     try {
-      await sink.putLedger(`${JSON.stringify(request.ledger, null, 2)}\n`, request.ledgerVersion);
+      ledgerVersion = await sink.putLedger(
+        `${JSON.stringify(request.ledger, null, 2)}\n`,
+        request.ledgerVersion,
+      );
     } catch (err) {
       if (err instanceof LedgerConflictError) {
         throw new LedgerConflictError(
@@ -41,5 +54,5 @@ export async function publishRun(request: PublishRequest): Promise<{ reportUri: 
       throw err;
     }
   }
-  return { reportUri };
+  return { reportUri, ledgerVersion };
 }

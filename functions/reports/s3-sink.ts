@@ -61,21 +61,23 @@ export class S3Sink implements ReportSink {
     );
   }
 
-  async putLedger(body: string, expectedVersion: string | null): Promise<void> {
-    if (await this.conditionalPut(body, expectedVersion)) return;
+  async putLedger(body: string, expectedVersion: string | null): Promise<string> {
+    const written = await this.conditionalPut(body, expectedVersion);
+    if (written) return written;
     // RGW 16 compares If-Match with the bare ETag and refuses the quoted form RFC 9110 asks for.
     // If the ledger is unchanged, say it the bare way: still conditional, so nothing slips in.
     const bare = expectedVersion?.replace(/^"|"$/g, '');
     if (bare && bare !== expectedVersion && (await this.currentVersion()) === expectedVersion) {
-      if (await this.conditionalPut(body, bare)) return;
+      const retried = await this.conditionalPut(body, bare);
+      if (retried) return retried;
     }
     throw new LedgerConflictError(`another run updated ${this.location(LEDGER_KEY)} while this one ran`);
   }
 
-  /** True when written; false when the store refused the precondition. */
-  private async conditionalPut(body: string, ifMatch: string | null): Promise<boolean> {
+  /** The new ETag when written; undefined when the store refused the precondition. */
+  private async conditionalPut(body: string, ifMatch: string | null): Promise<string | undefined> {
     try {
-      await this.s3.send(
+      const out = await this.s3.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.key(LEDGER_KEY),
@@ -84,10 +86,10 @@ export class S3Sink implements ReportSink {
           ...(ifMatch ? { IfMatch: ifMatch } : { IfNoneMatch: '*' }),
         }),
       );
-      return true;
+      return out.ETag ?? '';
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412 || status === 409) return false;
+      if (status === 412 || status === 409) return undefined;
       throw err;
     }
   }

@@ -14,6 +14,6 @@ export interface ReportSink {
   location(key: string): string;
   readLedger(): Promise<StoredLedger>;
   put(key: string, body: string, contentType: string): Promise<void>;
-  /** Writes the ledger only if it is still the version read; otherwise LedgerConflictError. */
-  putLedger(body: string, expectedVersion: string | null): Promise<void>;
+  /** Writes the ledger only if it is still the version read, and returns the new version; otherwise LedgerConflictError. */
+  putLedger(body: string, expectedVersion: string | null): Promise<string>;
 }

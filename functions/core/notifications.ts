@@ -1,0 +1,294 @@
+// What to tell people after a run, decided from the ledger so that nothing is said twice: one task
+// per newly reported finding, one message per resolved finding, one digest per run. Pure.
+import { createHash } from 'node:crypto';
+import type { AuditConfig } from './config.js';
+import type { Ledger } from './ledger.js';
+import type { Finding, Severity, StoreCoverage } from './model.js';
+import { SEVERITIES } from './model.js';
+import type { Report } from './report.js';
+
+export type NotificationKind = 'task' | 'resolved' | 'digest';
+
+export interface Notification {
+  kind: NotificationKind;
+  subject: string;
+  /** Plain text first (reads well in a mail client), then the JSON part. */
+  body: string;
+  attributes: { rule: string; severity: Severity; store: string; kind: NotificationKind };
+  /** For FIFO topics. */
+  groupId: string;
+  dedupId: string;
+  /** Ledger entries this message tells about, marked as published once it is sent. */
+  findingIds: string[];
+}
+
+export interface NotificationPlan {
+  messages: Notification[];
+  /** Stores whose new findings were folded into one "investigate this store" task. */
+  trippedStores: string[];
+}
+
+export const SNS_SUBJECT_MAX = 100;
+/** SNS takes 256 KiB; leave room for attributes and encoding. */
+export const MESSAGE_MAX_BYTES = 250 * 1024;
+
+type NotifyConfig = NonNullable<AuditConfig['notify']>;
+
+function atLeast(severity: Severity, min: Severity | undefined): boolean {
+  return !min || SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(min);
+}
+
+function subjectLine(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?'); // SNS subjects: printable ASCII, no line breaks
+  return clean.length > SNS_SUBJECT_MAX ? `${clean.slice(0, SNS_SUBJECT_MAX - 1)}~` : clean;
+}
+
+function dedup(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 64);
+}
+
+function ownerLine(f: Finding): string {
+  if (!f.owner) return 'unknown';
+  const who = f.owner.projectName ? `project ${f.owner.projectName}` : `account ${f.owner.accountName}`;
+  return `${who} (${f.owner.accountUuid}) in domain ${f.owner.domainPath}`;
+}
+
+/** Keeps the message under SNS's limit: the evidence is the first thing to go, pointing at the report. */
+function withJson(text: string, json: Record<string, unknown>, reportUri: string): string {
+  const full = `${text}\n\n--- JSON ---\n${JSON.stringify(json, null, 2)}\n`;
+  if (Buffer.byteLength(full) <= MESSAGE_MAX_BYTES) return full;
+  const slim = `${text}\n\n--- JSON ---\n${JSON.stringify({ ...json, evidence: `too large for a message: see ${reportUri}` }, null, 2)}\n`;
+  return Buffer.byteLength(slim) <= MESSAGE_MAX_BYTES
+    ? slim
+    : `${slim.slice(0, MESSAGE_MAX_BYTES - 200)}\n… cut: the whole finding is in ${reportUri}\n`;
+}
+
+function taskMessage(f: Finding, report: Report, reportUri: string): Notification {
+  const steps = f.remediation.steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n');
+  const text = [
+    `${f.severity.toUpperCase()}: ${f.rule}`,
+    f.message,
+    '',
+    `Store:      ${f.store.name} (${f.store.provider}, ${f.store.endpoint})`,
+    `Bucket:     ${f.bucket ?? '-'}`,
+    `Owner:      ${ownerLine(f)}`,
+    `First seen: ${f.firstSeen}`,
+    '',
+    `What to do: ${f.remediation.summary}`,
+    steps,
+    '',
+    `Report:     ${reportUri}`,
+    `Finding id: ${f.id} (run ${report.runId})`,
+  ].join('\n');
+  const json = {
+    kind: 'task',
+    findingId: f.id,
+    rule: f.rule,
+    severity: f.severity,
+    store: f.store,
+    bucket: f.bucket,
+    owner: f.owner,
+    ...(f.expected !== undefined ? { expected: f.expected } : {}),
+    ...(f.actual !== undefined ? { actual: f.actual } : {}),
+    message: f.message,
+    remediation: f.remediation,
+    evidence: f.evidence,
+    report: reportUri,
+    runId: report.runId,
+  };
+  return {
+    kind: 'task',
+    subject: subjectLine(`[${f.severity}] ${f.rule}: ${f.bucket ?? f.store.name} on ${f.store.name}`),
+    body: withJson(text, json, reportUri),
+    attributes: { rule: f.rule, severity: f.severity, store: f.store.name, kind: 'task' },
+    groupId: f.store.uuid,
+    dedupId: dedup('task', f.id, report.runId),
+    findingIds: [f.id],
+  };
+}
+
+function breakerMessage(
+  coverage: StoreCoverage,
+  findings: Finding[],
+  report: Report,
+  reportUri: string,
+): Notification {
+  const share = coverage.bucketsInDb ? Math.round((findings.length / coverage.bucketsInDb) * 100) : 100;
+  const byRule = Object.entries(
+    findings.reduce<Record<string, number>>((acc, f) => ({ ...acc, [f.rule]: (acc[f.rule] ?? 0) + 1 }), {}),
+  ).sort((a, b) => b[1] - a[1]);
+  const worst = findings.reduce((a, b) =>
+    SEVERITIES.indexOf(b.severity) < SEVERITIES.indexOf(a.severity) ? b : a,
+  );
+  const text = [
+    `HIGH: investigate store ${coverage.store.name}`,
+    `${findings.length} new findings on one store in one run (${share}% of its ${coverage.bucketsInDb} buckets). A mass drift is far likelier a broken store, endpoint or credential than a mass deletion, so they are not sent one by one.`,
+    '',
+    ...byRule.map(([rule, n]) => `  ${rule}: ${n}`),
+    '',
+    'What to do:',
+    `  1. Check the store's health and the auditor's view of it (endpoint ${coverage.store.endpoint}, its admin keys, recent changes).`,
+    '  2. Look through the findings in the report; if they are real, work through them there.',
+    '  3. Re-run the audit once the store is confirmed healthy.',
+    '',
+    `Report: ${reportUri}`,
+  ].join('\n');
+  return {
+    kind: 'task',
+    subject: subjectLine(`[high] investigate store ${coverage.store.name}: ${findings.length} new findings`),
+    body: withJson(
+      text,
+      {
+        kind: 'task',
+        investigateStore: coverage.store,
+        newFindings: findings.length,
+        byRule: Object.fromEntries(byRule),
+        findingIds: findings.map((f) => f.id),
+        report: reportUri,
+        runId: report.runId,
+      },
+      reportUri,
+    ),
+    attributes: { rule: worst.rule, severity: 'high', store: coverage.store.name, kind: 'task' },
+    groupId: coverage.store.uuid,
+    dedupId: dedup('breaker', coverage.store.uuid, report.runId),
+    findingIds: findings.map((f) => f.id),
+  };
+}
+
+function resolvedMessage(r: Report['resolved'][number], report: Report, reportUri: string): Notification {
+  const text = [
+    `RESOLVED: ${r.rule}`,
+    `${r.bucket ?? '-'} on store ${r.store.name} is no longer drifting (first seen ${r.firstSeen}, resolved ${r.resolvedAt}).`,
+    '',
+    `Report:     ${reportUri}`,
+    `Finding id: ${r.id}`,
+  ].join('\n');
+  const severity = 'info';
+  return {
+    kind: 'resolved',
+    subject: subjectLine(`[resolved] ${r.rule}: ${r.bucket ?? r.store.name} on ${r.store.name}`),
+    body: withJson(
+      text,
+      {
+        kind: 'resolved',
+        findingId: r.id,
+        rule: r.rule,
+        store: r.store,
+        bucket: r.bucket,
+        firstSeen: r.firstSeen,
+        resolvedAt: r.resolvedAt,
+        report: reportUri,
+        runId: report.runId,
+      },
+      reportUri,
+    ),
+    attributes: { rule: r.rule, severity, store: r.store.name, kind: 'resolved' },
+    groupId: r.store.uuid,
+    dedupId: dedup('resolved', r.id, report.runId),
+    findingIds: [r.id],
+  };
+}
+
+function digestMessage(
+  report: Report,
+  reportUri: string,
+  sent: { tasks: number; resolved: number },
+): Notification {
+  const s = report.summary;
+  const worst =
+    SEVERITIES.find((sev) => report.findings.some((f) => f.status !== 'suppressed' && f.severity === sev)) ??
+    'info';
+  const text = [
+    `csdrift: ${report.status.replace('_', ' ')}. ${s.findings} finding(s): ${s.new} new, ${s.open} open, ${s.suppressed} suppressed; ${s.resolved} resolved.`,
+    `${sent.tasks} task(s) and ${sent.resolved} resolved message(s) sent with this digest.`,
+    '',
+    'Stores:',
+    ...report.coverage.map(
+      (c) => `  ${c.store.name} (${c.store.provider}): ${c.status}${c.error ? ` - ${c.error}` : ''}`,
+    ),
+    '',
+    ...(Object.keys(s.byRule).length
+      ? ['By rule:', ...Object.entries(s.byRule).map(([rule, n]) => `  ${rule}: ${n}`), '']
+      : []),
+    `Report: ${reportUri}`,
+    `Run:    ${report.runId} (${report.startedAt} to ${report.finishedAt})`,
+  ].join('\n');
+  return {
+    kind: 'digest',
+    subject: subjectLine(
+      `[csdrift] ${report.status.replace('_', ' ')}: ${s.new} new, ${s.open} open, ${s.resolved} resolved`,
+    ),
+    body: withJson(
+      text,
+      {
+        kind: 'digest',
+        runId: report.runId,
+        status: report.status,
+        summary: s,
+        coverage: report.coverage.map((c) => ({
+          store: c.store.name,
+          status: c.status,
+          error: c.error ?? null,
+        })),
+        report: reportUri,
+      },
+      reportUri,
+    ),
+    attributes: { rule: 'all', severity: worst, store: 'all', kind: 'digest' },
+    groupId: 'digest',
+    dedupId: dedup('digest', report.runId),
+    findingIds: [],
+  };
+}
+
+export interface PlanInput {
+  report: Report;
+  ledger: Ledger;
+  reportUri: string;
+  notify: NotifyConfig | undefined;
+}
+
+/** Tasks for reported findings the ledger has not yet told anyone about; resolved messages likewise. */
+export function planNotifications({ report, ledger, reportUri, notify }: PlanInput): NotificationPlan {
+  const untold = report.findings.filter(
+    (f) =>
+      f.status !== 'suppressed' &&
+      !ledger.entries[f.id]?.published?.task &&
+      atLeast(f.severity, notify?.minSeverity),
+  );
+  const messages: Notification[] = [];
+  const trippedStores: string[] = [];
+  for (const coverage of report.coverage) {
+    const mine = untold.filter((f) => f.store.uuid === coverage.store.uuid);
+    if (!mine.length) continue;
+    const limit = notify?.breakerFindings ?? 25;
+    const share = coverage.bucketsInDb ? mine.length / coverage.bucketsInDb : 1;
+    const tripped = mine.length > limit || (mine.length >= 5 && share * 100 > (notify?.breakerPercent ?? 20));
+    if (tripped) {
+      trippedStores.push(coverage.store.name);
+      messages.push(breakerMessage(coverage, mine, report, reportUri));
+    } else {
+      messages.push(...mine.map((f) => taskMessage(f, report, reportUri)));
+    }
+  }
+  const resolved = report.resolved.filter((r) => !ledger.entries[r.id]?.published?.resolved);
+  messages.push(...resolved.map((r) => resolvedMessage(r, report, reportUri)));
+  const tasks = messages.filter((m) => m.kind === 'task').length;
+  messages.push(digestMessage(report, reportUri, { tasks, resolved: resolved.length }));
+  return { messages, trippedStores };
+}
+
+/** The ledger after the messages were sent: each told finding marked, so no later run tells it again. */
+export function markPublished(ledger: Ledger, sent: Notification[], runId: string): Ledger {
+  const entries = { ...ledger.entries };
+  for (const message of sent) {
+    if (message.kind === 'digest') continue;
+    for (const id of message.findingIds) {
+      const entry = entries[id];
+      if (!entry) continue;
+      entries[id] = { ...entry, published: { ...entry.published, [message.kind]: runId } };
+    }
+  }
+  return { ...ledger, entries };
+}

@@ -1,0 +1,103 @@
+// The run digest and new tasks as Block Kit messages to a Slack incoming webhook. The webhook URL
+// is a secret: it is never part of an error, a log line or a report.
+import type { Notification } from '../core/notifications.js';
+import type { Notifier } from './notifier.js';
+
+/** More new tasks than this go into the digest as a list instead of one message each. */
+export const SLACK_GROUP_AT = 3;
+const SECTION_MAX = 2900; // Slack refuses section text over 3000 characters
+const MAX_TRIES = 4;
+const MAX_WAIT_S = 30;
+
+/** Slack's mrkdwn needs only &, < and > escaped; everything else stays as the user wrote it. */
+export function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function plainPart(body: string): string {
+  const text = body.split('\n\n--- JSON ---\n')[0] ?? body;
+  return text.length > SECTION_MAX ? `${text.slice(0, SECTION_MAX)}…` : text;
+}
+
+export function slackBlocks(m: Notification, extraLines: string[] = []): { text: string; blocks: unknown[] } {
+  const icon = { task: ':rotating_light:', resolved: ':white_check_mark:', digest: ':bar_chart:' }[m.kind];
+  const extra = extraLines.length ? `\n\n${extraLines.join('\n')}` : '';
+  const body = plainPart(`${plainPart(m.body)}${extra}`);
+  return {
+    text: m.subject, // the notification's fallback text
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: `${m.subject}`.slice(0, 150), emoji: true } },
+      { type: 'section', text: { type: 'mrkdwn', text: `${icon} ${'```'}${escapeSlack(body)}${'```'}` } },
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `csdrift · ${m.kind} · ${escapeSlack(m.attributes.store)}` }],
+      },
+    ],
+  };
+}
+
+export class SlackNotifier implements Notifier {
+  readonly channel = 'slack';
+
+  constructor(
+    private readonly webhookUrl: string,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  async deliver(messages: Notification[]) {
+    const tasks = messages.filter((m) => m.kind === 'task');
+    const resolved = messages.filter((m) => m.kind === 'resolved');
+    const digest = messages.find((m) => m.kind === 'digest');
+    const sent: Notification[] = [];
+    const failures: string[] = [];
+    const post = async (m: Notification, extra: string[] = []) => {
+      const error = await this.post(slackBlocks(m, extra));
+      if (error) failures.push(`Slack refused "${m.subject}": ${error}`);
+      else sent.push(m);
+      return !error;
+    };
+    const grouped = tasks.length > SLACK_GROUP_AT;
+    if (!grouped) for (const t of tasks) await post(t);
+    if (digest) {
+      const lines = [
+        ...(grouped
+          ? [
+              'New tasks:',
+              ...tasks.slice(0, 20).map((t) => `• ${t.subject}`),
+              ...(tasks.length > 20 ? [`• … and ${tasks.length - 20} more`] : []),
+            ]
+          : []),
+        ...(resolved.length ? ['Resolved:', ...resolved.slice(0, 20).map((r) => `• ${r.subject}`)] : []),
+      ];
+      // The grouped tasks and the resolved ones are told by the digest, so they count as sent with it.
+      if (await post(digest, lines)) sent.push(...(grouped ? tasks : []), ...resolved);
+    }
+    return { sent, failures };
+  }
+
+  /** One POST, retried after a 429 for as long as Slack's Retry-After says (capped); the error text never has the URL. */
+  private async post(payload: unknown): Promise<string | undefined> {
+    for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(this.webhookUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(payload),
+          signal: AbortSignal.timeout(10_000),
+        });
+      } catch (err) {
+        return `the webhook could not be reached (${(err as Error).name})`;
+      }
+      const text = (await response.text()).slice(0, 200);
+      if (response.ok) return undefined;
+      if (response.status === 429 && attempt < MAX_TRIES) {
+        const wait = Math.min(Number(response.headers.get('retry-after')) || 1, MAX_WAIT_S);
+        await this.sleep(wait * 1000);
+        continue;
+      }
+      return `HTTP ${response.status} ${text}`;
+    }
+    return 'still rate-limited (HTTP 429) after retries';
+  }
+}

@@ -1,0 +1,24 @@
+// The Slack webhook URL from Secrets Manager: the secret holds the URL, or JSON with `url`.
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { InvalidInputError } from '../core/errors.js';
+
+export async function slackWebhookFromSecret(
+  secretId: string,
+  client = new SecretsManagerClient({}),
+): Promise<string> {
+  let value: string | undefined;
+  try {
+    value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+  } catch (err) {
+    throw new InvalidInputError(
+      `--slack-webhook-secret ${secretId}: cannot read it (${(err as Error).name})`,
+    );
+  }
+  const url = value?.trim().startsWith('{') ? (JSON.parse(value) as { url?: string }).url : value?.trim();
+  if (!url || !/^https?:\/\//.test(url)) {
+    throw new InvalidInputError(
+      `--slack-webhook-secret ${secretId}: the secret holds no webhook URL (a URL, or JSON with "url")`,
+    );
+  }
+  return url;
+}

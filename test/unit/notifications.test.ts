@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { parseAuditConfig } from '../../functions/core/config.js';
+import { evaluate } from '../../functions/core/evaluate.js';
+import type { Ledger } from '../../functions/core/ledger.js';
+import { updateLedger } from '../../functions/core/ledger.js';
+import type { DbBucket, StoreScan } from '../../functions/core/model.js';
+import { MESSAGE_MAX_BYTES, markPublished, planNotifications } from '../../functions/core/notifications.js';
+import { buildReport } from '../../functions/core/report.js';
+import { slackBlocks, escapeSlack } from '../../functions/notify/slack.js';
+import { NOW, aBucket, aScan, absent, anInput } from '../support/builders.js';
+
+const REPORT = 's3://reports/runs/r/report.html';
+
+function run(rows: DbBucket[], scan: StoreScan, previous: Ledger | null, day = 0, notify: object = {}) {
+  const now = new Date(NOW.getTime() + day * 86_400_000);
+  const { findings, coverage } = evaluate(anInput(rows, scan, { now }));
+  const lifecycle = updateLedger({
+    previous,
+    findings,
+    coverage,
+    runId: `run-${day}`,
+    now,
+    confirmRuns: () => 1,
+  });
+  const report = buildReport({
+    runId: `run-${day}`,
+    trigger: 'cli',
+    startedAt: now.toISOString(),
+    finishedAt: now.toISOString(),
+    cloudstack: { schema: '4.21', database: 'cloud', readAt: now.toISOString() },
+    coverage,
+    lifecycle,
+    expiredSuppressions: [],
+  });
+  const plan = planNotifications({
+    report,
+    ledger: lifecycle.ledger,
+    reportUri: REPORT,
+    notify: parseAuditConfig({ notify }).notify,
+  });
+  return { report, ledger: markPublished(lifecycle.ledger, plan.messages, report.runId), plan };
+}
+
+const kinds = (plan: ReturnType<typeof run>['plan']) => plan.messages.map((m) => m.kind);
+
+describe('planNotifications', () => {
+  const gone = aBucket('photos-prod');
+  const half = aBucket('half', { state: 'Allocated' });
+
+  it('sends one task per new finding and one digest, then only a digest, then one resolved', () => {
+    const first = run([gone, half], aScan([], { absenceChecks: absent('photos-prod') }), null, 0);
+    const second = run([gone, half], aScan([], { absenceChecks: absent('photos-prod') }), first.ledger, 1);
+    const fixed = run([gone, half], aScan(['photos-prod']), second.ledger, 2);
+    expect(kinds(first.plan)).toEqual(['task', 'task', 'digest']);
+    expect(kinds(second.plan)).toEqual(['digest']);
+    expect(kinds(fixed.plan)).toEqual(['resolved', 'digest']);
+  });
+
+  it('writes a subject a person can scan, attributes for filter policies, text first and JSON after', () => {
+    const { plan } = run([gone], aScan([], { absenceChecks: absent('photos-prod') }), null);
+    const task = plan.messages[0];
+    expect(task?.subject).toBe('[high] bucket-missing-in-store: photos-prod on minio-1');
+    expect(task?.attributes).toEqual({
+      rule: 'bucket-missing-in-store',
+      severity: 'high',
+      store: 'minio-1',
+      kind: 'task',
+    });
+    expect(task?.body).toMatch(/^HIGH: bucket-missing-in-store\nBucket photos-prod of account alice/);
+    const json = JSON.parse(task?.body.split('--- JSON ---\n')[1] ?? '');
+    expect(json).toMatchObject({
+      findingId: plan.messages[0]?.findingIds[0],
+      rule: 'bucket-missing-in-store',
+      bucket: 'photos-prod',
+      owner: { accountName: 'alice' },
+      report: REPORT,
+    });
+    expect(json.remediation.steps.length).toBeGreaterThan(2);
+    expect(task?.groupId).toBe('store-uuid-1');
+    expect(task?.dedupId).toMatch(/^[0-9a-f]{64}$/);
+    expect(plan.messages[1]?.attributes).toEqual({
+      rule: 'all',
+      severity: 'high',
+      store: 'all',
+      kind: 'digest',
+    });
+  });
+
+  it('keeps subjects within 100 printable ASCII characters', () => {
+    const { plan } = run(
+      [aBucket(`${'x'.repeat(120)}-ünïcode`)],
+      aScan([], { absenceChecks: absent(`${'x'.repeat(120)}-ünïcode`) }),
+      null,
+    );
+    for (const m of plan.messages) expect(m.subject).toMatch(/^[\x20-\x7e]{1,100}$/);
+  });
+
+  it('keeps a message under the SNS limit by pointing at the report instead of huge evidence', () => {
+    const { report, ledger } = run([gone], aScan([], { absenceChecks: absent('photos-prod') }), null);
+    const finding = report.findings[0];
+    if (finding) finding.evidence = { blob: 'x'.repeat(400 * 1024) };
+    const plan = planNotifications({
+      report,
+      ledger: { ...ledger, entries: {} },
+      reportUri: REPORT,
+      notify: undefined,
+    });
+    expect(Buffer.byteLength(plan.messages[0]?.body ?? '')).toBeLessThanOrEqual(MESSAGE_MAX_BYTES);
+    expect(plan.messages[0]?.body).toContain(`too large for a message: see ${REPORT}`);
+  });
+
+  it.each([
+    [25, 200, 'task'], // at the absolute threshold (12.5%): one task each
+    [26, 200, 'investigate'], // past it: one task for the store
+    [5, 24, 'investigate'], // 5 of 24 buckets is past 20%
+    [4, 10, 'task'], // fewer than 5 never trips the percentage
+  ])('the circuit breaker with %i new findings on a store of %i buckets sends %s', (n, buckets, expected) => {
+    const rows = Array.from({ length: buckets }, (_, i) => aBucket(`b${i}`));
+    const missing = rows.slice(0, n).map((r) => r.name);
+    const { plan } = run(
+      rows,
+      aScan(
+        rows.slice(n).map((r) => r.name),
+        { absenceChecks: absent(...missing) },
+      ),
+      null,
+    );
+    const tasks = plan.messages.filter((m) => m.kind === 'task');
+    if (expected === 'task') expect(tasks).toHaveLength(n);
+    else {
+      expect(tasks).toHaveLength(1);
+      expect(tasks[0]?.subject).toBe(`[high] investigate store minio-1: ${n} new findings`);
+      expect(tasks[0]?.findingIds).toHaveLength(n);
+      expect(plan.trippedStores).toEqual(['minio-1']);
+    }
+  });
+
+  it('honours minSeverity and never tasks a suppressed finding', () => {
+    const { plan } = run([gone, half], aScan([], { absenceChecks: absent('photos-prod') }), null, 0, {
+      minSeverity: 'high',
+    });
+    expect(plan.messages.filter((m) => m.kind === 'task').map((m) => m.attributes.rule)).toEqual([
+      'bucket-missing-in-store',
+    ]);
+  });
+});
+
+describe('Slack messages', () => {
+  it('are Block Kit with the plain text part, and escape what Slack would parse', () => {
+    const { plan } = run(
+      [aBucket('<!channel>&co')],
+      aScan([], { absenceChecks: absent('<!channel>&co') }),
+      null,
+    );
+    const message = slackBlocks(plan.messages[0] as NonNullable<(typeof plan.messages)[0]>);
+    expect(message.blocks.map((b) => (b as { type: string }).type)).toEqual(['header', 'section', 'context']);
+    const section = JSON.stringify(message.blocks[1]);
+    expect(section).toContain(escapeSlack('<!channel>&co'));
+    expect(section).not.toContain('<!channel>');
+    expect(section).not.toContain('--- JSON ---');
+  });
+});
