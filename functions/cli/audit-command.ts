@@ -11,7 +11,7 @@ import type { ReportFormat } from '../reports/formats.js';
 import { renderJson } from '../reports/json.js';
 import { openSink } from '../reports/open-sink.js';
 import type { Published } from '../reports/publish.js';
-import { publishRun, runFolder } from '../reports/publish.js';
+import { publishRun, reportUri } from '../reports/publish.js';
 import type { AuditConfig } from '../core/config.js';
 import { notifyRun } from '../notify/dispatch.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -145,7 +145,7 @@ export async function publish(
   } catch (err) {
     if (!(err instanceof LedgerConflictError)) throw err;
     result = {
-      reportUri: flags.sink.location(`${runFolder(report)}/report.${flags.formats[0] ?? 'json'}`),
+      reportUri: reportUri(flags.sink, report, flags.formats),
       ledgerVersion: null,
       conflict: err,
     };

@@ -12,6 +12,12 @@ export function runFolder(report: Report): string {
   return `runs/${y}/${m}/${d}/${report.runId}`;
 }
 
+/** The run's report for people: the HTML one when it was written. */
+export function reportUri(sink: ReportSink, report: Report, formats: ReportFormat[]): string {
+  const ext = formats.includes('html') ? 'html' : (formats[0] ?? 'json');
+  return sink.location(`${runFolder(report)}/report.${ext}`);
+}
+
 export interface PublishRequest {
   sink: ReportSink;
   report: Report;
@@ -35,9 +41,7 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
   const run = runFolder(report);
   for (const f of files) await sink.put(`${run}/report.${f.ext}`, f.body, f.contentType);
   for (const f of files) await sink.put(`latest/report.${f.ext}`, f.body, f.contentType);
-  const reportUri = sink.location(
-    `${run}/report.${files.find((f) => f.ext === 'html')?.ext ?? files[0]?.ext ?? 'json'}`,
-  );
+  const uri = reportUri(sink, report, formats);
   let ledgerVersion: string | null = null;
   if (request.writeLedger) {
     try {
@@ -48,11 +52,11 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
     } catch (err) {
       if (err instanceof LedgerConflictError) {
         throw new LedgerConflictError(
-          `${err.message}; this run's reports are at ${reportUri}, its ledger update was not written`,
+          `${err.message}; this run's reports are at ${uri}, its ledger update was not written`,
         );
       }
       throw err;
     }
   }
-  return { reportUri, ledgerVersion };
+  return { reportUri: uri, ledgerVersion };
 }

@@ -232,7 +232,7 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /another run holds .*ledger\.json\.lock; this run's reports are at .*report\.json, its ledger update was not written/,
+      /another run holds .*ledger\.json\.lock; this run's reports are at .*report\.html, its ledger update was not written/,
     );
     const report = JSON.parse(run.stdout) as Report;
     expect(JSON.parse(await readFile(join(ctx.dir, runFolder(report), 'report.json'), 'utf8'))).toEqual(

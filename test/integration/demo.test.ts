@@ -23,7 +23,7 @@ describe('csdrift demo', () => {
       /bucket-duplicate-name: shared-data/,
       /bucket-account-removed: carol-files/,
       /store sim-1 \(Simulator\): skipped/,
-      /report: .*report\.json/,
+      /report: .*report\.html/,
     ]) {
       expect(run.stdout).toMatch(line);
     }
