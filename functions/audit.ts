@@ -44,6 +44,8 @@ const STORES_AT_ONCE = 4;
 
 export interface AuditOutcome {
   report: Report;
+  /** The stores audited, as reached (config overrides applied). Holds keys: never serialised. */
+  stores: StoreRecord[];
   /** The ledger after this run, to be written after the reports. */
   ledger: Ledger;
 }
@@ -107,7 +109,7 @@ export async function runAudit(request: AuditRequest): Promise<AuditOutcome> {
         expires,
       })),
   });
-  return { report, ledger: lifecycle.ledger };
+  return { report, ledger: lifecycle.ledger, stores: inScope };
 }
 
 async function scanStores(

@@ -9,6 +9,8 @@ import { auditCommand } from './audit-command.js';
 import type { BaselineFlags } from './baseline-command.js';
 import { baselineCommand } from './baseline-command.js';
 import { demoCommand } from './demo.js';
+import type { RemediateFlags } from './remediate-command.js';
+import { remediateCommand } from './remediate-command.js';
 
 const io: Io = {
   stdout: (text) => new Promise((resolve) => process.stdout.write(text, () => resolve())),
@@ -61,6 +63,30 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   )
     .option('--write <file>', 'the suppressions file to write (never overwritten)')
     .action(async (flags: BaselineFlags) => setExitCode(await baselineCommand(flags, io)));
+
+  program
+    .command('remediate')
+    .description('plan, and with --apply carry out, the guarded fix of one finding')
+    .option('--finding <id>', 'the finding id, from the report')
+    .option('--apply', 'carry the plan out (off: print it and change nothing)')
+    .option(
+      '--db <url>',
+      'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)',
+    )
+    .option('--config <file>', 'config file (JSON or YAML)')
+    .option(
+      '--out <dir>',
+      'where the reports and the ledger are: a folder or s3://BUCKET/PREFIX',
+      './drift-reports',
+    )
+    .action(async (flags: RemediateFlags) =>
+      setExitCode(
+        await remediateCommand(
+          { ...flags, format: DEFAULT_FORMATS, store: [], rule: [], failOn: 'low', notify: false },
+          io,
+        ),
+      ),
+    );
 
   program
     .command('demo')

@@ -17,6 +17,8 @@ const ruleOptions = z.strictObject({
   severity: z.enum(SEVERITIES).optional(),
   /** Consecutive runs a finding must be seen before it is reported as new (for flapping stores). */
   confirmRuns: z.number().int().min(1).max(30).optional(),
+  /** Allow `csdrift remediate --apply` for this rule's findings. Off unless said. */
+  remediate: z.boolean().optional(),
 });
 
 const suppression = z.strictObject({
@@ -47,6 +49,14 @@ export const auditConfigSchema = z.strictObject({
       breakerFindings: z.number().int().min(1).optional(),
       /** …or (with at least 5) more than this percentage of its buckets. */
       breakerPercent: z.number().min(0).max(100).optional(),
+    })
+    .optional(),
+  /** The CloudStack API, for csdrift remediate --apply: a root admin's keys. */
+  cloudstack: z
+    .strictObject({
+      apiUrl: z.url({ message: 'expected a URL' }),
+      apiKey: z.string().min(1),
+      secretKey: z.string().min(1),
     })
     .optional(),
   /** How hard the auditor may press on each store. */

@@ -34,6 +34,11 @@ export class LedgerConflictError extends CsdriftError {
   override name = 'LedgerConflictError';
 }
 
+/** A remediation that must not run now; nothing was changed. */
+export class RemediationRefusedError extends CsdriftError {
+  override name = 'RemediationRefusedError';
+}
+
 export class SchemaMismatchError extends CsdriftError {
   override name = 'SchemaMismatchError';
 }

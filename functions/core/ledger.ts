@@ -24,6 +24,8 @@ export interface LedgerEntry {
   lastRunId: string;
   /** The run that told people about it, per kind of message (see core/notifications.ts). */
   published?: { task?: string; resolved?: string };
+  /** Every automated remediation tried on it (csdrift remediate). */
+  remediations?: { at: string; applied: boolean; outcome: 'planned' | 'done' | 'failed'; detail?: string }[];
 }
 
 export interface Ledger {
@@ -89,6 +91,16 @@ const ledgerSchema = z.object({
       resolvedAt: z.string().optional(),
       lastRunId: z.string(),
       published: z.object({ task: z.string().optional(), resolved: z.string().optional() }).optional(),
+      remediations: z
+        .array(
+          z.object({
+            at: z.string(),
+            applied: z.boolean(),
+            outcome: z.enum(['planned', 'done', 'failed']),
+            detail: z.string().optional(),
+          }),
+        )
+        .optional(),
     }),
   ),
 });

@@ -1,0 +1,33 @@
+// `csdrift remediate --finding ID [--apply]`: the plan, and with --apply its execution.
+import { InvalidInputError } from '../core/errors.js';
+import { EXIT } from '../core/report.js';
+import { describeStep } from '../core/remediation.js';
+import { remediate } from '../remediate.js';
+import { openSink } from '../reports/open-sink.js';
+import type { AuditFlags, Io } from './audit-command.js';
+import { resolveAuditInputs } from './audit-command.js';
+
+export interface RemediateFlags extends AuditFlags {
+  finding?: string;
+  apply?: boolean;
+}
+
+export async function remediateCommand(flags: RemediateFlags, io: Io): Promise<number> {
+  const inputs = await resolveAuditInputs({ ...flags, store: [], rule: [] });
+  if (!flags.finding) throw new InvalidInputError('--finding ID: required (a finding id from the report)');
+  const { finding, record } = await remediate({
+    db: inputs.db,
+    config: inputs.config,
+    sink: openSink(flags.out),
+    findingId: flags.finding,
+    apply: Boolean(flags.apply),
+  });
+  const lines = [
+    `${record.applied ? 'Remediation' : 'Plan (nothing changed; add --apply to carry it out)'} for ${finding.rule}: ${finding.bucket ?? '-'} on ${finding.store.name}`,
+    ...record.steps.map(
+      (s, i) => `  ${i + 1}. [${s.outcome}] ${describeStep(s.step)}${s.detail ? ` - ${s.detail}` : ''}`,
+    ),
+  ];
+  await io.stdout(`${lines.join('\n')}\n`);
+  return record.steps.some((s) => s.outcome === 'failed') ? EXIT.incomplete : 0;
+}

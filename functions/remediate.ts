@@ -1,0 +1,179 @@
+// Guarded remediation of one finding. Refuses unless the rule allows it, the finding was confirmed on
+// two consecutive runs and seen by the last one, and a fresh look now still finds it on a verified
+// store. Without `apply` it only plans. Every attempt is recorded in the ledger and in remediations/.
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { runAudit } from './audit.js';
+import { CloudStackApi } from './cloudstack/api-client.js';
+import type { DbUrl } from './cloudstack/db-url.js';
+import { recheckBucketRows } from './cloudstack/inventory.js';
+import { ownerStoreKeys } from './cloudstack/owner-keys.js';
+import type { AuditConfig } from './core/config.js';
+import type { Ledger } from './core/ledger.js';
+import { RemediationRefusedError } from './core/errors.js';
+import type { Finding, StoreRecord } from './core/model.js';
+import type { RemediationRecord, RemediationStep } from './core/remediation.js';
+import { planFor, refusal } from './core/remediation.js';
+import type { ReportSink } from './reports/sink.js';
+import { CountingHttpHandler } from './stores/http.js';
+import { headBucket, makeS3Client } from './stores/s3-client.js';
+
+export interface RemediateRequest {
+  db: DbUrl;
+  config: AuditConfig;
+  sink: ReportSink;
+  findingId: string;
+  apply: boolean;
+  now?: () => Date;
+  retryBaseDelayMs?: number;
+}
+
+export interface RemediateOutcome {
+  finding: Finding;
+  record: RemediationRecord;
+}
+
+export async function remediate(request: RemediateRequest): Promise<RemediateOutcome> {
+  const { config, findingId } = request;
+  const now = request.now ?? (() => new Date());
+  const stored = await request.sink.readLedger();
+  const entry = stored.ledger?.entries[findingId];
+  const refused = refusal(findingId, entry, stored.ledger, config);
+  if (refused || !entry || !stored.ledger) throw new RemediationRefusedError(`refused: ${refused}`);
+
+  // A fresh look now: the ledger may be a day old and the store may have changed since.
+  const fresh = await runAudit({
+    db: request.db,
+    config,
+    stores: [entry.store.uuid],
+    rules: [entry.rule],
+    trigger: 'manual',
+    previousLedger: stored.ledger,
+    ...(request.retryBaseDelayMs !== undefined ? { retryBaseDelayMs: request.retryBaseDelayMs } : {}),
+  });
+  const coverage = fresh.report.coverage[0];
+  if (coverage?.status !== 'verified') {
+    throw new RemediationRefusedError(
+      `refused: store ${entry.store.name} is not verified now (${coverage?.status ?? 'not found'}${coverage?.error ? `: ${coverage.error}` : ''}); nothing was changed`,
+    );
+  }
+  const finding = fresh.report.findings.find((f) => f.id === findingId);
+  if (!finding)
+    throw new RemediationRefusedError(
+      `refused: a fresh look no longer finds ${findingId}; nothing was changed`,
+    );
+  const store = fresh.stores[0] as StoreRecord;
+
+  const plan = planFor(finding);
+  const record: RemediationRecord = {
+    at: now().toISOString(),
+    findingId,
+    applied: request.apply,
+    steps: plan.map((step) => ({ step, outcome: 'planned' as const })),
+  };
+  if (request.apply) {
+    if (!config.cloudstack)
+      throw new RemediationRefusedError(
+        'refused: --apply needs the CloudStack API in the config (cloudstack.apiUrl, apiKey, secretKey)',
+      );
+    await carryOut(plan, record, { ...request, finding, store, api: new CloudStackApi(config.cloudstack) });
+  }
+  await remember(request.sink, stored.version, stored.ledger, record);
+  return { finding, record };
+}
+
+interface StepContext extends RemediateRequest {
+  finding: Finding;
+  store: StoreRecord;
+  api: CloudStackApi;
+}
+
+/** Runs the steps in order and stops at the first that fails, saying which and why. */
+async function carryOut(plan: RemediationStep[], record: RemediationRecord, ctx: StepContext): Promise<void> {
+  for (const [i, step] of plan.entries()) {
+    const slot = record.steps[i] as RemediationRecord['steps'][number];
+    try {
+      slot.detail = await runStep(step, ctx);
+      slot.outcome = 'done';
+    } catch (err) {
+      slot.outcome = 'failed';
+      slot.detail = (err as Error).message;
+      return;
+    }
+  }
+}
+
+async function runStep(step: RemediationStep, ctx: StepContext): Promise<string> {
+  const options = { ...ctx.config.scan, retryBaseDelayMs: ctx.retryBaseDelayMs ?? 200 };
+  switch (step.action) {
+    case 'recreate-empty-bucket': {
+      const owner = ctx.finding.owner;
+      const keys =
+        step.with === 'owner keys' && owner
+          ? await ownerStoreKeys(ctx.db, owner.accountUuid, ctx.store.provider)
+          : ctx.store.credentials;
+      if (!keys)
+        throw new Error(
+          `no ${step.with} for ${owner?.accountName ?? 'the owner'} in the CloudStack database`,
+        );
+      const handler = new CountingHttpHandler(options);
+      const s3 = makeS3Client({ ...ctx.store, credentials: keys }, handler, options);
+      try {
+        await s3.send(new CreateBucketCommand({ Bucket: step.bucket }));
+      } finally {
+        s3.destroy();
+      }
+      return `created ${step.bucket}`;
+    }
+    case 'cloudstack-delete-bucket':
+      await ctx.api.callAsync('deleteBucket', { id: step.bucketUuid });
+      return 'CloudStack deleted the bucket';
+    case 'verify-row-removed': {
+      const rows = await recheckBucketRows(ctx.db, [ctx.finding.bucket ?? '']);
+      const row = rows.find((r) => r.id === step.bucketId);
+      if (!row?.removed) throw new Error(`bucket row ${step.bucketId} is still active`);
+      return `row ${step.bucketId} removed at ${row.removed}`;
+    }
+    case 'verify-absent-in-store': {
+      const handler = new CountingHttpHandler(options);
+      const s3 = makeS3Client(ctx.store, handler, options);
+      try {
+        const seen = await headBucket(s3, step.bucket);
+        if (seen.result !== 'absent')
+          throw new Error(`the store still answers for ${step.bucket} (${seen.result})`);
+      } finally {
+        s3.destroy();
+      }
+      return 'HeadBucket 404';
+    }
+  }
+}
+
+/** The attempt goes into the finding's ledger entry and into remediations/ beside the runs. */
+async function remember(
+  sink: ReportSink,
+  version: string | null,
+  ledger: Ledger,
+  record: RemediationRecord,
+): Promise<void> {
+  const stamp = record.at.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  await sink.put(
+    `remediations/${stamp}-${record.findingId}.json`,
+    `${JSON.stringify(record, null, 2)}\n`,
+    'application/json',
+  );
+  const entry = ledger.entries[record.findingId];
+  if (!entry) return;
+  const failed = record.steps.find((s) => s.outcome === 'failed');
+  const outcome = !record.applied ? 'planned' : failed ? 'failed' : 'done';
+  const remediations = [
+    ...(entry.remediations ?? []),
+    {
+      at: record.at,
+      applied: record.applied,
+      outcome,
+      ...(failed?.detail ? { detail: failed.detail } : {}),
+    } as const,
+  ];
+  const next = { ...ledger, entries: { ...ledger.entries, [record.findingId]: { ...entry, remediations } } };
+  await sink.putLedger(`${JSON.stringify(next, null, 2)}\n`, version);
+}

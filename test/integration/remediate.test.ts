@@ -1,0 +1,169 @@
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RowDataPacket } from 'mysql2/promise';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { CloudStackApi } from '../../functions/cloudstack/api-client.js';
+import type { Report } from '../../functions/core/report.js';
+import { csdrift } from '../support/cli.js';
+import { bucketName } from '../support/cloud.js';
+import { CloudStackStandIn } from '../support/cloudstack-standin.js';
+import { dbUrlText } from '../support/database.js';
+import { cephCloudPerTest } from '../support/per-test.js';
+
+const ceph = inject('ceph');
+const API_KEYS = { apiKey: 'csdrift-admin-apikey', secretKey: 'csdrift-admin-secretkey-0000' };
+
+describe('csdrift remediate on the seed case (a bucket deleted behind CloudStack’s back)', () => {
+  const ctx = cephCloudPerTest('4.21');
+  let cloudstack: CloudStackStandIn;
+  let gone: string;
+  let bucketId: number;
+  let config: string;
+
+  beforeEach(async () => {
+    cloudstack = await new CloudStackStandIn(API_KEYS, ctx.cloud.database.conn, ceph.conf).start();
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    gone = bucketName('photos');
+    ({ id: bucketId } = await ctx.cloud.bucket(gone, store, alice));
+    await ctx.cloud.deleteInStore(gone, alice.keys);
+    config = join(ctx.dir, 'config.yaml');
+    await writeConfig(true);
+  });
+  afterEach(() => cloudstack.stop());
+
+  async function writeConfig(remediate: boolean) {
+    await writeFile(
+      config,
+      `rules:\n  bucket-missing-in-store: { remediate: ${remediate} }\ncloudstack: { apiUrl: "${cloudstack.apiUrl}", apiKey: ${API_KEYS.apiKey}, secretKey: ${API_KEYS.secretKey} }\n`,
+    );
+  }
+  const db = () => dbUrlText(ctx.cloud.database.db);
+  const audit = async (...extra: string[]) =>
+    JSON.parse(
+      (
+        await csdrift([
+          'audit',
+          '--quiet',
+          '--json',
+          '--db',
+          db(),
+          '--out',
+          ctx.dir,
+          '--config',
+          config,
+          ...extra,
+        ])
+      ).stdout,
+    ) as Report;
+  const remediateCli = (id: string, ...extra: string[]) =>
+    csdrift(['remediate', '--finding', id, '--db', db(), '--out', ctx.dir, '--config', config, ...extra]);
+  const rowRemoved = async () => {
+    const [rows] = await ctx.cloud.database.conn.query<RowDataPacket[]>(
+      'SELECT removed FROM bucket WHERE id = ?',
+      [bucketId],
+    );
+    return rows[0]?.removed !== null;
+  };
+
+  it('CloudStack alone cannot delete it: deleteBucket fails while the store lacks the bucket', async () => {
+    const api = new CloudStackApi({ apiUrl: cloudstack.apiUrl, ...API_KEYS, pollMs: 10 });
+    const [rows] = await ctx.cloud.database.conn.query<RowDataPacket[]>(
+      'SELECT uuid FROM bucket WHERE id = ?',
+      [bucketId],
+    );
+    await expect(api.callAsync('deleteBucket', { id: rows[0]?.uuid })).rejects.toThrow(
+      `Bucket doesn't exist: ${gone}`,
+    );
+    expect(cloudstack.calls.every((c) => c.signatureValid)).toBe(true);
+  });
+
+  it('without --apply prints the plan and changes nothing', async () => {
+    await audit();
+    const id = (await audit()).findings[0]?.id as string;
+
+    const run = await remediateCli(id);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^Plan \(nothing changed; add --apply to carry it out\) for bucket-missing-in-store/,
+    );
+    expect(run.stdout).toMatch(/1\. \[planned\] re-create an empty bucket .* with the owner keys/);
+    expect(run.stdout).toMatch(/2\. \[planned\] call CloudStack deleteBucket id=/);
+    expect(await rowRemoved()).toBe(false);
+    expect(cloudstack.calls).toEqual([]);
+    const ledger = JSON.parse(await readFile(join(ctx.dir, 'state', 'ledger.json'), 'utf8'));
+    expect(ledger.entries[id].remediations).toMatchObject([{ applied: false, outcome: 'planned' }]);
+  });
+
+  it('with --apply re-creates the bucket, deletes it through CloudStack, verifies, and the next audit resolves it', async () => {
+    await audit();
+    const id = (await audit()).findings[0]?.id as string;
+
+    const run = await remediateCli(id, '--apply');
+    const after = await audit();
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Remediation for bucket-missing-in-store/);
+    expect(run.stdout.match(/\[done\]/g)).toHaveLength(4);
+    expect(await rowRemoved()).toBe(true);
+    expect(cloudstack.calls.map((c) => [c.command, c.signatureValid])).toContainEqual(['deleteBucket', true]);
+    expect(after.findings).toEqual([]);
+    expect(after.resolved.map((r) => r.id)).toEqual([id]);
+    const records = await readdir(join(ctx.dir, 'remediations'));
+    expect(records).toHaveLength(1);
+    expect(run.stdout + run.stderr).not.toContain(API_KEYS.secretKey);
+  });
+
+  it.each([
+    ['before any audit', 0, async () => {}, /not in the ledger: run csdrift audit first/],
+    [
+      'after one audit only',
+      1,
+      async () => {},
+      /seen on 1 run\(s\); it must be confirmed on two consecutive runs first/,
+    ],
+    [
+      'when the rule does not allow it',
+      2,
+      async (t: { writeConfig: (on: boolean) => Promise<void> }) => t.writeConfig(false),
+      /remediation is off for bucket-missing-in-store/,
+    ],
+  ])('refuses %s, and changes nothing', async (_label, audits, prepare, message) => {
+    let id = 'f'.repeat(32);
+    for (let i = 0; i < audits; i++) id = (await audit()).findings[0]?.id ?? id;
+    await prepare({ writeConfig });
+
+    const run = await remediateCli(id, '--apply');
+
+    expect(run.code).toBe(3);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(message);
+    expect(await rowRemoved()).toBe(false);
+    expect(cloudstack.calls).toEqual([]);
+  });
+
+  it('refuses a stale finding the last run did not see', async () => {
+    await audit();
+    const id = (await audit()).findings[0]?.id as string;
+    await audit('--rule', 'bucket-stuck-allocated'); // the last run looked elsewhere
+
+    const run = await remediateCli(id, '--apply');
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/is stale: the last run .* did not see it/);
+  });
+
+  it('refuses when the store is not verified now', async () => {
+    await audit();
+    const id = (await audit()).findings[0]?.id as string;
+    await ctx.cloud.database.conn.query("UPDATE object_store SET url = 'http://127.0.0.1:1'");
+
+    const run = await remediateCli(id, '--apply');
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/store ceph-1 is not verified now \(unreachable/);
+    expect(await rowRemoved()).toBe(false);
+    expect(cloudstack.calls).toEqual([]);
+  });
+});
