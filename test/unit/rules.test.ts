@@ -157,3 +157,23 @@ describe('store-unverified', () => {
     expect(failed.findings[0]?.message).toContain('ECONNREFUSED');
   });
 });
+
+describe('remediation playbooks', () => {
+  it('end every finding with what to verify afterwards', () => {
+    const rows = [
+      aBucket('gone'),
+      aBucket('half', { state: 'Allocated' }),
+      aBucket('twice'),
+      aBucket('twice'),
+      aBucket('orphan', { accountRemoved: true }),
+      aBucket('zombie', { removed: LONG() }),
+    ];
+    const all = evaluate(
+      anInput(rows, aScan(['rogue', 'twice', 'orphan', 'zombie'], { absenceChecks: absent('gone') })),
+    ).findings;
+    const down = evaluate(anInput([], aScan([], { status: 'unreachable', listingComplete: false }))).findings;
+    const findings = [...all, ...down];
+    expect(new Set(findings.map((f) => f.rule)).size).toBe(7);
+    for (const f of findings) expect(f.remediation.steps.at(-1), f.rule).toMatch(/^Verify: /);
+  });
+});

@@ -32,6 +32,7 @@ export const bucketAccountRemoved: Rule = {
               `Hand the data over or back it up if the former owner's organisation needs it.`,
               `Delete it in the store: ${storeSideCommand(view.store, 'delete', bucket.name)}`,
               ...softDeleteSteps(bucket),
+              `Verify: the store answers 404 for ${bucket.name} and the next audit no longer reports it.`,
             ],
           },
         });

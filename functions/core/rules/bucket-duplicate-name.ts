@@ -42,6 +42,7 @@ export const bucketDuplicateName: Rule = {
               `Decide which row is real: the oldest (id ${keep.id}, ${ownerText(keep)}) unless the store's owner says otherwise.`,
               `Soft-delete the others (never DELETE them, and never deleteBucket, which would delete the one store bucket they share): UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id IN (${extras.map((r) => r.id).join(', ')}) AND removed IS NULL;`,
               ...[...new Set(extras.map(recountStep))],
+              `Verify: SELECT COUNT(*) FROM bucket WHERE id IN (${sorted.map((r) => r.id).join(', ')}) AND removed IS NULL; returns 1, and the next audit no longer reports it.`,
             ],
           },
         });

@@ -35,6 +35,7 @@ export const bucketUnmanagedInStore: Rule = {
               `Ask its owner${seen.owner ? ` (store user ${seen.owner})` : ''} whether it is still needed; CloudStack cannot adopt an existing bucket.`,
               `If not needed, after a backup if in doubt: ${storeSideCommand(view.store, 'delete', seen.name)}`,
               `If it must stay, suppress this finding with a reason, an owner and an expiry.`,
+              `Verify: the next audit no longer reports it, or reports it as suppressed.`,
             ],
           },
         });

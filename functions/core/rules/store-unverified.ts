@@ -40,7 +40,11 @@ export const storeUnverified: Rule = {
         },
         remediation: {
           summary: 'Make the store reachable to the auditor with working admin keys, then re-run the audit.',
-          steps: [...(STEPS[status] ?? []), 'Re-run: csdrift audit --store ' + view.store.uuid],
+          steps: [
+            ...(STEPS[status] ?? []),
+            `Re-run: csdrift audit --store ${view.store.uuid}`,
+            `Verify: the new report's coverage shows ${view.store.name} verified.`,
+          ],
         },
       });
     }
