@@ -34,6 +34,8 @@ export interface AuditRequest {
   trigger: Trigger;
   onProgress?: (event: AuditProgress) => void;
   now?: () => Date;
+  /** Aborted shortly before a Lambda's timeout: stores not yet scanned become `partial`, and the run wraps up. */
+  signal?: AbortSignal;
   /** The ledger as the last run left it; none on a first run. */
   previousLedger?: Ledger | null;
   /** Base of the retry backoff; tests shorten it. */
@@ -129,12 +131,48 @@ async function scanStores(
       limit(async () => {
         progress({ kind: 'store-start', index, total, store });
         const expected = absenceCandidates(byStore.get(store.id) ?? [], grace).map((b) => b.name);
-        const result = await scanStore({ store, expected, options, now });
+        const result = await untilAborted(
+          scanStore({ store, expected, options, now }),
+          store,
+          now,
+          request.signal,
+        );
         progress({ kind: 'store-done', index, total, store, scan: result });
         return result;
       }),
     ),
   );
+}
+
+/** A scan cut short by the signal is `partial`: never evidence of anything. */
+async function untilAborted(
+  scan: Promise<StoreScan>,
+  store: StoreRecord,
+  now: () => Date,
+  signal?: AbortSignal,
+): Promise<StoreScan> {
+  if (!signal) return scan;
+  const stopped = (): StoreScan => {
+    const at = now().toISOString();
+    return {
+      storeId: store.id,
+      status: 'partial',
+      error: 'stopped early: the function was about to time out',
+      startedAt: at,
+      finishedAt: at,
+      listingComplete: false,
+      buckets: [],
+      absenceChecks: {},
+      requests: 0,
+    };
+  };
+  if (signal.aborted) return stopped();
+  return Promise.race([
+    scan,
+    new Promise<StoreScan>((resolve) =>
+      signal.addEventListener('abort', () => resolve(stopped()), { once: true }),
+    ),
+  ]);
 }
 
 function matches(store: StoreRecord, key: string): boolean {

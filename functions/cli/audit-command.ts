@@ -1,24 +1,18 @@
-import { runAudit } from '../audit.js';
+import type { AuditRequest } from '../audit.js';
 import { parseDbUrl } from '../cloudstack/db-url.js';
+import type { AuditConfig } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { RuleId, Severity } from '../core/model.js';
 import { RULE_IDS } from '../core/model.js';
 import { EXIT, exitCode } from '../core/report.js';
-import type { AuditOutcome, AuditRequest } from '../audit.js';
-import { LedgerConflictError } from '../core/errors.js';
-import { parseFormats } from '../reports/formats.js';
-import type { ReportFormat } from '../reports/formats.js';
-import { renderJson } from '../reports/json.js';
-import { openSink } from '../reports/open-sink.js';
-import type { Published } from '../reports/publish.js';
-import { publishRun, reportUri } from '../reports/publish.js';
-import type { AuditConfig } from '../core/config.js';
-import { notifyRun } from '../notify/dispatch.js';
 import type { Notifier } from '../notify/notifier.js';
 import { SlackNotifier } from '../notify/slack.js';
 import { SnsNotifier } from '../notify/sns.js';
 import { slackWebhookFromSecret } from '../notify/webhook-secret.js';
-import type { ReportSink } from '../reports/sink.js';
+import { parseFormats } from '../reports/formats.js';
+import { renderJson } from '../reports/json.js';
+import { openSink } from '../reports/open-sink.js';
+import { auditAndPublish } from '../run.js';
 import { loadConfigFile } from './load-config.js';
 import { progressPrinter } from './progress.js';
 import { formatSummary } from './summary.js';
@@ -66,44 +60,31 @@ export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
   const formats = parseFormats(flags.format);
   const inputs = await resolveAuditInputs(flags);
   const notifiers = flags.notify ? await notifiersFor(flags, inputs.config) : [];
-  // A corrupt ledger stops the run here, before anything is audited or written.
-  const sink = openSink(flags.out);
-  const stored = await sink.readLedger();
-  const outcome = await runAudit({
+  const outcome = await auditAndPublish({
     ...inputs,
     trigger: 'cli',
-    previousLedger: stored.ledger,
+    sink: openSink(flags.out),
+    formats,
+    notifiers,
     ...(flags.quiet ? {} : { onProgress: progressPrinter(io.stderr) }),
   });
-  const published = await publish(
-    outcome,
-    { sink, formats, ledgerVersion: stored.version, json: flags.json },
-    io,
-  );
-  if (published.conflict) {
-    io.stderr(published.conflict.message); // the run that won the ledger tells people, not this one
+  await io.stdout(flags.json ? renderJson(outcome.report) : formatSummary(outcome.report, outcome.reportUri));
+  if (outcome.conflict) {
+    io.stderr(outcome.conflict.message); // the run that won the ledger tells people, not this one
     return EXIT.incomplete;
   }
-  if (notifiers.length) {
-    const told = await notifyRun({
-      sink,
-      ...outcome,
-      ledgerVersion: published.ledgerVersion,
-      reportUri: published.reportUri,
-      notifiers,
-      config: inputs.config.notify,
-    });
-    if (!flags.quiet)
-      io.stderr(
-        `notified: ${Object.entries(told.sent)
-          .map(([channel, n]) => `${channel} ${n} message(s)`)
-          .join(
-            ', ',
-          )}${told.trippedStores.length ? `; too many new findings on ${told.trippedStores.join(', ')}: one "investigate this store" task each` : ''}`,
-      );
-    for (const failure of told.failures)
-      io.stderr(`notification not sent, to be tried again next run: ${failure}`);
+  const told = outcome.notified;
+  if (told && !flags.quiet) {
+    const sent = Object.entries(told.sent)
+      .map(([channel, n]) => `${channel} ${n} message(s)`)
+      .join(', ');
+    const tripped = told.trippedStores.length
+      ? `; too many new findings on ${told.trippedStores.join(', ')}: one "investigate this store" task each`
+      : '';
+    io.stderr(`notified: ${sent}${tripped}`);
   }
+  for (const failure of told?.failures ?? [])
+    io.stderr(`notification not sent, to be tried again next run: ${failure}`);
   return exitCode(outcome.report, flags.failOn);
 }
 
@@ -116,40 +97,4 @@ async function notifiersFor(flags: AuditFlags, config: AuditConfig): Promise<Not
   const webhook = secretId ? await slackWebhookFromSecret(secretId) : config.notify?.slackWebhookUrl;
   if (webhook) notifiers.push(new SlackNotifier(webhook));
   return notifiers;
-}
-
-export interface PublishFlags {
-  sink: ReportSink;
-  formats: ReportFormat[];
-  ledgerVersion: string | null;
-  json?: boolean | undefined;
-}
-
-/** Writes the run, prints it, and hands back a lost race on the ledger rather than throwing it. */
-export async function publish(
-  outcome: AuditOutcome,
-  flags: PublishFlags,
-  io: Io,
-): Promise<Published & { conflict?: LedgerConflictError }> {
-  const { report, ledger } = outcome;
-  let result: Published & { conflict?: LedgerConflictError };
-  try {
-    result = await publishRun({
-      sink: flags.sink,
-      report,
-      ledger,
-      formats: flags.formats,
-      ledgerVersion: flags.ledgerVersion,
-      writeLedger: true,
-    });
-  } catch (err) {
-    if (!(err instanceof LedgerConflictError)) throw err;
-    result = {
-      reportUri: reportUri(flags.sink, report, flags.formats),
-      ledgerVersion: null,
-      conflict: err,
-    };
-  }
-  await io.stdout(flags.json ? renderJson(report) : formatSummary(report, result.reportUri));
-  return result;
 }

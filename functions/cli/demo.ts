@@ -4,14 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { runAudit } from '../audit.js';
+import { auditAndPublish } from '../run.js';
 import { parseDbUrl } from '../cloudstack/db-url.js';
 import { parseAuditConfig } from '../core/config.js';
 import { DatabaseUnreachableError } from '../core/errors.js';
 import { createThrowawayDatabase } from '../demo/throwaway-db.js';
 import { plantSampleCloud } from '../demo/sample-cloud.js';
 import type { Io } from './audit-command.js';
-import { publish } from './audit-command.js';
+import { formatSummary } from './summary.js';
 import { FolderSink } from '../reports/folder-sink.js';
 import type { ReportFormat } from '../reports/formats.js';
 
@@ -46,15 +46,18 @@ export async function demoCommand(io: Io): Promise<number> {
       `demo: database ${database.db.database} on ${server.host}:${server.port}, S3 store on 127.0.0.1:${port}`,
     );
     const cloud = await plantSampleCloud(database, `http://127.0.0.1:${port}`);
-    const outcome = await runAudit({
+    const sink = new FolderSink(await mkdtemp(join(tmpdir(), 'csdrift-demo-')));
+    const outcome = await auditAndPublish({
       db: database.db,
       config: parseAuditConfig({}),
       stores: [],
       rules: [],
       trigger: 'cli',
+      sink,
+      formats: DEMO_FORMATS,
+      notifiers: [],
     });
-    const sink = new FolderSink(await mkdtemp(join(tmpdir(), 'csdrift-demo-')));
-    await publish(outcome, { sink, formats: DEMO_FORMATS, ledgerVersion: null }, io);
+    await io.stdout(formatSummary(outcome.report, outcome.reportUri));
     const seen = outcome.report.findings.some(
       (f) => f.rule === 'bucket-missing-in-store' && f.bucket === cloud.seedCase,
     );

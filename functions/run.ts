@@ -1,0 +1,59 @@
+// One audit from start to told: read the ledger, audit, write the reports and the ledger, notify.
+// The CLI and the Lambda function both run exactly this.
+import type { AuditOutcome, AuditRequest } from './audit.js';
+import { runAudit } from './audit.js';
+import { LedgerConflictError } from './core/errors.js';
+import type { NotifyOutcome } from './notify/dispatch.js';
+import { notifyRun } from './notify/dispatch.js';
+import type { Notifier } from './notify/notifier.js';
+import type { ReportFormat } from './reports/formats.js';
+import { publishRun, reportUri } from './reports/publish.js';
+import type { ReportSink } from './reports/sink.js';
+
+export interface RunRequest extends Omit<AuditRequest, 'previousLedger'> {
+  sink: ReportSink;
+  formats: ReportFormat[];
+  notifiers: Notifier[];
+  /** A dry run writes its reports but neither the ledger nor any notification. */
+  dryRun?: boolean;
+}
+
+export interface RunOutcome extends AuditOutcome {
+  reportUri: string;
+  /** Set when another run updated the ledger first: this run's reports stand, its ledger and notifications do not. */
+  conflict?: LedgerConflictError;
+  notified?: NotifyOutcome;
+}
+
+export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> {
+  const { sink, formats, notifiers, dryRun, ...audit } = request;
+  // A corrupt ledger stops the run here, before anything is audited or written.
+  const stored = await sink.readLedger();
+  const outcome = await runAudit({ ...audit, previousLedger: stored.ledger });
+  const { report, ledger } = outcome;
+  let published;
+  try {
+    published = await publishRun({
+      sink,
+      report,
+      ledger,
+      formats,
+      ledgerVersion: stored.version,
+      writeLedger: !dryRun,
+    });
+  } catch (err) {
+    if (!(err instanceof LedgerConflictError)) throw err;
+    return { ...outcome, reportUri: reportUri(sink, report, formats), conflict: err };
+  }
+  if (dryRun || !notifiers.length) return { ...outcome, reportUri: published.reportUri };
+  const notified = await notifyRun({
+    sink,
+    report,
+    ledger,
+    ledgerVersion: published.ledgerVersion,
+    reportUri: published.reportUri,
+    notifiers,
+    config: request.config.notify,
+  });
+  return { ...outcome, reportUri: published.reportUri, notified };
+}
