@@ -21,6 +21,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 abstract class LocalEndpoint {
   private server?: Server;
+  /** Requests received, of any kind. */
+  received = 0;
   get url(): string {
     const address = this.server?.address();
     if (!address || typeof address !== 'object') throw new Error('not started');
@@ -28,6 +30,7 @@ abstract class LocalEndpoint {
   }
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
+      this.received++;
       readBody(req).then(
         (body) => this.handle(req, body, res),
         () => res.destroy(),

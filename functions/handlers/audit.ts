@@ -1,0 +1,120 @@
+// The audit Lambda function: a thin shell over the same run the CLI does. Middleware validates the
+// payload (before any work), fetches and caches the secrets; the handler runs and wraps up early
+// enough before the function's timeout to write an incomplete report rather than die silently.
+import middy from '@middy/core';
+import secretsManager from '@middy/secrets-manager';
+import type { Context } from 'aws-lambda';
+import type { Report } from '../core/report.js';
+import { SnsNotifier } from '../notify/sns.js';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { logger, metrics, recordRunMetrics } from '../observability.js';
+import { openSink } from '../reports/open-sink.js';
+import { auditAndPublish } from '../run.js';
+import type { AuditInvocation } from './events.js';
+import { parseInvocation } from './events.js';
+import { dbUrlFromSecret, functionSettings, storeSecretIds } from './environment.js';
+
+export interface AuditResult {
+  runId: string;
+  status: Report['status'];
+  summary: Report['summary'];
+  reportUri: string;
+}
+
+/** Secrets fetched by the middleware land on the context under these keys. */
+type SecretsContext = Context & Record<string, unknown>;
+
+const WRAP_UP_MS = Number(process.env.WRAP_UP_MS ?? 60_000);
+/** Secrets are cached across warm invocations; rotation is picked up within this time. */
+const SECRETS_CACHE_MS = Number(process.env.SECRETS_CACHE_MS ?? 15 * 60_000);
+const storeSecrets = Object.entries(storeSecretIds(process.env));
+/** Middy sanitises fetch keys, so the store secrets go under plain indexed names. */
+const storeSecretKey = (i: number) => `store${i}`;
+let inFlight: Promise<AuditResult> | undefined;
+
+export async function auditFunction(
+  event: AuditInvocation,
+  context: Context,
+  { signal }: { signal: AbortSignal },
+): Promise<AuditResult> {
+  const fetched = context as SecretsContext;
+  const secrets = Object.fromEntries(storeSecrets.map(([store], i) => [store, fetched[storeSecretKey(i)]]));
+  const settings = functionSettings(process.env, secrets);
+  const notifiers = event.notify && settings.topicArn ? [new SnsNotifier(settings.topicArn)] : [];
+  logger.info('audit starting', {
+    trigger: event.trigger,
+    stores: event.stores,
+    rules: event.rules,
+    dryRun: event.dryRun,
+  });
+  const outcome = await auditAndPublish({
+    db: dbUrlFromSecret(fetched.db),
+    config: settings.config,
+    stores: event.stores,
+    rules: event.rules,
+    trigger: event.trigger,
+    sink: openSink(settings.out),
+    formats: settings.formats,
+    notifiers,
+    dryRun: event.dryRun,
+    signal,
+    onProgress: (p) =>
+      p.kind === 'store-done'
+        ? logger.info('store scanned', {
+            store: p.store.name,
+            status: p.scan.status,
+            buckets: p.scan.buckets.length,
+            requests: p.scan.requests,
+            ...(p.scan.error ? { error: p.scan.error } : {}),
+          })
+        : undefined,
+  });
+  const { report } = outcome;
+  recordRunMetrics(report);
+  if (outcome.conflict)
+    logger.warn('another run updated the ledger first', { error: outcome.conflict.message });
+  for (const failure of outcome.notified?.failures ?? []) logger.warn('notification not sent', { failure });
+  logger.info('audit finished', {
+    runId: report.runId,
+    status: report.status,
+    summary: report.summary,
+    reportUri: outcome.reportUri,
+  });
+  return {
+    runId: report.runId,
+    status: report.status,
+    summary: report.summary,
+    reportUri: outcome.reportUri,
+  };
+}
+
+export const handler = middy(
+  (event: unknown, context: Context, options: { signal: AbortSignal }) => {
+    inFlight = auditFunction(event as AuditInvocation, context, options);
+    return inFlight;
+  },
+  {
+    // At WRAP_UP_MS before the timeout the signal fires; the run stops scanning, writes what it has
+    // as an incomplete report, and that result is what the invocation returns.
+    timeoutEarlyInMillis: WRAP_UP_MS,
+    timeoutEarlyResponse: () => inFlight,
+  },
+)
+  .before((request) => {
+    request.event = parseInvocation(request.event); // refused here: before any secret is read
+  })
+  .use(injectLambdaContext(logger))
+  .use(
+    secretsManager({
+      fetchData: {
+        db: process.env.DB_SECRET_ID ?? '',
+        ...Object.fromEntries(storeSecrets.map(([, id], i) => [storeSecretKey(i), id])),
+      },
+      setToContext: true,
+      cacheKey: 'csdrift-audit-secrets',
+      cacheExpiry: SECRETS_CACHE_MS,
+      disablePrefetch: true,
+    }),
+  )
+  .use(logMetrics(metrics));

@@ -1,0 +1,60 @@
+// What the audit function accepts: the schedule's event, or the contract's manual payload. Anything
+// else is refused before any work, with the path of what is wrong.
+import { z } from 'zod';
+import { InvalidInputError } from '../core/errors.js';
+import { RULE_IDS } from '../core/model.js';
+
+export const scheduleEventSchema = z.looseObject({
+  source: z.enum(['aws.scheduler', 'aws.events']),
+  'detail-type': z.literal('Scheduled Event'),
+});
+
+export const manualPayloadSchema = z.strictObject({
+  stores: z.array(z.string().min(1)).optional(),
+  rules: z.array(z.enum(RULE_IDS)).optional(),
+  dryRun: z.boolean().optional(),
+  notify: z.boolean().optional(),
+});
+
+export type AuditInvocation =
+  | { trigger: 'schedule'; stores: string[]; rules: []; dryRun: false; notify: true }
+  | {
+      trigger: 'manual';
+      stores: string[];
+      rules: (typeof RULE_IDS)[number][];
+      dryRun: boolean;
+      notify: boolean;
+    };
+
+export function parseInvocation(event: unknown): AuditInvocation {
+  const isSchedule = typeof event === 'object' && event !== null && 'source' in event;
+  if (isSchedule) {
+    const result = scheduleEventSchema.safeParse(event);
+    if (!result.success)
+      throw new InvalidInputError(`event: not a schedule event (${describe(result.error)})`);
+    return { trigger: 'schedule', stores: [], rules: [], dryRun: false, notify: true };
+  }
+  const result = manualPayloadSchema.safeParse(event ?? {});
+  if (!result.success)
+    throw new InvalidInputError(
+      `payload: ${describe(result.error)}; expected { stores?: [id|name], rules?: [rule], dryRun?: boolean, notify?: boolean }`,
+    );
+  const p = result.data;
+  return {
+    trigger: 'manual',
+    stores: p.stores ?? [],
+    rules: p.rules ?? [],
+    dryRun: p.dryRun ?? false,
+    notify: p.notify ?? true,
+  };
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const path = issue?.path.length ? issue.path.join('.') : '(top level)';
+  const message =
+    issue?.code === 'unrecognized_keys'
+      ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+      : issue?.message;
+  return `${path}: ${message}`;
+}

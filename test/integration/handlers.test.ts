@@ -1,0 +1,256 @@
+// The Lambda handlers, invoked as Lambda would, against MariaDB and the live RGW; Secrets Manager and
+// SNS are played by local endpoints through the SDK's endpoint variables.
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import type { Context, SNSEvent } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import type { Report } from '../../functions/core/report.js';
+import type * as AuditHandlers from '../../functions/handlers/audit.js';
+import type * as SlackHandlers from '../../functions/handlers/slack-notifier.js';
+import { SecretsStandIn, SlackReceiver, SnsStandIn } from '../support/aws-standins.js';
+import { bucketName, s3For } from '../support/cloud.js';
+import { FaultProxy } from '../support/fault-proxy.js';
+import { cephCloudPerTest } from '../support/per-test.js';
+
+const ceph = inject('ceph');
+
+/** A Lambda context, with the slots the secrets middleware fills. */
+function lambdaContext(remainingMs = 900_000): Context & { db: unknown; slack: unknown } {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'csdrift-audit',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:csdrift-audit',
+    memoryLimitInMB: '512',
+    awsRequestId: 'req-1',
+    logGroupName: '/aws/lambda/csdrift-audit',
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+    db: undefined,
+    slack: undefined,
+  };
+}
+
+async function freshHandler<T>(path: string, env: Record<string, string>): Promise<T> {
+  vi.resetModules();
+  for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+  return (await import(path)) as T;
+}
+
+type AuditModule = typeof AuditHandlers;
+const SCHEDULE_EVENT = {
+  source: 'aws.scheduler',
+  'detail-type': 'Scheduled Event',
+  time: '2026-11-24T02:00:00Z',
+};
+
+describe('the audit function', () => {
+  const ctx = cephCloudPerTest('4.21');
+  let secrets: SecretsStandIn;
+  let sns: SnsStandIn;
+  let reports: string;
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    const { db } = ctx.cloud.database;
+    sns = await new SnsStandIn().start();
+    secrets = await new SecretsStandIn({
+      'csdrift/db': JSON.stringify({
+        host: db.host,
+        port: db.port,
+        username: db.user,
+        password: db.password,
+        dbname: db.database,
+      }),
+      'csdrift/store': JSON.stringify({
+        accessKey: ceph.systemAdmin.accessKey,
+        secretKey: ceph.systemAdmin.secretKey,
+      }),
+    }).start();
+    reports = bucketName('reports');
+    await s3For(ceph.endpoint, ceph.systemAdmin).send(new CreateBucketCommand({ Bucket: reports }));
+    env = {
+      DB_SECRET_ID: 'csdrift/db',
+      REPORT_URI: `s3://${reports}/audits`,
+      TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks',
+      CSDRIFT_CONFIG: JSON.stringify({
+        scan: { requestTimeoutMs: 1500, maxAttempts: 2 },
+        // Here the report bucket lives in the audited RGW itself: a known, accepted unmanaged bucket.
+        suppressions: [
+          {
+            rule: 'bucket-unmanaged-in-store',
+            store: 'ceph-1',
+            bucket: reports,
+            reason: 'the auditor’s own report bucket',
+            owner: 'csdrift',
+            expires: '2099-01-01',
+          },
+        ],
+      }),
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_ENDPOINT_URL_SNS: sns.url,
+      AWS_ENDPOINT_URL_S3: ceph.endpoint,
+      AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
+      AWS_SECRET_ACCESS_KEY: ceph.systemAdmin.secretKey,
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      SECRETS_CACHE_MS: '0',
+    };
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await Promise.all([sns.stop(), secrets.stop()]);
+  });
+
+  async function plantSeedCase(url?: string, keys = ceph.systemAdmin) {
+    const store = await ctx.cloud.store('ceph-1', keys, url);
+    const alice = await ctx.cloud.account('alice');
+    const gone = bucketName('photos');
+    await ctx.cloud.bucket(gone, store, alice);
+    await ctx.cloud.deleteInStore(gone, alice.keys);
+    return gone;
+  }
+
+  it('runs on the schedule event, writes to the report bucket, publishes, and returns the contract result', async () => {
+    const gone = await plantSeedCase();
+    const { handler } = await freshHandler<AuditModule>('../../functions/handlers/audit.js', env);
+
+    const result = await handler(SCHEDULE_EVENT, lambdaContext());
+
+    expect(result).toMatchObject({
+      status: 'drift',
+      summary: { findings: 2, new: 1, suppressed: 1 },
+      reportUri: expect.stringMatching(new RegExp(`^s3://${reports}/audits/runs/.*/report\\.html$`)),
+    });
+    expect(Object.keys(result)).toEqual(['runId', 'status', 'summary', 'reportUri']);
+    expect(sns.published.map((m) => m.subject)).toEqual([
+      `[high] bucket-missing-in-store: ${gone} on ceph-1`,
+      expect.stringMatching(/^\[csdrift\] drift/),
+    ]);
+    const latest = await s3For(ceph.endpoint, ceph.systemAdmin).send(
+      new GetObjectCommand({ Bucket: reports, Key: 'audits/latest/report.json' }),
+    );
+    expect((JSON.parse((await latest.Body?.transformToString()) ?? '') as Report).trigger).toBe('schedule');
+  });
+
+  it('runs a manual payload: scope, dry run and no notification', async () => {
+    await plantSeedCase();
+    const { handler } = await freshHandler<AuditModule>('../../functions/handlers/audit.js', env);
+
+    const result = await handler(
+      { stores: ['ceph-1'], rules: ['bucket-missing-in-store'], dryRun: true, notify: false },
+      lambdaContext(),
+    );
+    const again = await handler({ stores: ['ceph-1'], rules: ['bucket-missing-in-store'] }, lambdaContext());
+
+    expect(result.summary).toMatchObject({ findings: 1, new: 1 }); // --rule scope: the missing bucket only
+    expect(again.summary).toMatchObject({ new: 1 }); // the dry run left no ledger behind
+    expect(sns.published.filter((m) => m.attributes.kind === 'task')).toHaveLength(1);
+  });
+
+  it.each([
+    ['a wrong type', { stores: 'ceph-1' }, /payload: stores: .*expected \{ stores\?/],
+    ['an unknown key', { store: ['ceph-1'] }, /payload: \(top level\): unknown key "store"/],
+    ['an unknown rule', { rules: ['bucket-gone'] }, /payload: rules\.0:/],
+    [
+      'an event that is not the schedule',
+      { source: 'aws.s3', 'detail-type': 'Object Created' },
+      /event: not a schedule event/,
+    ],
+  ])('refuses %s before any work', async (_label, payload, message) => {
+    const { handler } = await freshHandler<AuditModule>('../../functions/handlers/audit.js', env);
+    await expect(handler(payload, lambdaContext())).rejects.toThrow(message);
+    expect(secrets.received).toBe(0);
+  });
+
+  it('takes store keys from a store secret', async () => {
+    await plantSeedCase(undefined, { accessKey: 'WRONGKEY000000000000', secretKey: 'wrong' });
+    const { handler } = await freshHandler<AuditModule>('../../functions/handlers/audit.js', {
+      ...env,
+      STORE_SECRETS: JSON.stringify({ 'ceph-1': 'csdrift/store' }),
+    });
+    const result = await handler({ notify: false }, lambdaContext());
+    expect(result.status).toBe('drift');
+  });
+
+  it('stops before its timeout and writes what it has as an incomplete report', async () => {
+    const proxy = await new FaultProxy(ceph.endpoint).start();
+    proxy.plan = () => ({ kind: 'hang' });
+    await plantSeedCase(proxy.endpoint);
+    const { handler } = await freshHandler<AuditModule>('../../functions/handlers/audit.js', {
+      ...env,
+      WRAP_UP_MS: '1000',
+      CSDRIFT_CONFIG: JSON.stringify({ scan: { requestTimeoutMs: 60_000, maxAttempts: 1 } }),
+    });
+
+    const started = Date.now();
+    const result = await handler({ notify: false }, lambdaContext(1800));
+
+    expect(Date.now() - started).toBeLessThan(1800);
+    expect(result.status).toBe('incomplete');
+    const written = await s3For(ceph.endpoint, ceph.systemAdmin).send(
+      new GetObjectCommand({ Bucket: reports, Key: 'audits/latest/report.json' }),
+    );
+    const report = JSON.parse((await written.Body?.transformToString()) ?? '') as Report;
+    expect(report.coverage[0]).toMatchObject({
+      status: 'partial',
+      error: 'stopped early: the function was about to time out',
+    });
+    expect(report.findings.map((f) => f.rule)).toEqual(['store-unverified']);
+    await proxy.stop();
+  });
+});
+
+describe('the Slack notifier function', () => {
+  it('posts each SNS message to the webhook from its secret', async () => {
+    const slack = await new SlackReceiver().start();
+    const secrets = await new SecretsStandIn({
+      'csdrift/slack': JSON.stringify({ url: `${slack.url}/services/T/B/secret` }),
+    }).start();
+    const { handler } = await freshHandler<typeof SlackHandlers>(
+      '../../functions/handlers/slack-notifier.js',
+      {
+        SLACK_WEBHOOK_SECRET_ID: 'csdrift/slack',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+        AWS_ACCESS_KEY_ID: 'AKID',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        AWS_REGION: 'us-east-1',
+        SECRETS_CACHE_MS: '0',
+      },
+    );
+    const record = (kind: string, subject: string) => ({
+      EventSource: 'aws:sns',
+      Sns: {
+        MessageId: subject,
+        Subject: subject,
+        Message: `${subject}\n\n--- JSON ---\n{}`,
+        MessageAttributes: {
+          kind: { Type: 'String', Value: kind },
+          store: { Type: 'String', Value: 'ceph-1' },
+          severity: { Type: 'String', Value: 'high' },
+          rule: { Type: 'String', Value: 'bucket-missing-in-store' },
+        },
+      },
+    });
+    const event = {
+      Records: [
+        record('task', '[high] bucket-missing-in-store: a on ceph-1'),
+        record('digest', '[csdrift] drift: 1 new'),
+      ],
+    } as unknown as SNSEvent;
+
+    const result = await handler(event, lambdaContext());
+
+    expect(result).toEqual({ sent: 2 });
+    expect(slack.posts.map((p) => p.text)).toEqual([
+      '[high] bucket-missing-in-store: a on ceph-1',
+      '[csdrift] drift: 1 new',
+    ]);
+    vi.unstubAllEnvs();
+    await Promise.all([slack.stop(), secrets.stop()]);
+  });
+});
