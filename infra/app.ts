@@ -1,10 +1,46 @@
-// The CDK app: `npx cdk synth` (cdk.json). Only CDK lives in infra/.
-// The CloudStackDriftAuditor construct (functions, schedule, fan-out, alarms) arrives with the
-// deployment issue; until then the stack holds nothing and deploying it creates no resources.
-import { App, Stack } from 'aws-cdk-lib';
+// The CDK app (cdk.json). Configured by context: see the README's deployment section.
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { CloudStackDriftAuditorProps } from './construct.js';
+import { CloudStackDriftAuditorStack } from './stack.js';
 
 const app = new App();
-new Stack(app, 'CloudStackDriftAuditor', {
-  description: 'cloudstack-drift-auditor: nightly drift audit of CloudStack object storage',
-});
+const context = (key: string) => app.node.tryGetContext(key) as unknown;
+const required = (key: string): string => {
+  const value = context(key);
+  if (typeof value !== 'string' || !value)
+    throw new Error(`context ${key}: required (cdk.json or -c ${key}=…)`);
+  return value;
+};
+const list = (key: string): string[] => {
+  const value = context(key);
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === 'string' && value ? value.split(',').map((s) => s.trim()) : [];
+};
+
+const auditor: CloudStackDriftAuditorProps = {
+  network: {
+    vpcId: required('vpcId'),
+    availabilityZones: list('availabilityZones'),
+    subnetIds: list('subnetIds'),
+    securityGroupIds: list('securityGroupIds'),
+  },
+  dbSecret: required('dbSecret'),
+  storeSecrets: (context('storeSecrets') as Record<string, string> | undefined) ?? {},
+  reportBucket: {
+    ...(context('reportBucket') ? { existingBucketName: String(context('reportBucket')) } : {}),
+    expireRunsAfterDays: Number(context('expireRunsAfterDays') ?? 90),
+  },
+  schedule: {
+    expression: String(context('schedule') ?? 'cron(0 2 * * ? *)'),
+    timeZone: String(context('timeZone') ?? 'UTC'),
+  },
+  emails: list('emails'),
+  ...(context('slackWebhookSecret') ? { slackWebhookSecret: String(context('slackWebhookSecret')) } : {}),
+  fifo: context('fifo') === true || context('fifo') === 'true',
+  config: (context('auditConfig') as Record<string, unknown> | undefined) ?? {},
+};
+
+new CloudStackDriftAuditorStack(app, String(context('stackName') ?? 'CloudStackDriftAuditor'), { auditor });
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

@@ -1,0 +1,226 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CloudStackDriftAuditorProps } from '../../infra/construct.js';
+import { CloudStackDriftAuditorStack } from '../../infra/stack.js';
+
+const NETWORK = {
+  vpcId: 'vpc-0123456789abcdef0',
+  availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+  subnetIds: ['subnet-0a', 'subnet-0b'],
+  securityGroupIds: ['sg-0c'],
+};
+const DB_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:csdrift/db-AbCdEf';
+const outdirs: string[] = [];
+
+function synth(props: Partial<CloudStackDriftAuditorProps> = {}, nag = false) {
+  const outdir = mkdtempSync(join(tmpdir(), 'csdrift-cdk-'));
+  outdirs.push(outdir);
+  const app = new App({ outdir });
+  const stack = new CloudStackDriftAuditorStack(app, 'Test', {
+    env: { account: '123456789012', region: 'eu-west-1' },
+    auditor: { network: NETWORK, dbSecret: DB_SECRET, ...props },
+  });
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+afterEach(() => {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('CloudStackDriftAuditor', () => {
+  it('schedules the audit nightly at 02:00 UTC by default, in the time zone asked', () => {
+    synth().template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'ENABLED',
+    });
+    const { template } = synth({ schedule: { expression: 'cron(30 1 * * ? *)', timeZone: 'Europe/Berlin' } });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 1 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      Target: {
+        Input: Match.serializedJson(
+          Match.objectLike({ source: 'aws.scheduler', 'detail-type': 'Scheduled Event' }),
+        ),
+        RetryPolicy: { MaximumRetryAttempts: 0 },
+      },
+    });
+  });
+
+  it('runs the audit on Node.js 22, ARM64, in the VPC, traced, one at a time, with a dead-letter queue and its environment', () => {
+    const { template } = synth({ storeSecrets: { 'ceph-1': 'csdrift/ceph-1' } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 900,
+      TracingConfig: { Mode: 'Active' },
+      ReservedConcurrentExecutions: 1,
+      DeadLetterConfig: { TargetArn: Match.anyValue() },
+      VpcConfig: { SubnetIds: NETWORK.subnetIds, SecurityGroupIds: NETWORK.securityGroupIds },
+      Environment: {
+        Variables: Match.objectLike({
+          DB_SECRET_ID: DB_SECRET,
+          REPORT_URI: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+          TOPIC_ARN: Match.objectLike({ Ref: Match.stringLikeRegexp('Tasks') }),
+          STORE_SECRETS: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+          WRAP_UP_MS: '60000',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('grants least privilege: its secrets to read, its report prefix to write, its topic to publish to', () => {
+    const { template } = synth();
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { PolicyName: Match.stringLikeRegexp('AuditServiceRoleDefaultPolicy') },
+    });
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (
+          p as {
+            Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
+          }
+        ).Properties.PolicyDocument.Statement,
+    );
+    const actions = (s: { Action: string | string[] }) => [s.Action].flat();
+    const secret = statements.filter((s) => actions(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(secret.flatMap(actions).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(secret.map((s) => s.Resource)).toEqual([DB_SECRET]);
+    const s3 = statements.filter((s) => actions(s).some((a) => a.startsWith('s3:')));
+    expect(JSON.stringify(s3.map((s) => s.Resource))).toContain('/audits/*');
+    expect(s3.flatMap(actions)).not.toContain('s3:*');
+    const sns = statements.filter((s) => actions(s).includes('sns:Publish'));
+    expect(sns).toHaveLength(1);
+    expect(JSON.stringify(sns[0]?.Resource)).toMatch(/Tasks/);
+    expect(statements.flatMap(actions).filter((a) => a.endsWith(':*'))).toEqual([]);
+  });
+
+  it('keeps reports in a KMS-encrypted, private, TLS-only, versioned bucket whose old runs expire', () => {
+    const { template } = synth({ reportBucket: { expireRunsAfterDays: 30 } });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'audits/runs/', ExpirationInDays: 30, Status: 'Enabled' }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('uses an existing bucket when one is named, and creates none', () => {
+    const { template } = synth({ reportBucket: { existingBucketName: 'acme-drift-reports' } });
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+  });
+
+  it('encrypts the tasks topic, subscribes emails, and can be FIFO', () => {
+    const { template } = synth({ emails: ['ops@example.com', 'storage@example.com'] });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.resourceCountIs('AWS::SNS::Subscription', 2);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    synth({ fifo: true }).template.hasResourceProperties('AWS::SNS::Topic', {
+      FifoTopic: true,
+      TopicName: 'Auditor-tasks.fifo',
+    });
+  });
+
+  it('subscribes the Slack notifier only when a webhook secret is given', () => {
+    synth().template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    const { template } = synth({ slackWebhookSecret: 'csdrift/slack' });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'lambda' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SLACK_WEBHOOK_SECRET_ID: Match.anyValue() }) },
+    });
+  });
+
+  it('alarms on errors, throttles, no run in 26 hours, an unverified store and dead letters', () => {
+    const { template } = synth();
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'RunsCompleted',
+      Namespace: 'CloudStackDriftAuditor',
+      Period: 3600,
+      EvaluationPeriods: 26,
+      DatapointsToAlarm: 26,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+      AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('Tasks') })],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StoresUnverified',
+      Statistic: 'Maximum',
+      Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Throttles',
+      Namespace: 'AWS/Lambda',
+    });
+  });
+
+  it('passes cdk-nag (AwsSolutions) with every acknowledgement carrying a reason', () => {
+    const { app } = synth(
+      {
+        slackWebhookSecret: 'csdrift/slack',
+        emails: ['ops@example.com'],
+        storeSecrets: { 'ceph-1': 'csdrift/ceph-1' },
+      },
+      true,
+    );
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('cdk synth', () => {
+  it('runs offline with no AWS credentials and writes the template', async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'csdrift-synth-'));
+    outdirs.push(outdir);
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['cdk', 'synth', '--no-notices', '-q', '-o', outdir],
+      {
+        env: { ...env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+        cwd: new URL('../..', import.meta.url).pathname,
+        timeout: 120_000,
+      },
+    );
+    expect(stdout).not.toMatch(/ERROR/);
+  });
+});
