@@ -36,6 +36,9 @@ export interface AuditRequest {
   now?: () => Date;
   /** Aborted shortly before a Lambda's timeout: stores not yet scanned become `partial`, and the run wraps up. */
   signal?: AbortSignal;
+  /** Set by the fan-out, whose phases run in separate invocations: one run id and start for all. */
+  runId?: string;
+  startedAt?: Date;
   /** The ledger as the last run left it; none on a first run. */
   previousLedger?: Ledger | null;
   /** Base of the retry backoff; tests shorten it. */
@@ -52,11 +55,27 @@ export interface AuditOutcome {
   ledger: Ledger;
 }
 
+/** The inventory read and the scope settled: what every phase of one audit starts from. */
+export interface PreparedAudit {
+  started: Date;
+  runId: string;
+  /** The inventory, its stores narrowed to the run's scope, config overrides applied. */
+  inventory: CloudStackInventory;
+  byStore: Map<number, DbBucket[]>;
+}
+
 export async function runAudit(request: AuditRequest): Promise<AuditOutcome> {
   const now = request.now ?? (() => new Date());
-  const started = now();
-  const runId = newRunId(started);
-  const { config } = request;
+  const progress = request.onProgress ?? (() => {});
+  const prepared = await prepareAudit(request);
+  const scans = await scanStores(prepared, request, now, progress);
+  return finishAudit(prepared, scans, request);
+}
+
+/** Phase 1: one consistent read of the DB, and the stores in scope. */
+export async function prepareAudit(request: AuditRequest): Promise<PreparedAudit> {
+  const now = request.now ?? (() => new Date());
+  const started = request.startedAt ?? now();
   const progress = request.onProgress ?? (() => {});
   progress({ kind: 'inventory', database: describeDb(request.db) });
   const inventory = await loadCloudStackInventory(request.db);
@@ -66,17 +85,42 @@ export async function runAudit(request: AuditRequest): Promise<AuditOutcome> {
     stores: inventory.stores.length,
     buckets: inventory.buckets.length,
   });
+  const inScope = selectStores(applyStoreOverrides(inventory.stores, request.config), request.stores);
+  return {
+    started,
+    runId: request.runId ?? newRunId(started),
+    inventory: { ...inventory, stores: inScope },
+    byStore: bucketsByStore(inventory.buckets),
+  };
+}
 
-  const stores = applyStoreOverrides(inventory.stores, config);
-  const inScope = selectStores(stores, request.stores);
-  const scanned = { ...inventory, stores: inScope };
-  const byStore = bucketsByStore(inventory.buckets);
-  const scans = await scanStores(scanned, byStore, request, now, progress);
+/** Phase 2, for one store: list it and confirm the absences its DB rows need. */
+export async function scanOneStore(
+  prepared: PreparedAudit,
+  store: StoreRecord,
+  request: AuditRequest,
+): Promise<StoreScan> {
+  const now = request.now ?? (() => new Date());
+  const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
+  const expected = absenceCandidates(prepared.byStore.get(store.id) ?? [], grace).map((b) => b.name);
+  const options = { ...request.config.scan, retryBaseDelayMs: request.retryBaseDelayMs ?? 200 };
+  return untilAborted(scanStore({ store, expected, options, now }), store, now, request.signal);
+}
+
+/** Phase 3: the DB re-read of drift candidates, the findings, the ledger's next state, the report. */
+export async function finishAudit(
+  prepared: PreparedAudit,
+  scans: StoreScan[],
+  request: AuditRequest,
+): Promise<AuditOutcome> {
+  const now = request.now ?? (() => new Date());
+  const { config } = request;
+  const { inventory, byStore, runId, started } = prepared;
   const candidates = scans.flatMap((scan) => recheckCandidates(byStore.get(scan.storeId) ?? [], scan));
   const recheckedRows = await recheckBucketRows(request.db, candidates);
   const evaluatedAt = now();
   const { findings, coverage } = evaluate({
-    inventory: scanned,
+    inventory,
     scans,
     recheckedRows,
     config,
@@ -91,7 +135,6 @@ export async function runAudit(request: AuditRequest): Promise<AuditOutcome> {
     now: evaluatedAt,
     confirmRuns: (rule) => config.rules[rule]?.confirmRuns ?? 1,
   });
-
   const report = buildReport({
     runId,
     trigger: request.trigger,
@@ -111,33 +154,23 @@ export async function runAudit(request: AuditRequest): Promise<AuditOutcome> {
         expires,
       })),
   });
-  return { report, ledger: lifecycle.ledger, stores: inScope };
+  return { report, ledger: lifecycle.ledger, stores: inventory.stores };
 }
 
 async function scanStores(
-  inventory: CloudStackInventory,
-  byStore: Map<number, DbBucket[]>,
+  prepared: PreparedAudit,
   request: AuditRequest,
   now: () => Date,
   progress: (event: AuditProgress) => void,
 ): Promise<StoreScan[]> {
-  const { scan } = request.config;
-  const options = { ...scan, retryBaseDelayMs: request.retryBaseDelayMs ?? 200 };
   const limit = pLimit(STORES_AT_ONCE);
-  const total = inventory.stores.length;
-  const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
+  const { stores } = prepared.inventory;
   return Promise.all(
-    inventory.stores.map((store, index) =>
+    stores.map((store, index) =>
       limit(async () => {
-        progress({ kind: 'store-start', index, total, store });
-        const expected = absenceCandidates(byStore.get(store.id) ?? [], grace).map((b) => b.name);
-        const result = await untilAborted(
-          scanStore({ store, expected, options, now }),
-          store,
-          now,
-          request.signal,
-        );
-        progress({ kind: 'store-done', index, total, store, scan: result });
+        progress({ kind: 'store-start', index, total: stores.length, store });
+        const result = await scanOneStore(prepared, store, { ...request, now });
+        progress({ kind: 'store-done', index, total: stores.length, store, scan: result });
         return result;
       }),
     ),

@@ -1,7 +1,8 @@
 // One audit from start to told: read the ledger, audit, write the reports and the ledger, notify.
 // The CLI and the Lambda function both run exactly this.
 import type { AuditOutcome, AuditRequest } from './audit.js';
-import { runAudit } from './audit.js';
+import { finishAudit, prepareAudit, runAudit } from './audit.js';
+import type { StoreScan } from './core/model.js';
 import { LedgerConflictError } from './core/errors.js';
 import type { NotifyOutcome } from './notify/dispatch.js';
 import { notifyRun } from './notify/dispatch.js';
@@ -16,6 +17,8 @@ export interface RunRequest extends Omit<AuditRequest, 'previousLedger'> {
   notifiers: Notifier[];
   /** A dry run writes its reports but neither the ledger nor any notification. */
   dryRun?: boolean;
+  /** Scans made elsewhere (the Step Functions fan-out): finish from these instead of scanning. */
+  scans?: StoreScan[];
 }
 
 export interface RunOutcome extends AuditOutcome {
@@ -26,10 +29,13 @@ export interface RunOutcome extends AuditOutcome {
 }
 
 export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> {
-  const { sink, formats, notifiers, dryRun, ...audit } = request;
+  const { sink, formats, notifiers, dryRun, scans, ...audit } = request;
   // A corrupt ledger stops the run here, before anything is audited or written.
   const stored = await sink.readLedger();
-  const outcome = await runAudit({ ...audit, previousLedger: stored.ledger });
+  const auditRequest = { ...audit, previousLedger: stored.ledger };
+  const outcome = scans
+    ? await finishAudit(await prepareAudit(auditRequest), scans, auditRequest)
+    : await runAudit(auditRequest);
   const { report, ledger } = outcome;
   let published;
   try {

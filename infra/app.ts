@@ -18,6 +18,8 @@ const list = (key: string): string[] => {
   return typeof value === 'string' && value ? value.split(',').map((s) => s.trim()) : [];
 };
 
+const flag = (key: string): boolean => context(key) === true || context(key) === 'true';
+
 const auditor: CloudStackDriftAuditorProps = {
   network: {
     vpcId: required('vpcId'),
@@ -37,8 +39,16 @@ const auditor: CloudStackDriftAuditorProps = {
   },
   emails: list('emails'),
   ...(context('slackWebhookSecret') ? { slackWebhookSecret: String(context('slackWebhookSecret')) } : {}),
-  fifo: context('fifo') === true || context('fifo') === 'true',
+  fifo: flag('fifo'),
   config: (context('auditConfig') as Record<string, unknown> | undefined) ?? {},
+  ...(flag('fanOut')
+    ? {
+        fanOut: {
+          maxConcurrency: Number(context('fanOutConcurrency') ?? 10),
+          distributed: flag('fanOutDistributed'),
+        },
+      }
+    : {}),
 };
 
 new CloudStackDriftAuditorStack(app, String(context('stackName') ?? 'CloudStackDriftAuditor'), { auditor });

@@ -16,7 +16,16 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { LambdaInvoke, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import {
+  DefinitionBody,
+  DistributedMap,
+  LogLevel,
+  Map as SfnMap,
+  StateMachine,
+  TaskInput,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import * as sfnTasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -47,6 +56,12 @@ export interface CloudStackDriftAuditorProps {
   memorySize?: number;
   timeout?: Duration;
   logRetention?: RetentionDays;
+  /**
+   * Audit each store in its own invocation through Step Functions, for clouds whose audit would not
+   * fit one 15-minute invocation. `distributed` uses a distributed map (thousands of stores).
+   * The report is the same either way.
+   */
+  fanOut?: { maxConcurrency?: number; distributed?: boolean };
 }
 
 const HANDLERS = fileURLToPath(new URL('../functions/handlers/', import.meta.url));
@@ -57,6 +72,7 @@ export class CloudStackDriftAuditor extends Construct {
   readonly reportBucket: IBucket;
   readonly topic: Topic;
   readonly schedule: Schedule;
+  readonly stateMachine?: StateMachine;
   readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: CloudStackDriftAuditorProps) {
@@ -97,42 +113,33 @@ export class CloudStackDriftAuditor extends Construct {
       ([store, name], i) => [store, this.secret(`StoreSecret${i}`, name)] as const,
     );
 
+    const auditEnvironment = {
+      DB_SECRET_ID: dbSecret.secretArn,
+      STORE_SECRETS: JSON.stringify(
+        Object.fromEntries(storeSecrets.map(([store, s]) => [store, s.secretArn])),
+      ),
+      REPORT_URI: `s3://${this.reportBucket.bucketName}/${prefix}`,
+      REPORT_FORMATS: props.formats ?? 'json,html',
+      TOPIC_ARN: this.topic.topicArn,
+      CSDRIFT_CONFIG: JSON.stringify(props.config ?? {}),
+      WRAP_UP_MS: '60000',
+    };
     this.auditFunction = this.lambda('Audit', 'audit.ts', vpc, securityGroups, props, {
       description: 'csdrift: audits CloudStack object storage against its stores',
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(15),
       reservedConcurrentExecutions: 1, // one audit at a time: the ledger has one writer
       deadLetterQueue: deadLetters,
-      environment: {
-        DB_SECRET_ID: dbSecret.secretArn,
-        STORE_SECRETS: JSON.stringify(
-          Object.fromEntries(storeSecrets.map(([store, s]) => [store, s.secretArn])),
-        ),
-        REPORT_URI: `s3://${this.reportBucket.bucketName}/${prefix}`,
-        REPORT_FORMATS: props.formats ?? 'json,html',
-        TOPIC_ARN: this.topic.topicArn,
-        CSDRIFT_CONFIG: JSON.stringify(props.config ?? {}),
-        WRAP_UP_MS: '60000',
-      },
+      environment: auditEnvironment,
     });
-    acknowledgeAll(this.auditFunction, {
-      'AwsSolutions-IAM5[Action::s3:GetObject*]':
-        'CDK grant on the report prefix only: reports and the ledger are read back.',
-      'AwsSolutions-IAM5[Action::s3:GetBucket*]': 'CDK grant on the report bucket only.',
-      'AwsSolutions-IAM5[Action::s3:List*]': 'CDK grant on the report bucket only.',
-      'AwsSolutions-IAM5[Action::s3:DeleteObject*]':
-        'CDK grant on the report prefix only; the function never deletes, but grantReadWrite includes it.',
-      'AwsSolutions-IAM5[Action::s3:Abort*]':
-        'CDK grant on the report prefix only: aborts its own multipart uploads.',
-      [`AwsSolutions-IAM5[Resource::${this.reportBucket instanceof Bucket ? `<${logicalId(this.reportBucket)}.Arn>` : `arn:<AWS::Partition>:s3:::${this.reportBucket.bucketName}`}/${prefix}/*]`]:
-        'Objects under the report prefix only.',
-      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'CDK grant on the auditor’s own key only.',
-      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'CDK grant on the auditor’s own key only.',
-    });
-    dbSecret.grantRead(this.auditFunction);
-    for (const [, s] of storeSecrets) s.grantRead(this.auditFunction);
-    this.reportBucket.grantReadWrite(this.auditFunction, `${prefix}/*`);
-    this.topic.grantPublish(this.auditFunction);
+    acknowledgeAll(this.auditFunction, this.reportGrantReasons(prefix));
+    const grantAudit = (fn: NodejsFunction) => {
+      dbSecret.grantRead(fn);
+      for (const [, secret] of storeSecrets) secret.grantRead(fn);
+      this.reportBucket.grantReadWrite(fn, `${prefix}/*`);
+      this.topic.grantPublish(fn);
+    };
+    grantAudit(this.auditFunction);
 
     if (props.slackWebhookSecret) {
       const webhook = this.secret('SlackWebhook', props.slackWebhookSecret);
@@ -146,20 +153,33 @@ export class CloudStackDriftAuditor extends Construct {
       slack.addEventSource(new SnsEventSource(this.topic));
     }
 
+    if (props.fanOut) {
+      const fanOutFunction = this.lambda('FanOut', 'fanout.ts', vpc, securityGroups, props, {
+        description: 'csdrift: one step of the Step Functions fan-out (list, scan one store, merge)',
+        memorySize: props.memorySize ?? 1024,
+        timeout: props.timeout ?? Duration.minutes(15),
+        environment: auditEnvironment,
+      });
+      grantAudit(fanOutFunction);
+      acknowledgeAll(fanOutFunction, this.reportGrantReasons(prefix));
+      this.stateMachine = this.fanOutStateMachine(fanOutFunction, props);
+    }
+
+    const scheduleInput = ScheduleTargetInput.fromObject({
+      source: 'aws.scheduler',
+      'detail-type': 'Scheduled Event',
+      time: '<aws.scheduler.scheduled-time>',
+    });
     this.schedule = new Schedule(this, 'Nightly', {
       description: 'csdrift nightly audit',
       schedule: ScheduleExpression.expression(
         props.schedule?.expression ?? 'cron(0 2 * * ? *)',
         TimeZone.of(props.schedule?.timeZone ?? 'UTC'),
       ),
-      target: new LambdaInvoke(this.auditFunction, {
-        input: ScheduleTargetInput.fromObject({
-          source: 'aws.scheduler',
-          'detail-type': 'Scheduled Event',
-          time: '<aws.scheduler.scheduled-time>',
-        }),
-        retryAttempts: 0, // a failed night is an alarm, not a retry storm on the stores
-      }),
+      // retryAttempts 0: a failed night is an alarm, not a retry storm on the stores
+      target: this.stateMachine
+        ? new StepFunctionsStartExecution(this.stateMachine, { input: scheduleInput, retryAttempts: 0 })
+        : new LambdaInvoke(this.auditFunction, { input: scheduleInput, retryAttempts: 0 }),
     });
     acknowledgeAll(Stack.of(this), {
       [`AwsSolutions-IAM5[Resource::<${logicalId(this.auditFunction)}.Arn>:*]`]:
@@ -170,6 +190,92 @@ export class CloudStackDriftAuditor extends Construct {
       reason: 'The subnets are taken by id; the functions need no route table ids.',
     });
     this.createAlarms(deadLetters);
+    if (this.stateMachine) {
+      const failed = new Alarm(this, 'FanOutFailed', {
+        alarmDescription: 'A fan-out audit execution failed, timed out or was aborted.',
+        metric: this.stateMachine.metricFailed({ period: Duration.hours(1) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      failed.addAlarmAction(new SnsAction(this.topic));
+      this.alarms.push(failed);
+    }
+  }
+
+  /** The wildcards CDK's grants on the report prefix and the key put in a function's policy. */
+  private reportGrantReasons(prefix: string): Record<string, string> {
+    return {
+      'AwsSolutions-IAM5[Action::s3:GetObject*]':
+        'CDK grant on the report prefix only: reports and the ledger are read back.',
+      'AwsSolutions-IAM5[Action::s3:GetBucket*]': 'CDK grant on the report bucket only.',
+      'AwsSolutions-IAM5[Action::s3:List*]': 'CDK grant on the report bucket only.',
+      'AwsSolutions-IAM5[Action::s3:DeleteObject*]':
+        'CDK grant on the report prefix only; the function never deletes, but grantReadWrite includes it.',
+      'AwsSolutions-IAM5[Action::s3:Abort*]':
+        'CDK grant on the report prefix only: aborts its own multipart uploads.',
+      [`AwsSolutions-IAM5[Resource::${this.reportBucket instanceof Bucket ? `<${logicalId(this.reportBucket)}.Arn>` : `arn:<AWS::Partition>:s3:::${this.reportBucket.bucketName}`}/${prefix}/*]`]:
+        'Objects under the report prefix only.',
+      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'CDK grant on the auditor’s own key only.',
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'CDK grant on the auditor’s own key only.',
+    };
+  }
+
+  /** List the stores, scan each in its own invocation (bounded), merge into one report. */
+  private fanOutStateMachine(fn: NodejsFunction, props: CloudStackDriftAuditorProps): StateMachine {
+    const step = (id: string, payload: Record<string, unknown>) =>
+      new sfnTasks.LambdaInvoke(this, id, {
+        lambdaFunction: fn,
+        payload: TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: true,
+      });
+    const run = { 'runId.$': '$.runId', 'startedAt.$': '$.startedAt', 'input.$': '$.input' };
+    const list = step('ListStores', { step: 'list', 'input.$': '$' });
+    const scan = step('ScanStore', { step: 'scan', ...run, 'store.$': '$.store' });
+    const mapProps = {
+      itemsPath: '$.stores',
+      maxConcurrency: props.fanOut?.maxConcurrency ?? 10,
+      itemSelector: {
+        'runId.$': '$.runId',
+        'startedAt.$': '$.startedAt',
+        'input.$': '$.input',
+        'store.$': '$$.Map.Item.Value',
+      },
+      resultPath: '$.scans',
+    };
+    const map = props.fanOut?.distributed
+      ? new DistributedMap(this, 'ScanEachStore', mapProps)
+      : new SfnMap(this, 'ScanEachStore', mapProps);
+    map.itemProcessor(scan);
+    const merge = step('Merge', { step: 'merge', ...run, 'scans.$': '$.scans' });
+    const logs = new LogGroup(this, 'StateMachineLogs', {
+      retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const machine = new StateMachine(this, 'AuditStateMachine', {
+      definitionBody: DefinitionBody.fromChainable(list.next(map).next(merge)),
+      timeout: Duration.hours(6),
+      tracingEnabled: true,
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    acknowledgeAll(machine, {
+      [`AwsSolutions-IAM5[Resource::<${logicalId(fn)}.Arn>:*]`]:
+        'The state machine may invoke the fan-out function and its versions, nothing else.',
+      'AwsSolutions-IAM5[Resource::*]':
+        'X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.',
+    });
+    if (props.fanOut?.distributed) {
+      // A distributed map starts child executions of its own state machine and must read them.
+      const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId(machine)}"}]}]}`;
+      acknowledgeAll(machine, {
+        [`AwsSolutions-IAM5[Resource::${executions}:*]`]:
+          'Its own executions only: the distributed map manages its child runs.',
+        [`AwsSolutions-IAM5[Resource::${executions}/*:*]`]: 'Its own child executions only.',
+      });
+    }
+    return machine;
   }
 
   private createReportBucket(key: Key, prefix: string, expireDays: number): Bucket {

@@ -2,7 +2,6 @@
 // payload (before any work), fetches and caches the secrets; the handler runs and wraps up early
 // enough before the function's timeout to write an incomplete report rather than die silently.
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { Report } from '../core/report.js';
 import { SnsNotifier } from '../notify/sns.js';
@@ -13,7 +12,8 @@ import { openSink } from '../reports/open-sink.js';
 import { auditAndPublish } from '../run.js';
 import type { AuditInvocation } from './events.js';
 import { parseInvocation } from './events.js';
-import { dbUrlFromSecret, functionSettings, storeSecretIds } from './environment.js';
+import { functionSettings } from './environment.js';
+import { auditSecrets, fetchedSecrets } from './secrets.js';
 
 export interface AuditResult {
   runId: string;
@@ -22,15 +22,7 @@ export interface AuditResult {
   reportUri: string;
 }
 
-/** Secrets fetched by the middleware land on the context under these keys. */
-type SecretsContext = Context & Record<string, unknown>;
-
 const WRAP_UP_MS = Number(process.env.WRAP_UP_MS ?? 60_000);
-/** Secrets are cached across warm invocations; rotation is picked up within this time. */
-const SECRETS_CACHE_MS = Number(process.env.SECRETS_CACHE_MS ?? 15 * 60_000);
-const storeSecrets = Object.entries(storeSecretIds(process.env));
-/** Middy sanitises fetch keys, so the store secrets go under plain indexed names. */
-const storeSecretKey = (i: number) => `store${i}`;
 let inFlight: Promise<AuditResult> | undefined;
 
 export async function auditFunction(
@@ -38,9 +30,8 @@ export async function auditFunction(
   context: Context,
   { signal }: { signal: AbortSignal },
 ): Promise<AuditResult> {
-  const fetched = context as SecretsContext;
-  const secrets = Object.fromEntries(storeSecrets.map(([store], i) => [store, fetched[storeSecretKey(i)]]));
-  const settings = functionSettings(process.env, secrets);
+  const secrets = fetchedSecrets(context);
+  const settings = functionSettings(process.env, secrets.stores);
   const notifiers = event.notify && settings.topicArn ? [new SnsNotifier(settings.topicArn)] : [];
   logger.info('audit starting', {
     trigger: event.trigger,
@@ -49,7 +40,7 @@ export async function auditFunction(
     dryRun: event.dryRun,
   });
   const outcome = await auditAndPublish({
-    db: dbUrlFromSecret(fetched.db),
+    db: secrets.db,
     config: settings.config,
     stores: event.stores,
     rules: event.rules,
@@ -105,16 +96,5 @@ export const handler = middy(
     request.event = parseInvocation(request.event); // refused here: before any secret is read
   })
   .use(injectLambdaContext(logger))
-  .use(
-    secretsManager({
-      fetchData: {
-        db: process.env.DB_SECRET_ID ?? '',
-        ...Object.fromEntries(storeSecrets.map(([, id], i) => [storeSecretKey(i), id])),
-      },
-      setToContext: true,
-      cacheKey: 'csdrift-audit-secrets',
-      cacheExpiry: SECRETS_CACHE_MS,
-      disablePrefetch: true,
-    }),
-  )
+  .use(auditSecrets('csdrift-audit-secrets'))
   .use(logMetrics(metrics));

@@ -68,6 +68,10 @@ export class FolderSink implements ReportSink {
     throw new LedgerConflictError(`another run holds ${lock}`);
   }
 
+  get(key: string): Promise<string | null> {
+    return this.readIfThere(key);
+  }
+
   private async readIfThere(key: string): Promise<string | null> {
     try {
       return await readFile(this.location(key), 'utf8');

@@ -43,14 +43,22 @@ export class S3Sink implements ReportSink {
   }
 
   async readLedger(): Promise<StoredLedger> {
+    const got = await this.read(LEDGER_KEY);
+    return got
+      ? { ledger: parseLedger(got.text, this.location(LEDGER_KEY)), version: got.etag }
+      : { ledger: null, version: null };
+  }
+
+  async get(key: string): Promise<string | null> {
+    return (await this.read(key))?.text ?? null;
+  }
+
+  private async read(key: string): Promise<{ text: string; etag: string | null } | null> {
     try {
-      const out = await this.s3.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(LEDGER_KEY) }),
-      );
-      const text = (await out.Body?.transformToString('utf8')) ?? '';
-      return { ledger: parseLedger(text, this.location(LEDGER_KEY)), version: out.ETag ?? null };
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return { text: (await out.Body?.transformToString('utf8')) ?? '', etag: out.ETag ?? null };
     } catch (err) {
-      if ((err as { name?: string }).name === 'NoSuchKey') return { ledger: null, version: null };
+      if ((err as { name?: string }).name === 'NoSuchKey') return null;
       throw err;
     }
   }

@@ -14,6 +14,8 @@ export interface ReportSink {
   location(key: string): string;
   readLedger(): Promise<StoredLedger>;
   put(key: string, body: string, contentType: string): Promise<void>;
+  /** A key's text, or null when there is none. */
+  get(key: string): Promise<string | null>;
   /** Writes the ledger only if it is still the version read, and returns the new version; otherwise LedgerConflictError. */
   putLedger(body: string, expectedVersion: string | null): Promise<string>;
 }

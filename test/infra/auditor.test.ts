@@ -194,6 +194,33 @@ describe('CloudStackDriftAuditor', () => {
     });
   });
 
+  it('fans out through Step Functions when asked: list, a Map over the stores with a concurrency limit, merge', () => {
+    const { template } = synth({ fanOut: { maxConcurrency: 4 } });
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+    expect(Object.keys(machines)).toHaveLength(1);
+    const definition = JSON.stringify(Object.values(machines)[0]);
+    expect(definition).toContain('\\"MaxConcurrency\\":4');
+    expect(definition).toMatch(/ListStores.*ScanEachStore.*Merge/);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: { Arn: Match.objectLike({ Ref: Match.stringLikeRegexp('AuditStateMachine') }) },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+      Threshold: 1,
+    });
+    const distributed = JSON.stringify(
+      Object.values(
+        synth({ fanOut: { distributed: true } }).template.findResources('AWS::StepFunctions::StateMachine'),
+      )[0],
+    );
+    expect(distributed).toContain('DISTRIBUTED');
+  });
+
   it('passes cdk-nag (AwsSolutions) with every acknowledgement carrying a reason', () => {
     const { app } = synth(
       {

@@ -5,6 +5,7 @@ import type { Context, SNSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import type { Report } from '../../functions/core/report.js';
 import type * as AuditHandlers from '../../functions/handlers/audit.js';
+import type * as FanOutHandlers from '../../functions/handlers/fanout.js';
 import type * as SlackHandlers from '../../functions/handlers/slack-notifier.js';
 import { SecretsStandIn, SlackReceiver, SnsStandIn } from '../support/aws-standins.js';
 import { bucketName, s3For } from '../support/cloud.js';
@@ -252,5 +253,159 @@ describe('the Slack notifier function', () => {
     ]);
     vi.unstubAllEnvs();
     await Promise.all([slack.stop(), secrets.stop()]);
+  });
+});
+
+describe('the Step Functions fan-out', () => {
+  const ctx = cephCloudPerTest('4.19');
+  let secrets: SecretsStandIn;
+  let reports: string;
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    const { db } = ctx.cloud.database;
+    secrets = await new SecretsStandIn({
+      'csdrift/db': JSON.stringify({
+        host: db.host,
+        port: db.port,
+        username: db.user,
+        password: db.password,
+        dbname: db.database,
+      }),
+    }).start();
+    reports = bucketName('reports');
+    await s3For(ceph.endpoint, ceph.systemAdmin).send(new CreateBucketCommand({ Bucket: reports }));
+    env = {
+      DB_SECRET_ID: 'csdrift/db',
+      CSDRIFT_CONFIG: JSON.stringify({
+        suppressions: [
+          {
+            rule: 'bucket-unmanaged-in-store',
+            store: 'ceph-1',
+            bucket: reports,
+            reason: 'the auditor’s own report bucket',
+            owner: 'csdrift',
+            expires: '2099-01-01',
+          },
+        ],
+      }),
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_ENDPOINT_URL_S3: ceph.endpoint,
+      AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
+      AWS_SECRET_ACCESS_KEY: ceph.systemAdmin.secretKey,
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      SECRETS_CACHE_MS: '0',
+    };
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await secrets.stop();
+  });
+
+  const readReport = async (key: string) => {
+    const out = await s3For(ceph.endpoint, ceph.systemAdmin).send(
+      new GetObjectCommand({ Bucket: reports, Key: key }),
+    );
+    return JSON.parse((await out.Body?.transformToString()) ?? '') as Report;
+  };
+  /** What must not depend on the path taken: everything but times and the run id. */
+  const essence = (r: Report) => ({
+    status: r.status,
+    summary: r.summary,
+    findings: r.findings.map((f) => ({
+      id: f.id,
+      rule: f.rule,
+      status: f.status,
+      severity: f.severity,
+      bucket: f.bucket,
+      owner: f.owner,
+      store: f.store,
+      message: f.message,
+      remediation: f.remediation,
+    })),
+    coverage: r.coverage.map(({ store, status, bucketsInDb, bucketsInStore, checks }) => ({
+      store,
+      status,
+      bucketsInDb,
+      bucketsInStore,
+      checks,
+    })),
+  });
+
+  it('produces the same report as the single invocation for the same inventory', async () => {
+    // Prepare: a store with drift, and a Simulator store (skipped) so the map has two items
+    const store = await ctx.cloud.store('ceph-1');
+    await ctx.cloud.seed.store({ name: 'sim-1', provider: 'Simulator', url: 'http://simulator.invalid' });
+    const alice = await ctx.cloud.account('alice');
+    const gone = bucketName('photos');
+    await ctx.cloud.bucket(gone, store, alice);
+    await ctx.cloud.deleteInStore(gone, alice.keys);
+    await ctx.cloud.createInStore(bucketName('rogue'), alice.keys);
+    await ctx.cloud.seed.bucket({ name: bucketName('half'), store, account: alice, state: 'Allocated' });
+    // Act: the single path, then the state machine's three steps as it would run them
+    const single = await freshHandler<AuditModule>('../../functions/handlers/audit.js', {
+      ...env,
+      REPORT_URI: `s3://${reports}/single`,
+    });
+    await single.handler({ notify: false }, lambdaContext());
+    const fanout = await freshHandler<typeof FanOutHandlers>('../../functions/handlers/fanout.js', {
+      ...env,
+      REPORT_URI: `s3://${reports}/fanout`,
+    });
+
+    const input = { notify: false };
+    const listed = (await fanout.handler({ step: 'list', input }, lambdaContext())) as {
+      runId: string;
+      startedAt: string;
+      stores: string[];
+    };
+    const scans = await Promise.all(
+      listed.stores.map(
+        (s) =>
+          fanout.handler(
+            { step: 'scan', runId: listed.runId, startedAt: listed.startedAt, input, store: s },
+            lambdaContext(),
+          ) as Promise<{ key: string }>,
+      ),
+    );
+    const merged = await fanout.handler(
+      {
+        step: 'merge',
+        runId: listed.runId,
+        startedAt: listed.startedAt,
+        input,
+        scans: scans.map(({ key }) => ({ key })),
+      },
+      lambdaContext(),
+    );
+
+    // Assert
+    expect(listed.stores).toHaveLength(2);
+    expect(merged).toMatchObject({ runId: listed.runId, status: 'drift' });
+    const viaSingle = await readReport('single/latest/report.json');
+    const viaFanout = await readReport('fanout/latest/report.json');
+    expect(viaFanout.runId).toBe(listed.runId);
+    expect(essence(viaFanout)).toEqual(essence(viaSingle));
+    expect(viaFanout.findings.map((f) => `${f.rule} ${f.status}`).sort()).toEqual([
+      'bucket-missing-in-store new',
+      'bucket-stuck-allocated new',
+      'bucket-unmanaged-in-store new',
+      'bucket-unmanaged-in-store suppressed', // the report bucket itself
+    ]);
+  });
+
+  it('refuses a malformed step or run payload before any work', async () => {
+    const fanout = await freshHandler<typeof FanOutHandlers>('../../functions/handlers/fanout.js', {
+      ...env,
+      REPORT_URI: `s3://${reports}/fanout`,
+    });
+    const malformed = { step: 'scan', input: {} } as unknown as FanOutHandlers.FanOutStep;
+    await expect(fanout.handler(malformed, lambdaContext())).rejects.toThrow(/fan-out step: runId:/);
+    await expect(fanout.handler({ step: 'list', input: { store: 'x' } }, lambdaContext())).rejects.toThrow(
+      /payload: \(top level\): unknown key "store"/,
+    );
+    expect(secrets.received).toBe(0);
   });
 });

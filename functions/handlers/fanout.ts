@@ -1,0 +1,129 @@
+// The Step Functions fan-out, for clouds too big for one invocation: `list` settles the run and its
+// stores, `scan` audits one store in its own invocation (its scan kept in the report bucket, so
+// state stays small), `merge` finishes exactly as the single-invocation path does.
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import type { AuditRequest } from '../audit.js';
+import { prepareAudit, scanOneStore } from '../audit.js';
+import { InvalidInputError } from '../core/errors.js';
+import type { StoreScan } from '../core/model.js';
+import { SnsNotifier } from '../notify/sns.js';
+import { logger, metrics, recordRunMetrics } from '../observability.js';
+import { openSink } from '../reports/open-sink.js';
+import { auditAndPublish } from '../run.js';
+import type { AuditResult } from './audit.js';
+import { functionSettings } from './environment.js';
+import type { AuditInvocation } from './events.js';
+import { parseInvocation } from './events.js';
+import { auditSecrets, fetchedSecrets } from './secrets.js';
+
+const run = z.object({ runId: z.string().min(1), startedAt: z.iso.datetime(), input: z.unknown() });
+const stepSchema = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('list'), input: z.unknown() }),
+  run.extend({ step: z.literal('scan'), store: z.string().min(1) }),
+  run.extend({ step: z.literal('merge'), scans: z.array(z.object({ key: z.string().min(1) })) }),
+]);
+export type FanOutStep = z.infer<typeof stepSchema>;
+
+export interface ListResult {
+  runId: string;
+  startedAt: string;
+  input: unknown;
+  stores: string[];
+}
+
+const scanKey = (runId: string, store: string) => `scans/${runId}/${store}.json`;
+
+export async function fanOutFunction(
+  event: FanOutStep,
+  context: Context,
+): Promise<ListResult | { key: string; status: string } | AuditResult> {
+  const secrets = fetchedSecrets(context);
+  const settings = functionSettings(process.env, secrets.stores);
+  const invocation: AuditInvocation = parseInvocation(event.input);
+  const base: AuditRequest = {
+    db: secrets.db,
+    config: settings.config,
+    stores: invocation.stores,
+    rules: invocation.rules,
+    trigger: invocation.trigger,
+  };
+  const sink = openSink(settings.out);
+
+  if (event.step === 'list') {
+    const prepared = await prepareAudit(base);
+    const result = {
+      runId: prepared.runId,
+      startedAt: prepared.started.toISOString(),
+      input: event.input,
+      stores: prepared.inventory.stores.map((s) => s.uuid),
+    };
+    logger.info('fan-out listed stores', { runId: result.runId, stores: result.stores.length });
+    return result;
+  }
+
+  const shared = { ...base, runId: event.runId, startedAt: new Date(event.startedAt) };
+  if (event.step === 'scan') {
+    const prepared = await prepareAudit({ ...shared, stores: [event.store] });
+    const store = prepared.inventory.stores[0];
+    if (!store) throw new InvalidInputError(`scan: store ${event.store} is no longer in object_store`);
+    const scan = await scanOneStore(prepared, store, shared);
+    const key = scanKey(event.runId, store.uuid);
+    await sink.put(key, JSON.stringify(scan), 'application/json');
+    logger.info('store scanned', {
+      runId: event.runId,
+      store: store.name,
+      status: scan.status,
+      requests: scan.requests,
+    });
+    return { key, status: scan.status };
+  }
+
+  const scans = await Promise.all(
+    event.scans.map(async ({ key }) => {
+      const text = await sink.get(key);
+      if (text === null)
+        throw new InvalidInputError(`merge: the scan ${key} is missing from the report bucket`);
+      return JSON.parse(text) as StoreScan;
+    }),
+  );
+  const outcome = await auditAndPublish({
+    ...shared,
+    sink,
+    formats: settings.formats,
+    notifiers: invocation.notify && settings.topicArn ? [new SnsNotifier(settings.topicArn)] : [],
+    dryRun: invocation.dryRun,
+    scans,
+  });
+  recordRunMetrics(outcome.report);
+  const { report } = outcome;
+  logger.info('audit finished', {
+    runId: report.runId,
+    status: report.status,
+    summary: report.summary,
+    reportUri: outcome.reportUri,
+  });
+  return {
+    runId: report.runId,
+    status: report.status,
+    summary: report.summary,
+    reportUri: outcome.reportUri,
+  };
+}
+
+export const handler = middy(fanOutFunction)
+  .before((request) => {
+    const parsed = stepSchema.safeParse(request.event);
+    if (!parsed.success)
+      throw new InvalidInputError(
+        `fan-out step: ${parsed.error.issues[0]?.path.join('.') || '(top level)'}: ${parsed.error.issues[0]?.message}`,
+      );
+    parseInvocation(parsed.data.input); // the run's own payload is refused here too, before any work
+    request.event = parsed.data;
+  })
+  .use(injectLambdaContext(logger))
+  .use(auditSecrets('csdrift-fanout-secrets'))
+  .use(logMetrics(metrics));
