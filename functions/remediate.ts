@@ -4,6 +4,7 @@
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { runAudit } from './audit.js';
 import { CloudStackApi } from './cloudstack/api-client.js';
+import { cloudStackApiOptions } from './cloudstack/api-keys.js';
 import type { DbUrl } from './cloudstack/db-url.js';
 import { recheckBucketRows } from './cloudstack/inventory.js';
 import { ownerStoreKeys } from './cloudstack/owner-keys.js';
@@ -71,11 +72,13 @@ export async function remediate(request: RemediateRequest): Promise<RemediateOut
     steps: plan.map((step) => ({ step, outcome: 'planned' as const })),
   };
   if (request.apply) {
-    if (!config.cloudstack)
+    const api = await cloudStackApiOptions(config.cloudstack);
+    if (!api) {
       throw new RemediationRefusedError(
-        'refused: --apply needs the CloudStack API in the config (cloudstack.apiUrl, apiKey, secretKey)',
+        'refused: --apply needs the CloudStack API in the config (cloudstack.apiUrl, and apiKey/secretKey or secretId)',
       );
-    await carryOut(plan, record, { ...request, finding, store, api: new CloudStackApi(config.cloudstack) });
+    }
+    await carryOut(plan, record, { ...request, finding, store, api: new CloudStackApi(api) });
   }
   await remember(request.sink, stored.version, stored.ledger, record);
   return { finding, record };

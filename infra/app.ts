@@ -41,6 +41,14 @@ const auditor: CloudStackDriftAuditorProps = {
   ...(context('slackWebhookSecret') ? { slackWebhookSecret: String(context('slackWebhookSecret')) } : {}),
   fifo: flag('fifo'),
   config: (context('auditConfig') as Record<string, unknown> | undefined) ?? {},
+  ...(context('cloudstackApiUrl') && context('cloudstackApiSecret')
+    ? {
+        remediation: {
+          apiUrl: String(context('cloudstackApiUrl')),
+          apiSecret: String(context('cloudstackApiSecret')),
+        },
+      }
+    : {}),
   ...(flag('fanOut')
     ? {
         fanOut: {

@@ -62,6 +62,11 @@ export interface CloudStackDriftAuditorProps {
    * The report is the same either way.
    */
   fanOut?: { maxConcurrency?: number; distributed?: boolean };
+  /**
+   * The remediate function, for manual invokes: the CloudStack API URL and the secret that holds a
+   * root admin's {apiKey, secretKey}. Which rules may be fixed is still the config's rules.<rule>.remediate.
+   */
+  remediation?: { apiUrl: string; apiSecret: string };
 }
 
 const HANDLERS = fileURLToPath(new URL('../functions/handlers/', import.meta.url));
@@ -73,6 +78,7 @@ export class CloudStackDriftAuditor extends Construct {
   readonly topic: Topic;
   readonly schedule: Schedule;
   readonly stateMachine?: StateMachine;
+  readonly remediateFunction?: NodejsFunction;
   readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: CloudStackDriftAuditorProps) {
@@ -163,6 +169,21 @@ export class CloudStackDriftAuditor extends Construct {
       grantAudit(fanOutFunction);
       acknowledgeAll(fanOutFunction, this.reportGrantReasons(prefix));
       this.stateMachine = this.fanOutStateMachine(fanOutFunction, props);
+    }
+
+    if (props.remediation) {
+      const apiSecret = this.secret('CloudStackApiSecret', props.remediation.apiSecret);
+      const cloudstack = { apiUrl: props.remediation.apiUrl, secretId: apiSecret.secretArn };
+      this.remediateFunction = this.lambda('Remediate', 'remediate.ts', vpc, securityGroups, props, {
+        description: 'csdrift: guarded remediation of one finding (manual invoke only)',
+        memorySize: 512,
+        timeout: Duration.minutes(10),
+        reservedConcurrentExecutions: 1,
+        environment: { ...auditEnvironment, CSDRIFT_CONFIG: JSON.stringify({ ...props.config, cloudstack }) },
+      });
+      grantAudit(this.remediateFunction);
+      apiSecret.grantRead(this.remediateFunction);
+      acknowledgeAll(this.remediateFunction, this.reportGrantReasons(prefix));
     }
 
     const scheduleInput = ScheduleTargetInput.fromObject({

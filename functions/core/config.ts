@@ -55,8 +55,13 @@ export const auditConfigSchema = z.strictObject({
   cloudstack: z
     .strictObject({
       apiUrl: z.url({ message: 'expected a URL' }),
-      apiKey: z.string().min(1),
-      secretKey: z.string().min(1),
+      apiKey: z.string().min(1).optional(),
+      secretKey: z.string().min(1).optional(),
+      /** A Secrets Manager secret holding {"apiKey": "…", "secretKey": "…"}, instead of the keys here. */
+      secretId: z.string().min(1).optional(),
+    })
+    .refine((c) => Boolean(c.secretId) !== Boolean(c.apiKey && c.secretKey), {
+      message: 'give either apiKey and secretKey, or secretId',
     })
     .optional(),
   /** How hard the auditor may press on each store. */

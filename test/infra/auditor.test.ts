@@ -221,6 +221,32 @@ describe('CloudStackDriftAuditor', () => {
     expect(distributed).toContain('DISTRIBUTED');
   });
 
+  it('adds the remediate function only when the CloudStack API is given, its keys read from their secret', () => {
+    synth().template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Description: Match.stringLikeRegexp('guarded remediation') },
+      0,
+    );
+    const { template } = synth({
+      remediation: {
+        apiUrl: 'https://cloudstack.example/client/api',
+        apiSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:csdrift/api-XyZ123',
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('guarded remediation'),
+      ReservedConcurrentExecutions: 1,
+      Environment: {
+        Variables: Match.objectLike({
+          CSDRIFT_CONFIG: Match.stringLikeRegexp(
+            '"secretId":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:csdrift/api-XyZ123"',
+          ),
+        }),
+      },
+    });
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/"apiKey"|"secretKey"/);
+  });
+
   it('passes cdk-nag (AwsSolutions) with every acknowledgement carrying a reason', () => {
     const { app } = synth(
       {

@@ -6,9 +6,11 @@ import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest'
 import type { Report } from '../../functions/core/report.js';
 import type * as AuditHandlers from '../../functions/handlers/audit.js';
 import type * as FanOutHandlers from '../../functions/handlers/fanout.js';
+import type * as RemediateHandlers from '../../functions/handlers/remediate.js';
 import type * as SlackHandlers from '../../functions/handlers/slack-notifier.js';
 import { SecretsStandIn, SlackReceiver, SnsStandIn } from '../support/aws-standins.js';
 import { bucketName, s3For } from '../support/cloud.js';
+import { CloudStackStandIn } from '../support/cloudstack-standin.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 
@@ -407,5 +409,94 @@ describe('the Step Functions fan-out', () => {
       /payload: \(top level\): unknown key "store"/,
     );
     expect(secrets.received).toBe(0);
+  });
+});
+
+describe('the remediate function', () => {
+  const ctx = cephCloudPerTest('4.21');
+  const apiKeys = { apiKey: 'lambda-apikey', secretKey: 'lambda-secretkey-0000' };
+  let secrets: SecretsStandIn;
+  let cloudstack: CloudStackStandIn;
+  let reports: string;
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    const { db } = ctx.cloud.database;
+    cloudstack = await new CloudStackStandIn(apiKeys, ctx.cloud.database.conn, ceph.conf).start();
+    secrets = await new SecretsStandIn({
+      'csdrift/db': JSON.stringify({
+        host: db.host,
+        port: db.port,
+        username: db.user,
+        password: db.password,
+        dbname: db.database,
+      }),
+      'csdrift/api': JSON.stringify(apiKeys),
+    }).start();
+    reports = bucketName('reports');
+    await s3For(ceph.endpoint, ceph.systemAdmin).send(new CreateBucketCommand({ Bucket: reports }));
+    env = {
+      DB_SECRET_ID: 'csdrift/db',
+      REPORT_URI: `s3://${reports}/audits`,
+      CSDRIFT_CONFIG: JSON.stringify({
+        rules: { 'bucket-missing-in-store': { remediate: true } },
+        cloudstack: { apiUrl: cloudstack.apiUrl, secretId: 'csdrift/api' },
+        suppressions: [
+          {
+            rule: 'bucket-unmanaged-in-store',
+            store: 'ceph-1',
+            bucket: reports,
+            reason: 'the auditor’s own report bucket',
+            owner: 'csdrift',
+            expires: '2099-01-01',
+          },
+        ],
+      }),
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_ENDPOINT_URL_S3: ceph.endpoint,
+      AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
+      AWS_SECRET_ACCESS_KEY: ceph.systemAdmin.secretKey,
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      SECRETS_CACHE_MS: '0',
+    };
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await Promise.all([secrets.stop(), cloudstack.stop()]);
+  });
+
+  it('clears the seed case on a manual invoke, with the API keys from their secret', async () => {
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    const gone = bucketName('photos');
+    await ctx.cloud.bucket(gone, store, alice);
+    await ctx.cloud.deleteInStore(gone, alice.keys);
+    const audit = await freshHandler<AuditModule>('../../functions/handlers/audit.js', env);
+    await audit.handler({ notify: false }, lambdaContext());
+    await audit.handler({ notify: false }, lambdaContext());
+    const latest = await s3For(ceph.endpoint, ceph.systemAdmin).send(
+      new GetObjectCommand({ Bucket: reports, Key: 'audits/latest/report.json' }),
+    );
+    const findingId = (JSON.parse((await latest.Body?.transformToString()) ?? '') as Report).findings.find(
+      (f) => f.bucket === gone,
+    )?.id as string;
+    const remediate = await freshHandler<typeof RemediateHandlers>(
+      '../../functions/handlers/remediate.js',
+      env,
+    );
+
+    await expect(remediate.handler({ findingId: 'not-an-id' } as never, lambdaContext())).rejects.toThrow(
+      /payload: findingId: expected a finding id/,
+    );
+    const record = await remediate.handler({ findingId, apply: true }, lambdaContext());
+
+    expect(record.steps.map((s) => s.outcome)).toEqual(['done', 'done', 'done', 'done']);
+    expect(cloudstack.calls.filter((c) => c.command === 'deleteBucket').map((c) => c.signatureValid)).toEqual(
+      [true],
+    );
+    const after = await audit.handler({ notify: false }, lambdaContext());
+    expect(after.summary).toMatchObject({ resolved: 1, new: 0 });
   });
 });

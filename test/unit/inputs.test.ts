@@ -50,6 +50,10 @@ describe('parseAuditConfig', () => {
     [{ rules: { 'no-such-rule': {} } }, 'config: rules: unknown rule "no-such-rule"'],
     [{ stores: { abc: { skp: true } } }, 'config: stores.abc: unknown key "skp"'],
     [
+      { cloudstack: { apiUrl: 'https://cs.example/client/api' } },
+      'config: cloudstack: give either apiKey and secretKey, or secretId',
+    ],
+    [
       {
         suppressions: [
           { rule: 'store-unverified', store: 's', bucket: 'b', reason: 'r', owner: 'o', expires: 'soon' },
