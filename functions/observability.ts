@@ -2,6 +2,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Report } from './core/report.js';
+import type { RunOutcome } from './run.js';
 
 export const logger = new Logger({ serviceName: 'csdrift' });
 export const metrics = new Metrics({ namespace: 'CloudStackDriftAuditor', serviceName: 'csdrift' });
@@ -43,4 +44,29 @@ export function recordRunMetrics(report: Report): void {
     single.addDimensions({ rule, severity });
     single.addMetric('Findings', MetricUnit.Count, n);
   }
+}
+
+/** What an audit invocation returns (CONTRACT.md: { runId, status, summary, reportUri }). */
+export interface AuditResult {
+  runId: string;
+  status: Report['status'];
+  summary: Report['summary'];
+  reportUri: string;
+}
+
+/** The end of every audit invocation: its metrics, its log lines, and the contract's result. */
+export function auditResult(outcome: RunOutcome): AuditResult {
+  const { report } = outcome;
+  recordRunMetrics(report);
+  if (outcome.conflict)
+    logger.warn('another run updated the ledger first', { error: outcome.conflict.message });
+  for (const failure of outcome.notified?.failures ?? []) logger.warn('notification not sent', { failure });
+  const result = {
+    runId: report.runId,
+    status: report.status,
+    summary: report.summary,
+    reportUri: outcome.reportUri,
+  };
+  logger.info('audit finished', { ...result });
+  return result;
 }

@@ -3,24 +3,17 @@
 // enough before the function's timeout to write an incomplete report rather than die silently.
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { Report } from '../core/report.js';
 import { SnsNotifier } from '../notify/sns.js';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { logger, metrics, recordRunMetrics } from '../observability.js';
+import type { AuditResult } from '../observability.js';
+import { auditResult, logger, metrics } from '../observability.js';
 import { openSink } from '../reports/open-sink.js';
 import { auditAndPublish } from '../run.js';
 import type { AuditInvocation } from './events.js';
 import { parseInvocation } from './events.js';
 import { functionSettings } from './environment.js';
 import { auditSecrets, fetchedSecrets } from './secrets.js';
-
-export interface AuditResult {
-  runId: string;
-  status: Report['status'];
-  summary: Report['summary'];
-  reportUri: string;
-}
 
 const WRAP_UP_MS = Number(process.env.WRAP_UP_MS ?? 60_000);
 let inFlight: Promise<AuditResult> | undefined;
@@ -61,23 +54,7 @@ export async function auditFunction(
           })
         : undefined,
   });
-  const { report } = outcome;
-  recordRunMetrics(report);
-  if (outcome.conflict)
-    logger.warn('another run updated the ledger first', { error: outcome.conflict.message });
-  for (const failure of outcome.notified?.failures ?? []) logger.warn('notification not sent', { failure });
-  logger.info('audit finished', {
-    runId: report.runId,
-    status: report.status,
-    summary: report.summary,
-    reportUri: outcome.reportUri,
-  });
-  return {
-    runId: report.runId,
-    status: report.status,
-    summary: report.summary,
-    reportUri: outcome.reportUri,
-  };
+  return auditResult(outcome);
 }
 
 export const handler = middy(

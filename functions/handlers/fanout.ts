@@ -11,10 +11,10 @@ import { prepareAudit, scanOneStore } from '../audit.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { StoreScan } from '../core/model.js';
 import { SnsNotifier } from '../notify/sns.js';
-import { logger, metrics, recordRunMetrics } from '../observability.js';
+import type { AuditResult } from '../observability.js';
+import { auditResult, logger, metrics } from '../observability.js';
 import { openSink } from '../reports/open-sink.js';
 import { auditAndPublish } from '../run.js';
-import type { AuditResult } from './audit.js';
 import { functionSettings } from './environment.js';
 import type { AuditInvocation } from './events.js';
 import { parseInvocation } from './events.js';
@@ -98,20 +98,7 @@ export async function fanOutFunction(
     dryRun: invocation.dryRun,
     scans,
   });
-  recordRunMetrics(outcome.report);
-  const { report } = outcome;
-  logger.info('audit finished', {
-    runId: report.runId,
-    status: report.status,
-    summary: report.summary,
-    reportUri: outcome.reportUri,
-  });
-  return {
-    runId: report.runId,
-    status: report.status,
-    summary: report.summary,
-    reportUri: outcome.reportUri,
-  };
+  return auditResult(outcome);
 }
 
 export const handler = middy(fanOutFunction)

@@ -60,8 +60,7 @@ describe.each([
       young: bucketName('young'),
     };
     await cloud.bucket(names.inSync, store, web);
-    await cloud.bucket(names.missing, store, alice);
-    await cloud.deleteInStore(names.missing, alice.keys); // behind CloudStack's back
+    await cloud.bucketDeletedInStore(names.missing, store, alice); // behind CloudStack's back
     await cloud.createInStore(names.unmanaged, alice.keys);
     await cloud.bucket(names.removedButPresent, store, alice, { removed: hoursAgo(2) });
     await cloud.seed.bucket({
@@ -111,8 +110,7 @@ describe.each([
     const store = await cloud.store('ceph-1', adminKeys);
     const web = await cloud.project('web');
     const gone = bucketName('gone');
-    await cloud.bucket(gone, store, web);
-    await cloud.deleteInStore(gone, web.keys);
+    await cloud.bucketDeletedInStore(gone, store, web);
 
     const report = await audit(cloud.database);
 

@@ -18,8 +18,7 @@ describe('csdrift baseline', () => {
     const rogue = bucketName('rogue');
     const gone = bucketName('gone');
     await ctx.cloud.createInStore(rogue, alice.keys);
-    await ctx.cloud.bucket(gone, store, alice);
-    await ctx.cloud.deleteInStore(gone, alice.keys);
+    await ctx.cloud.bucketDeletedInStore(gone, store, alice);
     const db = dbUrlText(ctx.cloud.database.db);
     const file = join(ctx.dir, 'baseline.yaml');
 

@@ -28,8 +28,7 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
     const alice = await ctx.cloud.account('alice');
     await ctx.cloud.bucket(bucketName('photos'), store, alice);
     const gone = bucketName('gone');
-    await ctx.cloud.bucket(gone, store, alice);
-    await ctx.cloud.deleteInStore(gone, alice.keys);
+    await ctx.cloud.bucketDeletedInStore(gone, store, alice);
     const stuck = bucketName('half');
     await ctx.cloud.seed.bucket({
       name: stuck,

@@ -45,8 +45,7 @@ describe('a store that fails is never evidence of drift', () => {
     const alice = await ctx.cloud.account('alice');
     await ctx.cloud.bucket(bucketName('kept'), store, alice);
     const missing = bucketName('gone');
-    await ctx.cloud.bucket(missing, store, alice);
-    await ctx.cloud.deleteInStore(missing, alice.keys);
+    await ctx.cloud.bucketDeletedInStore(missing, store, alice);
     const unmanaged = bucketName('rogue');
     await ctx.cloud.createInStore(unmanaged, alice.keys);
     return { store, missing, unmanaged };

@@ -3,6 +3,7 @@
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import type { DbUrl } from '../../functions/cloudstack/db-url.js';
 import type { Report } from '../../functions/core/report.js';
 import type * as AuditHandlers from '../../functions/handlers/audit.js';
 import type * as FanOutHandlers from '../../functions/handlers/fanout.js';
@@ -15,6 +16,42 @@ import { FaultProxy } from '../support/fault-proxy.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 
 const ceph = inject('ceph');
+
+/** The database secret in the standard form, for a test's database. */
+const dbSecret = (db: DbUrl) =>
+  JSON.stringify({
+    host: db.host,
+    port: db.port,
+    username: db.user,
+    password: db.password,
+    dbname: db.database,
+  });
+
+/** What every function under test sees: the RGW as S3 with the admin's keys, the Secrets Manager stand-in, quiet Powertools. */
+function functionEnv(secretsUrl: string, more: Record<string, string>): Record<string, string> {
+  return {
+    DB_SECRET_ID: 'csdrift/db',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsUrl,
+    AWS_ENDPOINT_URL_S3: ceph.endpoint,
+    AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
+    AWS_SECRET_ACCESS_KEY: ceph.systemAdmin.secretKey,
+    AWS_REGION: 'us-east-1',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    SECRETS_CACHE_MS: '0',
+    ...more,
+  };
+}
+
+/** In these tests the report bucket lives in the audited RGW itself: a known, accepted unmanaged bucket. */
+const reportBucketSuppression = (bucket: string) => ({
+  rule: 'bucket-unmanaged-in-store',
+  store: 'ceph-1',
+  bucket,
+  reason: 'the auditor’s own report bucket',
+  owner: 'csdrift',
+  expires: '2099-01-01',
+});
 
 /** A Lambda context, with the slots the secrets middleware fills. */
 function lambdaContext(remainingMs = 900_000): Context & { db: unknown; slack: unknown } {
@@ -61,13 +98,7 @@ describe('the audit function', () => {
     const { db } = ctx.cloud.database;
     sns = await new SnsStandIn().start();
     secrets = await new SecretsStandIn({
-      'csdrift/db': JSON.stringify({
-        host: db.host,
-        port: db.port,
-        username: db.user,
-        password: db.password,
-        dbname: db.database,
-      }),
+      'csdrift/db': dbSecret(db),
       'csdrift/store': JSON.stringify({
         accessKey: ceph.systemAdmin.accessKey,
         secretKey: ceph.systemAdmin.secretKey,
@@ -75,34 +106,15 @@ describe('the audit function', () => {
     }).start();
     reports = bucketName('reports');
     await s3For(ceph.endpoint, ceph.systemAdmin).send(new CreateBucketCommand({ Bucket: reports }));
-    env = {
-      DB_SECRET_ID: 'csdrift/db',
+    env = functionEnv(secrets.url, {
       REPORT_URI: `s3://${reports}/audits`,
       TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks',
       CSDRIFT_CONFIG: JSON.stringify({
         scan: { requestTimeoutMs: 1500, maxAttempts: 2 },
-        // Here the report bucket lives in the audited RGW itself: a known, accepted unmanaged bucket.
-        suppressions: [
-          {
-            rule: 'bucket-unmanaged-in-store',
-            store: 'ceph-1',
-            bucket: reports,
-            reason: 'the auditor’s own report bucket',
-            owner: 'csdrift',
-            expires: '2099-01-01',
-          },
-        ],
+        suppressions: [reportBucketSuppression(reports)],
       }),
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
       AWS_ENDPOINT_URL_SNS: sns.url,
-      AWS_ENDPOINT_URL_S3: ceph.endpoint,
-      AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
-      AWS_SECRET_ACCESS_KEY: ceph.systemAdmin.secretKey,
-      AWS_REGION: 'us-east-1',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      SECRETS_CACHE_MS: '0',
-    };
+    });
   });
   afterEach(async () => {
     vi.unstubAllEnvs();
@@ -113,8 +125,7 @@ describe('the audit function', () => {
     const store = await ctx.cloud.store('ceph-1', keys, url);
     const alice = await ctx.cloud.account('alice');
     const gone = bucketName('photos');
-    await ctx.cloud.bucket(gone, store, alice);
-    await ctx.cloud.deleteInStore(gone, alice.keys);
+    await ctx.cloud.bucketDeletedInStore(gone, store, alice);
     return gone;
   }
 
@@ -267,39 +278,15 @@ describe('the Step Functions fan-out', () => {
   beforeEach(async () => {
     const { db } = ctx.cloud.database;
     secrets = await new SecretsStandIn({
-      'csdrift/db': JSON.stringify({
-        host: db.host,
-        port: db.port,
-        username: db.user,
-        password: db.password,
-        dbname: db.database,
-      }),
+      'csdrift/db': dbSecret(db),
     }).start();
     reports = bucketName('reports');
     await s3For(ceph.endpoint, ceph.systemAdmin).send(new CreateBucketCommand({ Bucket: reports }));
-    env = {
-      DB_SECRET_ID: 'csdrift/db',
+    env = functionEnv(secrets.url, {
       CSDRIFT_CONFIG: JSON.stringify({
-        suppressions: [
-          {
-            rule: 'bucket-unmanaged-in-store',
-            store: 'ceph-1',
-            bucket: reports,
-            reason: 'the auditor’s own report bucket',
-            owner: 'csdrift',
-            expires: '2099-01-01',
-          },
-        ],
+        suppressions: [reportBucketSuppression(reports)],
       }),
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      AWS_ENDPOINT_URL_S3: ceph.endpoint,
-      AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
-      AWS_SECRET_ACCESS_KEY: ceph.systemAdmin.secretKey,
-      AWS_REGION: 'us-east-1',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      SECRETS_CACHE_MS: '0',
-    };
+    });
   });
   afterEach(async () => {
     vi.unstubAllEnvs();
@@ -342,8 +329,7 @@ describe('the Step Functions fan-out', () => {
     await ctx.cloud.seed.store({ name: 'sim-1', provider: 'Simulator', url: 'http://simulator.invalid' });
     const alice = await ctx.cloud.account('alice');
     const gone = bucketName('photos');
-    await ctx.cloud.bucket(gone, store, alice);
-    await ctx.cloud.deleteInStore(gone, alice.keys);
+    await ctx.cloud.bucketDeletedInStore(gone, store, alice);
     await ctx.cloud.createInStore(bucketName('rogue'), alice.keys);
     await ctx.cloud.seed.bucket({ name: bucketName('half'), store, account: alice, state: 'Allocated' });
     // Act: the single path, then the state machine's three steps as it would run them
@@ -424,43 +410,19 @@ describe('the remediate function', () => {
     const { db } = ctx.cloud.database;
     cloudstack = await new CloudStackStandIn(apiKeys, ctx.cloud.database.conn, ceph.conf).start();
     secrets = await new SecretsStandIn({
-      'csdrift/db': JSON.stringify({
-        host: db.host,
-        port: db.port,
-        username: db.user,
-        password: db.password,
-        dbname: db.database,
-      }),
+      'csdrift/db': dbSecret(db),
       'csdrift/api': JSON.stringify(apiKeys),
     }).start();
     reports = bucketName('reports');
     await s3For(ceph.endpoint, ceph.systemAdmin).send(new CreateBucketCommand({ Bucket: reports }));
-    env = {
-      DB_SECRET_ID: 'csdrift/db',
+    env = functionEnv(secrets.url, {
       REPORT_URI: `s3://${reports}/audits`,
       CSDRIFT_CONFIG: JSON.stringify({
         rules: { 'bucket-missing-in-store': { remediate: true } },
         cloudstack: { apiUrl: cloudstack.apiUrl, secretId: 'csdrift/api' },
-        suppressions: [
-          {
-            rule: 'bucket-unmanaged-in-store',
-            store: 'ceph-1',
-            bucket: reports,
-            reason: 'the auditor’s own report bucket',
-            owner: 'csdrift',
-            expires: '2099-01-01',
-          },
-        ],
+        suppressions: [reportBucketSuppression(reports)],
       }),
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      AWS_ENDPOINT_URL_S3: ceph.endpoint,
-      AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
-      AWS_SECRET_ACCESS_KEY: ceph.systemAdmin.secretKey,
-      AWS_REGION: 'us-east-1',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      SECRETS_CACHE_MS: '0',
-    };
+    });
   });
   afterEach(async () => {
     vi.unstubAllEnvs();
@@ -471,8 +433,7 @@ describe('the remediate function', () => {
     const store = await ctx.cloud.store('ceph-1');
     const alice = await ctx.cloud.account('alice');
     const gone = bucketName('photos');
-    await ctx.cloud.bucket(gone, store, alice);
-    await ctx.cloud.deleteInStore(gone, alice.keys);
+    await ctx.cloud.bucketDeletedInStore(gone, store, alice);
     const audit = await freshHandler<AuditModule>('../../functions/handlers/audit.js', env);
     await audit.handler({ notify: false }, lambdaContext());
     await audit.handler({ notify: false }, lambdaContext());

@@ -45,8 +45,7 @@ describe('the finding lifecycle over nightly runs against a live RGW', () => {
     const alice = await ctx.cloud.account('alice');
     const fixedLater = bucketName('gone');
     const stays = bucketName('rogue');
-    await ctx.cloud.bucket(fixedLater, store, alice);
-    await ctx.cloud.deleteInStore(fixedLater, alice.keys);
+    await ctx.cloud.bucketDeletedInStore(fixedLater, store, alice);
     await ctx.cloud.createInStore(stays, alice.keys);
 
     // Act

@@ -37,8 +37,7 @@ describe('notifications from csdrift audit', () => {
     const store = await ctx.cloud.store('ceph-1');
     const alice = await ctx.cloud.account('alice');
     const gone = bucketName('photos');
-    await ctx.cloud.bucket(gone, store, alice);
-    await ctx.cloud.deleteInStore(gone, alice.keys);
+    await ctx.cloud.bucketDeletedInStore(gone, store, alice);
     const rogue = bucketName('rogue');
     await ctx.cloud.createInStore(rogue, alice.keys);
     return { gone, rogue, alice };

@@ -25,8 +25,7 @@ describe('csdrift remediate on the seed case (a bucket deleted behind CloudStack
     const store = await ctx.cloud.store('ceph-1');
     const alice = await ctx.cloud.account('alice');
     gone = bucketName('photos');
-    ({ id: bucketId } = await ctx.cloud.bucket(gone, store, alice));
-    await ctx.cloud.deleteInStore(gone, alice.keys);
+    ({ id: bucketId } = await ctx.cloud.bucketDeletedInStore(gone, store, alice));
     config = join(ctx.dir, 'config.yaml');
     await writeConfig(true);
   });

@@ -110,6 +110,18 @@ export class CephCloud {
     });
   }
 
+  /** The seed case: a bucket CloudStack created, then deleted in the store behind its back. */
+  async bucketDeletedInStore(
+    name: string,
+    store: SeedStore,
+    owner: CephAccount,
+    row: { created?: Date } = {},
+  ) {
+    const created = await this.bucket(name, store, owner, row);
+    await this.deleteInStore(name, owner.keys);
+    return created;
+  }
+
   private client(keys: Keys): S3Client {
     const client = s3For(this.ceph.endpoint, keys);
     this.clients.push(client);
