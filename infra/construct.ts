@@ -310,6 +310,8 @@ export class CloudStackDriftAuditor extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
         { id: 'expire-old-runs', prefix: `${prefix}/runs/`, expiration: Duration.days(expireDays) },
+        // the fan-out's per-store scans are only needed until the merge
+        { id: 'expire-fan-out-scans', prefix: `${prefix}/scans/`, expiration: Duration.days(7) },
         { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
       ],
     });

@@ -125,6 +125,7 @@ describe('CloudStackDriftAuditor', () => {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
           Match.objectLike({ Prefix: 'audits/runs/', ExpirationInDays: 30, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'audits/scans/', ExpirationInDays: 7, Status: 'Enabled' }),
         ]),
       },
     });
