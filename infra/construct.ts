@@ -1,10 +1,8 @@
 // CloudStackDriftAuditor: the nightly audit deployed next to a private CloudStack. Only CDK here;
 // the functions it bundles live in functions/.
 import { fileURLToPath } from 'node:url';
-import type { CfnElement } from 'aws-cdk-lib';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -17,22 +15,16 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
-import {
-  DefinitionBody,
-  DistributedMap,
-  LogLevel,
-  Map as SfnMap,
-  StateMachine,
-  TaskInput,
-} from 'aws-cdk-lib/aws-stepfunctions';
-import * as sfnTasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { TimeZone } from 'aws-cdk-lib';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, auditAlarms } from './alarms.js';
+import { fanOutStateMachine } from './fan-out.js';
+import { acknowledgeAll, logicalId } from './nag.js';
 
 export interface CloudStackDriftAuditorProps {
   /** The VPC from which the CloudStack DB and the stores are reachable, by id (no lookup, no credentials at synth). */
@@ -70,7 +62,6 @@ export interface CloudStackDriftAuditorProps {
 }
 
 const HANDLERS = fileURLToPath(new URL('../functions/handlers/', import.meta.url));
-const NAMESPACE = 'CloudStackDriftAuditor';
 
 export class CloudStackDriftAuditor extends Construct {
   readonly auditFunction: NodejsFunction;
@@ -79,7 +70,7 @@ export class CloudStackDriftAuditor extends Construct {
   readonly schedule: Schedule;
   readonly stateMachine?: StateMachine;
   readonly remediateFunction?: NodejsFunction;
-  readonly alarms: Alarm[] = [];
+  readonly alarms: Alarm[];
 
   constructor(scope: Construct, id: string, props: CloudStackDriftAuditorProps) {
     super(scope, id);
@@ -168,7 +159,10 @@ export class CloudStackDriftAuditor extends Construct {
       });
       grantAudit(fanOutFunction);
       acknowledgeAll(fanOutFunction, this.reportGrantReasons(prefix));
-      this.stateMachine = this.fanOutStateMachine(fanOutFunction, props);
+      this.stateMachine = fanOutStateMachine(this, fanOutFunction, {
+        ...props.fanOut,
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      });
     }
 
     if (props.remediation) {
@@ -210,19 +204,12 @@ export class CloudStackDriftAuditor extends Construct {
       id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
       reason: 'The subnets are taken by id; the functions need no route table ids.',
     });
-    this.createAlarms(deadLetters);
-    if (this.stateMachine) {
-      const failed = new Alarm(this, 'FanOutFailed', {
-        alarmDescription: 'A fan-out audit execution failed, timed out or was aborted.',
-        metric: this.stateMachine.metricFailed({ period: Duration.hours(1) }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      failed.addAlarmAction(new SnsAction(this.topic));
-      this.alarms.push(failed);
-    }
+    this.alarms = auditAlarms(this, {
+      auditFunction: this.auditFunction,
+      deadLetters,
+      topic: this.topic,
+      ...(this.stateMachine ? { stateMachine: this.stateMachine } : {}),
+    });
   }
 
   /** The wildcards CDK's grants on the report prefix and the key put in a function's policy. */
@@ -243,62 +230,6 @@ export class CloudStackDriftAuditor extends Construct {
     };
   }
 
-  /** List the stores, scan each in its own invocation (bounded), merge into one report. */
-  private fanOutStateMachine(fn: NodejsFunction, props: CloudStackDriftAuditorProps): StateMachine {
-    const step = (id: string, payload: Record<string, unknown>) =>
-      new sfnTasks.LambdaInvoke(this, id, {
-        lambdaFunction: fn,
-        payload: TaskInput.fromObject(payload),
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: true,
-      });
-    const run = { 'runId.$': '$.runId', 'startedAt.$': '$.startedAt', 'input.$': '$.input' };
-    const list = step('ListStores', { step: 'list', 'input.$': '$' });
-    const scan = step('ScanStore', { step: 'scan', ...run, 'store.$': '$.store' });
-    const mapProps = {
-      itemsPath: '$.stores',
-      maxConcurrency: props.fanOut?.maxConcurrency ?? 10,
-      itemSelector: {
-        'runId.$': '$.runId',
-        'startedAt.$': '$.startedAt',
-        'input.$': '$.input',
-        'store.$': '$$.Map.Item.Value',
-      },
-      resultPath: '$.scans',
-    };
-    const map = props.fanOut?.distributed
-      ? new DistributedMap(this, 'ScanEachStore', mapProps)
-      : new SfnMap(this, 'ScanEachStore', mapProps);
-    map.itemProcessor(scan);
-    const merge = step('Merge', { step: 'merge', ...run, 'scans.$': '$.scans' });
-    const logs = new LogGroup(this, 'StateMachineLogs', {
-      retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const machine = new StateMachine(this, 'AuditStateMachine', {
-      definitionBody: DefinitionBody.fromChainable(list.next(map).next(merge)),
-      timeout: Duration.hours(6),
-      tracingEnabled: true,
-      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
-    });
-    acknowledgeAll(machine, {
-      [`AwsSolutions-IAM5[Resource::<${logicalId(fn)}.Arn>:*]`]:
-        'The state machine may invoke the fan-out function and its versions, nothing else.',
-      'AwsSolutions-IAM5[Resource::*]':
-        'X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.',
-    });
-    if (props.fanOut?.distributed) {
-      // A distributed map starts child executions of its own state machine and must read them.
-      const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId(machine)}"}]}]}`;
-      acknowledgeAll(machine, {
-        [`AwsSolutions-IAM5[Resource::${executions}:*]`]:
-          'Its own executions only: the distributed map manages its child runs.',
-        [`AwsSolutions-IAM5[Resource::${executions}/*:*]`]: 'Its own child executions only.',
-      });
-    }
-    return machine;
-  }
-
   private createReportBucket(key: Key, prefix: string, expireDays: number): Bucket {
     const bucket = new Bucket(this, 'Reports', {
       encryption: BucketEncryption.KMS,
@@ -315,9 +246,8 @@ export class CloudStackDriftAuditor extends Construct {
         { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
       ],
     });
-    Validations.of(bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
+    acknowledgeAll(bucket, {
+      'AwsSolutions-S1':
         'Reports are written by one function; object-level access is audited through CloudTrail data events, which operators enable account-wide.',
     });
     return bucket;
@@ -360,7 +290,7 @@ export class CloudStackDriftAuditor extends Construct {
       ...more,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'csdrift',
-        POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         ...more.environment,
       },
@@ -377,76 +307,4 @@ export class CloudStackDriftAuditor extends Construct {
     });
     return fn;
   }
-
-  private createAlarms(deadLetters: Queue): void {
-    const alarm = (
-      id: string,
-      description: string,
-      metric: Metric,
-      threshold: number,
-      more: { comparison?: ComparisonOperator; evaluationPeriods?: number; missing?: TreatMissingData } = {},
-    ) => {
-      const a = new Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: more.evaluationPeriods ?? 1,
-        datapointsToAlarm: more.evaluationPeriods ?? 1,
-        comparisonOperator: more.comparison ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: more.missing ?? TreatMissingData.NOT_BREACHING,
-      });
-      a.addAlarmAction(new SnsAction(this.topic));
-      this.alarms.push(a);
-    };
-    const fn = this.auditFunction;
-    const custom = (name: string, statistic: string, period: Duration) =>
-      new Metric({
-        namespace: NAMESPACE,
-        metricName: name,
-        dimensionsMap: { service: 'csdrift' },
-        statistic,
-        period,
-      });
-    alarm('AuditErrors', 'The audit function failed.', fn.metricErrors({ period: Duration.hours(1) }), 1);
-    alarm(
-      'AuditThrottles',
-      'The audit function was throttled (another audit still running?).',
-      fn.metricThrottles({ period: Duration.hours(1) }),
-      1,
-    );
-    alarm(
-      'NoSuccessfulRun',
-      'No audit has completed in 26 hours.',
-      custom('RunsCompleted', 'Sum', Duration.hours(1)),
-      1,
-      {
-        comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: 26,
-        missing: TreatMissingData.BREACHING,
-      },
-    );
-    alarm(
-      'StoreUnverified',
-      'A store could not be verified by the last audit.',
-      custom('StoresUnverified', 'Maximum', Duration.hours(1)),
-      1,
-    );
-    alarm(
-      'DeadLetterAlarm',
-      'An asynchronous invocation of the audit failed for good.',
-      deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      1,
-    );
-  }
-}
-
-/** cdk-nag 3 acknowledgements: every one carries its reason. */
-function acknowledgeAll(scope: Construct, reasons: Record<string, string>): void {
-  for (const [id, reason] of Object.entries(reasons)) Validations.of(scope).acknowledge({ id, reason }); // cdk-nag matches the bare rule id
-}
-
-/** The CloudFormation logical id of a construct's resource, as cdk-nag names it in finding ids. */
-function logicalId(construct: Construct): string {
-  const stack = Stack.of(construct);
-  return stack.resolve(stack.getLogicalId(construct.node.defaultChild as CfnElement)) as string;
 }

@@ -448,7 +448,7 @@ describe('the remediate function', () => {
       env,
     );
 
-    await expect(remediate.handler({ findingId: 'not-an-id' } as never, lambdaContext())).rejects.toThrow(
+    await expect(remediate.handler({ findingId: 'not-an-id' }, lambdaContext())).rejects.toThrow(
       /payload: findingId: expected a finding id/,
     );
     const record = await remediate.handler({ findingId, apply: true }, lambdaContext());
