@@ -39,7 +39,7 @@ export interface FunctionSettings {
   topicArn: string | undefined;
 }
 
-/** Read once per cold start: a mistake fails every invocation loudly, naming what is wrong. */
+/** Read at every invocation (it is cheap, and store secrets arrive per invocation): a mistake fails loudly, naming what is wrong. */
 export function functionSettings(
   env: NodeJS.ProcessEnv,
   storeSecrets: Record<string, unknown>,
