@@ -16,6 +16,9 @@ import type { Report, Trigger } from './core/report.js';
 import { buildReport } from './core/report.js';
 import { isExpired } from './core/suppressions.js';
 import { absenceCandidates } from './core/rules/bucket-missing-in-store.js';
+import { inspectionTargets } from './core/rules/attribute-rule.js';
+import { rulesInScope } from './core/evaluate.js';
+import { lazyOwnerKeys } from './cloudstack/owner-keys.js';
 import { scanStore } from './stores/scan-store.js';
 
 export type AuditProgress =
@@ -102,9 +105,30 @@ export async function scanOneStore(
 ): Promise<StoreScan> {
   const now = request.now ?? (() => new Date());
   const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
-  const expected = absenceCandidates(prepared.byStore.get(store.id) ?? [], grace).map((b) => b.name);
+  const rows = prepared.byStore.get(store.id) ?? [];
+  const expected = absenceCandidates(rows, grace).map((b) => b.name);
   const options = { ...request.config.scan, retryBaseDelayMs: request.retryBaseDelayMs ?? 200 };
-  return untilAborted(scanStore({ store, expected, options, now }), store, now, request.signal);
+  // Each attribute once, and only those a rule in scope compares: store requests are the main cost.
+  const attributes = [
+    ...new Set(
+      rulesInScope(request.config, request.rules).flatMap((r) => (r.attribute ? [r.attribute] : [])),
+    ),
+  ];
+  const inspect = attributes.length
+    ? inspectionTargets(rows, grace).map((b) => ({
+        name: b.name,
+        accountUuid: b.owner?.accountUuid ?? null,
+        accountName: b.owner?.accountName ?? null,
+      }))
+    : [];
+  const accounts = [...new Set(inspect.flatMap((t) => (t.accountUuid ? [t.accountUuid] : [])))];
+  const context = { ownerKeys: lazyOwnerKeys(request.db, accounts, store.provider) };
+  return untilAborted(
+    scanStore({ store, expected, options, now, attributes, inspect, context }),
+    store,
+    now,
+    request.signal,
+  );
 }
 
 /** Phase 3: the DB re-read of drift candidates, the findings, the ledger's next state, the report. */

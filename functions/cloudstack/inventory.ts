@@ -136,10 +136,11 @@ function projectColumn(column: 'name' | 'uuid'): string {
 }
 
 async function readBuckets(conn: Connection, timeout: number, names?: string[]): Promise<DbBucket[]> {
-  // Never select bucket.secret_key.
+  // Never select bucket.secret_key; of bucket.access_key only a MinIO user name (acs-…), never a real key.
   const [rows] = await conn.query<RowDataPacket[]>({
     sql: `SELECT b.id, b.uuid, b.name, CAST(b.object_store_id AS UNSIGNED) AS storeId, b.state, b.created, b.removed,
-                 b.size, b.quota,
+                 b.size, b.quota, b.versioning, b.encryption, b.object_lock AS objectLock, b.policy,
+                 CASE WHEN b.access_key LIKE 'acs-%' THEN b.access_key END AS accessKeyUser,
                  a.uuid AS accountUuid, a.account_name AS accountName, a.state AS accountState,
                  a.removed AS accountRemovedAt, a.id AS accountId,
                  d.uuid AS domainUuid, d.path AS domainPath,
@@ -163,6 +164,11 @@ async function readBuckets(conn: Connection, timeout: number, names?: string[]):
     removed: isoOrNull(r.removed),
     size: numberOrNull(r.size),
     quota: numberOrNull(r.quota),
+    versioning: booleanOrNull(r.versioning),
+    encryption: booleanOrNull(r.encryption),
+    objectLock: booleanOrNull(r.objectLock),
+    policy: r.policy === null || r.policy === undefined ? null : String(r.policy),
+    accessKeyUser: r.accessKeyUser ? String(r.accessKeyUser) : null,
     owner:
       r.accountId === null
         ? null
@@ -183,6 +189,10 @@ async function readBuckets(conn: Connection, timeout: number, names?: string[]):
 
 function numberOrNull(v: unknown): number | null {
   return v === null || v === undefined ? null : Number(v);
+}
+
+function booleanOrNull(v: unknown): boolean | null {
+  return v === null || v === undefined ? null : Number(v) !== 0;
 }
 
 function isoOrNull(v: unknown): string | null {

@@ -1,7 +1,9 @@
-// The store keys CloudStack keeps for one account (account_details), for re-creating a bucket as
-// its owner. Read only when a remediation is applied; never logged or reported.
+// The store keys CloudStack keeps for each account (account_details): for re-creating a bucket as its
+// owner, and for reading the attributes of buckets the store's admin may not read. Read only when
+// needed; never logged or reported.
 import { createConnection } from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
+import type { Keys } from '../stores/adapter.js';
 import type { DbUrl } from './db-url.js';
 
 const KEY_NAMES: Record<string, [string, string]> = {
@@ -9,23 +11,49 @@ const KEY_NAMES: Record<string, [string, string]> = {
   MinIO: ['minio-accesskey', 'minio-secretkey'],
 };
 
-export async function ownerStoreKeys(
+/** The keys of each of these accounts on stores of this provider, in one query. */
+export async function ownerStoreKeysOf(
   db: DbUrl,
-  accountUuid: string,
+  accountUuids: string[],
   provider: string,
-): Promise<{ accessKey: string; secretKey: string } | null> {
+): Promise<Map<string, Keys>> {
   const names = KEY_NAMES[provider];
-  if (!names) return null;
+  const keys = new Map<string, Keys>();
+  if (!names || !accountUuids.length) return keys;
   const conn = await createConnection({ ...db, connectTimeout: 10_000 });
   try {
     const [rows] = await conn.query<RowDataPacket[]>(
-      `SELECT d.name, d.value FROM account_details d JOIN account a ON a.id = d.account_id WHERE a.uuid = ? AND d.name IN (?)`,
-      [accountUuid, names],
+      `SELECT a.uuid, d.name, d.value FROM account_details d JOIN account a ON a.id = d.account_id
+        WHERE a.uuid IN (?) AND d.name IN (?)`,
+      [[...new Set(accountUuids)], names],
     );
-    const byName = new Map(rows.map((r) => [String(r.name), String(r.value)]));
-    const [accessKey, secretKey] = [byName.get(names[0]), byName.get(names[1])];
-    return accessKey && secretKey ? { accessKey, secretKey } : null;
+    const partial = new Map<string, Partial<Keys>>();
+    for (const r of rows) {
+      const entry = partial.get(String(r.uuid)) ?? {};
+      if (r.name === names[0]) entry.accessKey = String(r.value);
+      if (r.name === names[1]) entry.secretKey = String(r.value);
+      partial.set(String(r.uuid), entry);
+    }
+    for (const [uuid, k] of partial) if (k.accessKey && k.secretKey) keys.set(uuid, k as Keys);
+    return keys;
   } finally {
     conn.destroy();
   }
+}
+
+export async function ownerStoreKeys(db: DbUrl, accountUuid: string, provider: string): Promise<Keys | null> {
+  return (await ownerStoreKeysOf(db, [accountUuid], provider)).get(accountUuid) ?? null;
+}
+
+/** A lookup that reads every listed account's keys on first use, once: no query when nobody needs them. */
+export function lazyOwnerKeys(
+  db: DbUrl,
+  accountUuids: string[],
+  provider: string,
+): (accountUuid: string) => Promise<Keys | null> {
+  let all: Promise<Map<string, Keys>> | undefined;
+  return async (uuid) => {
+    all ??= ownerStoreKeysOf(db, accountUuids, provider).catch(() => new Map());
+    return (await all).get(uuid) ?? null;
+  };
 }

@@ -19,6 +19,10 @@ const ruleOptions = z.strictObject({
   confirmRuns: z.number().int().min(1).max(30).optional(),
   /** Allow `csdrift remediate --apply` for this rule's findings. Off unless said. */
   remediate: z.boolean().optional(),
+  /** bucket-usage-drift, store-accounting-drift: drift only beyond both this share… */
+  tolerancePercent: z.number().min(0).max(1000).optional(),
+  /** …and this many MiB. */
+  toleranceMiB: z.number().min(0).optional(),
 });
 
 const suppression = z.strictObject({

@@ -2,6 +2,8 @@
 import type { AuditConfig } from './config.js';
 import { findingId } from './fingerprint.js';
 import type {
+  CheckStatus,
+  CheckVerdict,
   CloudStackInventory,
   DbBucket,
   Finding,
@@ -55,7 +57,12 @@ export function evaluate(input: EvaluateInput): Evaluation {
       },
     ];
   });
-  const ctx: RuleContext = { now, gracePeriodMinutes: config.gracePeriodMinutes, stores: views };
+  const ctx: RuleContext = {
+    now,
+    gracePeriodMinutes: config.gracePeriodMinutes,
+    stores: views,
+    options: config.rules,
+  };
   const rules = rulesInScope(config, input.rules);
   const at = now.toISOString();
 
@@ -71,20 +78,31 @@ export function evaluate(input: EvaluateInput): Evaluation {
       (a.bucket ?? '').localeCompare(b.bucket ?? ''),
   );
 
-  const coverage: StoreCoverage[] = views.map((view) => ({
-    store: storeRef(view.store),
-    status: view.scan.status,
-    bucketsInDb: view.dbBuckets.filter(isActive).length,
-    bucketsInStore: view.scan.buckets.length,
-    checks: Object.fromEntries(rules.map((r) => [r.id, r.coverage(view)])),
-    ...(view.scan.error ? { error: view.scan.error } : {}),
-    evidence: {
-      requests: view.scan.requests,
-      startedAt: view.scan.startedAt,
-      finishedAt: view.scan.finishedAt,
-    },
-  }));
+  const coverage: StoreCoverage[] = views.map((view) => {
+    const verdicts = rules.map((r) => [r.id, asVerdict(r.coverage(view, ctx))] as const);
+    const notes = verdicts.filter(([, v]) => v.why && v.status !== 'verified');
+    const inStore = view.scan.buckets.length;
+    return {
+      store: storeRef(view.store),
+      status: view.scan.status,
+      bucketsInDb: view.dbBuckets.filter(isActive).length,
+      bucketsInStore: inStore,
+      checks: Object.fromEntries(verdicts.map(([id, v]) => [id, v.status])),
+      ...(view.scan.error ? { error: view.scan.error } : {}),
+      evidence: {
+        requests: view.scan.requests,
+        ...(inStore ? { requestsPerBucket: Math.round((view.scan.requests / inStore) * 100) / 100 } : {}),
+        startedAt: view.scan.startedAt,
+        finishedAt: view.scan.finishedAt,
+        ...(notes.length ? { checkNotes: Object.fromEntries(notes.map(([id, v]) => [id, v.why])) } : {}),
+      },
+    };
+  });
   return { findings, coverage };
+}
+
+function asVerdict(v: CheckStatus | CheckVerdict): CheckVerdict {
+  return typeof v === 'string' ? { status: v } : v;
 }
 
 function toFinding(

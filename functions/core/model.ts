@@ -11,6 +11,14 @@ export const RULE_IDS = [
   'bucket-stuck-allocated',
   'bucket-duplicate-name',
   'bucket-account-removed',
+  'bucket-owner-mismatch',
+  'bucket-versioning-mismatch',
+  'bucket-encryption-mismatch',
+  'bucket-object-lock-mismatch',
+  'bucket-policy-mismatch',
+  'bucket-quota-mismatch',
+  'bucket-usage-drift',
+  'store-accounting-drift',
   'store-unverified',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
@@ -55,7 +63,18 @@ export interface DbBucket {
   created: string | null;
   removed: string | null;
   size: number | null;
+  /** GB, as CloudStack records it; null or 0 when the bucket has none. */
   quota: number | null;
+  versioning: boolean | null;
+  encryption: boolean | null;
+  objectLock: boolean | null;
+  /** 'public', or anything else for private. */
+  policy: string | null;
+  /**
+   * `bucket.access_key` only where it is a MinIO user name (`acs-…`), which it is for MinIO buckets;
+   * any other key (Ceph's are random) is never read out of the database.
+   */
+  accessKeyUser: string | null;
   owner: Owner | null;
   /** For a project's bucket: the project's uuid, which updateResourceCount takes as projectid. */
   projectUuid: string | null;
@@ -79,6 +98,68 @@ export interface StoreBucket {
   createdAt?: string;
 }
 
+/** The bucket attributes the attribute rules compare; each adapter declares which it can read. */
+export const BUCKET_ATTRIBUTES = [
+  'owner',
+  'versioning',
+  'encryption',
+  'objectLock',
+  'policy',
+  'quota',
+  'usage',
+] as const;
+export type BucketAttribute = (typeof BUCKET_ATTRIBUTES)[number];
+
+/** What was read, or why it could not be: never a guess. */
+export type Observed<T> = { value: T } | { error: string };
+
+export type VersioningStatus = 'Enabled' | 'Suspended' | 'Off';
+
+/** Whether anonymous callers get an access: 'conditional' when only under a Condition. */
+export type AnonymousAccess = 'yes' | 'conditional' | 'no';
+
+/** A bucket policy by what it means for anonymous callers, not by its text. */
+export interface PolicyMeaning {
+  anonymousRead: AnonymousAccess;
+  anonymousList: AnonymousAccess;
+  /** Anonymous writes or deletes: never part of what CloudStack sets. */
+  anonymousWrite: AnonymousAccess;
+  statements: number;
+}
+
+export interface BucketOwnership {
+  /** The store's owner of the bucket (Ceph: the RGW uid). */
+  storeOwner?: string;
+  /** MinIO: the owning account's user (`acs-<account uuid>`), whether it exists, and its attached policies. */
+  user?: { name: string; exists: boolean; policies: string[] };
+}
+
+export interface BucketUsage {
+  bytes: number;
+  /** Ceph: `size_kb`, which CloudStack stores as if it were bytes (apache/cloudstack#13224). */
+  kib?: number;
+  objects?: number;
+  /** When the store last computed it (MinIO's usage is a periodic scan). */
+  at?: string;
+}
+
+export interface BucketAttributes {
+  owner?: Observed<BucketOwnership>;
+  versioning?: Observed<VersioningStatus>;
+  /** The default encryption algorithm, or null when the bucket has none. */
+  encryption?: Observed<string | null>;
+  objectLock?: Observed<boolean>;
+  policy?: Observed<PolicyMeaning>;
+  /** Bytes; null when the bucket has no quota. */
+  quota?: Observed<number | null>;
+  usage?: Observed<BucketUsage>;
+}
+
+/** MinIO: every canned policy by name, with the buckets it grants access to. */
+export interface StoreAccounts {
+  policies: Record<string, string[]>;
+}
+
 /** What a direct check (HeadBucket) said about a bucket the listing did not show. */
 export type AbsenceCheck = 'absent' | 'present' | 'unknown';
 
@@ -93,9 +174,23 @@ export interface StoreScan {
   buckets: StoreBucket[];
   absenceChecks: Record<string, { result: AbsenceCheck; checkedAt: string; detail?: string }>;
   requests: number;
+  /** The attributes this store's adapter can read at all… */
+  capabilities?: BucketAttribute[];
+  /** …and, for the others, why they do not apply to this provider. */
+  notApplicable?: Partial<Record<BucketAttribute, string>>;
+  /** Per bucket CloudStack and the store both have: the attributes read this run. */
+  attributes?: Record<string, BucketAttributes>;
+  /** MinIO's users and canned policies, for the owner rule. */
+  accounts?: Observed<StoreAccounts>;
 }
 
 export type CheckStatus = 'verified' | 'not_applicable' | 'unverified';
+
+/** A check's status and, unless it is verified, why. */
+export interface CheckVerdict {
+  status: CheckStatus;
+  why?: string;
+}
 
 export interface StoreCoverage {
   store: StoreRef;
@@ -104,7 +199,15 @@ export interface StoreCoverage {
   bucketsInStore: number;
   checks: Partial<Record<RuleId, CheckStatus>>;
   error?: string;
-  evidence: { requests: number; startedAt: string; finishedAt: string };
+  evidence: {
+    requests: number;
+    /** Store requests per bucket the store holds: the audit's main cost. */
+    requestsPerBucket?: number;
+    startedAt: string;
+    finishedAt: string;
+    /** Why a check is not_applicable or unverified. */
+    checkNotes?: Partial<Record<RuleId, string>>;
+  };
 }
 
 export interface Remediation {

@@ -52,3 +52,21 @@ export function storeSideCommand(
       : '';
   return `${cmd} --endpoint-url ${store.endpoint}${rgw}`;
 }
+
+/** Re-apply CloudStack's recorded value: updateBucket calls the store driver whenever a parameter is given. */
+export function updateBucketCommand(
+  bucket: DbBucket,
+  parameter: string,
+  value: string | number | boolean,
+): string {
+  const id = bucket.uuid ?? `<uuid of bucket row ${bucket.id}>`;
+  return `cmk update bucket id=${id} ${parameter}=${value} (API updateBucket id=${id} ${parameter}=${value})`;
+}
+
+export const GIB = 1024 ** 3;
+
+/** Bytes in the unit a person reads: GiB with two decimals, or MiB for small amounts. */
+export function humanBytes(bytes: number): string {
+  if (Math.abs(bytes) >= GIB) return `${(bytes / GIB).toFixed(2)} GiB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}

@@ -46,7 +46,9 @@ export const EXIT = { inSync: 0, drift: 1, incomplete: 2, error: 3 } as const;
 const UNVERIFIED = new Set(['partial', 'unreachable', 'auth_failed']);
 
 export function runStatus(coverage: StoreCoverage[], findings: Finding[]): RunStatus {
-  if (coverage.some((c) => UNVERIFIED.has(c.status))) return 'incomplete';
+  // A check that could not be verified (a bucket whose policy was unreadable) leaves the run incomplete too.
+  if (coverage.some((c) => UNVERIFIED.has(c.status) || Object.values(c.checks).includes('unverified')))
+    return 'incomplete';
   return findings.some((f) => f.status !== 'suppressed') ? 'drift' : 'in_sync';
 }
 

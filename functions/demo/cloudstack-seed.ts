@@ -131,6 +131,13 @@ export class CloudStackSeed {
     removed?: Date;
     accessKey?: string;
     secretKey?: string;
+    /** GB; none unless given (CloudStack's quota parameter is optional). */
+    quota?: number | null;
+    size?: number;
+    versioning?: boolean;
+    encryption?: boolean;
+    objectLock?: boolean;
+    policy?: 'public' | 'private';
   }): Promise<{ id: number; uuid: string }> {
     const uuid = randomUUID();
     const id = await this.insert('bucket', {
@@ -140,12 +147,12 @@ export class CloudStackSeed {
       uuid,
       domain_id: options.account.domain.id,
       account_id: options.account.id,
-      size: 0,
-      quota: 1,
-      versioning: false,
-      encryption: false,
-      object_lock: false,
-      policy: 'private',
+      size: options.size ?? 0,
+      quota: options.quota ?? null,
+      versioning: options.versioning ?? false,
+      encryption: options.encryption ?? false,
+      object_lock: options.objectLock ?? false,
+      policy: options.policy ?? 'private',
       access_key: options.accessKey ?? null,
       secret_key: options.secretKey ?? null,
       bucket_url: `${options.name}`,

@@ -1,5 +1,35 @@
-import type { AbsenceCheck, StoreBucket, StoreTarget } from '../core/model.js';
+import type {
+  AbsenceCheck,
+  BucketAttribute,
+  BucketAttributes,
+  Observed,
+  StoreAccounts,
+  StoreBucket,
+  StoreTarget,
+} from '../core/model.js';
 import type { TransportOptions } from './http.js';
+
+export interface Keys {
+  accessKey: string;
+  secretKey: string;
+}
+
+/** A bucket CloudStack and the store both have, whose attributes the rules compare. */
+export interface InspectTarget {
+  name: string;
+  accountUuid: string | null;
+  accountName: string | null;
+}
+
+export interface ScanContext {
+  /** The owner's store keys (account_details), for buckets the admin may not read. Never logged. */
+  ownerKeys?: (accountUuid: string) => Promise<Keys | null>;
+}
+
+export interface AttributeReading {
+  attributes: Record<string, BucketAttributes>;
+  accounts?: Observed<StoreAccounts>;
+}
 
 /** What the scan needs from a store. Adapters observe; they never decide drift. */
 export interface StoreConnection {
@@ -7,6 +37,11 @@ export interface StoreConnection {
   listBuckets(): Promise<StoreBucket[]>;
   /** A direct look at one bucket the listing did not show. */
   headBucket(name: string): Promise<{ result: AbsenceCheck; detail?: string }>;
+  /**
+   * The wanted attributes of buckets the listing showed, each read once. A bucket that cannot be
+   * read gets an error on that attribute; this never throws for one bucket.
+   */
+  readAttributes(targets: InspectTarget[], wanted: BucketAttribute[]): Promise<AttributeReading>;
   requestCount(): number;
   close(): void;
 }
@@ -14,5 +49,9 @@ export interface StoreConnection {
 export interface StoreAdapter {
   /** Why this adapter will not scan the store, if it will not (e.g. the Simulator has nothing behind it). */
   skipReason?: string;
-  connect(store: StoreTarget, options: TransportOptions): StoreConnection;
+  /** The attributes this adapter can read… */
+  capabilities: readonly BucketAttribute[];
+  /** …and why each of the others does not apply to its provider. */
+  notApplicable: Partial<Record<BucketAttribute, string>>;
+  connect(store: StoreTarget, options: TransportOptions, context?: ScanContext): StoreConnection;
 }

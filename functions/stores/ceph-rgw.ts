@@ -1,10 +1,13 @@
-// Ceph RADOS Gateway: S3 ListBuckets shows only the caller's own buckets, so every bucket and its
-// owner come from the admin ops API (`GET /admin/bucket?stats=true`, one call for the whole store).
-import type { StoreBucket } from '../core/model.js';
+// Ceph RADOS Gateway: S3 ListBuckets shows only the caller's own buckets, so every bucket, its owner,
+// usage and quota come from the admin ops API (`GET /admin/bucket?stats=true`, one call for the whole
+// store). Versioning, object lock and policy need S3 calls, with the owner's keys where the admin is refused.
+import type { BucketAttributes, StoreBucket } from '../core/model.js';
+import { AdminApiClient } from './admin-api.js';
 import type { StoreAdapter } from './adapter.js';
 import { ListingCutShortError } from './classify.js';
 import { CountingHttpHandler } from './http.js';
-import { RgwAdminClient } from './rgw-admin.js';
+import { OwnerClients } from './owner-clients.js';
+import { S3AttributeReader } from './s3-attributes.js';
 import { headBucket, makeS3Client } from './s3-client.js';
 
 interface RgwBucketStats {
@@ -12,16 +15,25 @@ interface RgwBucketStats {
   owner?: unknown;
   tenant?: unknown;
   creation_time?: unknown;
+  usage?: Record<string, { size?: number; size_kb?: number; num_objects?: number }>;
+  bucket_quota?: { enabled?: boolean; max_size?: number; max_size_kb?: number };
 }
 
 export const cephRgwAdapter: StoreAdapter = {
-  connect(store, options) {
+  capabilities: ['owner', 'usage', 'quota', 'versioning', 'objectLock', 'policy'],
+  notApplicable: {
+    encryption: "CloudStack's Ceph driver does not support bucket encryption",
+  },
+  connect(store, options, context = {}) {
     const handler = new CountingHttpHandler(options);
-    const admin = new RgwAdminClient(store, handler, options);
+    const admin = new AdminApiClient(store, handler, options, '/admin');
     const s3 = makeS3Client(store, handler, options);
+    const owners = new OwnerClients(store, handler, options, context);
+    const reader = new S3AttributeReader(s3, options.concurrency, (t) => owners.for(t));
+    const stats = new Map<string, RgwBucketStats>();
     return {
       async listBuckets() {
-        const body = await admin.get('bucket', { stats: 'true' });
+        const body = await admin.get('bucket', { stats: 'true', format: 'json' });
         if (!Array.isArray(body))
           throw new ListingCutShortError('GET /admin/bucket?stats=true did not answer with a list');
         return body.map((entry: RgwBucketStats): StoreBucket => {
@@ -30,20 +42,55 @@ export const cephRgwAdapter: StoreAdapter = {
               'GET /admin/bucket?stats=true returned an entry without a bucket name',
             );
           }
+          const name = entry.tenant ? `${String(entry.tenant)}:${entry.bucket}` : entry.bucket;
+          stats.set(name, entry);
           const created = typeof entry.creation_time === 'string' ? Date.parse(entry.creation_time) : NaN;
           return {
-            name: entry.tenant ? `${String(entry.tenant)}:${entry.bucket}` : entry.bucket,
+            name,
             ...(typeof entry.owner === 'string' ? { owner: entry.owner } : {}),
             ...(Number.isNaN(created) ? {} : { createdAt: new Date(created).toISOString() }),
           };
         });
       },
+      async readAttributes(targets, wanted) {
+        const attributes = await reader.read(targets, wanted);
+        for (const t of targets) {
+          const entry = stats.get(t.name);
+          if (!entry) continue;
+          attributes[t.name] = { ...attributes[t.name], ...fromStats(entry) };
+        }
+        return { attributes };
+      },
       headBucket: (name) => headBucket(s3, name),
       requestCount: () => handler.requests,
       close: () => {
+        owners.close();
         s3.destroy();
         handler.destroy();
       },
     };
   },
 };
+
+/** Owner, usage and quota as the admin listing gave them: no further request. */
+function fromStats(entry: RgwBucketStats): BucketAttributes {
+  const main = entry.usage?.['rgw.main'];
+  const quota = entry.bucket_quota;
+  const maxBytes = quota?.max_size ?? (quota?.max_size_kb !== undefined ? quota.max_size_kb * 1024 : -1);
+  return {
+    owner:
+      typeof entry.owner === 'string'
+        ? { value: { storeOwner: entry.owner } }
+        : { error: 'the admin listing gave no owner' },
+    usage: {
+      value: {
+        bytes: Number(main?.size ?? 0),
+        kib: Number(main?.size_kb ?? 0),
+        objects: Number(main?.num_objects ?? 0),
+      },
+    },
+    quota: quota
+      ? { value: quota.enabled && maxBytes > 0 ? maxBytes : null }
+      : { error: 'the admin listing gave no bucket_quota' },
+  };
+}

@@ -1,9 +1,12 @@
 import type { StoreAdapter } from './adapter.js';
 import { cephRgwAdapter } from './ceph-rgw.js';
-import { genericS3Adapter } from './s3-generic.js';
+import { minioAdapter } from './minio.js';
+import { cloudianAdapter, genericS3Adapter } from './s3-generic.js';
 
 const simulator: StoreAdapter = {
   skipReason: 'Simulator store: no real store behind it, nothing to compare',
+  capabilities: [],
+  notApplicable: {},
   connect() {
     throw new Error('the Simulator store is never scanned');
   },
@@ -14,6 +17,10 @@ export function adapterFor(provider: string): StoreAdapter {
   switch (provider) {
     case 'Ceph':
       return cephRgwAdapter;
+    case 'MinIO':
+      return minioAdapter;
+    case 'Cloudian HyperStore':
+      return cloudianAdapter;
     case 'Simulator':
       return simulator;
     default:

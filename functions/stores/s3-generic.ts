@@ -1,42 +1,75 @@
 // Any S3-compatible store whose admin credentials see every bucket through ListBuckets (MinIO, others).
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
-import type { StoreBucket } from '../core/model.js';
-import type { StoreAdapter } from './adapter.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { BucketAttribute, StoreBucket } from '../core/model.js';
+import type { StoreAdapter, StoreConnection } from './adapter.js';
 import { ListingCutShortError } from './classify.js';
 import { CountingHttpHandler } from './http.js';
+import type { TransportOptions } from './http.js';
+import { S3AttributeReader, S3_ATTRIBUTES } from './s3-attributes.js';
 import { headBucket, makeS3Client } from './s3-client.js';
+import type { StoreTarget } from '../core/model.js';
 
 const MAX_PAGES = 10_000;
 
+/** ListBuckets, following continuation tokens; a page without a bucket list is a listing cut short. */
+export async function listAllBuckets(s3: S3Client): Promise<StoreBucket[]> {
+  const buckets: StoreBucket[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const out = await s3.send(new ListBucketsCommand(token ? { ContinuationToken: token } : {}));
+    if (!out.Buckets) throw new ListingCutShortError('ListBuckets answered without a bucket list');
+    for (const b of out.Buckets) {
+      if (!b.Name) throw new ListingCutShortError('ListBuckets returned a bucket without a name');
+      buckets.push({
+        name: b.Name,
+        ...(b.CreationDate ? { createdAt: b.CreationDate.toISOString() } : {}),
+      });
+    }
+    if (!out.ContinuationToken || out.ContinuationToken === token) return buckets;
+    token = out.ContinuationToken;
+  }
+  throw new ListingCutShortError(`ListBuckets still paginating after ${MAX_PAGES} pages`);
+}
+
+/** The plain S3 part every S3-speaking adapter shares: listing, HeadBucket, the S3 attributes. */
+export function s3Connection(
+  store: StoreTarget,
+  options: TransportOptions,
+): StoreConnection & { s3: S3Client; handler: CountingHttpHandler } {
+  const handler = new CountingHttpHandler(options);
+  const s3 = makeS3Client(store, handler, options);
+  const reader = new S3AttributeReader(s3, options.concurrency);
+  return {
+    s3,
+    handler,
+    listBuckets: () => listAllBuckets(s3),
+    readAttributes: async (targets, wanted) => ({ attributes: await reader.read(targets, wanted) }),
+    headBucket: (name) => headBucket(s3, name),
+    requestCount: () => handler.requests,
+    close: () => {
+      s3.destroy();
+      handler.destroy();
+    },
+  };
+}
+
+const NO_ADMIN_API = 'no admin API is known for this provider: the auditor reads S3 only';
+
 export const genericS3Adapter: StoreAdapter = {
-  connect(store, options) {
-    const handler = new CountingHttpHandler(options);
-    const s3 = makeS3Client(store, handler, options);
-    return {
-      async listBuckets() {
-        const buckets: StoreBucket[] = [];
-        let token: string | undefined;
-        for (let page = 0; page < MAX_PAGES; page++) {
-          const out = await s3.send(new ListBucketsCommand(token ? { ContinuationToken: token } : {}));
-          if (!out.Buckets) throw new ListingCutShortError('ListBuckets answered without a bucket list');
-          for (const b of out.Buckets) {
-            if (!b.Name) throw new ListingCutShortError('ListBuckets returned a bucket without a name');
-            buckets.push({
-              name: b.Name,
-              ...(b.CreationDate ? { createdAt: b.CreationDate.toISOString() } : {}),
-            });
-          }
-          if (!out.ContinuationToken || out.ContinuationToken === token) return buckets;
-          token = out.ContinuationToken;
-        }
-        throw new ListingCutShortError(`ListBuckets still paginating after ${MAX_PAGES} pages`);
-      },
-      headBucket: (name) => headBucket(s3, name),
-      requestCount: () => handler.requests,
-      close: () => {
-        s3.destroy();
-        handler.destroy();
-      },
-    };
-  },
+  capabilities: S3_ATTRIBUTES,
+  notApplicable: { owner: NO_ADMIN_API, quota: NO_ADMIN_API, usage: NO_ADMIN_API },
+  connect: (store, options) => s3Connection(store, options),
+};
+
+const CLOUDIAN_ADMIN = "this version does not read Cloudian HyperStore's admin API";
+
+export const cloudianAdapter: StoreAdapter = {
+  capabilities: S3_ATTRIBUTES,
+  notApplicable: {
+    owner: CLOUDIAN_ADMIN,
+    usage: CLOUDIAN_ADMIN,
+    quota: "CloudStack's Cloudian HyperStore driver has no bucket quota",
+  } satisfies Partial<Record<BucketAttribute, string>>,
+  connect: (store, options) => s3Connection(store, options),
 };

@@ -1,8 +1,14 @@
 // One store's scan: list everything, then confirm each absence directly. Every failure lowers the
 // coverage status; none of them ever makes a bucket look absent.
 import pLimit from 'p-limit';
-import type { AbsenceCheck, StoreScan, StoreTarget } from '../core/model.js';
-import type { StoreAdapter } from './adapter.js';
+import type {
+  AbsenceCheck,
+  BucketAttribute,
+  BucketAttributes,
+  StoreScan,
+  StoreTarget,
+} from '../core/model.js';
+import type { InspectTarget, ScanContext, StoreAdapter } from './adapter.js';
 import { describeError, listingFailureStatus } from './classify.js';
 import type { TransportOptions } from './http.js';
 import { redact } from './redact.js';
@@ -13,6 +19,11 @@ export interface ScanRequest {
   /** DB bucket names the store should have; those the listing lacks are checked one by one. */
   expected: string[];
   options: TransportOptions;
+  /** The attributes the rules in scope compare; none when only existence rules run. */
+  attributes?: BucketAttribute[];
+  /** The DB buckets whose attributes are compared; those the listing shows are read. */
+  inspect?: InspectTarget[];
+  context?: ScanContext;
   adapter?: StoreAdapter;
   now?: () => Date;
 }
@@ -31,6 +42,8 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
     buckets: [],
     absenceChecks: {},
     requests: 0,
+    capabilities: [...adapter.capabilities],
+    notApplicable: adapter.notApplicable,
     ...rest,
   });
 
@@ -43,7 +56,7 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
   }
 
   const secrets = [store.credentials.accessKey, store.credentials.secretKey];
-  const connection = adapter.connect(store, options);
+  const connection = adapter.connect(store, options, request.context);
   try {
     let buckets;
     try {
@@ -72,16 +85,45 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
         ),
     );
     const problem = firstProblem(absenceChecks);
+    // A listing that cannot be trusted leaves every check unverified: reading attributes would be waste.
+    const wanted = (request.attributes ?? []).filter((a) => adapter.capabilities.includes(a));
+    const targets = (request.inspect ?? []).filter((t) => listed.has(t.name));
+    const reading =
+      !problem && wanted.length && targets.length
+        ? await connection.readAttributes(targets, wanted)
+        : { attributes: {} };
     return result(problem ? 'partial' : 'verified', {
       ...(problem ? { error: problem } : {}),
       listingComplete: !problem,
       buckets,
       absenceChecks,
       requests: connection.requestCount(),
+      attributes: redactErrors(reading.attributes, secrets),
+      ...(reading.accounts
+        ? {
+            accounts:
+              'error' in reading.accounts
+                ? { error: redact(reading.accounts.error, secrets) }
+                : reading.accounts,
+          }
+        : {}),
     });
   } finally {
     connection.close();
   }
+}
+
+function redactErrors(
+  attributes: Record<string, BucketAttributes>,
+  secrets: string[],
+): Record<string, BucketAttributes> {
+  for (const entry of Object.values(attributes)) {
+    for (const [key, observed] of Object.entries(entry) as [string, { error?: string }][]) {
+      if (observed && typeof observed.error === 'string')
+        (entry as Record<string, unknown>)[key] = { error: redact(observed.error, secrets) };
+    }
+  }
+  return attributes;
 }
 
 /** A bucket the listing lacked but HeadBucket found means the listing cannot be trusted either. */

@@ -65,6 +65,8 @@ export class CephCloud {
   async project(name: string): Promise<CephAccount & { projectUuid: string }> {
     const account = await this.seed.project(name, await this.rootDomain());
     const keys = await this.rgwUser(account.uuid, name);
+    await this.seed.accountDetail(account, 'ceph-rgw-accesskey', keys.accessKey);
+    await this.seed.accountDetail(account, 'ceph-rgw-secretkey', keys.secretKey);
     return { ...account, keys };
   }
 

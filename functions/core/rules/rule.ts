@@ -1,5 +1,8 @@
+import type { AuditConfig } from '../config.js';
 import type {
+  BucketAttribute,
   CheckStatus,
+  CheckVerdict,
   DbBucket,
   RuleFinding,
   RuleId,
@@ -22,6 +25,8 @@ export interface RuleContext {
   now: Date;
   gracePeriodMinutes: number;
   stores: StoreView[];
+  /** Each rule's options from the config (tolerances and the like). */
+  options: AuditConfig['rules'];
 }
 
 export interface Rule {
@@ -29,8 +34,10 @@ export interface Rule {
   defaultSeverity: Severity;
   /** One line for the README and the report's readers. */
   description: string;
-  /** Whether this rule's verdict for the store can be trusted this run. */
-  coverage(view: StoreView): CheckStatus;
+  /** The bucket attribute the rule compares, which the scan must read for it. */
+  attribute?: BucketAttribute;
+  /** Whether this rule's verdict for the store can be trusted this run (and if not, why). */
+  coverage(view: StoreView, ctx: RuleContext): CheckStatus | CheckVerdict;
   evaluate(ctx: RuleContext): RuleFinding[];
 }
 

@@ -1,4 +1,5 @@
-// The RADOS Gateway admin ops API at `url + /admin`, signed with SigV4 by a maintained library.
+// A store's JSON admin API, SigV4-signed by a maintained library: RGW's admin ops at `url + /admin`,
+// MinIO's at `url + /minio/admin/v3`.
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -7,19 +8,19 @@ import type { StoreTarget } from '../core/model.js';
 import { isRetryable } from './classify.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
 
-export class RgwAdminError extends Error {
-  override name = 'RgwAdminError';
+export class AdminApiError extends Error {
+  override name = 'AdminApiError';
   readonly $metadata: { httpStatusCode: number };
   constructor(
     statusCode: number,
     readonly code: string,
   ) {
-    super(`admin ops API answered HTTP ${statusCode}${code ? ` ${code}` : ''}`);
+    super(`admin API answered HTTP ${statusCode}${code ? ` ${code}` : ''}`);
     this.$metadata = { httpStatusCode: statusCode };
   }
 }
 
-export class RgwAdminClient {
+export class AdminApiClient {
   private readonly signer: SignatureV4;
   private readonly base: URL;
 
@@ -27,6 +28,8 @@ export class RgwAdminClient {
     store: StoreTarget,
     private readonly handler: CountingHttpHandler,
     private readonly options: TransportOptions,
+    /** Where the admin API lives below the store's URL. */
+    private readonly prefix: '/admin' | '/minio/admin/v3',
   ) {
     if (!store.credentials) throw new Error('no credentials');
     this.base = new URL(store.endpoint);
@@ -38,10 +41,10 @@ export class RgwAdminClient {
     });
   }
 
-  /** GET `/admin/<resource>` with query parameters; the parsed JSON body. */
+  /** GET `<prefix>/<resource>` with query parameters; the parsed JSON body. Retries throttling and 5xx. */
   async get(resource: string, query: Record<string, string>): Promise<unknown> {
-    const path = `${this.base.pathname.replace(/\/$/, '')}/admin/${resource}`;
-    return pRetry(() => this.once(path, { ...query, format: 'json' }), {
+    const path = `${this.base.pathname.replace(/\/$/, '')}${this.prefix}/${resource}`;
+    return pRetry(() => this.once(path, query), {
       retries: this.options.maxAttempts - 1,
       minTimeout: this.options.retryBaseDelayMs,
       factor: 2,
@@ -67,7 +70,7 @@ export class RgwAdminClient {
     const body = await readBody(response.body);
     if (response.statusCode >= 300) {
       const code = /"Code"\s*:\s*"([^"]+)"/.exec(body)?.[1] ?? /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? '';
-      throw new RgwAdminError(response.statusCode, code);
+      throw new AdminApiError(response.statusCode, code);
     }
     return JSON.parse(body);
   }

@@ -1,0 +1,29 @@
+// One shape for every attribute finding: CloudStack's value as `expected`, the store's as `actual`.
+import { storeRef } from '../model.js';
+import type { DbBucket, Remediation, RuleFinding } from '../model.js';
+import type { StoreView } from './rule.js';
+
+export function attributeFinding(
+  view: StoreView,
+  bucket: DbBucket,
+  parts: {
+    attribute: string;
+    expected: unknown;
+    actual: unknown;
+    message: string;
+    evidence?: Record<string, unknown>;
+    remediation: Remediation;
+  },
+): RuleFinding {
+  return {
+    store: storeRef(view.store),
+    bucket: bucket.name,
+    dbBucket: bucket,
+    attribute: parts.attribute,
+    expected: parts.expected,
+    actual: parts.actual,
+    message: parts.message,
+    evidence: { readAt: view.scan.finishedAt, ...parts.evidence },
+    remediation: parts.remediation,
+  };
+}

@@ -1,0 +1,89 @@
+// What the attribute rules share: which buckets are compared, and when a comparison can be trusted.
+import type {
+  BucketAttribute,
+  BucketAttributes,
+  CheckVerdict,
+  DbBucket,
+  Observed,
+  StoreRecord,
+} from '../model.js';
+import { isActive } from '../model.js';
+import { isPastGrace } from './rule.js';
+import type { RuleContext, StoreView } from './rule.js';
+
+/**
+ * The DB buckets whose attributes are compared with the store's: active, Created, past the grace
+ * period (CloudStack applies versioning, policy and quota after the create), and the only active
+ * row of that name on the store (a duplicate name is its own finding).
+ */
+export function inspectionTargets(
+  dbBuckets: DbBucket[],
+  ctx: Pick<RuleContext, 'now' | 'gracePeriodMinutes'>,
+): DbBucket[] {
+  const active = dbBuckets.filter(isActive);
+  const count = new Map<string, number>();
+  for (const b of active) count.set(b.name, (count.get(b.name) ?? 0) + 1);
+  return active.filter(
+    (b) => b.state === 'Created' && count.get(b.name) === 1 && isPastGrace(b.created, ctx),
+  );
+}
+
+export interface Compared<K extends BucketAttribute> {
+  bucket: DbBucket;
+  observed: NonNullable<BucketAttributes[K]>;
+}
+
+/** The inspected buckets the store has, each with what was read of the attribute (if anything). */
+function pairs<K extends BucketAttribute>(view: StoreView, attribute: K, ctx: RuleContext): Compared<K>[] {
+  const read = view.scan.attributes ?? {};
+  return inspectionTargets(view.dbBuckets, ctx)
+    .filter((b) => view.storeBucketNames.has(b.name))
+    .map((bucket) => ({
+      bucket,
+      observed: (read[bucket.name]?.[attribute] ?? {
+        error: 'not read this run',
+      }) as NonNullable<BucketAttributes[K]>,
+    }));
+}
+
+/** Whether the store's value of this attribute can be compared this run, and if not, why. */
+export function attributeCoverage(
+  attribute: BucketAttribute,
+): (view: StoreView, ctx: RuleContext) => CheckVerdict {
+  return (view, ctx) => {
+    const scan = view.scan;
+    if (scan.status === 'skipped') return { status: 'not_applicable', why: 'store skipped' };
+    if (!(scan.capabilities ?? []).includes(attribute)) {
+      return {
+        status: 'not_applicable',
+        why: scan.notApplicable?.[attribute] ?? `${view.store.provider} stores: ${attribute} is not read`,
+      };
+    }
+    if (scan.status !== 'verified')
+      return { status: 'unverified', why: `the store could not be read (${scan.status})` };
+    const failed = pairs(view, attribute, ctx).filter((p) => 'error' in p.observed);
+    if (!failed.length) return { status: 'verified' };
+    const first = failed[0] as Compared<BucketAttribute>;
+    return {
+      status: 'unverified',
+      why: `${attribute} of ${failed.length} bucket(s) could not be read (${first.bucket.name}: ${(first.observed as { error: string }).error})`,
+    };
+  };
+}
+
+/** The pairs of one store whose attribute was read, when the rule applies to the store at all. */
+export function comparable<K extends BucketAttribute>(
+  view: StoreView,
+  attribute: K,
+  ctx: RuleContext,
+): { bucket: DbBucket; value: Extract<NonNullable<BucketAttributes[K]>, { value: unknown }>['value'] }[] {
+  if (attributeCoverage(attribute)(view, ctx).status === 'not_applicable') return [];
+  return pairs(view, attribute, ctx).flatMap((p) => {
+    const observed = p.observed as Observed<unknown>;
+    return 'value' in observed ? [{ bucket: p.bucket, value: observed.value as never }] : [];
+  });
+}
+
+export function storeLabel(store: StoreRecord): string {
+  return `${store.name} (${store.provider})`;
+}

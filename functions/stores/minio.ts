@@ -1,0 +1,182 @@
+// MinIO: buckets and the S3 attributes through S3 (the root or admin user sees every bucket), quota,
+// usage, users and canned policies through the MinIO admin API (`/minio/admin/v3`, SigV4-signed).
+import pLimit from 'p-limit';
+import type { BucketAttributes, Observed, StoreAccounts } from '../core/model.js';
+import { AdminApiClient, AdminApiError } from './admin-api.js';
+import type { InspectTarget, StoreAdapter } from './adapter.js';
+import { describeError, httpStatusOf } from './classify.js';
+import { S3_ATTRIBUTES } from './s3-attributes.js';
+import { s3Connection } from './s3-generic.js';
+
+export const minioAdapter: StoreAdapter = {
+  capabilities: [...S3_ATTRIBUTES, 'owner', 'quota', 'usage'],
+  notApplicable: {},
+  connect(store, options) {
+    const base = s3Connection(store, options);
+    const admin = new AdminApiClient(store, base.handler, options, '/minio/admin/v3');
+    return {
+      ...base,
+      async readAttributes(targets, wanted) {
+        const limit = pLimit(options.concurrency);
+        const [{ attributes }, usage, quotas, owners] = await Promise.all([
+          base.readAttributes(targets, wanted),
+          wanted.includes('usage') ? readUsage(admin) : undefined,
+          wanted.includes('quota') ? readQuotas(admin, targets, limit) : undefined,
+          wanted.includes('owner') ? readOwners(admin, targets, limit) : undefined,
+        ]);
+        for (const t of targets) {
+          const entry: BucketAttributes = (attributes[t.name] ??= {});
+          if (usage)
+            entry.usage = 'error' in usage ? usage : (usage.value[t.name] ?? notScannedYet(usage.at));
+          if (quotas) entry.quota = quotas.get(t.name) as Observed<number | null>;
+          if (owners) entry.owner = owners.users.get(t.accountUuid ?? '') ?? { error: 'no owning account' };
+        }
+        return { attributes, ...(owners ? { accounts: owners.accounts } : {}) };
+      },
+    };
+  },
+};
+
+function failure(err: unknown): { error: string } {
+  return { error: describeError(err) };
+}
+
+type UsageByBucket = Record<string, Observed<{ bytes: number; objects?: number; at?: string }>>;
+
+/** One call for the whole store. MinIO computes it in a background scan, so it lags. */
+async function readUsage(
+  admin: AdminApiClient,
+): Promise<{ value: UsageByBucket; at?: string } | { error: string }> {
+  try {
+    const body = (await admin.get('datausageinfo', {})) as {
+      lastUpdate?: string;
+      bucketsUsageInfo?: Record<string, { size?: number; objectsCount?: number }>;
+    };
+    if (!body || typeof body.bucketsUsageInfo !== 'object' || body.bucketsUsageInfo === null)
+      return { error: 'datausageinfo answered without bucketsUsageInfo' };
+    const at = body.lastUpdate;
+    const value: UsageByBucket = {};
+    for (const [name, u] of Object.entries(body.bucketsUsageInfo)) {
+      value[name] = {
+        value: { bytes: Number(u.size ?? 0), objects: Number(u.objectsCount ?? 0), ...(at ? { at } : {}) },
+      };
+    }
+    return { value, ...(at ? { at } : {}) };
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+function notScannedYet(at?: string): { error: string } {
+  return { error: `not in MinIO's data usage yet (its last scan: ${at ?? 'unknown'})` };
+}
+
+/** One call per bucket: MinIO has no call for every bucket's quota at once. */
+async function readQuotas(
+  admin: AdminApiClient,
+  targets: InspectTarget[],
+  limit: ReturnType<typeof pLimit>,
+): Promise<Map<string, Observed<number | null>>> {
+  const quotas = new Map<string, Observed<number | null>>();
+  await Promise.all(
+    targets.map((t) =>
+      limit(async () => {
+        try {
+          const q = (await admin.get('get-bucket-quota', { bucket: t.name })) as {
+            quota?: number;
+            size?: number;
+          };
+          const bytes = Number(q?.size ?? q?.quota ?? 0);
+          quotas.set(t.name, { value: bytes > 0 ? bytes : null });
+        } catch (err) {
+          const noQuota =
+            err instanceof AdminApiError && httpStatusOf(err) === 404 && /Quota/i.test(err.code);
+          quotas.set(t.name, noQuota ? { value: null } : failure(err));
+        }
+      }),
+    ),
+  );
+  return quotas;
+}
+
+/**
+ * Every canned policy in one call, and each owning account's user once: `acs-<account uuid>`, or
+ * `acs-<account name>` for accounts made before January 2024.
+ */
+async function readOwners(
+  admin: AdminApiClient,
+  targets: InspectTarget[],
+  limit: ReturnType<typeof pLimit>,
+): Promise<{
+  accounts: Observed<StoreAccounts>;
+  users: Map<string, NonNullable<BucketAttributes['owner']>>;
+}> {
+  const users = new Map<string, NonNullable<BucketAttributes['owner']>>();
+  let accounts: Observed<StoreAccounts>;
+  try {
+    const body = (await admin.get('list-canned-policies', {})) as Record<string, unknown>;
+    if (!body || typeof body !== 'object') throw new Error('list-canned-policies answered without a map');
+    accounts = {
+      value: {
+        policies: Object.fromEntries(Object.entries(body).map(([n, doc]) => [n, grantedBuckets(doc)])),
+      },
+    };
+  } catch (err) {
+    accounts = failure(err);
+  }
+  const byAccount = new Map(targets.filter((t) => t.accountUuid).map((t) => [t.accountUuid as string, t]));
+  await Promise.all(
+    [...byAccount.values()].map((t) =>
+      limit(async () => {
+        if ('error' in accounts) return users.set(t.accountUuid as string, accounts);
+        users.set(t.accountUuid as string, await userInfo(admin, t));
+      }),
+    ),
+  );
+  return { accounts, users };
+}
+
+async function userInfo(
+  admin: AdminApiClient,
+  t: InspectTarget,
+): Promise<NonNullable<BucketAttributes['owner']>> {
+  const names = [`acs-${t.accountUuid}`, ...(t.accountName ? [`acs-${t.accountName}`] : [])];
+  for (const name of names) {
+    try {
+      const info = (await admin.get('user-info', { accessKey: name })) as { policyName?: string };
+      const policies = String(info?.policyName ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      return { value: { user: { name, exists: true, policies } } };
+    } catch (err) {
+      if (httpStatusOf(err) !== 404) return failure(err);
+    }
+  }
+  return { value: { user: { name: names[0] as string, exists: false, policies: [] } } };
+}
+
+/** The buckets a policy document grants object access to (`arn:aws:s3:::NAME/*` or the bucket itself). */
+export function grantedBuckets(doc: unknown): string[] {
+  const parsed = typeof doc === 'string' ? safeJson(doc) : doc;
+  const statements = (parsed as { Statement?: unknown })?.Statement;
+  const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
+  const names = new Set<string>();
+  for (const s of list as { Effect?: string; Resource?: unknown }[]) {
+    if (String(s?.Effect).toLowerCase() !== 'allow') continue;
+    const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+    for (const r of resources) {
+      const m = /^arn:aws:s3:::([^/*]+)(\/.*)?$/.exec(String(r));
+      if (m?.[1]) names.add(m[1]);
+    }
+  }
+  return [...names].sort();
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
