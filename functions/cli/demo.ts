@@ -8,6 +8,8 @@ import { auditAndPublish } from '../run.js';
 import { parseDbUrl } from '../cloudstack/db-url.js';
 import { parseAuditConfig } from '../core/config.js';
 import { DatabaseUnreachableError } from '../core/errors.js';
+import { RULE_IDS } from '../core/model.js';
+import { RULES } from '../core/rules/index.js';
 import { createThrowawayDatabase } from '../demo/throwaway-db.js';
 import { plantSampleCloud } from '../demo/sample-cloud.js';
 import type { Io } from './audit-command.js';
@@ -51,7 +53,9 @@ export async function demoCommand(io: Io): Promise<number> {
       db: database.db,
       config: parseAuditConfig({}),
       stores: [],
-      rules: [],
+      // The in-process store answers plain bucket calls only (no policy, quota or admin API): the
+      // attribute rules need a real store, so the demo runs every other rule.
+      rules: RULE_IDS.filter((id) => !RULES[id].attribute),
       trigger: 'cli',
       sink,
       formats: DEMO_FORMATS,

@@ -12,6 +12,9 @@ export interface CephAccount extends SeedAccount {
   keys: Keys;
 }
 
+/** What a test may set on a bucket row beyond its name, store and owner. */
+export type BucketRow = Omit<Parameters<CloudStackSeed['bucket']>[0], 'name' | 'store' | 'account'>;
+
 export function s3For(endpoint: string, keys: Keys): S3Client {
   return new S3Client({
     endpoint,
@@ -95,12 +98,7 @@ export class CephCloud {
   }
 
   /** A bucket CloudStack created: in the store with the owner's keys, and a row in state Created. */
-  async bucket(
-    name: string,
-    store: SeedStore,
-    owner: CephAccount,
-    row: { state?: string; created?: Date; removed?: Date } = {},
-  ) {
+  async bucket(name: string, store: SeedStore, owner: CephAccount, row: BucketRow = {}) {
     await this.createInStore(name, owner.keys);
     return this.seed.bucket({
       name,
@@ -124,7 +122,8 @@ export class CephCloud {
     return created;
   }
 
-  private client(keys: Keys): S3Client {
+  /** An S3 client with these keys, closed with the cloud. */
+  client(keys: Keys): S3Client {
     const client = s3For(this.ceph.endpoint, keys);
     this.clients.push(client);
     return client;

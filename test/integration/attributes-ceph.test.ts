@@ -1,0 +1,292 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CreateBucketCommand,
+  PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { describe, expect, inject, it } from 'vitest';
+import type { Report } from '../../functions/core/report.js';
+import { audit } from '../support/audit.js';
+import { radosgwAdmin } from '../support/ceph.js';
+import { csdrift } from '../support/cli.js';
+import type { CephAccount, CephCloud } from '../support/cloud.js';
+import { bucketName } from '../support/cloud.js';
+import { dbUrlText } from '../support/database.js';
+import { cephCloudPerTest } from '../support/per-test.js';
+import { expectValidReport } from '../support/report-schema.js';
+
+const ceph = inject('ceph');
+const GIB = 1024 ** 3;
+
+/** CloudStack's public policy, as its Ceph driver writes it. */
+function publicPolicy(bucket: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Action: ['s3:GetBucketLocation', 's3:ListBucket'],
+        Effect: 'Allow',
+        Principal: '*',
+        Resource: `arn:aws:s3:::${bucket}`,
+      },
+      { Action: 's3:GetObject', Effect: 'Allow', Principal: '*', Resource: `arn:aws:s3:::${bucket}/*` },
+    ],
+  });
+}
+
+async function setVersioning(
+  cloud: CephCloud,
+  owner: CephAccount,
+  bucket: string,
+  status: 'Enabled' | 'Suspended',
+) {
+  await cloud
+    .client(owner.keys)
+    .send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: status } }));
+}
+
+async function bucketQuota(bucket: string, bytes: number) {
+  await radosgwAdmin(ceph.conf, [
+    'quota',
+    'set',
+    '--quota-scope=bucket',
+    `--bucket=${bucket}`,
+    `--max-size=${bytes}`,
+  ]);
+  await radosgwAdmin(ceph.conf, ['quota', 'enable', '--quota-scope=bucket', `--bucket=${bucket}`]);
+}
+
+const byRule = (report: Report, rule: string) => report.findings.filter((f) => f.rule === rule);
+
+describe('attribute rules against a live Ceph RGW', () => {
+  const ctx = cephCloudPerTest('4.21');
+
+  it('reports each planted attribute drift once, in CloudStack terms, and nothing for buckets in sync', async () => {
+    // Prepare: for each rule a drifted bucket and a matching one, made as CloudStack makes them.
+    const { cloud } = ctx;
+    const store = await cloud.store('ceph-1');
+    const alice = await cloud.account('alice');
+    const bob = await cloud.account('bob');
+    const s3 = cloud.client(alice.keys);
+    const n = {
+      versionedOk: bucketName('ver-ok'),
+      versionOff: bucketName('ver-off'),
+      suspendedOk: bucketName('susp-ok'),
+      versionedBehindBack: bucketName('ver-on'),
+      lockOk: bucketName('lock-ok'),
+      lockMissing: bucketName('lock-gone'),
+      publicOk: bucketName('pub-ok'),
+      openedUp: bucketName('opened'),
+      quotaOk: bucketName('quota-ok'),
+      quotaMissing: bucketName('quota-gone'),
+      usageOk: bucketName('use-ok'),
+      usageKib: bucketName('use-kib'),
+      usageStale: bucketName('use-stale'),
+      ownedByBob: bucketName('bobs'),
+      encrypted: bucketName('enc'),
+    };
+    await cloud.bucket(n.versionedOk, store, alice, { versioning: true });
+    await setVersioning(cloud, alice, n.versionedOk, 'Enabled');
+    await cloud.bucket(n.versionOff, store, alice, { versioning: true }); // never enabled in the store
+    await cloud.bucket(n.suspendedOk, store, alice, { versioning: false });
+    await setVersioning(cloud, alice, n.suspendedOk, 'Enabled');
+    await setVersioning(cloud, alice, n.suspendedOk, 'Suspended');
+    await cloud.bucket(n.versionedBehindBack, store, alice);
+    await setVersioning(cloud, alice, n.versionedBehindBack, 'Enabled');
+    await s3.send(new CreateBucketCommand({ Bucket: n.lockOk, ObjectLockEnabledForBucket: true }));
+    await cloud.seed.bucket({ name: n.lockOk, store, account: alice, objectLock: true, versioning: true });
+    await cloud.bucket(n.lockMissing, store, alice, { objectLock: true });
+    await cloud.bucket(n.publicOk, store, alice, { policy: 'public' });
+    await s3.send(new PutBucketPolicyCommand({ Bucket: n.publicOk, Policy: publicPolicy(n.publicOk) }));
+    await cloud.bucket(n.openedUp, store, alice, { policy: 'private' });
+    // The same meaning written differently: one statement, {"AWS": "*"}, a wildcard action.
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: n.openedUp,
+        Policy: JSON.stringify({
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: ['*'] },
+              Action: ['s3:Get*', 's3:List*'],
+              Resource: [`arn:aws:s3:::${n.openedUp}`, `arn:aws:s3:::${n.openedUp}/*`],
+            },
+          ],
+        }),
+      }),
+    );
+    await cloud.bucket(n.quotaOk, store, alice, { quota: 2 });
+    await bucketQuota(n.quotaOk, 2 * GIB);
+    await cloud.bucket(n.quotaMissing, store, alice, { quota: 5 }); // as the Ceph driver leaves it
+    const body = Buffer.alloc(300 * 1024, 7);
+    for (const name of [n.usageOk, n.usageKib, n.usageStale]) {
+      await cloud.createInStore(name, alice.keys);
+      await s3.send(new PutObjectCommand({ Bucket: name, Key: 'data.bin', Body: body }));
+    }
+    await cloud.seed.bucket({ name: n.usageOk, store, account: alice, size: body.length });
+    await cloud.seed.bucket({ name: n.usageKib, store, account: alice, size: body.length / 1024 });
+    await cloud.seed.bucket({ name: n.usageStale, store, account: alice, size: 0 });
+    await cloud.createInStore(n.ownedByBob, bob.keys);
+    await cloud.seed.bucket({ name: n.ownedByBob, store, account: alice });
+    await cloud.bucket(n.encrypted, store, alice, { encryption: true }); // no encryption on Ceph: not_applicable
+    const config = join(ctx.dir, 'config.json');
+    await writeFile(config, JSON.stringify({ rules: { 'bucket-usage-drift': { toleranceMiB: 0 } } }));
+
+    // Act
+    const run = await csdrift([
+      'audit',
+      '--db',
+      dbUrlText(cloud.database.db),
+      '--config',
+      config,
+      '--json',
+      '--out',
+      ctx.dir,
+    ]);
+
+    // Assert
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as Report;
+    expectValidReport(report);
+    const seen = report.findings.map(
+      (f) => `${f.rule} ${f.bucket} ${JSON.stringify(f.expected)}->${JSON.stringify(f.actual)}`,
+    );
+    expect(seen.sort()).toEqual(
+      [
+        `bucket-versioning-mismatch ${n.versionOff} true->false`,
+        `bucket-versioning-mismatch ${n.versionedBehindBack} false->true`,
+        `bucket-object-lock-mismatch ${n.lockMissing} true->false`,
+        `bucket-policy-mismatch ${n.openedUp} "private"->"public"`,
+        `bucket-quota-mismatch ${n.quotaMissing} 5->null`,
+        `bucket-usage-drift ${n.usageKib} 300->${body.length}`,
+        `bucket-usage-drift ${n.usageStale} 0->${body.length}`,
+        `bucket-owner-mismatch ${n.ownedByBob} "${alice.uuid}"->"${bob.uuid}"`,
+      ].sort(),
+    );
+    expect(byRule(report, 'bucket-usage-drift').find((f) => f.bucket === n.usageKib)?.message).toContain(
+      'apache/cloudstack#13224',
+    );
+    expect(byRule(report, 'bucket-quota-mismatch')[0]?.evidence.knownCause).toMatch(
+      /bucket name as the user id/,
+    );
+    const coverage = report.coverage[0];
+    expect(coverage?.checks).toMatchObject({
+      'bucket-owner-mismatch': 'verified',
+      'bucket-versioning-mismatch': 'verified',
+      'bucket-encryption-mismatch': 'not_applicable',
+      'bucket-object-lock-mismatch': 'verified',
+      'bucket-policy-mismatch': 'verified',
+      'bucket-quota-mismatch': 'verified',
+      'bucket-usage-drift': 'verified',
+      'store-accounting-drift': 'verified',
+    });
+    expect(coverage?.evidence.checkNotes?.['bucket-encryption-mismatch']).toMatch(
+      /does not support bucket encryption/,
+    );
+    // The cost: one admin listing for owner, usage and quota, then three S3 reads per bucket.
+    expect(coverage?.evidence.requests).toBeLessThanOrEqual(3 * (coverage?.bucketsInStore ?? 0) + 2);
+  });
+
+  it.each(['plain', 'system'] as const)(
+    'reads what a %s admin is refused with the owner keys, at a bounded cost',
+    async (admin) => {
+      const { cloud } = ctx;
+      const store = await cloud.store('ceph-1', admin === 'plain' ? ceph.plainAdmin : ceph.systemAdmin);
+      const alice = await cloud.account('alice');
+      const web = await cloud.project('web');
+      const names = Array.from({ length: 6 }, (_, i) => bucketName(`b${i}`));
+      for (const [i, name] of names.entries())
+        await cloud.bucket(name, store, i % 2 ? alice : web, { versioning: i === 0 });
+      await setVersioning(cloud, web, names[0] as string, 'Enabled');
+
+      const report = await audit(cloud.database);
+
+      expect(report.status).toBe('in_sync');
+      expect(report.findings).toEqual([]);
+      const coverage = report.coverage[0];
+      expect(Object.values(coverage?.checks ?? {})).not.toContain('unverified');
+      // Refusals are paid for once per store (at most one per request in flight), not once per bucket.
+      expect(coverage?.evidence.requests).toBeLessThanOrEqual(3 * names.length + 1 + 4 * 2);
+    },
+  );
+
+  it('says unverified, never mismatch, for a bucket neither the admin nor anyone it has keys for may read', async () => {
+    const { cloud } = ctx;
+    const store = await cloud.store('ceph-1', ceph.plainAdmin);
+    const alice = await cloud.account('alice');
+    const name = bucketName('locked');
+    await cloud.bucket(name, store, alice, { versioning: true, policy: 'public' }); // would both be drift
+    await cloud.database.conn.query('DELETE FROM account_details');
+
+    const report = await audit(cloud.database);
+
+    expect(report.findings).toEqual([]);
+    expect(report.status).toBe('incomplete');
+    expect(report.coverage[0]?.status).toBe('verified');
+    expect(report.coverage[0]?.checks['bucket-versioning-mismatch']).toBe('unverified');
+    expect(report.coverage[0]?.checks['bucket-policy-mismatch']).toBe('unverified');
+    expect(report.coverage[0]?.checks['bucket-owner-mismatch']).toBe('verified'); // from the admin listing
+    expect(report.coverage[0]?.evidence.checkNotes?.['bucket-versioning-mismatch']).toMatch(
+      new RegExp(`${name}: AccessDenied.*no owner keys`),
+    );
+  });
+
+  it('reads only the attributes of the rules in scope', async () => {
+    const { cloud } = ctx;
+    const store = await cloud.store('ceph-1');
+    const alice = await cloud.account('alice');
+    for (let i = 0; i < 4; i++) await cloud.bucket(bucketName(`s${i}`), store, alice);
+
+    const quotaOnly = await audit(cloud.database, {}, { rules: ['bucket-quota-mismatch'] });
+    const versioningOnly = await audit(cloud.database, {}, { rules: ['bucket-versioning-mismatch'] });
+
+    expect(quotaOnly.coverage[0]?.evidence.requests).toBe(1); // the admin listing serves quota
+    expect(versioningOnly.coverage[0]?.evidence.requests).toBe(1 + 4);
+    expect(Object.keys(quotaOnly.coverage[0]?.checks ?? {})).toEqual(['bucket-quota-mismatch']);
+  });
+
+  it('store-accounting-drift compares object_store totals with the active buckets, naming the GB back-fill', async () => {
+    const { cloud } = ctx;
+    const store = await cloud.store('ceph-1');
+    const other = await cloud.store('ceph-2');
+    const alice = await cloud.account('alice');
+    await cloud.seed.bucket({
+      name: bucketName('a'),
+      store,
+      account: alice,
+      quota: 3,
+      size: 500 * 1024 ** 2,
+    });
+    await cloud.seed.bucket({
+      name: bucketName('b'),
+      store,
+      account: alice,
+      quota: 2,
+      size: 700 * 1024 ** 2,
+    });
+    await cloud.seed.bucket({ name: bucketName('c'), store: other, account: alice, quota: 4, size: 10 });
+    // Store 1: the upgrade back-filled 3 GB as 3, the server then added 2 GB in bytes; used is stale.
+    await cloud.database.conn.query(
+      'UPDATE object_store SET allocated_size = ?, used_size = ? WHERE id = ?',
+      [3 + 2 * GIB, 5 * 1024 ** 3, store.id],
+    );
+    await cloud.database.conn.query(
+      'UPDATE object_store SET allocated_size = ?, used_size = ? WHERE id = ?',
+      [4 * GIB, 10, other.id],
+    );
+
+    const report = await audit(cloud.database, {}, { rules: ['store-accounting-drift'] });
+
+    expect(report.findings.map((f) => `${f.store.name} ${f.attribute}`).sort()).toEqual([
+      'ceph-1 allocatedSize',
+      'ceph-1 usedSize',
+    ]);
+    const allocated = report.findings.find((f) => f.attribute === 'allocatedSize');
+    expect(allocated).toMatchObject({ expected: 5 * GIB, actual: 3 + 2 * GIB });
+    expect(allocated?.message).toMatch(
+      /back-filled allocated_size in GB .*3 GB of quota are counted as 3 bytes/,
+    );
+  });
+});

@@ -1,0 +1,169 @@
+// MinIO cannot run here. This plays its admin API (`/minio/admin/v3/…`) with the response shapes
+// MinIO documents, refusing any request whose SigV4 signature does not verify, and forwards every
+// other request (plain S3) to the live RGW, so the S3 half of the MinIO adapter meets a real store.
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Keys } from './ceph.js';
+
+const PREFIX = '/minio/admin/v3/';
+
+export interface MinioState {
+  /** Bucket → quota in bytes (absent: no quota configured). */
+  quotas: Map<string, number>;
+  /** Bucket → usage as the data-usage scan last saw it. */
+  usage: Map<string, { size: number; objectsCount: number }>;
+  usageLastUpdate: string;
+  /** User (access key) → attached policy names. */
+  users: Map<string, string[]>;
+  /** Canned policy name → policy document. */
+  policies: Map<string, unknown>;
+}
+
+export class MinioStandin {
+  readonly state: MinioState = {
+    quotas: new Map(),
+    usage: new Map(),
+    usageLastUpdate: new Date().toISOString(),
+    users: new Map(),
+    policies: new Map(),
+  };
+  /** Admin calls seen, and how each was answered. */
+  readonly adminCalls: { path: string; status: number }[] = [];
+  /** Admin endpoints that answer with an error, e.g. `{ 'get-bucket-quota': 500 }`. */
+  failing: Record<string, number> = {};
+  private server?: Server;
+  private readonly target: URL;
+
+  constructor(
+    target: string,
+    private readonly root: Keys,
+  ) {
+    this.target = new URL(target);
+  }
+
+  get endpoint(): string {
+    const address = this.server?.address();
+    if (!address || typeof address !== 'object') throw new Error('stand-in not started');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      if (req.url?.startsWith(PREFIX)) void this.admin(req, res);
+      else this.forward(req, res);
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** A policy as CloudStack's MinIO driver writes it: the account's buckets' objects. */
+  static accountPolicy(buckets: string[]): unknown {
+    return {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: buckets.map((b) => `arn:aws:s3:::${b}/*`) }],
+    };
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse): void {
+    const upstream = httpRequest(
+      {
+        host: this.target.hostname,
+        port: this.target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  }
+
+  private async admin(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://standin');
+    const call = url.pathname.slice(PREFIX.length);
+    const answer = (status: number, body: unknown) => {
+      this.adminCalls.push({ path: call, status });
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    const error = (status: number, code: string, message: string) =>
+      answer(status, { Code: code, Message: message, Resource: url.pathname });
+    const refusal = await this.verify(req, url);
+    if (refusal) return error(403, refusal, 'The request signature we calculated does not match');
+    if (this.failing[call]) return error(this.failing[call], 'XMinioAdminInternalError', 'injected failure');
+    const bucket = url.searchParams.get('bucket') ?? '';
+    switch (call) {
+      case 'datausageinfo':
+        return answer(200, {
+          lastUpdate: this.state.usageLastUpdate,
+          objectsCount: [...this.state.usage.values()].reduce((s, u) => s + u.objectsCount, 0),
+          bucketsCount: this.state.usage.size,
+          bucketsUsageInfo: Object.fromEntries(this.state.usage),
+        });
+      case 'get-bucket-quota': {
+        const quota = this.state.quotas.get(bucket);
+        if (quota === undefined)
+          return error(404, 'XMinioAdminBucketQuotaConfigNotFound', 'No quota config found for the bucket');
+        return answer(200, { quota, size: quota, rate: 0, requests: 0, quotatype: 'hard' });
+      }
+      case 'user-info': {
+        const user = url.searchParams.get('accessKey') ?? '';
+        const policies = this.state.users.get(user);
+        if (!policies) return error(404, 'XMinioAdminNoSuchUser', 'The specified user does not exist');
+        return answer(200, { policyName: policies.join(','), status: 'enabled', memberOf: null });
+      }
+      case 'list-canned-policies':
+        return answer(200, Object.fromEntries(this.state.policies));
+      default:
+        return error(400, 'XMinioAdminInvalidArgument', `unknown admin call ${call}`);
+    }
+  }
+
+  /** Recomputes the request's SigV4 signature with the root keys; an error code when it does not match. */
+  private async verify(req: IncomingMessage, url: URL): Promise<string | undefined> {
+    const auth = String(req.headers.authorization ?? '');
+    const m = /Credential=([^/]+)\/[^,]*, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]+)/.exec(auth);
+    if (!m) return 'AccessDenied';
+    const [, accessKey, signedHeaders, signature] = m as unknown as [string, string, string, string];
+    if (accessKey !== this.root.accessKey) return 'InvalidAccessKeyId';
+    const headers: Record<string, string> = {};
+    for (const h of signedHeaders.split(';')) headers[h] = String(req.headers[h] ?? '');
+    const amzDate = headers['x-amz-date'] ?? '';
+    const signingDate = new Date(
+      amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
+    );
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: this.root.accessKey, secretAccessKey: this.root.secretKey },
+      region: 'us-east-1',
+      service: 's3',
+      sha256: Sha256,
+    });
+    const [hostname, port] = (headers.host ?? '').split(':');
+    const expected = (await signer.sign(
+      new HttpRequest({
+        method: req.method ?? 'GET',
+        protocol: 'http:',
+        hostname: hostname ?? '',
+        ...(port ? { port: Number(port) } : {}),
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers,
+      }),
+      { signingDate },
+    )) as HttpRequest;
+    const got = /Signature=([0-9a-f]+)/.exec(String(expected.headers.authorization ?? ''))?.[1];
+    return got === signature ? undefined : 'SignatureDoesNotMatch';
+  }
+}
