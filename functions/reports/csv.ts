@@ -27,6 +27,9 @@ const COLUMNS = [
   'remediation',
   'first_seen',
   'last_seen',
+  'attribute',
+  'cloudstack_value',
+  'store_value',
 ] as const;
 
 export function renderCsv(report: Report): string {
@@ -48,6 +51,9 @@ export function renderCsv(report: Report): string {
     f.remediation.summary,
     f.firstSeen,
     f.lastSeen,
+    f.attribute ?? '',
+    f.expected === undefined ? '' : JSON.stringify(f.expected),
+    f.actual === undefined ? '' : JSON.stringify(f.actual),
   ]);
   return stringify([[...COLUMNS], ...rows.map((row) => row.map(neutralise))], {
     record_delimiter: 'windows',

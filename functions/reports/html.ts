@@ -2,7 +2,7 @@
 // forbids it), every user-chosen text escaped, and only this file's own script allowed to run.
 import { randomBytes } from 'node:crypto';
 import escapeHtml from 'escape-html';
-import type { Finding } from '../core/model.js';
+import type { Finding, StoreCoverage } from '../core/model.js';
 import { SEVERITIES } from '../core/model.js';
 import type { Report } from '../core/report.js';
 import { HTML_SCRIPT, HTML_STYLE } from './html-assets.js';
@@ -39,10 +39,23 @@ function findingRows(f: Finding): string {
     <summary>${e(f.message)}</summary>
     <div class="cols">
       <div><h4>Remediation</h4><p>${e(f.remediation.summary)}</p><ol>${f.remediation.steps.map((s) => `<li>${e(s)}</li>`).join('')}</ol></div>
-      <div><h4>Evidence</h4><pre>${e(JSON.stringify({ findingId: f.id, owner: f.owner, dbBucket: f.dbBucket, ...f.evidence }, null, 2))}</pre></div>
+      <div><h4>Evidence</h4><pre>${e(JSON.stringify({ findingId: f.id, ...attributeDrift(f), owner: f.owner, dbBucket: f.dbBucket, ...f.evidence }, null, 2))}</pre></div>
     </div>
   </details></td></tr>
 </tbody>`;
+}
+
+/** For attribute findings: CloudStack's value against the store's, first thing in the evidence. */
+function attributeDrift(f: Finding): Record<string, unknown> {
+  return f.attribute === undefined ? {} : { attribute: f.attribute, cloudstack: f.expected, store: f.actual };
+}
+
+/** The store's error, then each check that is not verified and why. */
+function coverageWhy(c: StoreCoverage): string {
+  const notes = Object.entries(c.evidence.checkNotes ?? {})
+    .filter(([rule]) => c.checks[rule as keyof typeof c.checks] === 'unverified')
+    .map(([rule, why]) => `${rule}: ${why}`);
+  return [c.error, ...notes].filter(Boolean).join('; ');
 }
 
 function options(values: string[]): string {
@@ -82,7 +95,7 @@ ${report.coverage
     (
       c,
     ) => `<tr class="${e(c.status)}"><td>${e(c.store.name)}</td><td>${e(c.store.provider)}</td><td><code>${e(c.store.endpoint)}</code></td>
-<td><span class="cov ${e(c.status)}">${e(c.status)}</span></td><td>${e(c.bucketsInDb)}</td><td>${e(c.bucketsInStore)}</td><td>${e(c.evidence.requests)}</td><td>${e(c.error ?? '')}</td></tr>`,
+<td><span class="cov ${e(c.status)}">${e(c.status)}</span></td><td>${e(c.bucketsInDb)}</td><td>${e(c.bucketsInStore)}</td><td>${e(c.evidence.requests)}</td><td>${e(coverageWhy(c))}</td></tr>`,
   )
   .join('\n')}
 </tbody></table></section>

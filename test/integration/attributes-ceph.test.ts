@@ -185,6 +185,8 @@ describe('attribute rules against a live Ceph RGW', () => {
     expect(coverage?.evidence.checkNotes?.['bucket-encryption-mismatch']).toMatch(
       /does not support bucket encryption/,
     );
+    for (const secret of [alice.keys.secretKey, bob.keys.secretKey, ceph.systemAdmin.secretKey])
+      expect(run.stdout + run.stderr).not.toContain(secret);
     // The cost: one admin listing for owner, usage and quota, then three S3 reads per bucket.
     expect(coverage?.evidence.requests).toBeLessThanOrEqual(3 * (coverage?.bucketsInStore ?? 0) + 2);
   });
