@@ -13,7 +13,7 @@ import type { Ledger } from './core/ledger.js';
 import { RemediationRefusedError } from './core/errors.js';
 import type { Finding, StoreRecord } from './core/model.js';
 import type { RemediationRecord, RemediationStep } from './core/remediation.js';
-import { planFor, refusal } from './core/remediation.js';
+import { planFor, refusal, whyNoPlan } from './core/remediation.js';
 import type { ReportSink } from './reports/sink.js';
 import { CountingHttpHandler } from './stores/http.js';
 import { headBucket, makeS3Client } from './stores/s3-client.js';
@@ -64,6 +64,8 @@ export async function remediate(request: RemediateRequest): Promise<RemediateOut
     );
   const store = fresh.stores[0] as StoreRecord;
 
+  const noPlan = whyNoPlan(finding);
+  if (noPlan) throw new RemediationRefusedError(`refused: ${noPlan}; nothing was changed`);
   const plan = planFor(finding);
   const record: RemediationRecord = {
     at: now().toISOString(),
@@ -135,6 +137,25 @@ async function runStep(step: RemediationStep, ctx: StepContext): Promise<string>
       const row = rows.find((r) => r.id === step.bucketId);
       if (!row?.removed) throw new Error(`bucket row ${step.bucketId} is still active`);
       return `row ${step.bucketId} removed at ${row.removed}`;
+    }
+    case 'cloudstack-update-bucket':
+      await ctx.api.call('updateBucket', { id: step.bucketUuid, [step.parameter]: step.value });
+      return `CloudStack re-applied ${step.parameter}=${step.value}`;
+    case 'verify-finding-gone': {
+      const again = await runAudit({
+        db: ctx.db,
+        config: ctx.config,
+        stores: [ctx.store.uuid],
+        rules: [step.rule],
+        trigger: 'manual',
+        ...(ctx.retryBaseDelayMs !== undefined ? { retryBaseDelayMs: ctx.retryBaseDelayMs } : {}),
+      });
+      const check = again.report.coverage[0]?.checks[step.rule];
+      if (check !== 'verified')
+        throw new Error(`the ${step.rule} check is ${check ?? 'missing'} now: cannot confirm`);
+      if (again.report.findings.some((f) => f.id === step.findingId))
+        throw new Error('a fresh audit still finds the drift');
+      return 'a fresh audit no longer finds it';
     }
     case 'verify-absent-in-store': {
       const handler = new CountingHttpHandler(options);

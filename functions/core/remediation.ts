@@ -4,8 +4,22 @@ import type { AuditConfig } from './config.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 import type { Finding, RuleId } from './model.js';
 
-/** Rules with an automated action. Attribute rules will re-apply CloudStack's value with updateBucket. */
-export const REMEDIABLE: readonly RuleId[] = ['bucket-missing-in-store'];
+/** Rules with an automated action: the seed case, and the attributes updateBucket re-applies. */
+export const REMEDIABLE: readonly RuleId[] = [
+  'bucket-missing-in-store',
+  'bucket-versioning-mismatch',
+  'bucket-encryption-mismatch',
+  'bucket-policy-mismatch',
+  'bucket-quota-mismatch',
+];
+
+/** updateBucket's parameter for each attribute rule: CloudStack calls the store driver whenever one is given. */
+const UPDATE_PARAMETER: Partial<Record<RuleId, string>> = {
+  'bucket-versioning-mismatch': 'versioning',
+  'bucket-encryption-mismatch': 'encryption',
+  'bucket-policy-mismatch': 'policy',
+  'bucket-quota-mismatch': 'quota',
+};
 
 export type RemediationStep =
   | {
@@ -16,7 +30,15 @@ export type RemediationStep =
     }
   | { action: 'cloudstack-delete-bucket'; bucketUuid: string; command: string }
   | { action: 'verify-row-removed'; bucketId: number }
-  | { action: 'verify-absent-in-store'; bucket: string };
+  | { action: 'verify-absent-in-store'; bucket: string }
+  | {
+      action: 'cloudstack-update-bucket';
+      bucketUuid: string;
+      parameter: string;
+      value: string;
+      command: string;
+    }
+  | { action: 'verify-finding-gone'; findingId: string; rule: RuleId; store: string };
 
 export interface RemediationRecord {
   at: string;
@@ -46,19 +68,47 @@ export function refusal(
   return undefined;
 }
 
+/** Why a finding that passed the refusals still has no plan, or nothing when it has one. */
+export function whyNoPlan(finding: Finding): string | undefined {
+  if (!finding.dbBucket?.uuid || !finding.bucket) return 'the finding names no CloudStack bucket uuid';
+  if (finding.rule === 'bucket-quota-mismatch') {
+    if (finding.store.provider === 'Ceph')
+      return "updateBucket would repeat the Ceph driver's quota bug; set the quota in the store (the finding's steps)";
+    if (finding.expected === null || finding.expected === undefined)
+      return "CloudStack records no quota, and updateBucket cannot remove one; clear it in the store (the finding's steps)";
+  }
+  return undefined;
+}
+
 export function planFor(finding: Finding): RemediationStep[] {
   const db = finding.dbBucket;
-  if (finding.rule !== 'bucket-missing-in-store' || !db?.uuid || !finding.bucket) return [];
+  if (whyNoPlan(finding) || !db?.uuid || !finding.bucket) return [];
+  if (finding.rule === 'bucket-missing-in-store') {
+    return [
+      {
+        action: 'recreate-empty-bucket',
+        bucket: finding.bucket,
+        store: finding.store.name,
+        with: finding.store.provider === 'Ceph' ? 'owner keys' : 'store admin keys',
+      },
+      { action: 'cloudstack-delete-bucket', bucketUuid: db.uuid, command: `deleteBucket id=${db.uuid}` },
+      { action: 'verify-row-removed', bucketId: db.id },
+      { action: 'verify-absent-in-store', bucket: finding.bucket },
+    ];
+  }
+  const parameter = UPDATE_PARAMETER[finding.rule];
+  if (!parameter) return [];
+  // CloudStack's recorded value, as the finding states it in CloudStack's terms.
+  const value = String(finding.expected);
   return [
     {
-      action: 'recreate-empty-bucket',
-      bucket: finding.bucket,
-      store: finding.store.name,
-      with: finding.store.provider === 'Ceph' ? 'owner keys' : 'store admin keys',
+      action: 'cloudstack-update-bucket',
+      bucketUuid: db.uuid,
+      parameter,
+      value,
+      command: `updateBucket id=${db.uuid} ${parameter}=${value}`,
     },
-    { action: 'cloudstack-delete-bucket', bucketUuid: db.uuid, command: `deleteBucket id=${db.uuid}` },
-    { action: 'verify-row-removed', bucketId: db.id },
-    { action: 'verify-absent-in-store', bucket: finding.bucket },
+    { action: 'verify-finding-gone', findingId: finding.id, rule: finding.rule, store: finding.store.name },
   ];
 }
 
@@ -72,5 +122,9 @@ export function describeStep(step: RemediationStep): string {
       return `verify that bucket row ${step.bucketId} is now removed in the CloudStack database`;
     case 'verify-absent-in-store':
       return `verify that the store no longer has ${step.bucket} (HeadBucket 404)`;
+    case 'cloudstack-update-bucket':
+      return `call CloudStack ${step.command} (signed API call), which re-applies CloudStack's recorded value in the store`;
+    case 'verify-finding-gone':
+      return `verify with a fresh audit of ${step.store} (${step.rule}) that the drift is gone`;
   }
 }

@@ -166,3 +166,102 @@ describe('csdrift remediate on the seed case (a bucket deleted behind CloudStack
     expect(cloudstack.calls).toEqual([]);
   });
 });
+
+describe('csdrift remediate on attribute drift: re-apply CloudStack’s value through updateBucket', () => {
+  const ctx = cephCloudPerTest('4.21');
+  let cloudstack: CloudStackStandIn;
+  let config: string;
+  const db = () => dbUrlText(ctx.cloud.database.db);
+  const audit = async () =>
+    JSON.parse(
+      (await csdrift(['audit', '--quiet', '--json', '--db', db(), '--out', ctx.dir, '--config', config]))
+        .stdout,
+    ) as Report;
+
+  beforeEach(async () => {
+    cloudstack = await new CloudStackStandIn(
+      API_KEYS,
+      ctx.cloud.database.conn,
+      ceph.conf,
+      ceph.endpoint,
+    ).start();
+    config = join(ctx.dir, 'config.yaml');
+    await writeFile(
+      config,
+      `rules:\n  bucket-versioning-mismatch: { remediate: true }\n  bucket-quota-mismatch: { remediate: true }\ncloudstack: { apiUrl: "${cloudstack.apiUrl}", apiKey: ${API_KEYS.apiKey}, secretKey: ${API_KEYS.secretKey} }\n`,
+    );
+  });
+  afterEach(() => cloudstack.stop());
+
+  it('with --apply calls updateBucket with the recorded value, verifies with a fresh audit, and the next audit resolves it', async () => {
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    const name = bucketName('versioned');
+    await ctx.cloud.bucket(name, store, alice, { versioning: true }); // switched off behind CloudStack's back
+    await audit();
+    const finding = (await audit()).findings.find((f) => f.rule === 'bucket-versioning-mismatch');
+    const id = finding?.id as string;
+
+    const plan = await csdrift([
+      'remediate',
+      '--finding',
+      id,
+      '--db',
+      db(),
+      '--out',
+      ctx.dir,
+      '--config',
+      config,
+    ]);
+    const run = await csdrift([
+      'remediate',
+      '--finding',
+      id,
+      '--apply',
+      '--db',
+      db(),
+      '--out',
+      ctx.dir,
+      '--config',
+      config,
+    ]);
+    const after = await audit();
+
+    expect(plan.stdout).toMatch(/1\. \[planned\] call CloudStack updateBucket id=\S+ versioning=true/);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/1\. \[done\] .*updateBucket .* - CloudStack re-applied versioning=true/);
+    expect(run.stdout).toMatch(
+      /2\. \[done\] verify with a fresh audit .* - a fresh audit no longer finds it/,
+    );
+    expect(cloudstack.calls.filter((c) => c.command === 'updateBucket')).toEqual([
+      { command: 'updateBucket', signatureValid: true },
+    ]);
+    expect(after.findings).toEqual([]);
+    expect(after.resolved.map((r) => r.id)).toEqual([id]);
+  });
+
+  it("refuses quota drift on Ceph, where updateBucket would repeat the driver's bug", async () => {
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    await ctx.cloud.bucket(bucketName('quota'), store, alice, { quota: 5 });
+    await audit();
+    const id = (await audit()).findings.find((f) => f.rule === 'bucket-quota-mismatch')?.id as string;
+
+    const run = await csdrift([
+      'remediate',
+      '--finding',
+      id,
+      '--apply',
+      '--db',
+      db(),
+      '--out',
+      ctx.dir,
+      '--config',
+      config,
+    ]);
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/refused: updateBucket would repeat the Ceph driver's quota bug/);
+    expect(cloudstack.calls).toEqual([]);
+  });
+});

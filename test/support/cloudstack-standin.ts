@@ -1,13 +1,16 @@
 // Plays the CloudStack management server's API for remediation tests: verifies each request's
-// signature as ApiServer does, and answers deleteBucket (async) and queryAsyncJobResult. Like the
-// real store drivers (apache/cloudstack#10410), deleteBucket fails when the store lacks the bucket;
-// otherwise it deletes it in the store and soft-deletes the row.
+// signature as ApiServer does, and answers deleteBucket (async), queryAsyncJobResult and
+// updateBucket. Like the real store drivers (apache/cloudstack#10410), deleteBucket fails when the
+// store lacks the bucket; otherwise it deletes it in the store and soft-deletes the row. updateBucket
+// applies versioning to the store with the owner's keys, as the Ceph driver does, and records it.
 import { createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { encodeValue } from '../../functions/cloudstack/api-signing.js';
+import { PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { radosgwAdmin } from './ceph.js';
+import { s3For } from './cloud.js';
 
 export class CloudStackStandIn {
   readonly calls: { command: string; signatureValid: boolean }[] = [];
@@ -18,7 +21,36 @@ export class CloudStackStandIn {
     private readonly keys: { apiKey: string; secretKey: string },
     private readonly db: Connection,
     private readonly cephConf: string,
+    /** The RGW S3 endpoint, for the store-side half of updateBucket. */
+    private readonly s3Endpoint = '',
   ) {}
+
+  /** UpdateBucketCmd is synchronous: the driver call, then the row. Only versioning is played. */
+  private async updateBucket(params: Map<string, string>): Promise<[number, Record<string, unknown>]> {
+    const [rows] = await this.db.query<RowDataPacket[]>(
+      `SELECT b.id, b.name, k.value AS accessKey, s.value AS secretKey FROM bucket b
+         JOIN account_details k ON k.account_id = b.account_id AND k.name = 'ceph-rgw-accesskey'
+         JOIN account_details s ON s.account_id = b.account_id AND s.name = 'ceph-rgw-secretkey'
+        WHERE b.uuid = ? AND b.removed IS NULL`,
+      [params.get('id')],
+    );
+    const row = rows[0];
+    if (!row) return [431, { errorcode: 431, errortext: 'Unable to find bucket with specified id' }];
+    const versioning = params.get('versioning');
+    if (versioning === undefined || ['encryption', 'policy', 'quota'].some((p) => params.has(p)))
+      return [530, { errorcode: 530, errortext: 'the stand-in plays updateBucket for versioning only' }];
+    const s3 = s3For(this.s3Endpoint, { accessKey: String(row.accessKey), secretKey: String(row.secretKey) });
+    try {
+      const Status = versioning === 'true' ? 'Enabled' : 'Suspended';
+      await s3.send(
+        new PutBucketVersioningCommand({ Bucket: String(row.name), VersioningConfiguration: { Status } }),
+      );
+    } finally {
+      s3.destroy();
+    }
+    await this.db.query('UPDATE bucket SET versioning = ? WHERE id = ?', [versioning === 'true', row.id]);
+    return [200, { success: 'true' }];
+  }
 
   get apiUrl(): string {
     const address = this.server?.address();
@@ -81,6 +113,7 @@ export class CloudStackStandIn {
         ? reply(200, { jobid: params.get('jobid'), ...job })
         : reply(431, { errorcode: 431, errortext: 'no such job' });
     }
+    if (command === 'updateBucket') return reply(...(await this.updateBucket(params)));
     if (command !== 'deleteBucket')
       return reply(432, { errorcode: 432, errortext: `The given command does not exist: ${command}` });
     const [rows] = await this.db.query<RowDataPacket[]>(
