@@ -9,9 +9,22 @@ import { bucketName } from '../support/cloud.js';
 import { CloudStackStandIn } from '../support/cloudstack-standin.js';
 import { dbUrlText } from '../support/database.js';
 import { cephCloudPerTest } from '../support/per-test.js';
+import type { PerTest } from '../support/per-test.js';
 
 const ceph = inject('ceph');
 const API_KEYS = { apiKey: 'csdrift-admin-apikey', secretKey: 'csdrift-admin-secretkey-0000' };
+
+/** csdrift audit --json and csdrift remediate as a user runs them, on one test's database, folder and config. */
+function cliFor(ctx: PerTest, config: () => string) {
+  const db = () => dbUrlText(ctx.cloud.database.db);
+  const common = () => ['--db', db(), '--out', ctx.dir, '--config', config()];
+  return {
+    audit: async (...extra: string[]) =>
+      JSON.parse((await csdrift(['audit', '--quiet', '--json', ...common(), ...extra])).stdout) as Report,
+    remediate: (id: string, ...extra: string[]) =>
+      csdrift(['remediate', '--finding', id, ...common(), ...extra]),
+  };
+}
 
 describe('csdrift remediate on the seed case (a bucket deleted behind CloudStack’s back)', () => {
   const ctx = cephCloudPerTest('4.21');
@@ -37,26 +50,7 @@ describe('csdrift remediate on the seed case (a bucket deleted behind CloudStack
       `rules:\n  bucket-missing-in-store: { remediate: ${remediate} }\ncloudstack: { apiUrl: "${cloudstack.apiUrl}", apiKey: ${API_KEYS.apiKey}, secretKey: ${API_KEYS.secretKey} }\n`,
     );
   }
-  const db = () => dbUrlText(ctx.cloud.database.db);
-  const audit = async (...extra: string[]) =>
-    JSON.parse(
-      (
-        await csdrift([
-          'audit',
-          '--quiet',
-          '--json',
-          '--db',
-          db(),
-          '--out',
-          ctx.dir,
-          '--config',
-          config,
-          ...extra,
-        ])
-      ).stdout,
-    ) as Report;
-  const remediateCli = (id: string, ...extra: string[]) =>
-    csdrift(['remediate', '--finding', id, '--db', db(), '--out', ctx.dir, '--config', config, ...extra]);
+  const { audit, remediate: remediateCli } = cliFor(ctx, () => config);
   const rowRemoved = async () => {
     const [rows] = await ctx.cloud.database.conn.query<RowDataPacket[]>(
       'SELECT removed FROM bucket WHERE id = ?',
@@ -171,12 +165,7 @@ describe('csdrift remediate on attribute drift: re-apply CloudStack’s value th
   const ctx = cephCloudPerTest('4.21');
   let cloudstack: CloudStackStandIn;
   let config: string;
-  const db = () => dbUrlText(ctx.cloud.database.db);
-  const audit = async () =>
-    JSON.parse(
-      (await csdrift(['audit', '--quiet', '--json', '--db', db(), '--out', ctx.dir, '--config', config]))
-        .stdout,
-    ) as Report;
+  const { audit, remediate } = cliFor(ctx, () => config);
 
   beforeEach(async () => {
     cloudstack = await new CloudStackStandIn(
@@ -202,29 +191,8 @@ describe('csdrift remediate on attribute drift: re-apply CloudStack’s value th
     const finding = (await audit()).findings.find((f) => f.rule === 'bucket-versioning-mismatch');
     const id = finding?.id as string;
 
-    const plan = await csdrift([
-      'remediate',
-      '--finding',
-      id,
-      '--db',
-      db(),
-      '--out',
-      ctx.dir,
-      '--config',
-      config,
-    ]);
-    const run = await csdrift([
-      'remediate',
-      '--finding',
-      id,
-      '--apply',
-      '--db',
-      db(),
-      '--out',
-      ctx.dir,
-      '--config',
-      config,
-    ]);
+    const plan = await remediate(id);
+    const run = await remediate(id, '--apply');
     const after = await audit();
 
     expect(plan.stdout).toMatch(/1\. \[planned\] call CloudStack updateBucket id=\S+ versioning=true/);
@@ -247,18 +215,7 @@ describe('csdrift remediate on attribute drift: re-apply CloudStack’s value th
     await audit();
     const id = (await audit()).findings.find((f) => f.rule === 'bucket-quota-mismatch')?.id as string;
 
-    const run = await csdrift([
-      'remediate',
-      '--finding',
-      id,
-      '--apply',
-      '--db',
-      db(),
-      '--out',
-      ctx.dir,
-      '--config',
-      config,
-    ]);
+    const run = await remediate(id, '--apply');
 
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/refused: updateBucket would repeat the Ceph driver's quota bug/);
