@@ -11,7 +11,7 @@ import { recheckCandidates } from './core/recheck.js';
 import type { CloudStackInventory, DbBucket, RuleId, StoreRecord, StoreScan } from './core/model.js';
 import { bucketsByStore } from './core/model.js';
 import type { Ledger } from './core/ledger.js';
-import { updateLedger } from './core/ledger.js';
+import { bucketsLastSeenInStore, updateLedger } from './core/ledger.js';
 import type { Report, Trigger } from './core/report.js';
 import { buildReport } from './core/report.js';
 import { isExpired } from './core/suppressions.js';
@@ -106,7 +106,10 @@ export async function scanOneStore(
   const now = request.now ?? (() => new Date());
   const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
   const rows = prepared.byStore.get(store.id) ?? [];
-  const expected = absenceCandidates(rows, grace).map((b) => b.name);
+  const expected = [
+    ...absenceCandidates(rows, grace).map((b) => b.name),
+    ...bucketsLastSeenInStore(request.previousLedger, store.uuid),
+  ];
   const options = { ...request.config.scan, retryBaseDelayMs: request.retryBaseDelayMs ?? 200 };
   // Each attribute once, and only those a rule in scope compares: store requests are the main cost.
   const attributes = [

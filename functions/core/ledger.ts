@@ -218,3 +218,18 @@ function verifiedScope(coverage: StoreCoverage[]): (storeUuid: string, rule: Rul
   const byStore = new Map(coverage.map((c) => [c.store.uuid, c]));
   return (storeUuid, rule) => byStore.get(storeUuid)?.checks[rule] === 'verified';
 }
+
+const PRESENT_IN_STORE: readonly RuleId[] = ['bucket-unmanaged-in-store', 'bucket-removed-but-present'];
+
+/**
+ * Buckets the last runs saw in this store without a CloudStack row to expect them. Should one
+ * vanish from a listing, the scan confirms the absence directly: a listing that silently leaves a
+ * bucket out must never resolve its finding.
+ */
+export function bucketsLastSeenInStore(ledger: Ledger | null | undefined, storeUuid: string): string[] {
+  return Object.values(ledger?.entries ?? {}).flatMap((e) =>
+    e.store.uuid === storeUuid && e.bucket && e.status !== 'resolved' && PRESENT_IN_STORE.includes(e.rule)
+      ? [e.bucket]
+      : [],
+  );
+}

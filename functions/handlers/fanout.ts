@@ -70,7 +70,9 @@ export async function fanOutFunction(
     const prepared = await prepareAudit({ ...shared, stores: [event.store] });
     const store = prepared.inventory.stores[0];
     if (!store) throw new InvalidInputError(`scan: store ${event.store} is no longer in object_store`);
-    const scan = await scanOneStore(prepared, store, shared);
+    // The ledger names buckets last seen in the store, whose disappearance the scan must confirm.
+    const { ledger } = await sink.readLedger();
+    const scan = await scanOneStore(prepared, store, { ...shared, previousLedger: ledger });
     const key = scanKey(event.runId, store.uuid);
     await sink.put(key, JSON.stringify(scan), 'application/json');
     logger.info('store scanned', {

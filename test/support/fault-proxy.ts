@@ -8,8 +8,12 @@ import type { Socket } from 'node:net';
 export type Fault =
   | { kind: 'status'; status: number; code: string }
   | { kind: 'hang' }
+  /** Answered, but only after the client's timeout has passed. */
+  | { kind: 'slow'; ms: number }
   | { kind: 'reset' }
-  | { kind: 'truncate' };
+  | { kind: 'truncate' }
+  /** A well-formed listing with one bucket left out (the `drop`-th, modulo its length): a store that lies, not one that breaks. */
+  | { kind: 'shorten'; drop: number };
 
 export type FaultPlan = (req: IncomingMessage, index: number) => Fault | null;
 
@@ -20,6 +24,7 @@ export const faults = {
   hang: { kind: 'hang' },
   reset: { kind: 'reset' },
   truncate: { kind: 'truncate' },
+  shorten: { kind: 'shorten', drop: -1 },
 } satisfies Record<string, Fault>;
 
 export class FaultProxy {
@@ -58,6 +63,10 @@ export class FaultProxy {
     const fault = this.plan(req, this.requests.length);
     this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', fault });
     if (fault?.kind === 'hang') return; // never answer; the client's timeout must fire
+    if (fault?.kind === 'slow') {
+      setTimeout(() => this.forward(req, res), fault.ms).unref();
+      return;
+    }
     if (fault?.kind === 'reset') {
       req.socket.destroy();
       return;
@@ -71,6 +80,15 @@ export class FaultProxy {
       res.end(body);
       return;
     }
+    this.forward(
+      req,
+      res,
+      fault?.kind === 'truncate' ? cutInHalf : fault?.kind === 'shorten' ? dropBucket(fault.drop) : null,
+    );
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, rewrite: BodyRewrite | null = null): void {
+    if (res.destroyed || req.socket.destroyed) return;
     const upstream = httpRequest(
       {
         host: this.target.hostname,
@@ -79,14 +97,14 @@ export class FaultProxy {
         path: req.url,
         headers: req.headers,
       },
-      (up) => this.relay(up, res, fault?.kind === 'truncate'),
+      (up) => this.relay(up, res, rewrite),
     );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   }
 
-  private relay(up: IncomingMessage, res: ServerResponse, truncate: boolean): void {
-    if (!truncate) {
+  private relay(up: IncomingMessage, res: ServerResponse, rewrite: BodyRewrite | null): void {
+    if (!rewrite) {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
       return;
@@ -94,11 +112,37 @@ export class FaultProxy {
     const chunks: Buffer[] = [];
     up.on('data', (c: Buffer) => chunks.push(c));
     up.on('end', () => {
-      const body = Buffer.concat(chunks);
       const headers = { ...up.headers };
       delete headers['content-length'];
       res.writeHead(up.statusCode ?? 502, headers);
-      res.end(body.subarray(0, Math.floor(body.length / 2))); // a listing cut short, ended cleanly
+      res.end(rewrite(Buffer.concat(chunks)));
     });
   }
+}
+
+type BodyRewrite = (body: Buffer) => Buffer;
+
+/** A listing cut short, ended cleanly. */
+const cutInHalf: BodyRewrite = (body) => body.subarray(0, Math.floor(body.length / 2));
+
+/** The RGW admin listing (a JSON array) or an S3 ListBuckets (XML) without one bucket, still well-formed. */
+function dropBucket(drop: number): BodyRewrite {
+  return (body) => {
+    const text = body.toString('utf8');
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (Array.isArray(parsed) && parsed.length) {
+        const at = ((drop % parsed.length) + parsed.length) % parsed.length;
+        return Buffer.from(JSON.stringify(parsed.filter((_, i) => i !== at)));
+      }
+    } catch {
+      const starts = [...text.matchAll(/<Bucket>/g)].map((m) => m.index);
+      if (starts.length) {
+        const start = starts[((drop % starts.length) + starts.length) % starts.length] as number;
+        const end = text.indexOf('</Bucket>', start) + '</Bucket>'.length;
+        return Buffer.from(text.slice(0, start) + text.slice(end));
+      }
+    }
+    return body;
+  };
 }
