@@ -99,6 +99,7 @@ describe('the process killed at random points while it writes reports and the le
         } catch (err) {
           throw new Error(
             `kill ${i} after ${delay} ms (KILL_SEED=${seed}): the ledger is not valid: ${String(err)}`,
+            { cause: err },
           );
         }
       })();
