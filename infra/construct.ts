@@ -23,6 +23,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, auditAlarms } from './alarms.js';
+import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET, HANDLER_ENTRIES } from './bundling.js';
 import { fanOutStateMachine } from './fan-out.js';
 import { acknowledgeAll, logicalId } from './nag.js';
 
@@ -121,7 +122,7 @@ export class CloudStackDriftAuditor extends Construct {
       CSDRIFT_CONFIG: JSON.stringify(props.config ?? {}),
       WRAP_UP_MS: '60000',
     };
-    this.auditFunction = this.lambda('Audit', 'audit.ts', vpc, securityGroups, props, {
+    this.auditFunction = this.lambda('Audit', HANDLER_ENTRIES.audit, vpc, securityGroups, props, {
       description: 'csdrift: audits CloudStack object storage against its stores',
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(15),
@@ -140,7 +141,7 @@ export class CloudStackDriftAuditor extends Construct {
 
     if (props.slackWebhookSecret) {
       const webhook = this.secret('SlackWebhook', props.slackWebhookSecret);
-      const slack = this.lambda('SlackNotifier', 'slack-notifier.ts', vpc, securityGroups, props, {
+      const slack = this.lambda('SlackNotifier', HANDLER_ENTRIES.slackNotifier, vpc, securityGroups, props, {
         description: 'csdrift: posts remediation tasks and digests to Slack',
         memorySize: 256,
         timeout: Duration.minutes(2),
@@ -151,7 +152,7 @@ export class CloudStackDriftAuditor extends Construct {
     }
 
     if (props.fanOut) {
-      const fanOutFunction = this.lambda('FanOut', 'fanout.ts', vpc, securityGroups, props, {
+      const fanOutFunction = this.lambda('FanOut', HANDLER_ENTRIES.fanout, vpc, securityGroups, props, {
         description: 'csdrift: one step of the Step Functions fan-out (list, scan one store, merge)',
         memorySize: props.memorySize ?? 1024,
         timeout: props.timeout ?? Duration.minutes(15),
@@ -168,13 +169,23 @@ export class CloudStackDriftAuditor extends Construct {
     if (props.remediation) {
       const apiSecret = this.secret('CloudStackApiSecret', props.remediation.apiSecret);
       const cloudstack = { apiUrl: props.remediation.apiUrl, secretId: apiSecret.secretArn };
-      this.remediateFunction = this.lambda('Remediate', 'remediate.ts', vpc, securityGroups, props, {
-        description: 'csdrift: guarded remediation of one finding (manual invoke only)',
-        memorySize: 512,
-        timeout: Duration.minutes(10),
-        reservedConcurrentExecutions: 1,
-        environment: { ...auditEnvironment, CSDRIFT_CONFIG: JSON.stringify({ ...props.config, cloudstack }) },
-      });
+      this.remediateFunction = this.lambda(
+        'Remediate',
+        HANDLER_ENTRIES.remediate,
+        vpc,
+        securityGroups,
+        props,
+        {
+          description: 'csdrift: guarded remediation of one finding (manual invoke only)',
+          memorySize: 512,
+          timeout: Duration.minutes(10),
+          reservedConcurrentExecutions: 1,
+          environment: {
+            ...auditEnvironment,
+            CSDRIFT_CONFIG: JSON.stringify({ ...props.config, cloudstack }),
+          },
+        },
+      );
       grantAudit(this.remediateFunction);
       apiSecret.grantRead(this.remediateFunction);
       acknowledgeAll(this.remediateFunction, this.reportGrantReasons(prefix));
@@ -283,9 +294,9 @@ export class CloudStackDriftAuditor extends Construct {
         format: OutputFormat.ESM,
         minify: true,
         sourceMap: true,
-        target: 'node22',
-        // mysql2 requires Node built-ins dynamically: an ES-module bundle needs require defined.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        target: BUNDLE_TARGET,
+        banner: BUNDLE_BANNER,
+        externalModules: BUNDLE_EXTERNALS,
       },
       ...more,
       environment: {

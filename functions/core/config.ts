@@ -1,5 +1,5 @@
 // The config file's schema (CONTRACT.md). Unknown keys are errors so that a typo fails loudly.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { RULE_IDS, SEVERITIES } from './model.js';
 

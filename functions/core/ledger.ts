@@ -3,7 +3,7 @@
 //
 // A finding whose store or check this run could not verify keeps its status and last seen: it is
 // neither resolved nor re-opened. Only a run that verified the finding's scope resolves it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { LedgerCorruptError } from './errors.js';
 import type { Finding, RuleId, StoreCoverage, StoreRef } from './model.js';
 import { RULE_IDS } from './model.js';

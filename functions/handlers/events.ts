@@ -1,6 +1,6 @@
 // What the audit function accepts: the schedule's event, or the contract's manual payload. Anything
 // else is refused before any work, with the path of what is wrong.
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import { RULE_IDS } from '../core/model.js';
 

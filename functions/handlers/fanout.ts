@@ -5,7 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditRequest } from '../audit.js';
 import { prepareAudit, scanOneStore } from '../audit.js';
 import { InvalidInputError } from '../core/errors.js';

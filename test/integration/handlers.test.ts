@@ -1,6 +1,8 @@
 // The Lambda handlers, invoked as Lambda would, against MariaDB and the live RGW; Secrets Manager and
 // SNS are played by local endpoints through the SDK's endpoint variables.
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import type { DbUrl } from '../../functions/cloudstack/db-url.js';
@@ -14,8 +16,12 @@ import { bucketName, s3For } from '../support/cloud.js';
 import { CloudStackStandIn } from '../support/cloudstack-standin.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { cephCloudPerTest } from '../support/per-test.js';
+import { bundleHandler } from '../support/bundle.js';
+import { HANDLER_ENTRIES } from '../../infra/bundling.js';
 
 const ceph = inject('ceph');
+const runNode = (args: string[], options: { env: NodeJS.ProcessEnv; timeout: number }) =>
+  promisify(execFile)(process.execPath, args, options);
 
 /** The database secret in the standard form, for a test's database. */
 const dbSecret = (db: DbUrl) =>
@@ -216,6 +222,34 @@ describe('the audit function', () => {
     });
     expect(report.findings.map((f) => f.rule)).toEqual(['store-unverified']);
     await proxy.stop();
+  });
+
+  it('runs as deployed: the minified bundle, with the SDK from the runtime and nothing else beside it', async () => {
+    const gone = await plantSeedCase();
+    await ctx.cloud.account('jörg-日本'); // non-ASCII text from the DB, decoded without iconv-lite's code pages
+    const bundle = await bundleHandler(HANDLER_ENTRIES.audit);
+
+    const { stdout } = await runNode(
+      [
+        '--input-type=module',
+        '-e',
+        `const { handler } = await import(process.argv[1]);
+         const deadline = Date.now() + 900000;
+         const context = { functionName: 'csdrift-audit', awsRequestId: 'req-1', getRemainingTimeInMillis: () => deadline - Date.now() };
+         process.stdout.write(JSON.stringify(await handler({ notify: false }, context)));`,
+        bundle.file,
+      ],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+    ).finally(() => bundle.remove());
+
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'drift', summary: { new: 1 } });
+    const latest = await s3For(ceph.endpoint, ceph.systemAdmin).send(
+      new GetObjectCommand({ Bucket: reports, Key: 'audits/latest/report.json' }),
+    );
+    const report = JSON.parse((await latest.Body?.transformToString()) ?? '') as Report;
+    expect(report.findings.filter((f) => f.rule === 'bucket-missing-in-store').map((f) => f.bucket)).toEqual([
+      gone,
+    ]);
   });
 });
 
