@@ -9,6 +9,7 @@ import {
 } from '../core/errors.js';
 import type { CloudStackInventory, CloudStackSchema, DbBucket, StoreRecord } from '../core/model.js';
 import type { DbUrl } from './db-url.js';
+import { numberOrNull, readBucketRows } from './bucket-rows.js';
 import { detectSchema } from './schema-shape.js';
 
 export interface InventoryOptions {
@@ -16,7 +17,6 @@ export interface InventoryOptions {
   queryTimeoutMs?: number;
 }
 
-const PROJECT_ACCOUNT = 5;
 const RECHECK_CHUNK = 1000;
 
 export async function loadCloudStackInventory(
@@ -32,7 +32,7 @@ export async function loadCloudStackInventory(
     await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
     const readAt = new Date().toISOString();
     const stores = await readStores(conn, schema, timeout);
-    const buckets = await readBuckets(conn, timeout);
+    const buckets = await readBucketRows(conn, timeout);
     await conn.query('COMMIT');
     return { schema, database: db.database, readAt, stores, buckets };
   } catch (err) {
@@ -119,7 +119,7 @@ export async function recheckBucketRows(
     const rows: DbBucket[] = [];
     for (let i = 0; i < unique.length; i += RECHECK_CHUNK) {
       rows.push(
-        ...(await readBuckets(conn, options.queryTimeoutMs ?? 60_000, unique.slice(i, i + RECHECK_CHUNK))),
+        ...(await readBucketRows(conn, options.queryTimeoutMs ?? 60_000, unique.slice(i, i + RECHECK_CHUNK))),
       );
     }
     return rows;
@@ -128,77 +128,6 @@ export async function recheckBucketRows(
   } finally {
     conn.destroy();
   }
-}
-
-/** The project a project account (type 5) belongs to; the live one if a removed one shares the account. */
-function projectColumn(column: 'name' | 'uuid'): string {
-  return `SELECT p.${column} FROM projects p WHERE p.project_account_id = a.id ORDER BY p.removed IS NULL DESC, p.id DESC LIMIT 1`;
-}
-
-async function readBuckets(conn: Connection, timeout: number, names?: string[]): Promise<DbBucket[]> {
-  // Never select bucket.secret_key; of bucket.access_key only a MinIO user name (acs-…), never a real key.
-  const [rows] = await conn.query<RowDataPacket[]>({
-    sql: `SELECT b.id, b.uuid, b.name, CAST(b.object_store_id AS UNSIGNED) AS storeId, b.state, b.created, b.removed,
-                 b.size, b.quota, b.versioning, b.encryption, b.object_lock AS objectLock, b.policy,
-                 CASE WHEN b.access_key LIKE 'acs-%' THEN b.access_key END AS accessKeyUser,
-                 a.uuid AS accountUuid, a.account_name AS accountName, a.state AS accountState,
-                 a.removed AS accountRemovedAt, a.id AS accountId,
-                 d.uuid AS domainUuid, d.path AS domainPath,
-                 CASE WHEN a.type = ${PROJECT_ACCOUNT} THEN (${projectColumn('name')}) END AS projectName,
-                 CASE WHEN a.type = ${PROJECT_ACCOUNT} THEN (${projectColumn('uuid')}) END AS projectUuid
-            FROM bucket b
-            LEFT JOIN account a ON a.id = b.account_id
-            LEFT JOIN domain d ON d.id = COALESCE(a.domain_id, b.domain_id)
-           ${names ? 'WHERE b.name IN (?)' : ''}
-           ORDER BY b.id`,
-    values: names ? [names] : [],
-    timeout,
-  });
-  return rows.map((r) => ({
-    id: Number(r.id),
-    uuid: r.uuid === null ? null : String(r.uuid),
-    name: String(r.name),
-    storeId: Number(r.storeId),
-    state: String(r.state),
-    created: isoOrNull(r.created),
-    removed: isoOrNull(r.removed),
-    size: numberOrNull(r.size),
-    quota: numberOrNull(r.quota),
-    versioning: booleanOrNull(r.versioning),
-    encryption: booleanOrNull(r.encryption),
-    objectLock: booleanOrNull(r.objectLock),
-    policy: r.policy === null || r.policy === undefined ? null : String(r.policy),
-    accessKeyUser: r.accessKeyUser ? String(r.accessKeyUser) : null,
-    owner:
-      r.accountId === null
-        ? null
-        : {
-            accountUuid: String(r.accountUuid),
-            accountName: String(r.accountName),
-            domainUuid: String(r.domainUuid),
-            domainPath: String(r.domainPath),
-            ...(r.projectName ? { projectName: String(r.projectName) } : {}),
-          },
-    projectUuid: r.projectUuid ? String(r.projectUuid) : null,
-    accountRemoved:
-      r.accountId === null ||
-      r.accountRemovedAt !== null ||
-      String(r.accountState).toLowerCase() === 'removed',
-  }));
-}
-
-function numberOrNull(v: unknown): number | null {
-  return v === null || v === undefined ? null : Number(v);
-}
-
-function booleanOrNull(v: unknown): boolean | null {
-  return v === null || v === undefined ? null : Number(v) !== 0;
-}
-
-function isoOrNull(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  const d = v instanceof Date ? v : new Date(String(v));
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
 const UNREACHABLE = new Set([

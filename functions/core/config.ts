@@ -74,8 +74,13 @@ export const auditConfigSchema = z.strictObject({
       concurrency: z.number().int().min(1).max(64).default(8),
       requestTimeoutMs: z.number().int().min(100).default(10_000),
       maxAttempts: z.number().int().min(1).max(10).default(4),
+      /**
+       * Off by default: a stock Ceph RGW (beast without tcp_nodelay=1) answers every GET on a reused
+       * connection 40 ms late (Nagle against delayed ACK), where a fresh one costs one round trip.
+       */
+      keepAlive: z.boolean().default(false),
     })
-    .default({ concurrency: 8, requestTimeoutMs: 10_000, maxAttempts: 4 }),
+    .default({ concurrency: 8, requestTimeoutMs: 10_000, maxAttempts: 4, keepAlive: false }),
 });
 
 export type AuditConfig = z.infer<typeof auditConfigSchema>;

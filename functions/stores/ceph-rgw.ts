@@ -1,17 +1,20 @@
 // Ceph RADOS Gateway: S3 ListBuckets shows only the caller's own buckets, so every bucket, its owner,
 // usage and quota come from the admin ops API (`GET /admin/bucket?stats=true`, one call for the whole
-// store). Versioning, object lock and policy need S3 calls, with the owner's keys where the admin is refused.
+// store). Versioning, object lock and policy come from each bucket's instance metadata, one admin request
+// per bucket; where that is refused, from S3, with the owner's keys where the admin is refused there too.
 import type { BucketAttributes, StoreBucket } from '../core/model.js';
 import { AdminApiClient } from './admin-api.js';
 import type { StoreAdapter } from './adapter.js';
 import { ListingCutShortError } from './classify.js';
 import { CountingHttpHandler } from './http.js';
 import { OwnerClients } from './owner-clients.js';
+import { RgwBucketInstanceReader } from './rgw-bucket-instance.js';
 import { S3AttributeReader } from './s3-attributes.js';
 import { headBucket, makeS3Client } from './s3-client.js';
 
 interface RgwBucketStats {
   bucket?: unknown;
+  id?: unknown;
   owner?: unknown;
   tenant?: unknown;
   creation_time?: unknown;
@@ -29,7 +32,8 @@ export const cephRgwAdapter: StoreAdapter = {
     const admin = new AdminApiClient(store, handler, options, '/admin');
     const s3 = makeS3Client(store, handler, options);
     const owners = new OwnerClients(store, handler, options, context);
-    const reader = new S3AttributeReader(s3, options.concurrency, (t) => owners.for(t));
+    const viaS3 = new S3AttributeReader(s3, options.concurrency, (t) => owners.for(t));
+    const instances = new RgwBucketInstanceReader(admin, viaS3, options.concurrency);
     const stats = new Map<string, RgwBucketStats>();
     return {
       async listBuckets() {
@@ -53,7 +57,11 @@ export const cephRgwAdapter: StoreAdapter = {
         });
       },
       async readAttributes(targets, wanted) {
-        const attributes = await reader.read(targets, wanted);
+        const attributes = await instances.read(targets, wanted, (name) => {
+          const entry = stats.get(name);
+          // A tenant's bucket (tenant:name) has another key form; S3 reads it.
+          return typeof entry?.id === 'string' && !entry.tenant ? `${name}:${entry.id}` : null;
+        });
         for (const t of targets) {
           const entry = stats.get(t.name);
           if (!entry) continue;

@@ -1,4 +1,4 @@
-// One HTTP handler per store: keep-alive connections, per-request timeouts, and a count of every
+// One HTTP handler per store: at most `concurrency` connections, per-request timeouts, and a count of every
 // request actually sent (retries included), since store requests are the auditor's main cost.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -10,6 +10,8 @@ export interface TransportOptions {
   concurrency: number;
   requestTimeoutMs: number;
   maxAttempts: number;
+  /** Reuse connections; see scan.keepAlive in core/config.ts for why it is off by default. */
+  keepAlive?: boolean;
   /** Base of the jittered exponential backoff between retries. */
   retryBaseDelayMs: number;
 }
@@ -21,8 +23,8 @@ export class CountingHttpHandler extends NodeHttpHandler {
       connectionTimeout: options.requestTimeoutMs,
       requestTimeout: options.requestTimeoutMs,
       throwOnRequestTimeout: true, // otherwise smithy only warns, and a hung store hangs the audit
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: options.concurrency }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: options.concurrency }),
+      httpAgent: new HttpAgent({ keepAlive: options.keepAlive ?? false, maxSockets: options.concurrency }),
+      httpsAgent: new HttpsAgent({ keepAlive: options.keepAlive ?? false, maxSockets: options.concurrency }),
     });
   }
   override handle(request: HttpRequest, options?: HttpHandlerOptions): Promise<{ response: HttpResponse }> {

@@ -134,7 +134,7 @@ osd op num threads per shard = 2
 osd class load list = *
 osd class default list = *
 [client.rgw.gw]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT${RGW_TCP_NODELAY:+ tcp_nodelay=1}
 rgw data = $D/rgw/ceph-gw
 rgw thread pool size = 64
 rgw enable usage log = true

@@ -22,6 +22,8 @@ export interface CephCluster {
   systemAdmin: Keys;
   /** A plain user with admin caps, as most installations have. */
   plainAdmin: Keys;
+  /** A plain user that may list buckets but not read their metadata (no metadata cap). */
+  listingAdmin: Keys;
 }
 
 export async function startCeph(): Promise<CephCluster> {
@@ -65,12 +67,26 @@ export async function startCeph(): Promise<CephCluster> {
     `--secret-key=${plainAdmin.secretKey}`,
     '--caps=users=*;buckets=*;metadata=*;usage=read',
   ]);
+  const listingAdmin = {
+    accessKey: 'CSDRIFTLISTADMIN0001',
+    secretKey: 'csdriftListingAdminSecret00000000000001',
+  };
+  await radosgwAdmin(conf, [
+    'user',
+    'create',
+    '--uid=listingadmin',
+    '--display-name=Listing admin',
+    `--access-key=${listingAdmin.accessKey}`,
+    `--secret-key=${listingAdmin.secretKey}`,
+    '--caps=users=read;buckets=read;usage=read',
+  ]);
   return {
     dir,
     conf,
     endpoint: vars.S3_ENDPOINT as string,
     systemAdmin: { accessKey: env.S3_ACCESS_KEY, secretKey: env.S3_SECRET_KEY },
     plainAdmin,
+    listingAdmin,
   };
 }
 
