@@ -9,7 +9,7 @@ import type { Figure } from './results.js';
 import { atMost, median, round } from './results.js';
 import { insertAccounts, insertBuckets, scaleBucketName } from './scale-cloud.js';
 
-const ROUNDS = 5;
+const ROUNDS = 7;
 const TARGET_RATIO = 1.5;
 
 async function bareSelect(db: DbUrl): Promise<number> {

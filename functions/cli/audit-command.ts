@@ -7,8 +7,6 @@ import { RULE_IDS } from '../core/model.js';
 import { EXIT, exitCode } from '../core/report.js';
 import type { Notifier } from '../notify/notifier.js';
 import { SlackNotifier } from '../notify/slack.js';
-import { SnsNotifier } from '../notify/sns.js';
-import { slackWebhookFromSecret } from '../notify/webhook-secret.js';
 import { parseFormats } from '../reports/formats.js';
 import { renderJson } from '../reports/json.js';
 import { openSink } from '../reports/open-sink.js';
@@ -91,10 +89,16 @@ export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
 /** SNS and Slack from the flags, else from the config's notify section. */
 async function notifiersFor(flags: AuditFlags, config: AuditConfig): Promise<Notifier[]> {
   const notifiers: Notifier[] = [];
+  // The SNS and Secrets Manager clients load only when asked for: an audit that tells nobody is lighter.
   const topic = flags.snsTopic ?? config.notify?.snsTopicArn;
-  if (topic) notifiers.push(new SnsNotifier(topic));
+  if (topic) {
+    const { SnsNotifier } = await import('../notify/sns.js');
+    notifiers.push(new SnsNotifier(topic));
+  }
   const secretId = flags.slackWebhookSecret ?? config.notify?.slackWebhookSecretId;
-  const webhook = secretId ? await slackWebhookFromSecret(secretId) : config.notify?.slackWebhookUrl;
+  const webhook = secretId
+    ? await (await import('../notify/webhook-secret.js')).slackWebhookFromSecret(secretId)
+    : config.notify?.slackWebhookUrl;
   if (webhook) notifiers.push(new SlackNotifier(webhook));
   return notifiers;
 }

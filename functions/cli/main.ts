@@ -5,12 +5,8 @@ import { SEVERITIES } from '../core/model.js';
 import { EXIT } from '../core/report.js';
 import { DEFAULT_FORMATS, REPORT_FORMATS } from '../reports/formats.js';
 import type { AuditFlags, Io } from './audit-command.js';
-import { auditCommand } from './audit-command.js';
 import type { BaselineFlags } from './baseline-command.js';
-import { baselineCommand } from './baseline-command.js';
-import { demoCommand } from './demo.js';
 import type { RemediateFlags } from './remediate-command.js';
-import { remediateCommand } from './remediate-command.js';
 
 const io: Io = {
   stdout: (text) => new Promise((resolve) => process.stdout.write(text, () => resolve())),
@@ -55,14 +51,22 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .showSuggestionAfterError(false);
 
   auditInputs(program.command('audit').description('audit the stores of a CloudStack database')).action(
-    async (flags: AuditFlags) => setExitCode(await auditCommand(flags, io)),
+    async (flags: AuditFlags) => {
+      // Each command loads only what it runs: the demo's S3 server and the remediation's API client
+      // are tens of MB a nightly audit does not need.
+      const { auditCommand } = await import('./audit-command.js');
+      setExitCode(await auditCommand(flags, io));
+    },
   );
 
   auditInputs(
     program.command('baseline').description("write today's findings as a suppressions file to fill in"),
   )
     .option('--write <file>', 'the suppressions file to write (never overwritten)')
-    .action(async (flags: BaselineFlags) => setExitCode(await baselineCommand(flags, io)));
+    .action(async (flags: BaselineFlags) => {
+      const { baselineCommand } = await import('./baseline-command.js');
+      setExitCode(await baselineCommand(flags, io));
+    });
 
   program
     .command('remediate')
@@ -79,19 +83,23 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       'where the reports and the ledger are: a folder or s3://BUCKET/PREFIX',
       './drift-reports',
     )
-    .action(async (flags: RemediateFlags) =>
+    .action(async (flags: RemediateFlags) => {
+      const { remediateCommand } = await import('./remediate-command.js');
       setExitCode(
         await remediateCommand(
           { ...flags, format: DEFAULT_FORMATS, store: [], rule: [], failOn: 'low', notify: false },
           io,
         ),
-      ),
-    );
+      );
+    });
 
   program
     .command('demo')
     .description('a self-contained audit of a throwaway CloudStack database and an in-process S3 store')
-    .action(async () => setExitCode(await demoCommand(io)));
+    .action(async () => {
+      const { demoCommand } = await import('./demo.js');
+      setExitCode(await demoCommand(io));
+    });
   return program;
 }
 

@@ -1,5 +1,6 @@
-// A store's JSON admin API, SigV4-signed by a maintained library: RGW's admin ops at `url + /admin`,
-// MinIO's at `url + /minio/admin/v3`.
+// Signed GETs to a store, SigV4 by a maintained library, with the scan's retries and timeouts: the
+// store's JSON admin API (RGW's admin ops at `url + /admin`, MinIO's at `url + /minio/admin/v3`),
+// and S3 requests whose answers are too large to take whole (the bucket listing).
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -15,12 +16,14 @@ export class AdminApiError extends Error {
     statusCode: number,
     readonly code: string,
   ) {
-    super(`admin API answered HTTP ${statusCode}${code ? ` ${code}` : ''}`);
+    super(`the store answered HTTP ${statusCode}${code ? ` ${code}` : ''}`);
     this.$metadata = { httpStatusCode: statusCode };
   }
 }
 
-export class AdminApiClient {
+export type Body = AsyncIterable<Buffer>;
+
+export class SignedGetClient {
   private readonly signer: SignatureV4;
   private readonly base: URL;
 
@@ -28,8 +31,6 @@ export class AdminApiClient {
     store: StoreTarget,
     private readonly handler: CountingHttpHandler,
     private readonly options: TransportOptions,
-    /** Where the admin API lives below the store's URL. */
-    private readonly prefix: '/admin' | '/minio/admin/v3',
   ) {
     if (!store.credentials) throw new Error('no credentials');
     this.base = new URL(store.endpoint);
@@ -41,10 +42,13 @@ export class AdminApiClient {
     });
   }
 
-  /** GET `<prefix>/<resource>` with query parameters; the parsed JSON body. Retries throttling and 5xx. */
-  async get(resource: string, query: Record<string, string>): Promise<unknown> {
-    const path = `${this.base.pathname.replace(/\/$/, '')}${this.prefix}/${resource}`;
-    return pRetry(() => this.once(path, query), {
+  /**
+   * GET `path` below the store's URL; `read` consumes a 2xx body as it streams in. Retries
+   * throttling, 5xx and network failures (a body cut off while read included).
+   */
+  get<T>(path: string, query: Record<string, string>, read: (body: Body) => Promise<T>): Promise<T> {
+    const full = `${this.base.pathname.replace(/\/$/, '')}${path}`;
+    return pRetry(() => this.once(full, query, read), {
       retries: this.options.maxAttempts - 1,
       minTimeout: this.options.retryBaseDelayMs,
       factor: 2,
@@ -53,7 +57,7 @@ export class AdminApiClient {
     });
   }
 
-  private async once(path: string, query: Record<string, string>): Promise<unknown> {
+  private async once<T>(path: string, query: Record<string, string>, read: (body: Body) => Promise<T>) {
     const request = new HttpRequest({
       method: 'GET',
       protocol: this.base.protocol,
@@ -67,18 +71,39 @@ export class AdminApiClient {
     const { response } = await this.handler.handle(signed, {
       abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs),
     });
-    const body = await readBody(response.body);
+    const body = (response.body ?? []) as Body;
     if (response.statusCode >= 300) {
-      const code = /"Code"\s*:\s*"([^"]+)"/.exec(body)?.[1] ?? /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? '';
+      const text = await bodyText(body);
+      const code = /"Code"\s*:\s*"([^"]+)"/.exec(text)?.[1] ?? /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? '';
       throw new AdminApiError(response.statusCode, code);
     }
-    return JSON.parse(body);
+    return read(body);
   }
 }
 
-async function readBody(body: unknown): Promise<string> {
-  if (!body) return '';
+export class AdminApiClient {
+  private readonly http: SignedGetClient;
+
+  constructor(
+    store: StoreTarget,
+    handler: CountingHttpHandler,
+    options: TransportOptions,
+    /** Where the admin API lives below the store's URL. */
+    private readonly prefix: '/admin' | '/minio/admin/v3',
+  ) {
+    this.http = new SignedGetClient(store, handler, options);
+  }
+
+  /** GET `<prefix>/<resource>` with query parameters; the parsed JSON body. */
+  get(resource: string, query: Record<string, string>): Promise<unknown> {
+    return this.http.get(`${this.prefix}/${resource}`, query, async (body) =>
+      JSON.parse(await bodyText(body)),
+    );
+  }
+}
+
+export async function bodyText(body: Body): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+  for await (const chunk of body) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,36 +1,14 @@
 // Any S3-compatible store whose admin credentials see every bucket through ListBuckets (MinIO, others).
-import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { BucketAttribute, StoreBucket } from '../core/model.js';
+import type { BucketAttribute } from '../core/model.js';
 import type { StoreAdapter, StoreConnection } from './adapter.js';
-import { ListingCutShortError } from './classify.js';
+import { SignedGetClient } from './admin-api.js';
 import { CountingHttpHandler } from './http.js';
 import type { TransportOptions } from './http.js';
 import { S3AttributeReader, S3_ATTRIBUTES } from './s3-attributes.js';
 import { headBucket, makeS3Client } from './s3-client.js';
+import { listAllBuckets } from './s3-listing.js';
 import type { StoreTarget } from '../core/model.js';
-
-const MAX_PAGES = 10_000;
-
-/** ListBuckets, following continuation tokens; a page without a bucket list is a listing cut short. */
-export async function listAllBuckets(s3: S3Client): Promise<StoreBucket[]> {
-  const buckets: StoreBucket[] = [];
-  let token: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const out = await s3.send(new ListBucketsCommand(token ? { ContinuationToken: token } : {}));
-    if (!out.Buckets) throw new ListingCutShortError('ListBuckets answered without a bucket list');
-    for (const b of out.Buckets) {
-      if (!b.Name) throw new ListingCutShortError('ListBuckets returned a bucket without a name');
-      buckets.push({
-        name: b.Name,
-        ...(b.CreationDate ? { createdAt: b.CreationDate.toISOString() } : {}),
-      });
-    }
-    if (!out.ContinuationToken || out.ContinuationToken === token) return buckets;
-    token = out.ContinuationToken;
-  }
-  throw new ListingCutShortError(`ListBuckets still paginating after ${MAX_PAGES} pages`);
-}
 
 /** The plain S3 part every S3-speaking adapter shares: listing, HeadBucket, the S3 attributes. */
 export function s3Connection(
@@ -40,10 +18,11 @@ export function s3Connection(
   const handler = new CountingHttpHandler(options);
   const s3 = makeS3Client(store, handler, options);
   const reader = new S3AttributeReader(s3, options.concurrency);
+  const listing = new SignedGetClient(store, handler, options);
   return {
     s3,
     handler,
-    listBuckets: () => listAllBuckets(s3),
+    listBuckets: () => listAllBuckets(listing),
     readAttributes: async (targets, wanted) => ({ attributes: await reader.read(targets, wanted) }),
     headBucket: (name) => headBucket(s3, name),
     requestCount: () => handler.requests,

@@ -1,0 +1,79 @@
+// S3 ListBuckets, parsed as the body streams in. A store of 100,000 buckets answers with some 10 MB of
+// XML; taken whole through the SDK's parser that costs over 100 MB at once (bench/memory.ts), where
+// this holds only the names and creation dates.
+import { StringDecoder } from 'node:string_decoder';
+import { SaxesParser } from 'saxes';
+import type { StoreBucket } from '../core/model.js';
+import type { Body, SignedGetClient } from './admin-api.js';
+import { ListingCutShortError } from './classify.js';
+
+const MAX_PAGES = 10_000;
+const BUCKETS = 'ListAllMyBucketsResult/Buckets';
+
+interface Page {
+  buckets: StoreBucket[];
+  token?: string;
+}
+
+/** Every bucket, following continuation tokens; a page without a bucket list is a listing cut short. */
+export async function listAllBuckets(http: SignedGetClient): Promise<StoreBucket[]> {
+  const buckets: StoreBucket[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const next = await http.get('/', token ? { 'continuation-token': token } : {}, readPage);
+    buckets.push(...next.buckets);
+    if (!next.token || next.token === token) return buckets;
+    token = next.token;
+  }
+  throw new ListingCutShortError(`ListBuckets still paginating after ${MAX_PAGES} pages`);
+}
+
+/** One ListBuckets answer, read as it streams in. */
+export async function readPage(body: Body): Promise<Page> {
+  const parser = new SaxesParser();
+  const path: string[] = [];
+  const page: Page = { buckets: [] };
+  let sawBucketList = false;
+  let text = '';
+  let bucket: { name?: string; created?: string } = {};
+  parser.on('opentag', (tag) => {
+    path.push(localName(tag.name));
+    text = '';
+    const at = path.join('/');
+    if (at === BUCKETS) sawBucketList = true;
+    if (at === `${BUCKETS}/Bucket`) bucket = {};
+  });
+  parser.on('text', (t) => (text += t));
+  parser.on('closetag', () => {
+    const at = path.join('/');
+    if (at === `${BUCKETS}/Bucket/Name`) bucket.name = text;
+    else if (at === `${BUCKETS}/Bucket/CreationDate`) bucket.created = text;
+    else if (at === 'ListAllMyBucketsResult/ContinuationToken') page.token = text;
+    else if (at === `${BUCKETS}/Bucket`) page.buckets.push(storeBucket(bucket));
+    path.pop();
+    text = '';
+  });
+  const decoder = new StringDecoder('utf8');
+  try {
+    for await (const chunk of body) parser.write(decoder.write(chunk));
+    parser.write(decoder.end()).close();
+  } catch (err) {
+    if (err instanceof ListingCutShortError) throw err;
+    throw new ListingCutShortError(`ListBuckets answered with XML cut short or malformed: ${String(err)}`);
+  }
+  if (!sawBucketList) throw new ListingCutShortError('ListBuckets answered without a bucket list');
+  return page;
+}
+
+function storeBucket(bucket: { name?: string; created?: string }): StoreBucket {
+  if (!bucket.name) throw new ListingCutShortError('ListBuckets returned a bucket without a name');
+  const created = bucket.created ? Date.parse(bucket.created) : NaN;
+  return {
+    name: bucket.name,
+    ...(Number.isNaN(created) ? {} : { createdAt: new Date(created).toISOString() }),
+  };
+}
+
+function localName(name: string): string {
+  return name.slice(name.indexOf(':') + 1);
+}
