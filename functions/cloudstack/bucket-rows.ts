@@ -63,10 +63,18 @@ export async function readBucketRows(
       dateStrings: true, // CloudStack's DATETIMEs are UTC text already: no Date object per value
     })
     .stream({ highWaterMark: 1000 });
-  const shared = new SharedValues();
-  const buckets: DbBucket[] = [];
-  for await (const row of rows as AsyncIterable<unknown[]>) buckets.push(toDbBucket(row, shared));
-  return inIdOrder(buckets) ? buckets : buckets.sort((x, y) => x.id - y.id);
+  // A streamed query has no callback to fail: mysql2 reports a connection lost mid-read on the
+  // connection, and the rows would wait for the query timeout. Fail them at once instead.
+  const lost = (err: Error) => rows.destroy(err);
+  connection.once('error', lost);
+  try {
+    const shared = new SharedValues();
+    const buckets: DbBucket[] = [];
+    for await (const row of rows as AsyncIterable<unknown[]>) buckets.push(toDbBucket(row, shared));
+    return inIdOrder(buckets) ? buckets : buckets.sort((x, y) => x.id - y.id);
+  } finally {
+    connection.off('error', lost);
+  }
 }
 
 /**
