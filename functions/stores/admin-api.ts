@@ -2,11 +2,12 @@
 // store's JSON admin API (RGW's admin ops at `url + /admin`, MinIO's at `url + /minio/admin/v3`),
 // and S3 requests whose answers are too large to take whole (the bucket listing).
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { JSONParser } from '@streamparser/json';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import pRetry from 'p-retry';
 import type { StoreTarget } from '../core/model.js';
-import { isRetryable } from './classify.js';
+import { ListingCutShortError, isRetryable } from './classify.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
 
 export class AdminApiError extends Error {
@@ -94,12 +95,50 @@ export class AdminApiClient {
     this.http = new SignedGetClient(store, handler, options);
   }
 
+  /** GET `<prefix>/<resource>`, which answers with a JSON list; each entry as `pick` reduces it. */
+  getList<T>(resource: string, query: Record<string, string>, pick: (entry: unknown) => T): Promise<T[]> {
+    const what = `GET ${this.prefix}/${resource}`;
+    return this.http.get(`${this.prefix}/${resource}`, query, (body) => readList(body, what, pick));
+  }
+
   /** GET `<prefix>/<resource>` with query parameters; the parsed JSON body. */
   get(resource: string, query: Record<string, string>): Promise<unknown> {
     return this.http.get(`${this.prefix}/${resource}`, query, async (body) =>
       JSON.parse(await bodyText(body)),
     );
   }
+}
+
+/**
+ * A JSON list read as it streams in, each entry reduced by `pick` on arrival: a list of 100,000
+ * buckets is never held as text or as whole objects. Anything but a complete list is a listing cut
+ * short.
+ */
+export async function readList<T>(body: Body, what: string, pick: (entry: unknown) => T): Promise<T[]> {
+  const entries: T[] = [];
+  const parser = new JSONParser({ paths: ['$.*'], keepStack: false });
+  parser.onValue = ({ value }) => void entries.push(pick(value));
+  let opened = false;
+  const parse = (chunk: Buffer | null) => {
+    try {
+      // The parser ends itself once the list closes; ending it before that throws: cut short.
+      if (chunk) parser.write(chunk);
+      else if (!parser.isEnded) parser.end();
+    } catch (err) {
+      throw new ListingCutShortError(`${what} answered with JSON cut short or malformed: ${String(err)}`);
+    }
+  };
+  for await (const chunk of body) {
+    if (!opened && chunk.toString('utf8').trim()) {
+      if (!chunk.toString('utf8').trimStart().startsWith('['))
+        throw new ListingCutShortError(`${what} did not answer with a list`);
+      opened = true;
+    }
+    parse(chunk);
+  }
+  if (!opened) throw new ListingCutShortError(`${what} answered with an empty body`);
+  parse(null);
+  return entries;
 }
 
 export async function bodyText(body: Body): Promise<string> {

@@ -54,13 +54,18 @@ export async function readPage(body: Body): Promise<Page> {
     text = '';
   });
   const decoder = new StringDecoder('utf8');
-  try {
-    for await (const chunk of body) parser.write(decoder.write(chunk));
-    parser.write(decoder.end()).close();
-  } catch (err) {
-    if (err instanceof ListingCutShortError) throw err;
-    throw new ListingCutShortError(`ListBuckets answered with XML cut short or malformed: ${String(err)}`);
-  }
+  // Only the parser's complaints mean a garbled listing; a read that fails is the network's.
+  const parse = (text: string, last = false) => {
+    try {
+      parser.write(text);
+      if (last) parser.close();
+    } catch (err) {
+      if (err instanceof ListingCutShortError) throw err;
+      throw new ListingCutShortError(`ListBuckets answered with XML cut short or malformed: ${String(err)}`);
+    }
+  };
+  for await (const chunk of body) parse(decoder.write(chunk));
+  parse(decoder.end(), true);
   if (!sawBucketList) throw new ListingCutShortError('ListBuckets answered without a bucket list');
   return page;
 }
