@@ -1,27 +1,22 @@
 // Peak memory of a whole `csdrift audit` (its own process) over an inventory of n DB buckets and a
 // store of n buckets served by s3rver, at several n, and how the peak grows with n.
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import S3rver from 's3rver';
 import type { DbUrl } from '../functions/cloudstack/db-url.js';
-import type { Report } from '../functions/core/report.js';
 import { RULE_IDS } from '../functions/core/model.js';
 import { RULES } from '../functions/core/rules/index.js';
 import { CloudStackSeed } from '../functions/demo/cloudstack-seed.js';
 import { createThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import { DEMO_STORE_KEYS } from '../functions/demo/sample-cloud.js';
 import { dbUrlText } from '../test/support/database.js';
+import { auditInOwnProcess } from './cli-peak.js';
 import type { Figure } from './results.js';
 import { atMost, round } from './results.js';
 import { insertAccounts, insertBuckets, scaleBucketName } from './scale-cloud.js';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('../', import.meta.url));
 const PLANTED = 5;
 const TARGET_MB = 300;
 
@@ -66,35 +61,17 @@ async function peakOfAudit(server: DbUrl, buckets: number): Promise<Measured> {
         account: accounts[i % accounts.length] as (typeof accounts)[number],
       })),
     );
-    const rssFile = join(work, 'rss');
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--import',
-        join(root, 'bench', 'rss-probe.mjs'),
-        join(root, 'bin', 'csdrift.js'),
-        'audit',
-        '--db',
-        dbUrlText(database.db),
-        '--out',
-        join(work, 'reports'),
-        '--quiet',
-        '--json',
-        ...LISTING_RULES.flatMap((r) => ['--rule', r]),
-      ],
-      { env: { ...process.env, CSDRIFT_BENCH_RSS_FILE: rssFile }, maxBuffer: 64 * 2 ** 20 },
-    ).catch((err: { code?: number; stdout?: string }) => {
-      if (err.code === 1 && err.stdout) return { stdout: err.stdout }; // exit 1: drift, as planted
-      throw err;
-    });
-    const report = JSON.parse(stdout) as Report;
+    const { report, peakBytes } = await auditInOwnProcess(
+      dbUrlText(database.db),
+      LISTING_RULES.flatMap((r) => ['--rule', r]),
+    );
     const count = (rule: string) => report.findings.filter((f) => f.rule === rule).length;
     if (
       buckets &&
       (count('bucket-missing-in-store') !== PLANTED || count('bucket-unmanaged-in-store') !== PLANTED)
     )
       throw new Error(`the audit of ${buckets} buckets did not find the planted drift`);
-    return { buckets, peakBytes: Number(await readFile(rssFile, 'utf8')) };
+    return { buckets, peakBytes };
   } finally {
     await s3rver.close().catch(() => {});
     await database.drop();

@@ -18,7 +18,9 @@ import { createThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import type { CephCluster, Keys } from '../test/support/ceph.js';
 import { radosgwAdmin, startCeph, stopCeph } from '../test/support/ceph.js';
 import { s3For } from '../test/support/cloud.js';
+import { dbUrlText } from '../test/support/database.js';
 import { bareStore } from './bare-store.js';
+import { auditInOwnProcess } from './cli-peak.js';
 import { floorScan } from './floor.js';
 import { naiveScan } from './naive.js';
 import type { Figure } from './results.js';
@@ -237,6 +239,16 @@ export async function storeSpeed(
           unit: '',
         },
       );
+      if (n === Math.max(...sizes)) {
+        // The Ceph path's memory: the admin listing (some 800 bytes a bucket) and every rule.
+        const { peakBytes } = await auditInOwnProcess(dbUrlText(database.db));
+        figures.push({
+          id: `store.${n}.peakMiB`,
+          label: `peak RSS, csdrift audit on Ceph, all rules, ${label} buckets`,
+          value: round(peakBytes / 2 ** 20, 0),
+          unit: 'MiB',
+        });
+      }
       if (n === naiveAt) {
         const naive = await naiveScan(ceph.endpoint, ceph.systemAdmin, names);
         const speedup = round(naive.ms / auditMs, 1);
