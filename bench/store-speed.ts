@@ -69,7 +69,7 @@ async function auditOnce(db: DbUrl): Promise<Timed> {
     };
     if (report.status !== 'drift' || JSON.stringify(counts) !== JSON.stringify(planted))
       throw new Error(
-        `the audit found ${JSON.stringify(counts)} (${report.status}), planted ${JSON.stringify(planted)}`,
+        `the audit found ${JSON.stringify(counts)} (${report.status}: ${report.coverage.map((c) => c.error ?? c.status).join('; ')}), planted ${JSON.stringify(planted)}`,
       );
     return { ms, requests: report.coverage.reduce((n, c) => n + c.evidence.requests, 0) };
   } finally {

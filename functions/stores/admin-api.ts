@@ -45,11 +45,18 @@ export class SignedGetClient {
 
   /**
    * GET `path` below the store's URL; `read` consumes a 2xx body as it streams in. Retries
-   * throttling, 5xx and network failures (a body cut off while read included).
+   * throttling, 5xx and network failures (a body cut off while read included). Each request must
+   * be done within scan.requestTimeoutMs, except a listing (`whole: false`): that of a large store
+   * takes longer, and may, as long as it is never silent for that long (the socket's idle timeout).
    */
-  get<T>(path: string, query: Record<string, string>, read: (body: Body) => Promise<T>): Promise<T> {
+  get<T>(
+    path: string,
+    query: Record<string, string>,
+    read: (body: Body) => Promise<T>,
+    { deadline = true }: { deadline?: boolean } = {},
+  ): Promise<T> {
     const full = `${this.base.pathname.replace(/\/$/, '')}${path}`;
-    return pRetry(() => this.once(full, query, read), {
+    return pRetry(() => this.once(full, query, read, deadline), {
       retries: this.options.maxAttempts - 1,
       minTimeout: this.options.retryBaseDelayMs,
       factor: 2,
@@ -58,7 +65,12 @@ export class SignedGetClient {
     });
   }
 
-  private async once<T>(path: string, query: Record<string, string>, read: (body: Body) => Promise<T>) {
+  private async once<T>(
+    path: string,
+    query: Record<string, string>,
+    read: (body: Body) => Promise<T>,
+    deadline: boolean,
+  ) {
     const request = new HttpRequest({
       method: 'GET',
       protocol: this.base.protocol,
@@ -69,9 +81,10 @@ export class SignedGetClient {
       headers: { host: this.base.host },
     });
     const signed = (await this.signer.sign(request)) as HttpRequest;
-    const { response } = await this.handler.handle(signed, {
-      abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs),
-    });
+    const { response } = await this.handler.handle(
+      signed,
+      deadline ? { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) } : {},
+    );
     const body = (response.body ?? []) as Body;
     if (response.statusCode >= 300) {
       const text = await bodyText(body);
@@ -98,7 +111,9 @@ export class AdminApiClient {
   /** GET `<prefix>/<resource>`, which answers with a JSON list; each entry as `pick` reduces it. */
   getList<T>(resource: string, query: Record<string, string>, pick: (entry: unknown) => T): Promise<T[]> {
     const what = `GET ${this.prefix}/${resource}`;
-    return this.http.get(`${this.prefix}/${resource}`, query, (body) => readList(body, what, pick));
+    return this.http.get(`${this.prefix}/${resource}`, query, (body) => readList(body, what, pick), {
+      deadline: false,
+    });
   }
 
   /** GET `<prefix>/<resource>` with query parameters; the parsed JSON body. */

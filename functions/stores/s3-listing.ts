@@ -20,7 +20,9 @@ export async function listAllBuckets(http: SignedGetClient): Promise<StoreBucket
   const buckets: StoreBucket[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const next = await http.get('/', token ? { 'continuation-token': token } : {}, readPage);
+    const next = await http.get('/', token ? { 'continuation-token': token } : {}, readPage, {
+      deadline: false,
+    });
     buckets.push(...next.buckets);
     if (!next.token || next.token === token) return buckets;
     token = next.token;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { exitCode } from '../../functions/core/report.js';
 import type { Report } from '../../functions/core/report.js';
-import { audit, found } from '../support/audit.js';
+import { FAST_SCAN, audit, found } from '../support/audit.js';
 import type { CephCloud } from '../support/cloud.js';
 import { bucketName } from '../support/cloud.js';
 import { cephCloudPerTest } from '../support/per-test.js';
@@ -92,6 +92,22 @@ describe('a store that fails is never evidence of drift', () => {
     const report = await audit(ctx.cloud.database);
     expectUnverifiedOnly(report, status);
     expect(ctx.proxy.requests.filter((r) => isListing(r.url)).length).toBe(2); // maxAttempts in the test config
+  });
+
+  it('a listing slower in total than the request timeout, but never silent that long, is read whole', async () => {
+    const { missing, unmanaged } = await plant();
+    const timeout = FAST_SCAN.requestTimeoutMs;
+    ctx.proxy.plan = always({ kind: 'trickle', pieces: 5, ms: Math.round(timeout * 0.4) }, isListing);
+
+    const started = Date.now();
+    const report = await audit(ctx.cloud.database);
+
+    expect(Date.now() - started).toBeGreaterThan(timeout * 1.5); // a 10 s deadline would have cut a large store's listing
+    expect(report.coverage[0]?.status).toBe('verified');
+    expect(found(report)).toEqual([
+      `bucket-missing-in-store ${missing}`,
+      `bucket-unmanaged-in-store ${unmanaged}`,
+    ]);
   });
 
   it.each([

@@ -12,6 +12,8 @@ export type Fault =
   | { kind: 'slow'; ms: number }
   | { kind: 'reset' }
   | { kind: 'truncate' }
+  /** Answered whole, in `pieces` parts `ms` apart: slow in total, never silent for long. */
+  | { kind: 'trickle'; pieces: number; ms: number }
   /** A well-formed listing with one bucket left out (the `drop`-th, modulo its length): a store that lies, not one that breaks. */
   | { kind: 'shorten'; drop: number };
 
@@ -83,11 +85,21 @@ export class FaultProxy {
     this.forward(
       req,
       res,
-      fault?.kind === 'truncate' ? cutInHalf : fault?.kind === 'shorten' ? dropBucket(fault.drop) : null,
+      fault?.kind === 'truncate'
+        ? cutInHalf
+        : fault?.kind === 'shorten'
+          ? dropBucket(fault.drop)
+          : fault?.kind === 'trickle'
+            ? fault
+            : null,
     );
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, rewrite: BodyRewrite | null = null): void {
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rewrite: BodyRewrite | Trickle | null = null,
+  ): void {
     if (res.destroyed || req.socket.destroyed) return;
     const upstream = httpRequest(
       {
@@ -103,7 +115,24 @@ export class FaultProxy {
     req.pipe(upstream);
   }
 
-  private relay(up: IncomingMessage, res: ServerResponse, rewrite: BodyRewrite | null): void {
+  private relay(up: IncomingMessage, res: ServerResponse, rewrite: BodyRewrite | Trickle | null): void {
+    if (rewrite && 'pieces' in rewrite) {
+      const chunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => chunks.push(c));
+      up.on('end', () => {
+        const body = Buffer.concat(chunks);
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        const size = Math.ceil(body.length / rewrite.pieces);
+        const send = (i: number) => {
+          if (res.destroyed) return;
+          if (i * size >= body.length) return void res.end();
+          res.write(body.subarray(i * size, (i + 1) * size));
+          setTimeout(() => send(i + 1), rewrite.ms).unref();
+        };
+        send(0);
+      });
+      return;
+    }
     if (!rewrite) {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
@@ -121,6 +150,7 @@ export class FaultProxy {
 }
 
 type BodyRewrite = (body: Buffer) => Buffer;
+type Trickle = { pieces: number; ms: number };
 
 /** A listing cut short, ended cleanly. */
 const cutInHalf: BodyRewrite = (body) => body.subarray(0, Math.floor(body.length / 2));
