@@ -125,7 +125,10 @@ export async function scanOneStore(
       }))
     : [];
   const accounts = [...new Set(inspect.flatMap((t) => (t.accountUuid ? [t.accountUuid] : [])))];
-  const context = { ownerKeys: lazyOwnerKeys(request.db, accounts, store.provider) };
+  const context = {
+    ownerKeys: lazyOwnerKeys(request.db, accounts, store.provider),
+    expectedBuckets: rows.length,
+  };
   return untilAborted(
     scanStore({ store, expected, options, now, attributes, inspect, context }),
     store,

@@ -24,6 +24,8 @@ export interface InspectTarget {
 export interface ScanContext {
   /** The owner's store keys (account_details), for buckets the admin may not read. Never logged. */
   ownerKeys?: (accountUuid: string) => Promise<Keys | null>;
+  /** The buckets CloudStack records in the store: how long its listing may take (http.ts). */
+  expectedBuckets?: number;
 }
 
 export interface AttributeReading {

@@ -45,18 +45,18 @@ export class SignedGetClient {
 
   /**
    * GET `path` below the store's URL; `read` consumes a 2xx body as it streams in. Retries
-   * throttling, 5xx and network failures (a body cut off while read included). Each request must
-   * be done within scan.requestTimeoutMs, except a listing (`whole: false`): that of a large store
-   * takes longer, and may, as long as it is never silent for that long (the socket's idle timeout).
+   * throttling, 5xx and network failures (a body cut off while read included). A request must be
+   * done within scan.requestTimeoutMs; a listing (`listingWaitMs` given) may take that long to start
+   * answering, then as long as it never falls silent for scan.requestTimeoutMs.
    */
   get<T>(
     path: string,
     query: Record<string, string>,
     read: (body: Body) => Promise<T>,
-    { deadline = true }: { deadline?: boolean } = {},
+    { listingWaitMs }: { listingWaitMs?: number } = {},
   ): Promise<T> {
     const full = `${this.base.pathname.replace(/\/$/, '')}${path}`;
-    return pRetry(() => this.once(full, query, read, deadline), {
+    return pRetry(() => this.once(full, query, read, listingWaitMs), {
       retries: this.options.maxAttempts - 1,
       minTimeout: this.options.retryBaseDelayMs,
       factor: 2,
@@ -69,7 +69,7 @@ export class SignedGetClient {
     path: string,
     query: Record<string, string>,
     read: (body: Body) => Promise<T>,
-    deadline: boolean,
+    listingWaitMs: number | undefined,
   ) {
     const request = new HttpRequest({
       method: 'GET',
@@ -83,9 +83,11 @@ export class SignedGetClient {
     const signed = (await this.signer.sign(request)) as HttpRequest;
     const { response } = await this.handler.handle(
       signed,
-      deadline ? { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) } : {},
+      listingWaitMs === undefined
+        ? { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) }
+        : { requestTimeout: listingWaitMs },
     );
-    const body = (response.body ?? []) as Body;
+    const body = silenceGuard(response.body, this.options.requestTimeoutMs);
     if (response.statusCode >= 300) {
       const text = await bodyText(body);
       const code = /"Code"\s*:\s*"([^"]+)"/.exec(text)?.[1] ?? /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? '';
@@ -109,10 +111,15 @@ export class AdminApiClient {
   }
 
   /** GET `<prefix>/<resource>`, which answers with a JSON list; each entry as `pick` reduces it. */
-  getList<T>(resource: string, query: Record<string, string>, pick: (entry: unknown) => T): Promise<T[]> {
+  getList<T>(
+    resource: string,
+    query: Record<string, string>,
+    pick: (entry: unknown) => T,
+    listingWaitMs: number,
+  ): Promise<T[]> {
     const what = `GET ${this.prefix}/${resource}`;
     return this.http.get(`${this.prefix}/${resource}`, query, (body) => readList(body, what, pick), {
-      deadline: false,
+      listingWaitMs,
     });
   }
 
@@ -154,6 +161,27 @@ export async function readList<T>(body: Body, what: string, pick: (entry: unknow
   if (!opened) throw new ListingCutShortError(`${what} answered with an empty body`);
   parse(null);
   return entries;
+}
+
+/** A body that fails once the store has sent nothing for `ms`: a listing stalled half-way. */
+async function* silenceGuard(body: unknown, ms: number): Body {
+  if (!body) return;
+  const stream = body as Body & { destroy?: (err: Error) => void };
+  const timer = setTimeout(() => {
+    const err = Object.assign(new Error(`the store sent nothing for ${ms} ms`), {
+      name: 'TimeoutError',
+      code: 'ETIMEDOUT',
+    });
+    stream.destroy?.(err);
+  }, ms);
+  try {
+    for await (const chunk of stream) {
+      timer.refresh();
+      yield chunk;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function bodyText(body: Body): Promise<string> {

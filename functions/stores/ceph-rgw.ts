@@ -6,7 +6,7 @@ import type { BucketAttributes, StoreBucket } from '../core/model.js';
 import { AdminApiClient } from './admin-api.js';
 import type { StoreAdapter } from './adapter.js';
 import { ListingCutShortError } from './classify.js';
-import { CountingHttpHandler } from './http.js';
+import { CountingHttpHandler, listingWaitMs } from './http.js';
 import { OwnerClients } from './owner-clients.js';
 import { RgwBucketInstanceReader } from './rgw-bucket-instance.js';
 import { S3AttributeReader } from './s3-attributes.js';
@@ -37,7 +37,12 @@ export const cephRgwAdapter: StoreAdapter = {
     const stats = new Map<string, RgwBucketStats>();
     return {
       async listBuckets() {
-        const entries = await admin.getList('bucket', { stats: 'true', format: 'json' }, whatIsRead);
+        const entries = await admin.getList(
+          'bucket',
+          { stats: 'true', format: 'json' },
+          whatIsRead,
+          listingWaitMs(options, context.expectedBuckets),
+        );
         return entries.map((entry): StoreBucket => {
           if (typeof entry?.bucket !== 'string' || !entry.bucket) {
             throw new ListingCutShortError(

@@ -16,6 +16,18 @@ export interface TransportOptions {
   retryBaseDelayMs: number;
 }
 
+/**
+ * How long a store may take to start answering its listing: RGW's stats listing computes every
+ * bucket's usage first (about 1 ms a bucket measured, 10 s at 10,000 buckets), so the wait grows
+ * with the buckets CloudStack records there; once it answers, it may not fall silent for longer
+ * than the request timeout.
+ */
+export const LISTING_MS_PER_BUCKET = 3;
+
+export function listingWaitMs(options: TransportOptions, expectedBuckets = 0): number {
+  return options.requestTimeoutMs + LISTING_MS_PER_BUCKET * expectedBuckets;
+}
+
 export class CountingHttpHandler extends NodeHttpHandler {
   requests = 0;
   constructor(options: TransportOptions) {

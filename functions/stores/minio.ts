@@ -11,8 +11,8 @@ import { s3Connection } from './s3-generic.js';
 export const minioAdapter: StoreAdapter = {
   capabilities: [...S3_ATTRIBUTES, 'owner', 'quota', 'usage'],
   notApplicable: {},
-  connect(store, options) {
-    const base = s3Connection(store, options);
+  connect(store, options, context) {
+    const base = s3Connection(store, options, context);
     const admin = new AdminApiClient(store, base.handler, options, '/minio/admin/v3');
     return {
       ...base,

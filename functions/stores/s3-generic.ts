@@ -1,9 +1,9 @@
 // Any S3-compatible store whose admin credentials see every bucket through ListBuckets (MinIO, others).
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BucketAttribute } from '../core/model.js';
-import type { StoreAdapter, StoreConnection } from './adapter.js';
+import type { ScanContext, StoreAdapter, StoreConnection } from './adapter.js';
 import { SignedGetClient } from './admin-api.js';
-import { CountingHttpHandler } from './http.js';
+import { CountingHttpHandler, listingWaitMs } from './http.js';
 import type { TransportOptions } from './http.js';
 import { S3AttributeReader, S3_ATTRIBUTES } from './s3-attributes.js';
 import { headBucket, makeS3Client } from './s3-client.js';
@@ -14,6 +14,7 @@ import type { StoreTarget } from '../core/model.js';
 export function s3Connection(
   store: StoreTarget,
   options: TransportOptions,
+  context: ScanContext = {},
 ): StoreConnection & { s3: S3Client; handler: CountingHttpHandler } {
   const handler = new CountingHttpHandler(options);
   const s3 = makeS3Client(store, handler, options);
@@ -22,7 +23,7 @@ export function s3Connection(
   return {
     s3,
     handler,
-    listBuckets: () => listAllBuckets(listing),
+    listBuckets: () => listAllBuckets(listing, listingWaitMs(options, context.expectedBuckets)),
     readAttributes: async (targets, wanted) => ({ attributes: await reader.read(targets, wanted) }),
     headBucket: (name) => headBucket(s3, name),
     requestCount: () => handler.requests,
@@ -38,7 +39,7 @@ const NO_ADMIN_API = 'no admin API is known for this provider: the auditor reads
 export const genericS3Adapter: StoreAdapter = {
   capabilities: S3_ATTRIBUTES,
   notApplicable: { owner: NO_ADMIN_API, quota: NO_ADMIN_API, usage: NO_ADMIN_API },
-  connect: (store, options) => s3Connection(store, options),
+  connect: (store, options, context) => s3Connection(store, options, context),
 };
 
 const CLOUDIAN_ADMIN = "this version does not read Cloudian HyperStore's admin API";
@@ -50,5 +51,5 @@ export const cloudianAdapter: StoreAdapter = {
     usage: CLOUDIAN_ADMIN,
     quota: "CloudStack's Cloudian HyperStore driver has no bucket quota",
   } satisfies Partial<Record<BucketAttribute, string>>,
-  connect: (store, options) => s3Connection(store, options),
+  connect: (store, options, context) => s3Connection(store, options, context),
 };

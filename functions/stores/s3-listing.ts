@@ -16,12 +16,12 @@ interface Page {
 }
 
 /** Every bucket, following continuation tokens; a page without a bucket list is a listing cut short. */
-export async function listAllBuckets(http: SignedGetClient): Promise<StoreBucket[]> {
+export async function listAllBuckets(http: SignedGetClient, listingWaitMs: number): Promise<StoreBucket[]> {
   const buckets: StoreBucket[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const next = await http.get('/', token ? { 'continuation-token': token } : {}, readPage, {
-      deadline: false,
+      listingWaitMs,
     });
     buckets.push(...next.buckets);
     if (!next.token || next.token === token) return buckets;

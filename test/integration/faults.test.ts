@@ -86,6 +86,7 @@ describe('a store that fails is never evidence of drift', () => {
     ['a listing that never answers', faults.hang, 'unreachable'],
     ['a connection reset on the listing', faults.reset, 'unreachable'],
     ['a listing cut short', faults.truncate, 'partial'],
+    ['a listing that stalls half-way', faults.stall, 'unreachable'],
   ] as const)('%s gives store-unverified, and retries first', async (_label, fault, status) => {
     await plant();
     ctx.proxy.plan = always(fault, isListing);
@@ -103,6 +104,35 @@ describe('a store that fails is never evidence of drift', () => {
     const report = await audit(ctx.cloud.database);
 
     expect(Date.now() - started).toBeGreaterThan(timeout * 1.5); // a 10 s deadline would have cut a large store's listing
+    expect(report.coverage[0]?.status).toBe('verified');
+    expect(found(report)).toEqual([
+      `bucket-missing-in-store ${missing}`,
+      `bucket-unmanaged-in-store ${unmanaged}`,
+    ]);
+  });
+
+  it('a listing that starts later than the request timeout, within the wait its store size allows, is read', async () => {
+    const { store, missing, unmanaged } = await plant();
+    // 1,000 more rows CloudStack is still creating: they lengthen the wait (3 ms a bucket), no finding.
+    const alice = await ctx.cloud.account('alice2');
+    const rows = Array.from({ length: 1000 }, (_, i) => [
+      bucketName(`creating${i}`),
+      String(store.id),
+      'Allocated',
+      `uuid-creating-${i}`,
+      alice.domain.id,
+      alice.id,
+      new Date(),
+    ]);
+    await ctx.cloud.database.conn.query(
+      'INSERT INTO bucket (name, object_store_id, state, uuid, domain_id, account_id, created) VALUES ?',
+      [rows],
+    );
+    const timeout = FAST_SCAN.requestTimeoutMs;
+    ctx.proxy.plan = always({ kind: 'slow', ms: timeout + 1000 }, isListing);
+
+    const report = await audit(ctx.cloud.database);
+
     expect(report.coverage[0]?.status).toBe('verified');
     expect(found(report)).toEqual([
       `bucket-missing-in-store ${missing}`,

@@ -12,6 +12,8 @@ export type Fault =
   | { kind: 'slow'; ms: number }
   | { kind: 'reset' }
   | { kind: 'truncate' }
+  /** Half the answer, then silence with the connection open. */
+  | { kind: 'stall' }
   /** Answered whole, in `pieces` parts `ms` apart: slow in total, never silent for long. */
   | { kind: 'trickle'; pieces: number; ms: number }
   /** A well-formed listing with one bucket left out (the `drop`-th, modulo its length): a store that lies, not one that breaks. */
@@ -26,6 +28,7 @@ export const faults = {
   hang: { kind: 'hang' },
   reset: { kind: 'reset' },
   truncate: { kind: 'truncate' },
+  stall: { kind: 'stall' },
   shorten: { kind: 'shorten', drop: -1 },
 } satisfies Record<string, Fault>;
 
@@ -91,7 +94,9 @@ export class FaultProxy {
           ? dropBucket(fault.drop)
           : fault?.kind === 'trickle'
             ? fault
-            : null,
+            : fault?.kind === 'stall'
+              ? { pieces: 2, ms: 2 ** 31 - 1 }
+              : null,
     );
   }
 
