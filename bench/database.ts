@@ -7,7 +7,7 @@ import { CloudStackSeed } from '../functions/demo/cloudstack-seed.js';
 import { createThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import type { Figure } from './results.js';
 import { atMost, median, round } from './results.js';
-import { insertAccounts, insertBuckets, scaleBucketName } from './scale-cloud.js';
+import { insertAccounts, insertBuckets, spreadOver } from './scale-cloud.js';
 
 const ROUNDS = 7;
 const TARGET_RATIO = 1.5;
@@ -41,15 +41,7 @@ export async function databaseSide(server: DbUrl, buckets: number): Promise<Figu
     const root = await seed.domain('ROOT');
     const store = await seed.store({ name: 'ceph-1', provider: 'Ceph', url: 'http://127.0.0.1:1' });
     const accounts = await insertAccounts(database.conn, root, 1000);
-    await insertBuckets(
-      database.conn,
-      store,
-      root,
-      Array.from({ length: buckets }, (_, i) => ({
-        name: scaleBucketName(i),
-        account: accounts[i % accounts.length] as (typeof accounts)[number],
-      })),
-    );
+    await insertBuckets(database.conn, store, root, spreadOver(accounts, buckets));
     const loads: number[] = [];
     const bares: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {

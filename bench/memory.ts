@@ -15,7 +15,7 @@ import { dbUrlText } from '../test/support/database.js';
 import { auditInOwnProcess } from './cli-peak.js';
 import type { Figure } from './results.js';
 import { atMost, round } from './results.js';
-import { insertAccounts, insertBuckets, scaleBucketName } from './scale-cloud.js';
+import { insertAccounts, insertBuckets, scaleBucketName, spreadOver } from './scale-cloud.js';
 
 const PLANTED = 5;
 const TARGET_MB = 300;
@@ -52,15 +52,7 @@ async function peakOfAudit(server: DbUrl, buckets: number): Promise<Measured> {
       ...DEMO_STORE_KEYS,
     });
     const accounts = await insertAccounts(database.conn, domain, Math.max(1, Math.ceil(buckets / 100)));
-    await insertBuckets(
-      database.conn,
-      store,
-      domain,
-      Array.from({ length: buckets }, (_, i) => ({
-        name: scaleBucketName(i),
-        account: accounts[i % accounts.length] as (typeof accounts)[number],
-      })),
-    );
+    await insertBuckets(database.conn, store, domain, spreadOver(accounts, buckets));
     const { report, peakBytes } = await auditInOwnProcess(
       dbUrlText(database.db),
       LISTING_RULES.flatMap((r) => ['--rule', r]),

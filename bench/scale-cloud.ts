@@ -46,6 +46,14 @@ export async function insertAccounts(
   return accounts.map((a) => ({ ...a, id: idOf.get(a.uuid) ?? 0 }));
 }
 
+/** `count` rows named by scaleBucketName, owned round-robin by the accounts. */
+export function spreadOver(accounts: ScaleAccount[], count: number): ScaleBucket[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: scaleBucketName(i),
+    account: accounts[i % accounts.length] as ScaleAccount,
+  }));
+}
+
 /** Rows in state Created, two days old (past any grace period), owned as given. */
 export async function insertBuckets(
   conn: Connection,

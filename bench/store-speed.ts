@@ -1,7 +1,6 @@
 // Audit speed on a live Ceph RGW: n buckets over many accounts with matching DB rows and a few planted
 // drifts; a full audit (all rules) against the floor in the same run, and against the naive
 // operator's script at one size.
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { CloudStackSeed } from '../functions/demo/cloudstack-seed.js';
 import type { ThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import { createThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import type { CephCluster, Keys } from '../test/support/ceph.js';
-import { radosgwAdmin, startCeph, stopCeph } from '../test/support/ceph.js';
+import { createRgwUser, startCeph, stopCeph } from '../test/support/ceph.js';
 import { s3For } from '../test/support/cloud.js';
 import { dbUrlText } from '../test/support/database.js';
 import { FaultProxy } from '../test/support/fault-proxy.js';
@@ -94,18 +93,7 @@ class ScaleCephCloud {
     await Promise.all(
       this.accounts.map((a) =>
         limit(async () => {
-          const keys = {
-            accessKey: randomBytes(10).toString('hex').toUpperCase(),
-            secretKey: randomBytes(20).toString('hex'),
-          };
-          await radosgwAdmin(this.ceph.conf, [
-            'user',
-            'create',
-            `--uid=${a.uuid}`,
-            `--display-name=${a.name}`,
-            `--access-key=${keys.accessKey}`,
-            `--secret-key=${keys.secretKey}`,
-          ]);
+          const keys = await createRgwUser(this.ceph.conf, a.uuid, a.name);
           this.keys.set(a.uuid, keys);
         }),
       ),

@@ -1,5 +1,6 @@
 // One throwaway single-node Ceph cluster (mon, OSD, radosgw) on loopback for the whole test run.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,32 +55,14 @@ export async function startCeph(): Promise<CephCluster> {
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   const conf = vars.CEPH_CONF as string;
-  const plainAdmin = {
-    accessKey: 'CSDRIFTPLAINADMIN001',
-    secretKey: 'csdriftPlainAdminSecret0000000000000001',
-  };
-  await radosgwAdmin(conf, [
-    'user',
-    'create',
-    '--uid=plainadmin',
-    '--display-name=Plain admin',
-    `--access-key=${plainAdmin.accessKey}`,
-    `--secret-key=${plainAdmin.secretKey}`,
-    '--caps=users=*;buckets=*;metadata=*;usage=read',
-  ]);
-  const listingAdmin = {
-    accessKey: 'CSDRIFTLISTADMIN0001',
-    secretKey: 'csdriftListingAdminSecret00000000000001',
-  };
-  await radosgwAdmin(conf, [
-    'user',
-    'create',
-    '--uid=listingadmin',
-    '--display-name=Listing admin',
-    `--access-key=${listingAdmin.accessKey}`,
-    `--secret-key=${listingAdmin.secretKey}`,
-    '--caps=users=read;buckets=read;usage=read',
-  ]);
+  const plainAdmin = await createRgwUser(conf, 'plainadmin', 'Plain admin', {
+    keys: { accessKey: 'CSDRIFTPLAINADMIN001', secretKey: 'csdriftPlainAdminSecret0000000000000001' },
+    caps: 'users=*;buckets=*;metadata=*;usage=read',
+  });
+  const listingAdmin = await createRgwUser(conf, 'listingadmin', 'Listing admin', {
+    keys: { accessKey: 'CSDRIFTLISTADMIN0001', secretKey: 'csdriftListingAdminSecret00000000000001' },
+    caps: 'users=read;buckets=read;usage=read',
+  });
   return {
     dir,
     conf,
@@ -97,6 +80,29 @@ export async function stopCeph(cluster: Pick<CephCluster, 'dir'>): Promise<void>
 export async function radosgwAdmin(conf: string, args: string[]): Promise<string> {
   const { stdout } = await run('radosgw-admin', ['-c', conf, ...args], { timeout: 60_000 });
   return stdout;
+}
+
+/** An RGW user, with fresh keys unless given, as CloudStack's Ceph driver makes one per account. */
+export async function createRgwUser(
+  conf: string,
+  uid: string,
+  displayName: string,
+  { keys, caps }: { keys?: Keys; caps?: string } = {},
+): Promise<Keys> {
+  const made = keys ?? {
+    accessKey: randomBytes(10).toString('hex').toUpperCase(),
+    secretKey: randomBytes(20).toString('hex'),
+  };
+  await radosgwAdmin(conf, [
+    'user',
+    'create',
+    `--uid=${uid}`,
+    `--display-name=${displayName}`,
+    `--access-key=${made.accessKey}`,
+    `--secret-key=${made.secretKey}`,
+    ...(caps ? [`--caps=${caps}`] : []),
+  ]);
+  return made;
 }
 
 /** Removes every bucket in the cluster, so that each test sees only what it planted. */

@@ -6,7 +6,7 @@ import type { SeedAccount, SeedDomain, SeedStore } from '../../functions/demo/cl
 import { CloudStackSeed } from '../../functions/demo/cloudstack-seed.js';
 import type { ThrowawayDatabase } from '../../functions/demo/throwaway-db.js';
 import type { CephCluster, Keys } from './ceph.js';
-import { radosgwAdmin } from './ceph.js';
+import { createRgwUser } from './ceph.js';
 
 export interface CephAccount extends SeedAccount {
   keys: Keys;
@@ -73,20 +73,8 @@ export class CephCloud {
     return { ...account, keys };
   }
 
-  private async rgwUser(uid: string, displayName: string): Promise<Keys> {
-    const keys = {
-      accessKey: randomBytes(10).toString('hex').toUpperCase(),
-      secretKey: randomBytes(20).toString('hex'),
-    };
-    await radosgwAdmin(this.ceph.conf, [
-      'user',
-      'create',
-      `--uid=${uid}`,
-      `--display-name=${displayName}`,
-      `--access-key=${keys.accessKey}`,
-      `--secret-key=${keys.secretKey}`,
-    ]);
-    return keys;
+  private rgwUser(uid: string, displayName: string): Promise<Keys> {
+    return createRgwUser(this.ceph.conf, uid, displayName);
   }
 
   async createInStore(name: string, owner: Keys): Promise<void> {
