@@ -29,7 +29,9 @@ export const cephRgwAdapter: StoreAdapter = {
   },
   connect(store, options, context = {}) {
     const handler = new CountingHttpHandler(options);
+    const listingHandler = new CountingHttpHandler(options, { listing: true });
     const admin = new AdminApiClient(store, handler, options, '/admin');
+    const listing = new AdminApiClient(store, listingHandler, options, '/admin');
     const s3 = makeS3Client(store, handler, options);
     const owners = new OwnerClients(store, handler, options, context);
     const viaS3 = new S3AttributeReader(s3, options.concurrency, (t) => owners.for(t));
@@ -37,7 +39,7 @@ export const cephRgwAdapter: StoreAdapter = {
     const stats = new Map<string, RgwBucketStats>();
     return {
       async listBuckets() {
-        const entries = await admin.getList(
+        const entries = await listing.getList(
           'bucket',
           { stats: 'true', format: 'json' },
           whatIsRead,
@@ -73,11 +75,12 @@ export const cephRgwAdapter: StoreAdapter = {
         return { attributes };
       },
       headBucket: (name) => headBucket(s3, name),
-      requestCount: () => handler.requests,
+      requestCount: () => handler.requests + listingHandler.requests,
       close: () => {
         owners.close();
         s3.destroy();
         handler.destroy();
+        listingHandler.destroy();
       },
     };
   },

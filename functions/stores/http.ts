@@ -30,10 +30,16 @@ export function listingWaitMs(options: TransportOptions, expectedBuckets = 0): n
 
 export class CountingHttpHandler extends NodeHttpHandler {
   requests = 0;
-  constructor(options: TransportOptions) {
+  /**
+   * `listing`: the handler of a store's listing, which may wait longer than the request timeout for
+   * the first byte (listingWaitMs) and guards its body itself; every other request fails once the
+   * store has been silent for the request timeout, before or after the answer began.
+   */
+  constructor(options: TransportOptions, { listing = false }: { listing?: boolean } = {}) {
     super({
       connectionTimeout: options.requestTimeoutMs,
       requestTimeout: options.requestTimeoutMs,
+      ...(listing ? {} : { socketTimeout: options.requestTimeoutMs }),
       throwOnRequestTimeout: true, // otherwise smithy only warns, and a hung store hangs the audit
       httpAgent: new HttpAgent({ keepAlive: options.keepAlive ?? false, maxSockets: options.concurrency }),
       httpsAgent: new HttpsAgent({ keepAlive: options.keepAlive ?? false, maxSockets: options.concurrency }),

@@ -19,17 +19,19 @@ export function s3Connection(
   const handler = new CountingHttpHandler(options);
   const s3 = makeS3Client(store, handler, options);
   const reader = new S3AttributeReader(s3, options.concurrency);
-  const listing = new SignedGetClient(store, handler, options);
+  const listingHandler = new CountingHttpHandler(options, { listing: true });
+  const listing = new SignedGetClient(store, listingHandler, options);
   return {
     s3,
     handler,
     listBuckets: () => listAllBuckets(listing, listingWaitMs(options, context.expectedBuckets)),
     readAttributes: async (targets, wanted) => ({ attributes: await reader.read(targets, wanted) }),
     headBucket: (name) => headBucket(s3, name),
-    requestCount: () => handler.requests,
+    requestCount: () => handler.requests + listingHandler.requests,
     close: () => {
       s3.destroy();
       handler.destroy();
+      listingHandler.destroy();
     },
   };
 }

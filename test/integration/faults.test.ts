@@ -140,6 +140,22 @@ describe('a store that fails is never evidence of drift', () => {
     ]);
   });
 
+  it('an attribute read that stalls half-way is unverified: never a hang, never a mismatch', async () => {
+    const { missing, unmanaged } = await plant(ceph.listingAdmin); // no metadata cap: S3 reads versioning
+    const versioningRead = (url = '', method = '') => method === 'GET' && /[?&]versioning/.test(url);
+    ctx.proxy.plan = always(faults.stall, versioningRead);
+
+    const report = await audit(ctx.cloud.database);
+
+    expect(ctx.proxy.requests.some((r) => versioningRead(r.url, r.method))).toBe(true);
+    expect(report.status).toBe('incomplete');
+    expect(report.coverage[0]?.checks['bucket-versioning-mismatch']).toBe('unverified');
+    expect(found(report)).toEqual([
+      `bucket-missing-in-store ${missing}`,
+      `bucket-unmanaged-in-store ${unmanaged}`,
+    ]);
+  });
+
   it.each([
     ['refused (403)', faults.accessDenied],
     ['throttled', faults.slowDown],
