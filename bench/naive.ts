@@ -10,23 +10,19 @@ import {
 import type { Keys } from '../test/support/ceph.js';
 import { bareStore } from './bare-store.js';
 import type { BareRun } from './floor.js';
+import { answered } from './floor.js';
 
 export async function naiveScan(endpoint: string, admin: Keys, dbBuckets: string[]): Promise<BareRun> {
   const store = bareStore(endpoint, admin, 1);
   const started = performance.now();
-  const quietly = (p: Promise<unknown>) =>
-    p.then(
-      () => {},
-      () => {},
-    );
   try {
     await store.adminGet('bucket', { format: 'json' });
     for (const Bucket of dbBuckets) {
       const stats = await store.adminGet('bucket', { bucket: Bucket, stats: 'true', format: 'json' });
       if (stats.status === 404) continue;
-      await quietly(store.s3.send(new GetBucketVersioningCommand({ Bucket })));
-      await quietly(store.s3.send(new GetObjectLockConfigurationCommand({ Bucket })));
-      await quietly(store.s3.send(new GetBucketPolicyCommand({ Bucket })));
+      await answered(store.s3.send(new GetBucketVersioningCommand({ Bucket })));
+      await answered(store.s3.send(new GetObjectLockConfigurationCommand({ Bucket })));
+      await answered(store.s3.send(new GetBucketPolicyCommand({ Bucket })));
     }
     return { ms: performance.now() - started, requests: store.requests() };
   } finally {

@@ -24,7 +24,7 @@ export interface InspectTarget {
 export interface ScanContext {
   /** The owner's store keys (account_details), for buckets the admin may not read. Never logged. */
   ownerKeys?: (accountUuid: string) => Promise<Keys | null>;
-  /** The buckets CloudStack records in the store: how long its listing may take (http.ts). */
+  /** The buckets CloudStack records in the store: how long its listing may wait (http.ts). */
   expectedBuckets?: number;
 }
 

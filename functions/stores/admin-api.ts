@@ -46,17 +46,12 @@ export class SignedGetClient {
   /**
    * GET `path` below the store's URL; `read` consumes a 2xx body as it streams in. Retries
    * throttling, 5xx and network failures (a body cut off while read included). A request must be
-   * done within scan.requestTimeoutMs; a listing (`listingWaitMs` given) may take that long to start
-   * answering, then as long as it never falls silent for scan.requestTimeoutMs.
+   * done within scan.requestTimeoutMs; on a listing handler it may take as long as it needs, as long
+   * as it never falls silent for scan.requestTimeoutMs.
    */
-  get<T>(
-    path: string,
-    query: Record<string, string>,
-    read: (body: Body) => Promise<T>,
-    { listingWaitMs }: { listingWaitMs?: number } = {},
-  ): Promise<T> {
+  get<T>(path: string, query: Record<string, string>, read: (body: Body) => Promise<T>): Promise<T> {
     const full = `${this.base.pathname.replace(/\/$/, '')}${path}`;
-    return pRetry(() => this.once(full, query, read, listingWaitMs), {
+    return pRetry(() => this.once(full, query, read), {
       retries: this.options.maxAttempts - 1,
       minTimeout: this.options.retryBaseDelayMs,
       factor: 2,
@@ -65,12 +60,7 @@ export class SignedGetClient {
     });
   }
 
-  private async once<T>(
-    path: string,
-    query: Record<string, string>,
-    read: (body: Body) => Promise<T>,
-    listingWaitMs: number | undefined,
-  ) {
+  private async once<T>(path: string, query: Record<string, string>, read: (body: Body) => Promise<T>) {
     const request = new HttpRequest({
       method: 'GET',
       protocol: this.base.protocol,
@@ -81,13 +71,15 @@ export class SignedGetClient {
       headers: { host: this.base.host },
     });
     const signed = (await this.signer.sign(request)) as HttpRequest;
+    const { listing } = this.handler;
     const { response } = await this.handler.handle(
       signed,
-      listingWaitMs === undefined
-        ? { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) }
-        : { requestTimeout: listingWaitMs },
+      listing ? {} : { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) },
     );
-    const body = silenceGuard(response.body, this.options.requestTimeoutMs);
+    // The listing handler has no socket idle timeout (it must wait for the first byte): guard here.
+    const body = listing
+      ? silenceGuard(response.body, this.options.requestTimeoutMs)
+      : ((response.body ?? []) as Body);
     if (response.statusCode >= 300) {
       const text = await bodyText(body);
       const code = /"Code"\s*:\s*"([^"]+)"/.exec(text)?.[1] ?? /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? '';
@@ -111,16 +103,9 @@ export class AdminApiClient {
   }
 
   /** GET `<prefix>/<resource>`, which answers with a JSON list; each entry as `pick` reduces it. */
-  getList<T>(
-    resource: string,
-    query: Record<string, string>,
-    pick: (entry: unknown) => T,
-    listingWaitMs: number,
-  ): Promise<T[]> {
+  getList<T>(resource: string, query: Record<string, string>, pick: (entry: unknown) => T): Promise<T[]> {
     const what = `GET ${this.prefix}/${resource}`;
-    return this.http.get(`${this.prefix}/${resource}`, query, (body) => readList(body, what, pick), {
-      listingWaitMs,
-    });
+    return this.http.get(`${this.prefix}/${resource}`, query, (body) => readList(body, what, pick));
   }
 
   /** GET `<prefix>/<resource>` with query parameters; the parsed JSON body. */
@@ -151,10 +136,11 @@ export async function readList<T>(body: Body, what: string, pick: (entry: unknow
     }
   };
   for await (const chunk of body) {
-    if (!opened && chunk.toString('utf8').trim()) {
-      if (!chunk.toString('utf8').trimStart().startsWith('['))
+    if (!opened) {
+      const start = chunk.toString('utf8').trimStart();
+      if (start && !start.startsWith('['))
         throw new ListingCutShortError(`${what} did not answer with a list`);
-      opened = true;
+      opened = Boolean(start);
     }
     parse(chunk);
   }

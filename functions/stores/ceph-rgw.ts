@@ -6,7 +6,7 @@ import type { BucketAttributes, StoreBucket } from '../core/model.js';
 import { AdminApiClient } from './admin-api.js';
 import type { StoreAdapter } from './adapter.js';
 import { ListingCutShortError } from './classify.js';
-import { CountingHttpHandler, listingWaitMs } from './http.js';
+import { CountingHttpHandler } from './http.js';
 import { OwnerClients } from './owner-clients.js';
 import { RgwBucketInstanceReader } from './rgw-bucket-instance.js';
 import { S3AttributeReader } from './s3-attributes.js';
@@ -29,7 +29,7 @@ export const cephRgwAdapter: StoreAdapter = {
   },
   connect(store, options, context = {}) {
     const handler = new CountingHttpHandler(options);
-    const listingHandler = new CountingHttpHandler(options, { listing: true });
+    const listingHandler = new CountingHttpHandler(options, { listingOf: context.expectedBuckets ?? 0 });
     const admin = new AdminApiClient(store, handler, options, '/admin');
     const listing = new AdminApiClient(store, listingHandler, options, '/admin');
     const s3 = makeS3Client(store, handler, options);
@@ -39,12 +39,7 @@ export const cephRgwAdapter: StoreAdapter = {
     const stats = new Map<string, RgwBucketStats>();
     return {
       async listBuckets() {
-        const entries = await listing.getList(
-          'bucket',
-          { stats: 'true', format: 'json' },
-          whatIsRead,
-          listingWaitMs(options, context.expectedBuckets),
-        );
+        const entries = await listing.getList('bucket', { stats: 'true', format: 'json' }, whatIsRead);
         return entries.map((entry): StoreBucket => {
           if (typeof entry?.bucket !== 'string' || !entry.bucket) {
             throw new ListingCutShortError(

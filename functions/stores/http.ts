@@ -24,27 +24,31 @@ export interface TransportOptions {
  */
 export const LISTING_MS_PER_BUCKET = 3;
 
-export function listingWaitMs(options: TransportOptions, expectedBuckets = 0): number {
-  return options.requestTimeoutMs + LISTING_MS_PER_BUCKET * expectedBuckets;
-}
-
 export class CountingHttpHandler extends NodeHttpHandler {
   requests = 0;
+  /** Set for the handler of a store's listing, whose body its reader guards (admin-api.ts). */
+  readonly listing: boolean;
+
   /**
-   * `listing`: the handler of a store's listing, which may wait longer than the request timeout for
-   * the first byte (listingWaitMs) and guards its body itself; every other request fails once the
-   * store has been silent for the request timeout, before or after the answer began.
+   * Every request fails once the store has been silent for the request timeout, before or after
+   * its answer began. A listing handler (`listingOf`: the buckets CloudStack records there) instead
+   * waits for the first byte as long as the store's size needs.
    */
-  constructor(options: TransportOptions, { listing = false }: { listing?: boolean } = {}) {
+  constructor(options: TransportOptions, { listingOf }: { listingOf?: number } = {}) {
+    const listing = listingOf !== undefined;
     super({
       connectionTimeout: options.requestTimeoutMs,
-      requestTimeout: options.requestTimeoutMs,
+      requestTimeout: listing
+        ? options.requestTimeoutMs + LISTING_MS_PER_BUCKET * listingOf
+        : options.requestTimeoutMs,
       ...(listing ? {} : { socketTimeout: options.requestTimeoutMs }),
       throwOnRequestTimeout: true, // otherwise smithy only warns, and a hung store hangs the audit
       httpAgent: new HttpAgent({ keepAlive: options.keepAlive ?? false, maxSockets: options.concurrency }),
       httpsAgent: new HttpsAgent({ keepAlive: options.keepAlive ?? false, maxSockets: options.concurrency }),
     });
+    this.listing = listing;
   }
+
   override handle(request: HttpRequest, options?: HttpHandlerOptions): Promise<{ response: HttpResponse }> {
     this.requests += 1;
     return super.handle(request, options);

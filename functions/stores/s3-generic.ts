@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { BucketAttribute } from '../core/model.js';
 import type { ScanContext, StoreAdapter, StoreConnection } from './adapter.js';
 import { SignedGetClient } from './admin-api.js';
-import { CountingHttpHandler, listingWaitMs } from './http.js';
+import { CountingHttpHandler } from './http.js';
 import type { TransportOptions } from './http.js';
 import { S3AttributeReader, S3_ATTRIBUTES } from './s3-attributes.js';
 import { headBucket, makeS3Client } from './s3-client.js';
@@ -19,12 +19,12 @@ export function s3Connection(
   const handler = new CountingHttpHandler(options);
   const s3 = makeS3Client(store, handler, options);
   const reader = new S3AttributeReader(s3, options.concurrency);
-  const listingHandler = new CountingHttpHandler(options, { listing: true });
+  const listingHandler = new CountingHttpHandler(options, { listingOf: context.expectedBuckets ?? 0 });
   const listing = new SignedGetClient(store, listingHandler, options);
   return {
     s3,
     handler,
-    listBuckets: () => listAllBuckets(listing, listingWaitMs(options, context.expectedBuckets)),
+    listBuckets: () => listAllBuckets(listing),
     readAttributes: async (targets, wanted) => ({ attributes: await reader.read(targets, wanted) }),
     headBucket: (name) => headBucket(s3, name),
     requestCount: () => handler.requests + listingHandler.requests,
