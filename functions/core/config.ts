@@ -2,6 +2,11 @@
 import * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { RULE_IDS, SEVERITIES } from './model.js';
+import type { RuleId } from './model.js';
+import { REMEDIABLE } from './remediation.js';
+import { RULES } from './rules/index.js';
+import { TOLERANCE_OPTIONS } from './rules/tolerance.js';
+import { parseAt } from './validation.js';
 
 const storeOverride = z.strictObject({
   endpoint: z.url({ message: 'expected a URL' }).optional(),
@@ -12,18 +17,41 @@ const storeOverride = z.strictObject({
   skip: z.boolean().optional(),
 });
 
-const ruleOptions = z.strictObject({
+/** What every rule takes; each rule adds its own options (Rule.options), and nothing else is accepted. */
+const commonRuleOptions = {
   enabled: z.boolean().optional(),
   severity: z.enum(SEVERITIES).optional(),
   /** Consecutive runs a finding must be seen before it is reported as new (for flapping stores). */
   confirmRuns: z.number().int().min(1).max(30).optional(),
-  /** Allow `csdrift remediate --apply` for this rule's findings. Off unless said. */
+};
+
+function optionsOf(id: RuleId) {
+  return z.strictObject({
+    ...commonRuleOptions,
+    /** Allow `csdrift remediate --apply` for this rule's findings. Off unless said. */
+    ...(REMEDIABLE.includes(id) ? { remediate: z.boolean().optional() } : {}),
+    ...RULES[id].options,
+  });
+}
+
+/** The options a rule takes, for the error that names one it does not. */
+export function ruleOptionNames(id: RuleId): string[] {
+  return Object.keys(optionsOf(id).shape);
+}
+
+const ruleOptionsSchema = z.strictObject(
+  Object.fromEntries(RULE_IDS.map((id) => [id, optionsOf(id).optional()])) as {
+    [K in RuleId]: z.ZodOptional<ReturnType<typeof optionsOf>>;
+  },
+);
+
+/** Every option any rule takes: the type of one rule's options as the rules read them. */
+export const anyRuleOptions = z.object({
+  ...commonRuleOptions,
   remediate: z.boolean().optional(),
-  /** bucket-usage-drift, store-accounting-drift: drift only beyond both this share… */
-  tolerancePercent: z.number().min(0).max(1000).optional(),
-  /** …and this many MiB. */
-  toleranceMiB: z.number().min(0).optional(),
+  ...TOLERANCE_OPTIONS,
 });
+export type RuleOptions = z.infer<typeof anyRuleOptions>;
 
 const suppression = z.strictObject({
   rule: z.enum(RULE_IDS),
@@ -41,7 +69,7 @@ export const auditConfigSchema = z.strictObject({
     .optional(),
   stores: z.record(z.string(), storeOverride).default({}),
   gracePeriodMinutes: z.number().int().min(0).default(60),
-  rules: z.partialRecord(z.enum(RULE_IDS), ruleOptions).default({}),
+  rules: ruleOptionsSchema.default({}),
   suppressions: z.array(suppression).default([]),
   notify: z
     .strictObject({
@@ -83,20 +111,21 @@ export const auditConfigSchema = z.strictObject({
     .default({ concurrency: 8, requestTimeoutMs: 10_000, maxAttempts: 4, keepAlive: false }),
 });
 
-export type AuditConfig = z.infer<typeof auditConfigSchema>;
+export type AuditConfig = Omit<z.infer<typeof auditConfigSchema>, 'rules'> & {
+  rules: Partial<Record<RuleId, RuleOptions>>;
+};
 export type StoreOverride = z.infer<typeof storeOverride>;
 
 /** Validates a parsed config; the first problem becomes one line naming its path. */
 export function parseAuditConfig(raw: unknown, source = 'config'): AuditConfig {
-  const result = auditConfigSchema.safeParse(raw ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue?.path.length ? issue.path.join('.') : '(top level)';
-  let message = issue?.message;
-  if (issue?.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-    message =
-      path === 'rules' ? `unknown rule ${keys} (known: ${RULE_IDS.join(', ')})` : `unknown key ${keys}`;
-  }
-  throw new ConfigError(`${source}: ${path}: ${message}`);
+  // Each rule's schema is stricter than RuleOptions, which only widens the type the rules read.
+  return parseAt(auditConfigSchema, raw ?? {}, source, (m, o) => new ConfigError(m, o), {
+    unknownKeys: (path, keys) => {
+      if (path === 'rules') return `unknown rule ${keys} (known: ${RULE_IDS.join(', ')})`;
+      const rule = /^rules\.(.+)$/.exec(path)?.[1] as RuleId | undefined;
+      if (rule && RULE_IDS.includes(rule))
+        return `${rule} does not take ${keys} (it takes ${ruleOptionNames(rule).join(', ')})`;
+      return undefined;
+    },
+  }) as AuditConfig;
 }

@@ -10,11 +10,13 @@ import type {
   RuleFinding,
   RuleId,
   StoreCoverage,
+  StoreRecord,
   StoreScan,
 } from './model.js';
 import { SEVERITIES, bucketsByStore, isActive, storeRef } from './model.js';
 import { RULES } from './rules/index.js';
 import type { Rule, RuleContext, StoreView } from './rules/index.js';
+import { meetsGate } from './rules/rule.js';
 import type { SuppressionVerdict } from './suppressions.js';
 import { suppressionsFor } from './suppressions.js';
 
@@ -46,30 +48,25 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const recheckedByStore = bucketsByStore(input.recheckedRows);
   const views: StoreView[] = inventory.stores.flatMap((store) => {
     const scan = scansById.get(store.id);
-    if (!scan) return [];
-    return [
-      {
-        store,
-        scan,
-        dbBuckets: dbByStore.get(store.id) ?? [],
-        storeBucketNames: new Set(scan.buckets.map((b) => b.name)),
-        recheckedRows: recheckedByStore.get(store.id) ?? [],
-      },
-    ];
+    return scan
+      ? [storeView(store, scan, dbByStore.get(store.id) ?? [], recheckedByStore.get(store.id) ?? [])]
+      : [];
   });
-  const ctx: RuleContext = {
-    now,
-    gracePeriodMinutes: config.gracePeriodMinutes,
-    stores: views,
-    options: config.rules,
-  };
+  const ctx: RuleContext = { now, gracePeriodMinutes: config.gracePeriodMinutes, options: config.rules };
   const rules = rulesInScope(config, input.rules);
   const at = now.toISOString();
-
   const suppression = suppressionsFor(config.suppressions, now);
-  const findings = rules.flatMap((rule) =>
-    rule.evaluate(ctx).map((f) => toFinding(rule, f, config, suppression(rule.id, f.store, f.bucket), at)),
-  );
+
+  const findings: Finding[] = [];
+  const coverage: StoreCoverage[] = views.map((view) => {
+    const verdicts = rules.map((rule) => {
+      const judged = judge(rule, view, ctx);
+      for (const f of judged.findings)
+        findings.push(toFinding(rule, f, config, suppression(rule.id, f.store, f.bucket), at));
+      return [rule.id, judged.verdict] as const;
+    });
+    return storeCoverage(view, verdicts);
+  });
   findings.sort(
     (a, b) =>
       SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
@@ -77,28 +74,95 @@ export function evaluate(input: EvaluateInput): Evaluation {
       a.store.name.localeCompare(b.store.name) ||
       (a.bucket ?? '').localeCompare(b.bucket ?? ''),
   );
-
-  const coverage: StoreCoverage[] = views.map((view) => {
-    const verdicts = rules.map((r) => [r.id, asVerdict(r.coverage(view, ctx))] as const);
-    const notes = verdicts.filter(([, v]) => v.why && v.status !== 'verified');
-    const inStore = view.scan.buckets.length;
-    return {
-      store: storeRef(view.store),
-      status: view.scan.status,
-      bucketsInDb: view.dbBuckets.filter(isActive).length,
-      bucketsInStore: inStore,
-      checks: Object.fromEntries(verdicts.map(([id, v]) => [id, v.status])),
-      ...(view.scan.error ? { error: view.scan.error } : {}),
-      evidence: {
-        requests: view.scan.requests,
-        ...(inStore ? { requestsPerBucket: Math.round((view.scan.requests / inStore) * 100) / 100 } : {}),
-        startedAt: view.scan.startedAt,
-        finishedAt: view.scan.finishedAt,
-        ...(notes.length ? { checkNotes: Object.fromEntries(notes.map(([id, v]) => [id, v.why])) } : {}),
-      },
-    };
-  });
   return { findings, coverage };
+}
+
+/** The engine's pairing of one store's DB rows and store buckets, done once for every rule. */
+function storeView(
+  store: StoreRecord,
+  scan: StoreScan,
+  dbBuckets: DbBucket[],
+  recheckedRows: DbBucket[],
+): StoreView {
+  const dbByName = new Map<string, DbBucket[]>();
+  for (const b of dbBuckets) {
+    const rows = dbByName.get(b.name);
+    if (rows) rows.push(b);
+    else dbByName.set(b.name, [b]);
+  }
+  const storeByName = new Map(scan.buckets.map((b) => [b.name, b]));
+  return {
+    store,
+    scan,
+    dbBuckets,
+    dbByName,
+    storeByName,
+    storeBucketNames: new Set(storeByName.keys()),
+    recheckedRows,
+  };
+}
+
+/**
+ * One rule on one store, behind the gate every rule shares: a store that is not verified as far as
+ * the rule needs is never judged by it, and a rule that throws is that rule unverified on that
+ * store, its error named, while every other rule and store carries on (cdk-nag's way with a
+ * throwing check).
+ */
+function judge(
+  rule: Rule,
+  view: StoreView,
+  ctx: RuleContext,
+): { verdict: CheckVerdict; findings: RuleFinding[] } {
+  if (view.scan.internalError && rule.needs !== 'db') {
+    return {
+      verdict: { status: 'unverified', why: `csdrift could not scan the store: ${view.scan.internalError}` },
+      findings: [],
+    };
+  }
+  try {
+    const verdict = asVerdict(rule.coverage(view, ctx));
+    if (verdict.status === 'not_applicable' || !meetsGate(rule.needs, view.scan))
+      return { verdict, findings: [] };
+    return { verdict, findings: rule.evaluate(view, ctx) };
+  } catch (err) {
+    return {
+      verdict: { status: 'unverified', why: `internal error in rule ${rule.id}: ${describeInternal(err)}` },
+      findings: [],
+    };
+  }
+}
+
+function describeInternal(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  return `${e?.name ?? 'Error'}: ${String(e?.message ?? err)
+    .replace(/\s+/g, ' ')
+    .slice(0, 300)}`;
+}
+
+function storeCoverage(view: StoreView, verdicts: (readonly [RuleId, CheckVerdict])[]): StoreCoverage {
+  const notes = verdicts.filter(([, v]) => v.why && v.status !== 'verified');
+  const inStore = view.scan.buckets.length;
+  const internal = verdicts.filter(([, v]) => v.why?.startsWith('internal error in rule'));
+  return {
+    store: storeRef(view.store),
+    status: view.scan.status,
+    bucketsInDb: view.dbBuckets.filter(isActive).length,
+    bucketsInStore: inStore,
+    checks: Object.fromEntries(verdicts.map(([id, v]) => [id, v.status])),
+    ...(view.scan.error ? { error: view.scan.error } : {}),
+    ...(view.scan.internalError
+      ? { internalError: view.scan.internalError }
+      : internal.length
+        ? { internalError: internal.map(([, v]) => v.why).join('; ') }
+        : {}),
+    evidence: {
+      requests: view.scan.requests,
+      ...(inStore ? { requestsPerBucket: Math.round((view.scan.requests / inStore) * 100) / 100 } : {}),
+      startedAt: view.scan.startedAt,
+      finishedAt: view.scan.finishedAt,
+      ...(notes.length ? { checkNotes: Object.fromEntries(notes.map(([id, v]) => [id, v.why])) } : {}),
+    },
+  };
 }
 
 function asVerdict(v: CheckStatus | CheckVerdict): CheckVerdict {

@@ -168,6 +168,12 @@ export interface StoreScan {
   storeId: number;
   status: CoverageStatus;
   error?: string;
+  /**
+   * A fault of csdrift's own (a bug, not the store's answer) that stopped this store's scan: the
+   * store is then `skipped` with every check that needs it unverified, never `partial` or
+   * `unreachable`, which would blame the store.
+   */
+  internalError?: string;
   startedAt: string;
   finishedAt: string;
   listingComplete: boolean;
@@ -199,6 +205,8 @@ export interface StoreCoverage {
   bucketsInStore: number;
   checks: Partial<Record<RuleId, CheckStatus>>;
   error?: string;
+  /** A fault of csdrift's own on this store (a rule or the scan threw): named here, its stack in the log. */
+  internalError?: string;
   evidence: {
     requests: number;
     /** Store requests per bucket the store holds: the audit's main cost. */

@@ -9,34 +9,33 @@ export const bucketAccountRemoved: Rule = {
   defaultSeverity: 'high',
   description:
     'An active bucket whose owning account has been removed: data nobody is billed for or can reach through CloudStack.',
+  needs: 'db',
   coverage: dbOnly,
-  evaluate(ctx) {
+  evaluate(view) {
     const findings: RuleFinding[] = [];
-    for (const view of ctx.stores) {
-      for (const bucket of view.dbBuckets) {
-        if (!isActive(bucket) || !bucket.accountRemoved) continue;
-        findings.push({
-          store: storeRef(view.store),
-          bucket: bucket.name,
-          dbBucket: bucket,
-          message: `Bucket ${bucket.name} is still active but its owner, ${ownerText(bucket)}, has been removed.`,
-          evidence: {
-            dbState: bucket.state,
-            seenInStore: view.scan.status === 'skipped' ? null : view.storeBucketNames.has(bucket.name),
-          },
-          remediation: {
-            summary:
-              'Account removal left the bucket behind. Keep its data if someone needs it, then remove it in the store and in CloudStack.',
-            steps: [
-              `Inspect what it holds: ${storeSideCommand(view.store, 'inspect', bucket.name)}`,
-              `Hand the data over or back it up if the former owner's organisation needs it.`,
-              `Delete it in the store: ${storeSideCommand(view.store, 'delete', bucket.name)}`,
-              ...softDeleteSteps(bucket),
-              `Verify: the store answers 404 for ${bucket.name} and the next audit no longer reports it.`,
-            ],
-          },
-        });
-      }
+    for (const bucket of view.dbBuckets) {
+      if (!isActive(bucket) || !bucket.accountRemoved) continue;
+      findings.push({
+        store: storeRef(view.store),
+        bucket: bucket.name,
+        dbBucket: bucket,
+        message: `Bucket ${bucket.name} is still active but its owner, ${ownerText(bucket)}, has been removed.`,
+        evidence: {
+          dbState: bucket.state,
+          seenInStore: view.scan.status === 'skipped' ? null : view.storeBucketNames.has(bucket.name),
+        },
+        remediation: {
+          summary:
+            'Account removal left the bucket behind. Keep its data if someone needs it, then remove it in the store and in CloudStack.',
+          steps: [
+            `Inspect what it holds: ${storeSideCommand(view.store, 'inspect', bucket.name)}`,
+            `Hand the data over or back it up if the former owner's organisation needs it.`,
+            `Delete it in the store: ${storeSideCommand(view.store, 'delete', bucket.name)}`,
+            ...softDeleteSteps(bucket),
+            `Verify: the store answers 404 for ${bucket.name} and the next audit no longer reports it.`,
+          ],
+        },
+      });
     }
     return findings;
   },

@@ -10,40 +10,39 @@ export const bucketEncryptionMismatch: Rule = {
   attribute: 'encryption',
   description:
     "CloudStack's encryption flag disagrees with the store's default encryption (where the provider supports it).",
+  needs: 'verified',
   coverage: attributeCoverage('encryption'),
-  evaluate(ctx) {
-    return ctx.stores.flatMap((view) =>
-      comparable(view, 'encryption', ctx).flatMap(({ bucket, value }) => {
-        const expected = bucket.encryption === true;
-        const actual = value !== null;
-        if (expected === actual) return [];
-        return [
-          attributeFinding(view, bucket, {
-            attribute: 'encryption',
-            expected,
-            actual,
-            message: expected
-              ? `Bucket ${bucket.name} of ${ownerText(bucket)} is encrypted in CloudStack, but store ${view.store.name} has no default encryption for it: new objects are stored unencrypted.`
-              : `Bucket ${bucket.name} of ${ownerText(bucket)} is unencrypted in CloudStack, but store ${view.store.name} encrypts it by default (${value}).`,
-            evidence: { storeAlgorithm: value },
-            remediation: {
-              summary: `Re-apply CloudStack's setting (encryption=${expected}).`,
-              steps: [
-                `Re-apply CloudStack's value: ${updateBucketCommand(bucket, 'encryption', expected)}`,
-                expected
-                  ? `Or in the store: aws s3api put-bucket-encryption --bucket ${bucket.name} --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}' --endpoint-url ${view.store.endpoint}`
-                  : `Or in the store: aws s3api delete-bucket-encryption --bucket ${bucket.name} --endpoint-url ${view.store.endpoint}`,
-                ...(expected
-                  ? [
-                      'Objects written while encryption was off stay unencrypted: copy them onto themselves to encrypt them.',
-                    ]
-                  : []),
-                `Verify: aws s3api get-bucket-encryption --bucket ${bucket.name} ${expected ? 'shows an SSE rule' : 'answers ServerSideEncryptionConfigurationNotFoundError'}, and the next audit no longer reports it.`,
-              ],
-            },
-          }),
-        ];
-      }),
-    );
+  evaluate(view, ctx) {
+    return comparable(view, 'encryption', ctx).flatMap(({ bucket, value }) => {
+      const expected = bucket.encryption === true;
+      const actual = value !== null;
+      if (expected === actual) return [];
+      return [
+        attributeFinding(view, bucket, {
+          attribute: 'encryption',
+          expected,
+          actual,
+          message: expected
+            ? `Bucket ${bucket.name} of ${ownerText(bucket)} is encrypted in CloudStack, but store ${view.store.name} has no default encryption for it: new objects are stored unencrypted.`
+            : `Bucket ${bucket.name} of ${ownerText(bucket)} is unencrypted in CloudStack, but store ${view.store.name} encrypts it by default (${value}).`,
+          evidence: { storeAlgorithm: value },
+          remediation: {
+            summary: `Re-apply CloudStack's setting (encryption=${expected}).`,
+            steps: [
+              `Re-apply CloudStack's value: ${updateBucketCommand(bucket, 'encryption', expected)}`,
+              expected
+                ? `Or in the store: aws s3api put-bucket-encryption --bucket ${bucket.name} --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}' --endpoint-url ${view.store.endpoint}`
+                : `Or in the store: aws s3api delete-bucket-encryption --bucket ${bucket.name} --endpoint-url ${view.store.endpoint}`,
+              ...(expected
+                ? [
+                    'Objects written while encryption was off stay unencrypted: copy them onto themselves to encrypt them.',
+                  ]
+                : []),
+              `Verify: aws s3api get-bucket-encryption --bucket ${bucket.name} ${expected ? 'shows an SSE rule' : 'answers ServerSideEncryptionConfigurationNotFoundError'}, and the next audit no longer reports it.`,
+            ],
+          },
+        }),
+      ];
+    });
   },
 };

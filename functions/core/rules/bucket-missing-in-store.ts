@@ -18,41 +18,39 @@ export const bucketMissingInStore: Rule = {
   defaultSeverity: 'high',
   description:
     'An active bucket in state Created is absent from a fully listed store, and HeadBucket confirms 404.',
+  needs: 'complete',
   coverage: fullyListed,
-  evaluate(ctx) {
+  evaluate(view, ctx) {
     const findings: RuleFinding[] = [];
-    for (const view of ctx.stores) {
-      if (fullyListed(view) !== 'verified') continue;
-      for (const bucket of absenceCandidates(view.dbBuckets, ctx)) {
-        if (view.storeBucketNames.has(bucket.name)) continue;
-        const check = view.scan.absenceChecks[bucket.name];
-        if (check?.result !== 'absent') continue;
-        const reread = view.recheckedRows.find((r) => r.id === bucket.id);
-        if (!reread || !isActive(reread) || reread.state !== 'Created') continue; // deleted while we looked
-        findings.push({
-          store: storeRef(view.store),
-          bucket: bucket.name,
-          dbBucket: bucket,
-          message: `Bucket ${bucket.name} of ${ownerText(bucket)} is recorded in CloudStack but no longer exists in store ${view.store.name}.`,
-          evidence: {
-            listedAt: view.scan.finishedAt,
-            bucketsListed: view.scan.buckets.length,
-            headBucket: check,
-            dbCreated: bucket.created,
-          },
-          remediation: {
-            summary:
-              'CloudStack cannot delete a bucket its store no longer has: re-create it empty in the store, then delete it through CloudStack.',
-            steps: [
-              `Confirm with the owner that the data is not expected back (a bucket recreated from backup would instead keep the row).`,
-              `Re-create an empty bucket of the same name: ${storeSideCommand(view.store, 'create', bucket.name)}`,
-              deleteThroughCloudStack(bucket),
-              `If CloudStack still refuses, soft-delete the row instead (never DELETE it): ${softDeleteSql(bucket)} then recount the owner's resources: ${recountCommand(bucket)}`,
-              `Verify: cmk list buckets id=${bucket.uuid ?? bucket.id} listall=true returns nothing, and the next audit no longer reports it.`,
-            ],
-          },
-        });
-      }
+    for (const bucket of absenceCandidates(view.dbBuckets, ctx)) {
+      if (view.storeBucketNames.has(bucket.name)) continue;
+      const check = view.scan.absenceChecks[bucket.name];
+      if (check?.result !== 'absent') continue;
+      const reread = view.recheckedRows.find((r) => r.id === bucket.id);
+      if (!reread || !isActive(reread) || reread.state !== 'Created') continue; // deleted while we looked
+      findings.push({
+        store: storeRef(view.store),
+        bucket: bucket.name,
+        dbBucket: bucket,
+        message: `Bucket ${bucket.name} of ${ownerText(bucket)} is recorded in CloudStack but no longer exists in store ${view.store.name}.`,
+        evidence: {
+          listedAt: view.scan.finishedAt,
+          bucketsListed: view.scan.buckets.length,
+          headBucket: check,
+          dbCreated: bucket.created,
+        },
+        remediation: {
+          summary:
+            'CloudStack cannot delete a bucket its store no longer has: re-create it empty in the store, then delete it through CloudStack.',
+          steps: [
+            `Confirm with the owner that the data is not expected back (a bucket recreated from backup would instead keep the row).`,
+            `Re-create an empty bucket of the same name: ${storeSideCommand(view.store, 'create', bucket.name)}`,
+            deleteThroughCloudStack(bucket),
+            `If CloudStack still refuses, soft-delete the row instead (never DELETE it): ${softDeleteSql(bucket)} then recount the owner's resources: ${recountCommand(bucket)}`,
+            `Verify: cmk list buckets id=${bucket.uuid ?? bucket.id} listall=true returns nothing, and the next audit no longer reports it.`,
+          ],
+        },
+      });
     }
     return findings;
   },

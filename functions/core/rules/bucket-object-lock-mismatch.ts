@@ -10,38 +10,37 @@ export const bucketObjectLockMismatch: Rule = {
   defaultSeverity: 'medium',
   attribute: 'objectLock',
   description: "CloudStack's object_lock flag disagrees with the store's object lock configuration.",
+  needs: 'verified',
   coverage: attributeCoverage('objectLock'),
-  evaluate(ctx) {
-    return ctx.stores.flatMap((view) =>
-      comparable(view, 'objectLock', ctx).flatMap(({ bucket, value }) => {
-        const expected = bucket.objectLock === true;
-        if (expected === value) return [];
-        return [
-          attributeFinding(view, bucket, {
-            attribute: 'objectLock',
-            expected,
-            actual: value,
-            message: expected
-              ? `Bucket ${bucket.name} of ${ownerText(bucket)} has object lock in CloudStack, but store ${view.store.name} has no object lock on it: its objects can be deleted or overwritten.`
-              : `Bucket ${bucket.name} of ${ownerText(bucket)} has no object lock in CloudStack, but store ${view.store.name} has it enabled.`,
-            remediation: {
-              summary:
-                'Object lock is set only when a bucket is created and cannot be removed: correct the record, or move the data to a bucket created with the right setting.',
-              steps: expected
-                ? [
-                    `Tell the owner that retention is not enforced on ${bucket.name}.`,
-                    'Create a new bucket through CloudStack with object locking on (cmk create bucket … objectlocking=true), copy the data into it, then delete the old bucket through CloudStack.',
-                    `Or, if the lock was never required, correct the record: UPDATE bucket SET object_lock = 0 WHERE id = ${bucket.id};`,
-                    `Verify: aws s3api get-object-lock-configuration --bucket <new bucket> shows ObjectLockEnabled=Enabled, and the next audit no longer reports it.`,
-                  ]
-                : [
-                    `Correct the record so CloudStack shows the lock the store enforces: UPDATE bucket SET object_lock = 1 WHERE id = ${bucket.id};`,
-                    `Verify: the next audit no longer reports ${bucket.name}.`,
-                  ],
-            },
-          }),
-        ];
-      }),
-    );
+  evaluate(view, ctx) {
+    return comparable(view, 'objectLock', ctx).flatMap(({ bucket, value }) => {
+      const expected = bucket.objectLock === true;
+      if (expected === value) return [];
+      return [
+        attributeFinding(view, bucket, {
+          attribute: 'objectLock',
+          expected,
+          actual: value,
+          message: expected
+            ? `Bucket ${bucket.name} of ${ownerText(bucket)} has object lock in CloudStack, but store ${view.store.name} has no object lock on it: its objects can be deleted or overwritten.`
+            : `Bucket ${bucket.name} of ${ownerText(bucket)} has no object lock in CloudStack, but store ${view.store.name} has it enabled.`,
+          remediation: {
+            summary:
+              'Object lock is set only when a bucket is created and cannot be removed: correct the record, or move the data to a bucket created with the right setting.',
+            steps: expected
+              ? [
+                  `Tell the owner that retention is not enforced on ${bucket.name}.`,
+                  'Create a new bucket through CloudStack with object locking on (cmk create bucket … objectlocking=true), copy the data into it, then delete the old bucket through CloudStack.',
+                  `Or, if the lock was never required, correct the record: UPDATE bucket SET object_lock = 0 WHERE id = ${bucket.id};`,
+                  `Verify: aws s3api get-object-lock-configuration --bucket <new bucket> shows ObjectLockEnabled=Enabled, and the next audit no longer reports it.`,
+                ]
+              : [
+                  `Correct the record so CloudStack shows the lock the store enforces: UPDATE bucket SET object_lock = 1 WHERE id = ${bucket.id};`,
+                  `Verify: the next audit no longer reports ${bucket.name}.`,
+                ],
+          },
+        }),
+      ];
+    });
   },
 };

@@ -18,9 +18,10 @@ export const bucketOwnerMismatch: Rule = {
   attribute: 'owner',
   description:
     "The store's owner of the bucket is not the user CloudStack derives for the owning account (Ceph: the account uuid; MinIO: acs-<account uuid> and its canned policy).",
+  needs: 'verified',
   coverage: attributeCoverage('owner'),
-  evaluate(ctx) {
-    return ctx.stores.flatMap((view) => [
+  evaluate(view, ctx) {
+    return [
       ...comparable(view, 'owner', ctx).flatMap(({ bucket, value }) => {
         if (!bucket.owner) return [];
         if (value.storeOwner !== undefined) {
@@ -31,7 +32,7 @@ export const bucketOwnerMismatch: Rule = {
         return minioProblems(view, bucket, value.user, accountsOf(view));
       }),
       ...staleGrants(view, ctx),
-    ]);
+    ];
   },
 };
 

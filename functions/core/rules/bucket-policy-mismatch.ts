@@ -13,39 +13,38 @@ export const bucketPolicyMismatch: Rule = {
   attribute: 'policy',
   description:
     "CloudStack's policy (public or private) disagrees with what the store's bucket policy grants anonymous callers.",
+  needs: 'verified',
   coverage: attributeCoverage('policy'),
-  evaluate(ctx) {
-    return ctx.stores.flatMap((view) =>
-      comparable(view, 'policy', ctx).flatMap(({ bucket, value }) => {
-        const expected = String(bucket.policy ?? '').toLowerCase() === 'public' ? 'public' : 'private';
-        const actual = describePolicy(value);
-        if (expected === actual) return [];
-        const exposed = expected === 'private';
-        return [
-          attributeFinding(view, bucket, {
-            attribute: 'policy',
-            expected,
-            actual,
-            message: exposed
-              ? `Bucket ${bucket.name} of ${ownerText(bucket)} is private in CloudStack, but store ${view.store.name} grants ${actual === 'public' ? 'anonymous read and list' : actual}.`
-              : `Bucket ${bucket.name} of ${ownerText(bucket)} is public in CloudStack, but store ${view.store.name} grants ${actual === 'private' ? 'no anonymous access' : actual}.`,
-            evidence: { storePolicy: value },
-            remediation: {
-              summary: exposed
-                ? 'Data CloudStack shows as private is reachable without credentials: close it first, then find out who opened it.'
-                : "Re-apply CloudStack's policy so the bucket serves what its owner chose.",
-              steps: [
-                `Re-apply CloudStack's value: ${updateBucketCommand(bucket, 'policy', expected)}`,
-                exposed
-                  ? `Or in the store, remove the policy: aws s3api delete-bucket-policy --bucket ${bucket.name} --endpoint-url ${view.store.endpoint}`
-                  : `Or in the store, set CloudStack's public policy (anonymous s3:ListBucket and s3:GetBucketLocation on the bucket, s3:GetObject on its objects): aws s3api put-bucket-policy --bucket ${bucket.name} --policy file://public.json --endpoint-url ${view.store.endpoint}`,
-                ...(exposed ? ["Check the store's access logs for anonymous reads of the bucket."] : []),
-                `Verify: aws s3api get-bucket-policy --bucket ${bucket.name} grants ${expected === 'public' ? 'anonymous read and list' : 'nothing to anonymous callers'}, and the next audit no longer reports it.`,
-              ],
-            },
-          }),
-        ];
-      }),
-    );
+  evaluate(view, ctx) {
+    return comparable(view, 'policy', ctx).flatMap(({ bucket, value }) => {
+      const expected = String(bucket.policy ?? '').toLowerCase() === 'public' ? 'public' : 'private';
+      const actual = describePolicy(value);
+      if (expected === actual) return [];
+      const exposed = expected === 'private';
+      return [
+        attributeFinding(view, bucket, {
+          attribute: 'policy',
+          expected,
+          actual,
+          message: exposed
+            ? `Bucket ${bucket.name} of ${ownerText(bucket)} is private in CloudStack, but store ${view.store.name} grants ${actual === 'public' ? 'anonymous read and list' : actual}.`
+            : `Bucket ${bucket.name} of ${ownerText(bucket)} is public in CloudStack, but store ${view.store.name} grants ${actual === 'private' ? 'no anonymous access' : actual}.`,
+          evidence: { storePolicy: value },
+          remediation: {
+            summary: exposed
+              ? 'Data CloudStack shows as private is reachable without credentials: close it first, then find out who opened it.'
+              : "Re-apply CloudStack's policy so the bucket serves what its owner chose.",
+            steps: [
+              `Re-apply CloudStack's value: ${updateBucketCommand(bucket, 'policy', expected)}`,
+              exposed
+                ? `Or in the store, remove the policy: aws s3api delete-bucket-policy --bucket ${bucket.name} --endpoint-url ${view.store.endpoint}`
+                : `Or in the store, set CloudStack's public policy (anonymous s3:ListBucket and s3:GetBucketLocation on the bucket, s3:GetObject on its objects): aws s3api put-bucket-policy --bucket ${bucket.name} --policy file://public.json --endpoint-url ${view.store.endpoint}`,
+              ...(exposed ? ["Check the store's access logs for anonymous reads of the bucket."] : []),
+              `Verify: aws s3api get-bucket-policy --bucket ${bucket.name} grants ${expected === 'public' ? 'anonymous read and list' : 'nothing to anonymous callers'}, and the next audit no longer reports it.`,
+            ],
+          },
+        }),
+      ];
+    });
   },
 };

@@ -14,52 +14,51 @@ export const bucketQuotaMismatch: Rule = {
   attribute: 'quota',
   description:
     "CloudStack's quota (GB) disagrees with the store's bucket quota (where the provider has one).",
+  needs: 'verified',
   coverage: attributeCoverage('quota'),
-  evaluate(ctx) {
-    return ctx.stores.flatMap((view) =>
-      comparable(view, 'quota', ctx).flatMap(({ bucket, value }) => {
-        const expectedBytes = bucket.quota ? bucket.quota * GIB : null;
-        if (expectedBytes === value) return [];
-        const expected = bucket.quota || null;
-        const actual = value === null ? null : Math.round((value / GIB) * 1000) / 1000;
-        const ceph = view.store.provider === 'Ceph';
-        const show = (b: number | null) => (b === null ? 'no quota' : humanBytes(b));
-        return [
-          attributeFinding(view, bucket, {
-            attribute: 'quota',
-            expected,
-            actual,
-            message: `Bucket ${bucket.name} of ${ownerText(bucket)} has ${expected === null ? 'no quota' : `a ${expected} GB quota`} in CloudStack, but store ${view.store.name} enforces ${show(value)}${ceph && expectedBytes !== null && value === null ? ` (${CEPH_QUOTA_BUG})` : ''}.`,
-            evidence: {
-              storeQuotaBytes: value,
-              expectedBytes,
-              ...(ceph ? { knownCause: CEPH_QUOTA_BUG } : {}),
-            },
-            remediation: {
-              summary:
-                expected === null
-                  ? 'The store limits a bucket CloudStack thinks unlimited: remove the store quota, or record it in CloudStack.'
-                  : "Apply CloudStack's quota in the store, so the owner gets the limit they are billed for.",
-              steps: ceph
-                ? [
-                    expected === null
-                      ? `Remove the store quota: radosgw-admin quota disable --quota-scope=bucket --bucket=${bucket.name}`
-                      : `Set it in the store (updateBucket would repeat the driver's bug): radosgw-admin quota set --quota-scope=bucket --bucket=${bucket.name} --max-size=${expectedBytes} && radosgw-admin quota enable --quota-scope=bucket --bucket=${bucket.name}`,
-                    `Verify: radosgw-admin bucket stats --bucket=${bucket.name} shows bucket_quota ${expected === null ? 'disabled' : `enabled with max_size ${expectedBytes}`}, and the next audit no longer reports it.`,
-                  ]
-                : [
-                    expected === null
-                      ? `Remove the store quota: mc quota clear ALIAS/${bucket.name}`
-                      : `Re-apply CloudStack's value: ${updateBucketCommand(bucket, 'quota', expected)}`,
-                    ...(expected === null
-                      ? []
-                      : [`Or in the store: mc quota set ALIAS/${bucket.name} --size ${expected}GiB`]),
-                    `Verify: mc quota info ALIAS/${bucket.name} shows ${expected === null ? 'no quota' : `${expected} GiB`}, and the next audit no longer reports it.`,
-                  ],
-            },
-          }),
-        ];
-      }),
-    );
+  evaluate(view, ctx) {
+    return comparable(view, 'quota', ctx).flatMap(({ bucket, value }) => {
+      const expectedBytes = bucket.quota ? bucket.quota * GIB : null;
+      if (expectedBytes === value) return [];
+      const expected = bucket.quota || null;
+      const actual = value === null ? null : Math.round((value / GIB) * 1000) / 1000;
+      const ceph = view.store.provider === 'Ceph';
+      const show = (b: number | null) => (b === null ? 'no quota' : humanBytes(b));
+      return [
+        attributeFinding(view, bucket, {
+          attribute: 'quota',
+          expected,
+          actual,
+          message: `Bucket ${bucket.name} of ${ownerText(bucket)} has ${expected === null ? 'no quota' : `a ${expected} GB quota`} in CloudStack, but store ${view.store.name} enforces ${show(value)}${ceph && expectedBytes !== null && value === null ? ` (${CEPH_QUOTA_BUG})` : ''}.`,
+          evidence: {
+            storeQuotaBytes: value,
+            expectedBytes,
+            ...(ceph ? { knownCause: CEPH_QUOTA_BUG } : {}),
+          },
+          remediation: {
+            summary:
+              expected === null
+                ? 'The store limits a bucket CloudStack thinks unlimited: remove the store quota, or record it in CloudStack.'
+                : "Apply CloudStack's quota in the store, so the owner gets the limit they are billed for.",
+            steps: ceph
+              ? [
+                  expected === null
+                    ? `Remove the store quota: radosgw-admin quota disable --quota-scope=bucket --bucket=${bucket.name}`
+                    : `Set it in the store (updateBucket would repeat the driver's bug): radosgw-admin quota set --quota-scope=bucket --bucket=${bucket.name} --max-size=${expectedBytes} && radosgw-admin quota enable --quota-scope=bucket --bucket=${bucket.name}`,
+                  `Verify: radosgw-admin bucket stats --bucket=${bucket.name} shows bucket_quota ${expected === null ? 'disabled' : `enabled with max_size ${expectedBytes}`}, and the next audit no longer reports it.`,
+                ]
+              : [
+                  expected === null
+                    ? `Remove the store quota: mc quota clear ALIAS/${bucket.name}`
+                    : `Re-apply CloudStack's value: ${updateBucketCommand(bucket, 'quota', expected)}`,
+                  ...(expected === null
+                    ? []
+                    : [`Or in the store: mc quota set ALIAS/${bucket.name} --size ${expected}GiB`]),
+                  `Verify: mc quota info ALIAS/${bucket.name} shows ${expected === null ? 'no quota' : `${expected} GiB`}, and the next audit no longer reports it.`,
+                ],
+          },
+        }),
+      ];
+    });
   },
 };

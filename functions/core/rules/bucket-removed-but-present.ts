@@ -1,5 +1,5 @@
 import { isActive, storeRef } from '../model.js';
-import type { DbBucket, RuleFinding } from '../model.js';
+import type { RuleFinding } from '../model.js';
 import { storeSideCommand } from '../playbooks.js';
 import { ownerText, rowNow, seenInStore } from './rule.js';
 import type { Rule } from './rule.js';
@@ -10,40 +10,36 @@ export const bucketRemovedButPresent: Rule = {
   defaultSeverity: 'medium',
   description:
     'Every CloudStack row of the bucket on this store is soft-deleted, yet the store still has it.',
+  needs: 'listed',
   coverage: seenInStore,
-  evaluate(ctx) {
+  evaluate(view) {
     const findings: RuleFinding[] = [];
-    for (const view of ctx.stores) {
-      if (view.scan.status === 'skipped') continue;
-      const rowsByName = new Map<string, DbBucket[]>();
-      for (const b of view.dbBuckets) rowsByName.set(b.name, [...(rowsByName.get(b.name) ?? []), b]);
-      for (const seen of view.scan.buckets) {
-        const rows = rowsByName.get(seen.name);
-        if (!rows || rows.some(isActive) || rowNow(view, seen.name, true)) continue;
-        const latest = rows.reduce((a, b) => ((a.removed ?? '') >= (b.removed ?? '') ? a : b));
-        findings.push({
-          store: storeRef(view.store),
-          bucket: seen.name,
-          dbBucket: latest,
-          message: `Bucket ${seen.name} of ${ownerText(latest)} was deleted in CloudStack on ${latest.removed} but still exists in store ${view.store.name}.`,
-          evidence: {
-            listedAt: view.scan.finishedAt,
-            dbRemoved: latest.removed,
-            dbRows: rows.length,
-            storeOwner: seen.owner ?? null,
-          },
-          remediation: {
-            summary:
-              'The store kept a bucket CloudStack deleted: its data is stored but no longer billed or limited.',
-            steps: [
-              `Inspect what it holds: ${storeSideCommand(view.store, 'inspect', seen.name)}`,
-              `Confirm with ${ownerText(latest)} that the data can go.`,
-              `Delete it in the store: ${storeSideCommand(view.store, 'delete', seen.name)}`,
-              `Verify: the next audit no longer reports it.`,
-            ],
-          },
-        });
-      }
+    for (const seen of view.scan.buckets) {
+      const rows = view.dbByName.get(seen.name);
+      if (!rows || rows.some(isActive) || rowNow(view, seen.name, true)) continue;
+      const latest = rows.reduce((a, b) => ((a.removed ?? '') >= (b.removed ?? '') ? a : b));
+      findings.push({
+        store: storeRef(view.store),
+        bucket: seen.name,
+        dbBucket: latest,
+        message: `Bucket ${seen.name} of ${ownerText(latest)} was deleted in CloudStack on ${latest.removed} but still exists in store ${view.store.name}.`,
+        evidence: {
+          listedAt: view.scan.finishedAt,
+          dbRemoved: latest.removed,
+          dbRows: rows.length,
+          storeOwner: seen.owner ?? null,
+        },
+        remediation: {
+          summary:
+            'The store kept a bucket CloudStack deleted: its data is stored but no longer billed or limited.',
+          steps: [
+            `Inspect what it holds: ${storeSideCommand(view.store, 'inspect', seen.name)}`,
+            `Confirm with ${ownerText(latest)} that the data can go.`,
+            `Delete it in the store: ${storeSideCommand(view.store, 'delete', seen.name)}`,
+            `Verify: the next audit no longer reports it.`,
+          ],
+        },
+      });
     }
     return findings;
   },

@@ -3,7 +3,7 @@ import { attributeCoverage, comparable } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
 import { ownerText } from './rule.js';
 import type { Rule } from './rule.js';
-import { beyond, toleranceOf } from './tolerance.js';
+import { TOLERANCE_OPTIONS, beyond, toleranceOf } from './tolerance.js';
 
 const CEPH_KIB_BUG =
   "apache/cloudstack#13224: CloudStack stores Ceph's size_kb as if it were bytes, so it records (and bills) 1/1024 of the real usage";
@@ -14,50 +14,50 @@ export const bucketUsageDrift: Rule = {
   attribute: 'usage',
   description:
     "CloudStack's recorded size differs from the store's usage beyond a tolerance (default 10% and 100 MiB), units normalised.",
+  needs: 'verified',
+  options: TOLERANCE_OPTIONS,
   coverage: attributeCoverage('usage'),
-  evaluate(ctx) {
+  evaluate(view, ctx) {
     const tolerance = toleranceOf(ctx, 'bucket-usage-drift');
-    return ctx.stores.flatMap((view) =>
-      comparable(view, 'usage', ctx).flatMap(({ bucket, value }) => {
-        if (bucket.size === null || !beyond(bucket.size, value.bytes, tolerance)) return [];
-        // The recorded number is the KiB count, not the byte count: the known unit bug, not lag.
-        const kibQuirk = value.kib !== undefined && !beyond(bucket.size, value.kib, tolerance);
-        return [
-          attributeFinding(view, bucket, {
-            attribute: 'usage',
-            expected: bucket.size,
-            actual: value.bytes,
-            message: kibQuirk
-              ? `Bucket ${bucket.name} of ${ownerText(bucket)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${bucket.size} bytes, its size in KiB (${CEPH_KIB_BUG}).`
-              : `Bucket ${bucket.name} of ${ownerText(bucket)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${humanBytes(bucket.size)}.`,
-            evidence: {
-              dbSizeBytes: bucket.size,
-              storeBytes: value.bytes,
-              ...(value.kib !== undefined ? { storeKiB: value.kib } : {}),
-              ...(value.objects !== undefined ? { storeObjects: value.objects } : {}),
-              ...(value.at ? { storeUsageAt: value.at } : {}),
-              tolerance: { percent: tolerance.percent, mib: tolerance.bytes / 1024 ** 2 },
-              ...(kibQuirk ? { knownCause: CEPH_KIB_BUG } : {}),
-            },
-            remediation: {
-              summary: kibQuirk
-                ? 'A CloudStack bug, not a change in the store: usage-based billing for this bucket is 1024 times too low until it is fixed upstream.'
-                : "CloudStack's usage task has not caught up with the store, or cannot reach it.",
-              steps: kibQuirk
-                ? [
-                    'Track apache/cloudstack#13224 and upgrade once it is fixed; until then correct usage-based charges by hand for Ceph buckets.',
-                    'Suppress this finding with a reason and an expiry if the gap is accepted until the upgrade.',
-                    `Verify: after the upgrade, the next audit no longer reports ${bucket.name}.`,
-                  ]
-                : [
-                    "Check the management server's log for errors of the bucket usage task (it runs hourly) and that it can reach the store.",
-                    'Wait for the next usage run if the store changed in the last hour, then re-run the audit.',
-                    `Verify: cmk list buckets id=${bucket.uuid ?? bucket.id} listall=true shows a size close to ${value.bytes} bytes, and the next audit no longer reports it.`,
-                  ],
-            },
-          }),
-        ];
-      }),
-    );
+    return comparable(view, 'usage', ctx).flatMap(({ bucket, value }) => {
+      if (bucket.size === null || !beyond(bucket.size, value.bytes, tolerance)) return [];
+      // The recorded number is the KiB count, not the byte count: the known unit bug, not lag.
+      const kibQuirk = value.kib !== undefined && !beyond(bucket.size, value.kib, tolerance);
+      return [
+        attributeFinding(view, bucket, {
+          attribute: 'usage',
+          expected: bucket.size,
+          actual: value.bytes,
+          message: kibQuirk
+            ? `Bucket ${bucket.name} of ${ownerText(bucket)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${bucket.size} bytes, its size in KiB (${CEPH_KIB_BUG}).`
+            : `Bucket ${bucket.name} of ${ownerText(bucket)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${humanBytes(bucket.size)}.`,
+          evidence: {
+            dbSizeBytes: bucket.size,
+            storeBytes: value.bytes,
+            ...(value.kib !== undefined ? { storeKiB: value.kib } : {}),
+            ...(value.objects !== undefined ? { storeObjects: value.objects } : {}),
+            ...(value.at ? { storeUsageAt: value.at } : {}),
+            tolerance: { percent: tolerance.percent, mib: tolerance.bytes / 1024 ** 2 },
+            ...(kibQuirk ? { knownCause: CEPH_KIB_BUG } : {}),
+          },
+          remediation: {
+            summary: kibQuirk
+              ? 'A CloudStack bug, not a change in the store: usage-based billing for this bucket is 1024 times too low until it is fixed upstream.'
+              : "CloudStack's usage task has not caught up with the store, or cannot reach it.",
+            steps: kibQuirk
+              ? [
+                  'Track apache/cloudstack#13224 and upgrade once it is fixed; until then correct usage-based charges by hand for Ceph buckets.',
+                  'Suppress this finding with a reason and an expiry if the gap is accepted until the upgrade.',
+                  `Verify: after the upgrade, the next audit no longer reports ${bucket.name}.`,
+                ]
+              : [
+                  "Check the management server's log for errors of the bucket usage task (it runs hourly) and that it can reach the store.",
+                  'Wait for the next usage run if the store changed in the last hour, then re-run the audit.',
+                  `Verify: cmk list buckets id=${bucket.uuid ?? bucket.id} listall=true shows a size close to ${value.bytes} bytes, and the next audit no longer reports it.`,
+                ],
+          },
+        }),
+      ];
+    });
   },
 };

@@ -5,7 +5,7 @@ import { GIB, humanBytes } from '../playbooks.js';
 import { dbOnly } from './rule.js';
 import type { Rule } from './rule.js';
 import type { StoreView } from './rule.js';
-import { beyond, toleranceOf } from './tolerance.js';
+import { TOLERANCE_OPTIONS, beyond, toleranceOf } from './tolerance.js';
 
 // The store's own totals in object_store against what its active buckets add up to. Both sides are
 // CloudStack's numbers: this is CloudStack's bookkeeping, read from its database only.
@@ -14,24 +14,24 @@ export const storeAccountingDrift: Rule = {
   defaultSeverity: 'low',
   description:
     "object_store's used size (and, from 4.21, allocated size) disagrees with what the store's active buckets add up to.",
+  needs: 'db',
+  options: TOLERANCE_OPTIONS,
   coverage: dbOnly,
-  evaluate(ctx) {
+  evaluate(view, ctx) {
     const tolerance = toleranceOf(ctx, 'store-accounting-drift');
-    return ctx.stores.flatMap((view) => {
-      const active = view.dbBuckets.filter(isActive);
-      const findings: RuleFinding[] = [];
-      const { usedBytes, allocatedSize } = view.store;
-      const sizes = active.reduce((sum, b) => sum + (b.size ?? 0), 0);
-      if (usedBytes !== null && beyond(usedBytes, sizes, tolerance)) {
-        findings.push(usedFinding(view, usedBytes, sizes, active));
-      }
-      const quotaGb = active.reduce((sum, b) => sum + (b.quota ?? 0), 0);
-      const expected = quotaGb * GIB;
-      if (allocatedSize !== null && allocatedSize !== expected) {
-        findings.push(allocatedFinding(view.store, allocatedSize, quotaGb, active.length));
-      }
-      return findings;
-    });
+    const active = view.dbBuckets.filter(isActive);
+    const findings: RuleFinding[] = [];
+    const { usedBytes, allocatedSize } = view.store;
+    const sizes = active.reduce((sum, b) => sum + (b.size ?? 0), 0);
+    if (usedBytes !== null && beyond(usedBytes, sizes, tolerance)) {
+      findings.push(usedFinding(view, usedBytes, sizes, active));
+    }
+    const quotaGb = active.reduce((sum, b) => sum + (b.quota ?? 0), 0);
+    const expected = quotaGb * GIB;
+    if (allocatedSize !== null && allocatedSize !== expected) {
+      findings.push(allocatedFinding(view.store, allocatedSize, quotaGb, active.length));
+    }
+    return findings;
   },
 };
 

@@ -21,33 +21,32 @@ export const storeUnverified: Rule = {
   defaultSeverity: 'high',
   description:
     'A store could not be fully audited (unreachable, auth failed, throttled, partial listing): nothing is concluded about its buckets.',
+  needs: 'db',
   coverage: () => 'verified',
-  evaluate(ctx) {
+  evaluate(view) {
     const findings: RuleFinding[] = [];
-    for (const view of ctx.stores) {
-      const status = view.scan.status;
-      if (status === 'verified' || status === 'skipped') continue;
-      findings.push({
-        store: storeRef(view.store),
-        bucket: null,
-        dbBucket: null,
-        message: `Store ${view.store.name} could not be fully audited (${status}): ${view.scan.error ?? 'no detail'}. No bucket of it is reported missing or unmanaged.`,
-        evidence: {
-          status,
-          error: view.scan.error ?? null,
-          at: view.scan.finishedAt,
-          requests: view.scan.requests,
-        },
-        remediation: {
-          summary: 'Make the store reachable to the auditor with working admin keys, then re-run the audit.',
-          steps: [
-            ...(STEPS[status] ?? []),
-            `Re-run: csdrift audit --store ${view.store.uuid}`,
-            `Verify: the new report's coverage shows ${view.store.name} verified.`,
-          ],
-        },
-      });
-    }
+    const status = view.scan.internalError ? 'internal_error' : view.scan.status;
+    if (status === 'verified' || status === 'skipped') return findings;
+    findings.push({
+      store: storeRef(view.store),
+      bucket: null,
+      dbBucket: null,
+      message: `Store ${view.store.name} could not be fully audited (${status}): ${view.scan.error ?? 'no detail'}. No bucket of it is reported missing or unmanaged.`,
+      evidence: {
+        status,
+        error: view.scan.error ?? null,
+        at: view.scan.finishedAt,
+        requests: view.scan.requests,
+      },
+      remediation: {
+        summary: 'Make the store reachable to the auditor with working admin keys, then re-run the audit.',
+        steps: [
+          ...(STEPS[status] ?? []),
+          `Re-run: csdrift audit --store ${view.store.uuid}`,
+          `Verify: the new report's coverage shows ${view.store.name} verified.`,
+        ],
+      },
+    });
     return findings;
   },
 };
