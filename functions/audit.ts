@@ -114,7 +114,10 @@ export async function scanOneStore(
   // Each attribute once, and only those a rule in scope compares: store requests are the main cost.
   const attributes = [
     ...new Set(
-      rulesInScope(request.config, request.rules).flatMap((r) => (r.attribute ? [r.attribute] : [])),
+      rulesInScope(request.config, request.rules).flatMap((r) => [
+        ...(r.attribute ? [r.attribute] : []),
+        ...(r.alsoReads ?? []),
+      ]),
     ),
   ];
   const inspect = attributes.length

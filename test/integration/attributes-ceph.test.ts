@@ -79,6 +79,7 @@ describe('attribute rules against a live Ceph RGW', () => {
       versionedBehindBack: bucketName('ver-on'),
       lockOk: bucketName('lock-ok'),
       lockMissing: bucketName('lock-gone'),
+      lockForcesVersioning: bucketName('lock-ver'),
       publicOk: bucketName('pub-ok'),
       openedUp: bucketName('opened'),
       quotaOk: bucketName('quota-ok'),
@@ -100,6 +101,17 @@ describe('attribute rules against a live Ceph RGW', () => {
     await s3.send(new CreateBucketCommand({ Bucket: n.lockOk, ObjectLockEnabledForBucket: true }));
     await cloud.seed.bucket({ name: n.lockOk, store, account: alice, objectLock: true, versioning: true });
     await cloud.bucket(n.lockMissing, store, alice, { objectLock: true });
+    // Object lock turns versioning on in the store by itself: CloudStack's versioning=0 is no drift.
+    await s3.send(
+      new CreateBucketCommand({ Bucket: n.lockForcesVersioning, ObjectLockEnabledForBucket: true }),
+    );
+    await cloud.seed.bucket({
+      name: n.lockForcesVersioning,
+      store,
+      account: alice,
+      objectLock: true,
+      versioning: false,
+    });
     await cloud.bucket(n.publicOk, store, alice, { policy: 'public' });
     await s3.send(new PutBucketPolicyCommand({ Bucket: n.publicOk, Policy: publicPolicy(n.publicOk) }));
     await cloud.bucket(n.openedUp, store, alice, { policy: 'private' });

@@ -2,22 +2,54 @@ import { updateBucketCommand } from '../playbooks.js';
 import { attributeCoverage, comparable } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
 import { ownerText } from './rule.js';
-import type { Rule } from './rule.js';
+import type { Rule, RuleContext, StoreView } from './rule.js';
+import { versioningForced, versioningOffButEnabled } from '../store-forced.js';
+import type { CheckVerdict } from '../model.js';
 
-// CloudStack turns versioning off by suspending it, so false matches both Suspended and never-enabled.
+const versioningRead = attributeCoverage('versioning');
+
+/** DB-off buckets the store has Enabled whose object lock could not be read: forced or drift, nobody can tell. */
+function undecided(view: StoreView, ctx: RuleContext) {
+  return comparable(view, 'versioning', ctx).filter(
+    ({ bucket, value }) =>
+      versioningOffButEnabled(bucket, value) &&
+      versioningForced(view.scan.attributes?.[bucket.name]) === 'unknown',
+  );
+}
+
+function versioningCoverage(view: StoreView, ctx: RuleContext): CheckVerdict {
+  const read = versioningRead(view, ctx);
+  if (read.status !== 'verified') return read;
+  const open = undecided(view, ctx);
+  if (!open.length) return read;
+  return {
+    status: 'unverified',
+    why: `${open.length} bucket(s) have versioning Enabled against CloudStack's off, but their object lock (which would force it) could not be read (${open[0]?.bucket.name})`,
+  };
+}
+
+// CloudStack turns versioning off by suspending it, so false matches both Suspended and never-enabled;
+// and object lock forces versioning Enabled, so with the store's lock on, false matches Enabled too.
 export const bucketVersioningMismatch: Rule = {
   id: 'bucket-versioning-mismatch',
   defaultSeverity: 'medium',
   attribute: 'versioning',
+  alsoReads: ['objectLock'],
   description:
-    "CloudStack's versioning flag disagrees with the store: true needs Enabled; false matches Suspended or never enabled.",
+    "CloudStack's versioning flag disagrees with the store: true needs Enabled; false matches Suspended or never enabled, and Enabled where the store's object lock forces it.",
   needs: 'verified',
-  coverage: attributeCoverage('versioning'),
+  coverage: versioningCoverage,
   evaluate(view, ctx) {
     return comparable(view, 'versioning', ctx).flatMap(({ bucket, value }) => {
       const expected = bucket.versioning === true;
       const actual = value === 'Enabled';
       if (expected === actual) return [];
+      // Object lock keeps versioning Enabled: the store's own state, not drift (store-forced.ts).
+      if (
+        versioningOffButEnabled(bucket, value) &&
+        versioningForced(view.scan.attributes?.[bucket.name]) !== 'free'
+      )
+        return [];
       const status = expected ? 'Enabled' : 'Suspended';
       return [
         attributeFinding(view, bucket, {
