@@ -1,15 +1,23 @@
-// The contract's layout in a folder. Every file is written to a temporary name and renamed, so a
-// crash never leaves half a file; the ledger is replaced only while a lock file is held and only
-// if it is still the ledger this run read.
+// The contract's layout in a folder. Every file is written to a temporary name, flushed to disk and
+// renamed, so a crash never leaves half a file; the ledger is replaced only while its lock is held
+// and only if it is still the ledger this run read.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import lockfile from 'proper-lockfile';
 import { LedgerConflictError } from '../core/errors.js';
 import { parseLedger } from '../core/ledger.js';
 import type { ReportSink, StoredLedger } from './sink.js';
 import { LEDGER_KEY } from './sink.js';
 
-const STALE_LOCK_MS = 10 * 60_000;
+/**
+ * The lock is a directory (mkdir is atomic) whose mtime its holder refreshes; one not refreshed for
+ * this long was left by a run that died. proper-lockfile takes a stale lock over atomically, so two
+ * runs that find the same stale lock never both hold it.
+ */
+const STALE_LOCK_MS = 10_000;
+/** How long a writer waits for the lock: holders keep it only for one read, compare and rename. */
+const LOCK_RETRIES = { retries: 14, minTimeout: 5, maxTimeout: 300, randomize: true };
 
 export function contentVersion(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -33,39 +41,42 @@ export class FolderSink implements ReportSink {
   }
 
   async putLedger(body: string, expectedVersion: string | null): Promise<string> {
-    const lock = this.location(`${LEDGER_KEY}.lock`);
-    await mkdir(dirname(lock), { recursive: true });
-    const handle = await this.takeLock(lock);
+    const ledger = this.location(LEDGER_KEY);
+    // Already replaced by another run: no need to queue for the lock to learn it.
+    await this.expectVersion(expectedVersion);
+    const lockPath = this.location('state/ledger.lock');
+    await mkdir(dirname(lockPath), { recursive: true });
+    let compromised: Error | null = null;
+    let release: () => Promise<void>;
     try {
-      const current = await this.readIfThere(LEDGER_KEY);
-      const currentVersion = current === null ? null : contentVersion(current);
-      if (currentVersion !== expectedVersion) {
-        throw new LedgerConflictError(`another run updated ${this.location(LEDGER_KEY)} while this one ran`);
-      }
-      await this.writeAtomically(this.location(LEDGER_KEY), body);
+      release = await lockfile.lock(ledger, {
+        realpath: false,
+        lockfilePath: lockPath,
+        stale: STALE_LOCK_MS,
+        retries: LOCK_RETRIES,
+        onCompromised: (err) => void (compromised = err),
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ELOCKED')
+        throw new LedgerConflictError(`another run holds ${lockPath}`, { cause: err });
+      throw err;
+    }
+    try {
+      await this.expectVersion(expectedVersion);
+      await this.writeAtomically(ledger, body, () => {
+        // Lost the lock to a takeover (this process stalled past STALE_LOCK_MS): do not replace.
+        if (compromised) throw new LedgerConflictError(`lost the lock on ${lockPath}`, { cause: compromised });
+      });
       return contentVersion(body);
     } finally {
-      await handle.close();
-      await unlink(lock).catch(() => {});
+      await release().catch(() => {});
     }
   }
 
-  private async takeLock(lock: string) {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        return await open(lock, 'wx');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const held = await stat(lock).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return null; // released between our two looks: try again
-        throw err;
-      });
-      if (held && Date.now() - held.mtimeMs < STALE_LOCK_MS)
-        throw new LedgerConflictError(`another run holds ${lock}`);
-      if (held) await unlink(lock).catch(() => {}); // left by a run that crashed
-    }
-    throw new LedgerConflictError(`another run holds ${lock}`);
+  private async expectVersion(expected: string | null): Promise<void> {
+    const current = await this.readIfThere(LEDGER_KEY);
+    if ((current === null ? null : contentVersion(current)) !== expected)
+      throw new LedgerConflictError(`another run updated ${this.location(LEDGER_KEY)} while this one ran`);
   }
 
   get(key: string): Promise<string | null> {
@@ -81,15 +92,44 @@ export class FolderSink implements ReportSink {
     }
   }
 
-  /** Protected so that tests can crash a write half-way. */
-  protected async writeAtomically(path: string, body: string): Promise<void> {
+  /**
+   * Written whole to a unique temporary name, flushed (fsync) and only then renamed over the old
+   * file, and the folder flushed after: after a crash or power cut the path holds the old file or
+   * the new one, never a torn or empty one. Protected so that tests can crash a write half-way.
+   */
+  protected async writeAtomically(path: string, body: string, beforeRename?: () => void): Promise<void> {
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`; // unique even for writes in the same millisecond
-    await writeFile(tmp, body, { mode: 0o640 });
-    await this.replace(tmp, path);
+    const file = await open(tmp, 'wx', 0o640);
+    try {
+      await file.writeFile(body);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    try {
+      beforeRename?.();
+      await this.replace(tmp, path);
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    await syncFolder(dirname(path));
   }
 
   protected async replace(tmp: string, path: string): Promise<void> {
     await rename(tmp, path);
+  }
+}
+
+/** Makes a rename in this folder durable. */
+async function syncFolder(path: string): Promise<void> {
+  const folder = await open(path, 'r');
+  try {
+    await folder.sync();
+  } catch {
+    // Some file systems refuse fsync on a directory (EINVAL, EISDIR); the rename itself stands.
+  } finally {
+    await folder.close();
   }
 }

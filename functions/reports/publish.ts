@@ -1,5 +1,6 @@
-// Writes one run: the run's files first, then latest/, then the ledger. A crash at any point
-// leaves the last good ledger; a lost race on the ledger leaves this run's files in place.
+// Writes one run: the run's files first, then the ledger, then latest/. A crash at any point leaves
+// the last good ledger, and latest/ always shows a run whose ledger was written: a dry run and a run
+// that lost the ledger race keep their own files under runs/ and leave latest/ alone.
 import { LedgerConflictError } from '../core/errors.js';
 import type { Ledger } from '../core/ledger.js';
 import type { Report } from '../core/report.js';
@@ -40,7 +41,6 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
   const files = formats.map((format) => ({ ext: format, ...RENDERERS[format](report) }));
   const run = runFolder(report);
   for (const f of files) await sink.put(`${run}/report.${f.ext}`, f.body, f.contentType);
-  for (const f of files) await sink.put(`latest/report.${f.ext}`, f.body, f.contentType);
   const uri = reportUri(sink, report, formats);
   let ledgerVersion: string | null = null;
   if (request.writeLedger) {
@@ -57,6 +57,7 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
       }
       throw err;
     }
+    for (const f of files) await sink.put(`latest/report.${f.ext}`, f.body, f.contentType);
   }
   return { reportUri: uri, ledgerVersion };
 }

@@ -6,8 +6,10 @@ import { JSONParser } from '@streamparser/json';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import pRetry from 'p-retry';
+import type * as z from 'zod';
 import type { StoreTarget } from '../core/model.js';
-import { ListingCutShortError, isRetryable } from './classify.js';
+import { firstIssue } from '../core/validation.js';
+import { ListingCutShortError, NotTheDocumentError, isRetryable } from './classify.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
 
 export class AdminApiError extends Error {
@@ -108,11 +110,24 @@ export class AdminApiClient {
     return this.http.get(`${this.prefix}/${resource}`, query, (body) => readList(body, what, pick));
   }
 
-  /** GET `<prefix>/<resource>` with query parameters; the parsed JSON body. */
-  get(resource: string, query: Record<string, string>): Promise<unknown> {
-    return this.http.get(`${this.prefix}/${resource}`, query, async (body) =>
-      JSON.parse(await bodyText(body)),
-    );
+  /**
+   * GET `<prefix>/<resource>` with query parameters: its JSON body as `schema` describes it. Any
+   * other 200 (not JSON, another shape) is no answer at all: NotTheDocumentError, never a value.
+   */
+  get<S extends z.ZodType>(resource: string, query: Record<string, string>, schema: S): Promise<z.infer<S>> {
+    const what = `GET ${this.prefix}/${resource}`;
+    return this.http.get(`${this.prefix}/${resource}`, query, async (body) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await bodyText(body));
+      } catch {
+        throw new NotTheDocumentError(`${what} answered with something that is not JSON`);
+      }
+      const result = schema.safeParse(parsed);
+      if (!result.success)
+        throw new NotTheDocumentError(`${what} answered with another document (${firstIssue(result.error)})`);
+      return result.data;
+    });
   }
 }
 

@@ -1,10 +1,11 @@
 // MinIO: buckets and the S3 attributes through S3 (the root or admin user sees every bucket), quota,
 // usage, users and canned policies through the MinIO admin API (`/minio/admin/v3`, SigV4-signed).
 import pLimit from 'p-limit';
+import * as z from 'zod';
 import type { BucketAttributes, Observed, StoreAccounts } from '../core/model.js';
 import { AdminApiClient, AdminApiError } from './admin-api.js';
 import type { InspectTarget, StoreAdapter } from './adapter.js';
-import { describeError, httpStatusOf } from './classify.js';
+import { describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
 import { S3_ATTRIBUTES } from './s3-attributes.js';
 import { s3Connection } from './s3-generic.js';
 
@@ -37,7 +38,21 @@ export const minioAdapter: StoreAdapter = {
   },
 };
 
+/**
+ * The admin API's answers as MinIO's madmin package writes them (DataUsageInfo, BucketQuota, UserInfo,
+ * the canned policy map): extra fields are allowed, missing or mistyped ones make the answer no answer.
+ */
+const count = z.number().nonnegative();
+const dataUsageInfo = z.looseObject({
+  lastUpdate: z.string().optional(),
+  bucketsUsageInfo: z.record(z.string(), z.looseObject({ size: count, objectsCount: count.optional() })),
+});
+const bucketQuota = z.looseObject({ quota: count.optional(), size: count.optional() });
+const userInfoAnswer = z.looseObject({ policyName: z.string().optional(), status: z.string().optional() });
+const cannedPolicies = z.record(z.string(), z.unknown());
+
 function failure(err: unknown): { error: string } {
+  storeFaultOrThrow(err);
   return { error: describeError(err) };
 }
 
@@ -48,17 +63,16 @@ async function readUsage(
   admin: AdminApiClient,
 ): Promise<{ value: UsageByBucket; at?: string } | { error: string }> {
   try {
-    const body = (await admin.get('datausageinfo', {})) as {
-      lastUpdate?: string;
-      bucketsUsageInfo?: Record<string, { size?: number; objectsCount?: number }>;
-    };
-    if (!body || typeof body.bucketsUsageInfo !== 'object' || body.bucketsUsageInfo === null)
-      return { error: 'datausageinfo answered without bucketsUsageInfo' };
+    const body = await admin.get('datausageinfo', {}, dataUsageInfo);
     const at = body.lastUpdate;
     const value: UsageByBucket = {};
     for (const [name, u] of Object.entries(body.bucketsUsageInfo)) {
       value[name] = {
-        value: { bytes: Number(u.size ?? 0), objects: Number(u.objectsCount ?? 0), ...(at ? { at } : {}) },
+        value: {
+          bytes: u.size,
+          ...(u.objectsCount !== undefined ? { objects: u.objectsCount } : {}),
+          ...(at ? { at } : {}),
+        },
       };
     }
     return { value, ...(at ? { at } : {}) };
@@ -82,11 +96,8 @@ async function readQuotas(
     targets.map((t) =>
       limit(async () => {
         try {
-          const q = (await admin.get('get-bucket-quota', { bucket: t.name })) as {
-            quota?: number;
-            size?: number;
-          };
-          const bytes = Number(q?.size ?? q?.quota ?? 0);
+          const q = await admin.get('get-bucket-quota', { bucket: t.name }, bucketQuota);
+          const bytes = q.size ?? q.quota ?? 0;
           quotas.set(t.name, { value: bytes > 0 ? bytes : null });
         } catch (err) {
           const noQuota =
@@ -114,8 +125,7 @@ async function readOwners(
   const users = new Map<string, NonNullable<BucketAttributes['owner']>>();
   let accounts: Observed<StoreAccounts>;
   try {
-    const body = (await admin.get('list-canned-policies', {})) as Record<string, unknown>;
-    if (!body || typeof body !== 'object') throw new Error('list-canned-policies answered without a map');
+    const body = await admin.get('list-canned-policies', {}, cannedPolicies);
     accounts = {
       value: {
         policies: Object.fromEntries(Object.entries(body).map(([n, doc]) => [n, grantedBuckets(doc)])),
@@ -143,8 +153,8 @@ async function userInfo(
   const names = [`acs-${t.accountUuid}`, ...(t.accountName ? [`acs-${t.accountName}`] : [])];
   for (const name of names) {
     try {
-      const info = (await admin.get('user-info', { accessKey: name })) as { policyName?: string };
-      const policies = String(info?.policyName ?? '')
+      const info = await admin.get('user-info', { accessKey: name }, userInfoAnswer);
+      const policies = (info.policyName ?? '')
         .split(',')
         .map((p) => p.trim())
         .filter(Boolean);

@@ -3,11 +3,12 @@
 // the metadata=read cap: without it (401/403), and for a bucket whose instance the listing did not
 // name or that moved since (a reshard: 404), the S3 reads stand in.
 import pLimit from 'p-limit';
+import * as z from 'zod';
 import type { BucketAttribute, BucketAttributes, Observed } from '../core/model.js';
 import { PolicyUnreadableError, noPolicy, policyMeaning } from '../core/policy-meaning.js';
 import type { AdminApiClient } from './admin-api.js';
 import type { InspectTarget } from './adapter.js';
-import { describeError, httpStatusOf } from './classify.js';
+import { describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
 import type { S3AttributeReader } from './s3-attributes.js';
 
 /** RGWBucketFlags in Ceph's rgw_common.h. */
@@ -19,12 +20,17 @@ const POLICY_ATTR = 'user.rgw.iam-policy';
 export const INSTANCE_ATTRIBUTES = ['versioning', 'objectLock', 'policy'] as const;
 type InstanceAttribute = (typeof INSTANCE_ATTRIBUTES)[number];
 
-interface BucketInstance {
-  data?: {
-    bucket_info?: { bucket?: { name?: unknown }; flags?: unknown };
-    attrs?: { key?: unknown; val?: unknown }[];
-  };
-}
+/** `radosgw-admin metadata get bucket.instance:…` as the admin API answers it (RGWBucketInstanceMetadataObject). */
+const bucketInstance = z.looseObject({
+  data: z.looseObject({
+    bucket_info: z.looseObject({
+      bucket: z.looseObject({ name: z.string() }),
+      flags: z.number().int().nonnegative(),
+    }),
+    attrs: z.array(z.looseObject({ key: z.string(), val: z.string() })).optional(),
+  }),
+});
+type BucketInstance = z.infer<typeof bucketInstance>;
 
 export class RgwBucketInstanceReader {
   private refused = false;
@@ -52,9 +58,10 @@ export class RgwBucketInstanceReader {
           const key = instanceKey(target.name);
           if (this.refused || !key) return void viaS3.push(target);
           try {
-            const body = await this.admin.get('metadata/bucket.instance', { key });
-            out[target.name] = fromInstance(body as BucketInstance, target.name, attributes);
+            const body = await this.admin.get('metadata/bucket.instance', { key }, bucketInstance);
+            out[target.name] = fromInstance(body, target.name, attributes);
           } catch (err) {
+            storeFaultOrThrow(err);
             const status = httpStatusOf(err);
             if (status === 401 || status === 403) this.refused = true;
             if (status === 401 || status === 403 || status === 404) return void viaS3.push(target);
@@ -74,9 +81,9 @@ function fromInstance(
   bucket: string,
   attributes: readonly InstanceAttribute[],
 ): BucketAttributes {
-  const info = body?.data?.bucket_info;
-  const flags = info?.flags;
-  if (info?.bucket?.name !== bucket || typeof flags !== 'number') {
+  const info = body.data.bucket_info;
+  const flags = info.flags;
+  if (info.bucket.name !== bucket) {
     const error = { error: 'the bucket instance metadata did not describe this bucket' };
     return Object.fromEntries(attributes.map((a) => [a, error]));
   }
@@ -86,10 +93,10 @@ function fromInstance(
     }),
     objectLock: () => ({ value: (flags & BUCKET_OBJ_LOCK_ENABLED) !== 0 }),
     policy: () => {
-      const attr = body.data?.attrs?.find((a) => a.key === POLICY_ATTR);
+      const attr = body.data.attrs?.find((a) => a.key === POLICY_ATTR);
       if (!attr) return { value: noPolicy() };
       try {
-        return { value: policyMeaning(Buffer.from(String(attr.val), 'base64').toString('utf8'), bucket) };
+        return { value: policyMeaning(Buffer.from(attr.val, 'base64').toString('utf8'), bucket) };
       } catch (err) {
         if (err instanceof PolicyUnreadableError) return { error: err.message };
         throw err;

@@ -12,7 +12,8 @@ import pLimit from 'p-limit';
 import type { BucketAttribute, BucketAttributes, Observed } from '../core/model.js';
 import { PolicyUnreadableError, noPolicy, policyMeaning } from '../core/policy-meaning.js';
 import type { InspectTarget } from './adapter.js';
-import { describeError, httpStatusOf } from './classify.js';
+import { expectDocument } from './s3-document.js';
+import { NotTheDocumentError, describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
 
 export const S3_ATTRIBUTES = ['versioning', 'encryption', 'objectLock', 'policy'] as const;
 type S3Attribute = (typeof S3_ATTRIBUTES)[number];
@@ -28,12 +29,20 @@ async function readOne(s3: S3Client, bucket: string, attribute: S3Attribute): Pr
   };
   switch (attribute) {
     case 'versioning': {
-      const out = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+      const out = await s3.send(
+        expectDocument(new GetBucketVersioningCommand({ Bucket: bucket }), {
+          xmlRoot: 'VersioningConfiguration',
+        }),
+      );
       return { value: out.Status === 'Enabled' || out.Status === 'Suspended' ? out.Status : 'Off' };
     }
     case 'encryption':
       try {
-        const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+        const out = await s3.send(
+          expectDocument(new GetBucketEncryptionCommand({ Bucket: bucket }), {
+            xmlRoot: 'ServerSideEncryptionConfiguration',
+          }),
+        );
         const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
         // RGW 16 answers 200 with a bucket listing here: no rules is "cannot tell", never "encrypted".
         if (!rule?.SSEAlgorithm) throw new UnreadableError('the store answered without encryption rules');
@@ -44,7 +53,11 @@ async function readOne(s3: S3Client, bucket: string, attribute: S3Attribute): Pr
       }
     case 'objectLock':
       try {
-        const out = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
+        const out = await s3.send(
+          expectDocument(new GetObjectLockConfigurationCommand({ Bucket: bucket }), {
+            xmlRoot: 'ObjectLockConfiguration',
+          }),
+        );
         return { value: out.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled' };
       } catch (err) {
         if (notFound(err, /ObjectLockConfigurationNotFound/i)) return { value: false };
@@ -52,7 +65,9 @@ async function readOne(s3: S3Client, bucket: string, attribute: S3Attribute): Pr
       }
     case 'policy':
       try {
-        const out = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+        const out = await s3.send(
+          expectDocument(new GetBucketPolicyCommand({ Bucket: bucket }), { json: 'object' }),
+        );
         return { value: out.Policy ? policyMeaning(out.Policy, bucket) : noPolicy() };
       } catch (err) {
         if (notFound(err, /NoSuchBucketPolicy/i)) return { value: noPolicy() };
@@ -67,7 +82,13 @@ function refused(err: unknown): boolean {
 }
 
 function asError(err: unknown, keys: string): { error: string } {
-  if (err instanceof UnreadableError || err instanceof PolicyUnreadableError) return { error: err.message };
+  if (
+    err instanceof UnreadableError ||
+    err instanceof PolicyUnreadableError ||
+    err instanceof NotTheDocumentError
+  )
+    return { error: err.message };
+  storeFaultOrThrow(err);
   if (httpStatusOf(err) === 404)
     return { error: `the bucket vanished while it was read (${describeError(err)})` };
   return { error: `${describeError(err)} with the ${keys}` };

@@ -1,6 +1,6 @@
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AbsenceCheck, StoreTarget } from '../core/model.js';
-import { describeError, httpStatusOf } from './classify.js';
+import { describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
 
 /** An S3 client for a private, S3-compatible store: path-style, lenient checksums, SDK retries with jitter. */
@@ -31,6 +31,7 @@ export async function headBucket(
     await s3.send(new HeadBucketCommand({ Bucket: name }));
     return { result: 'present' };
   } catch (err) {
+    storeFaultOrThrow(err);
     const e = err as { name?: string };
     if (httpStatusOf(err) === 404 && (e.name === 'NotFound' || e.name === 'NoSuchBucket'))
       return { result: 'absent', detail: 'HTTP 404' };

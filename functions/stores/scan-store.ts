@@ -9,7 +9,7 @@ import type {
   StoreTarget,
 } from '../core/model.js';
 import type { InspectTarget, ScanContext, StoreAdapter } from './adapter.js';
-import { describeError, listingFailureStatus } from './classify.js';
+import { InternalScanError, describeError, listingFailureStatus, storeFaultOrThrow } from './classify.js';
 import type { TransportOptions } from './http.js';
 import { redact } from './redact.js';
 import { adapterFor } from './registry.js';
@@ -26,10 +26,12 @@ export interface ScanRequest {
   context?: ScanContext;
   adapter?: StoreAdapter;
   now?: () => Date;
+  /** Told of a fault of csdrift's own (with its stack) before the store is reported skipped for it. */
+  onInternalError?: (err: InternalScanError) => void;
 }
 
 export async function scanStore(request: ScanRequest): Promise<StoreScan> {
-  const { store, options } = request;
+  const { store } = request;
   const now = request.now ?? (() => new Date());
   const adapter = request.adapter ?? adapterFor(store.provider);
   const startedAt = now().toISOString();
@@ -56,12 +58,35 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
   }
 
   const secrets = [store.credentials.accessKey, store.credentials.secretKey];
+  try {
+    return await scanConnected(request, adapter, secrets, result);
+  } catch (err) {
+    // Our own bug is never the store's fault: no partial, no unreachable, every check it feeds unverified.
+    const internal = err instanceof InternalScanError ? err : new InternalScanError(err);
+    request.onInternalError?.(internal);
+    return result('skipped', {
+      internalError: redact(internal.message, secrets),
+      error:
+        "csdrift failed while scanning this store (an internal error, not the store's fault); see the log",
+    });
+  }
+}
+
+async function scanConnected(
+  request: ScanRequest,
+  adapter: StoreAdapter,
+  secrets: string[],
+  result: (status: StoreScan['status'], rest?: Partial<StoreScan>) => StoreScan,
+): Promise<StoreScan> {
+  const { store, options } = request;
+  const now = request.now ?? (() => new Date());
   const connection = adapter.connect(store, options, request.context);
   try {
     let buckets;
     try {
       buckets = await connection.listBuckets();
     } catch (err) {
+      storeFaultOrThrow(err);
       return result(listingFailureStatus(err), {
         error: redact(`listing failed: ${describeError(err)}`, secrets),
         requests: connection.requestCount(),

@@ -293,6 +293,62 @@ describe('attribute rules against a live Ceph RGW', () => {
     },
   );
 
+  const notTheDocument = {
+    'a bucket listing': {
+      body: '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>x</Name><IsTruncated>false</IsTruncated></ListBucketResult>',
+      contentType: 'application/xml',
+    },
+    "a proxy's HTML page": {
+      body: '<!DOCTYPE html><html><body><h1>Bad gateway</h1></body></html>',
+      contentType: 'text/html',
+    },
+    'an empty body': { body: '', contentType: 'application/xml' },
+  } as const;
+
+  it.each(
+    (['S3', 'admin API'] as const).flatMap((via) =>
+      Object.keys(notTheDocument).map((what) => [via, what as keyof typeof notTheDocument] as const),
+    ),
+  )(
+    'a store answering attribute reads through %s with %s has not answered: unverified, never drift',
+    async (via, what) => {
+      const { cloud } = ctx;
+      const proxy = await new FaultProxy(ceph.endpoint).start();
+      try {
+        const answer: Fault = { kind: 'answer', status: 200, ...notTheDocument[what] };
+        proxy.plan = (req) => {
+          const url = req.url ?? '';
+          if (url.startsWith('/admin/metadata/bucket.instance'))
+            return via === 'admin API' ? answer : faults.accessDenied; // a 403 sends the reads to S3
+          return /[?&](versioning|object-lock|policy)(=|&|$)/.test(url) ? answer : null;
+        };
+        const store = await cloud.store('ceph-1', ceph.systemAdmin, proxy.endpoint);
+        const alice = await cloud.account('alice');
+        // Each would be drift if the store's answer were believed: nothing in the store says so.
+        await cloud.bucket(bucketName('ver'), store, alice, { versioning: true });
+        await cloud.bucket(bucketName('lock'), store, alice, { objectLock: true });
+        await cloud.bucket(bucketName('pub'), store, alice, { policy: 'public' });
+
+        const report = await audit(cloud.database, { scan: { maxAttempts: 2 } }, { retryBaseDelayMs: 1 });
+
+        const rules = ['bucket-versioning-mismatch', 'bucket-object-lock-mismatch', 'bucket-policy-mismatch'];
+        expect(report.findings.filter((f) => rules.includes(f.rule))).toEqual([]);
+        expect(report.status).toBe('incomplete');
+        expect(report.coverage[0]?.status).toBe('verified'); // the store itself was listed fine
+        for (const rule of rules) {
+          expect(report.coverage[0]?.checks[rule as keyof Report['coverage'][0]['checks']]).toBe(
+            'unverified',
+          );
+          expect(report.coverage[0]?.evidence.checkNotes?.[rule as 'bucket-policy-mismatch']).toMatch(
+            via === 'S3' ? /where (<\w+>|a JSON policy) was due/ : /not JSON/,
+          );
+        }
+      } finally {
+        await proxy.stop();
+      }
+    },
+  );
+
   it('reads only the attributes of the rules in scope', async () => {
     const { cloud } = ctx;
     const store = await cloud.store('ceph-1');

@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { hoursAgo } from '../../functions/demo/cloudstack-seed.js';
 import { AdminApiClient, AdminApiError } from '../../functions/stores/admin-api.js';
@@ -169,8 +170,9 @@ describe('the MinIO adapter against a MinIO-shaped admin API (S3 served by the l
       );
       const bad = new AdminApiClient(target('not-the-secret'), handler, options, '/minio/admin/v3');
 
-      await expect(good.get('list-canned-policies', {})).resolves.toEqual({});
-      const refused = await bad.get('list-canned-policies', {}).catch((e: unknown) => e);
+      const anyMap = z.record(z.string(), z.unknown());
+      await expect(good.get('list-canned-policies', {}, anyMap)).resolves.toEqual({});
+      const refused = await bad.get('list-canned-policies', {}, anyMap).catch((e: unknown) => e);
 
       expect(refused).toBeInstanceOf(AdminApiError);
       expect(refused).toMatchObject({ code: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } });

@@ -16,6 +16,8 @@ export type Fault =
   | { kind: 'stall' }
   /** Answered whole, in `pieces` parts `ms` apart: slow in total, never silent for long. */
   | { kind: 'trickle'; pieces: number; ms: number }
+  /** A made-up answer instead of the store's: a 200 whose body is not the document asked for, say. */
+  | { kind: 'answer'; status: number; body: string; contentType: string }
   /** A well-formed listing with one bucket left out (the `drop`-th, modulo its length): a store that lies, not one that breaks. */
   | { kind: 'shorten'; drop: number };
 
@@ -74,6 +76,14 @@ export class FaultProxy {
     }
     if (fault?.kind === 'reset') {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'answer') {
+      res.writeHead(fault.status, {
+        'content-type': fault.contentType,
+        'content-length': Buffer.byteLength(fault.body),
+      });
+      res.end(fault.body);
       return;
     }
     if (fault?.kind === 'status') {

@@ -96,11 +96,36 @@ describe('attribute rules', () => {
       a: { versioning: { value: 'Suspended' } },
       b: { versioning: { value: 'Off' } },
       c: { versioning: { value: 'Suspended' } },
-      d: { versioning: { value: 'Enabled' } },
+      d: { versioning: { value: 'Enabled' }, objectLock: { value: false } },
     });
     expect(
       found(evaluate(anInput(rows, scan, { rules: ['bucket-versioning-mismatch'] })).findings).sort(),
     ).toEqual(['bucket-versioning-mismatch c true->false', 'bucket-versioning-mismatch d false->true']);
+  });
+
+  it('versioning: object lock in the store forces Enabled, so DB false is in sync; an unread lock is unverified, never drift', () => {
+    const rows = [
+      aBucket('locked', { versioning: false, objectLock: true }),
+      aBucket('unknown', { versioning: false, objectLock: true }),
+    ];
+    const forced = scanWith({
+      locked: { versioning: { value: 'Enabled' }, objectLock: { value: true } },
+      unknown: { versioning: { value: 'Off' } },
+    });
+    const inSync = evaluate(anInput(rows, forced, { rules: ['bucket-versioning-mismatch'] }));
+    expect(inSync.findings).toEqual([]);
+    expect(inSync.coverage[0]?.checks['bucket-versioning-mismatch']).toBe('verified');
+
+    const unread = scanWith({
+      locked: { versioning: { value: 'Enabled' }, objectLock: { value: true } },
+      unknown: { versioning: { value: 'Enabled' }, objectLock: { error: 'HTTP 500' } },
+    });
+    const result = evaluate(anInput(rows, unread, { rules: ['bucket-versioning-mismatch'] }));
+    expect(result.findings).toEqual([]);
+    expect(result.coverage[0]?.checks['bucket-versioning-mismatch']).toBe('unverified');
+    expect(result.coverage[0]?.evidence.checkNotes?.['bucket-versioning-mismatch']).toMatch(
+      /object lock .* could not be read \(unknown\)/,
+    );
   });
 
   it('quota: GB against bytes, normalised; no quota on either side matches', () => {

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { describeDb, parseDbUrl } from '../../functions/cloudstack/db-url.js';
 import { parseAuditConfig } from '../../functions/core/config.js';
-import { listingFailureStatus, ListingCutShortError } from '../../functions/stores/classify.js';
+import {
+  isRetryable,
+  isStoreFault,
+  listingFailureStatus,
+  ListingCutShortError,
+} from '../../functions/stores/classify.js';
 import { redact } from '../../functions/stores/redact.js';
 
 describe('parseDbUrl', () => {
@@ -73,11 +78,30 @@ describe('listingFailureStatus', () => {
     [{ name: 'SlowDown', $metadata: { httpStatusCode: 503 } }, 'unreachable'],
     [{ name: 'Error', code: 'ECONNREFUSED' }, 'unreachable'],
     [{ name: 'TimeoutError' }, 'unreachable'],
-    [{ name: 'SyntaxError' }, 'partial'],
     [{ name: 'Error', $metadata: { httpStatusCode: 200 } }, 'partial'],
     [new ListingCutShortError('cut'), 'partial'],
   ])('%j is %s, never absence', (err, status) => {
     expect(listingFailureStatus(err)).toBe(status);
+  });
+});
+
+describe('isStoreFault', () => {
+  it.each([
+    [{ name: 'SlowDown', $metadata: { httpStatusCode: 503 } }, true],
+    [{ name: 'SyntaxError', $response: { statusCode: 200 } }, true], // the SDK could not parse the store's body
+    [Object.assign(new Error('reset'), { code: 'ECONNRESET' }), true],
+    [Object.assign(new Error('tls'), { code: 'CERT_HAS_EXPIRED' }), true],
+    [Object.assign(new Error('parser'), { code: 'HPE_INVALID_CONSTANT' }), true],
+    [{ name: 'TimeoutError' }, true],
+    [{ name: 'AbortError' }, true],
+    [new ListingCutShortError('cut'), true],
+    [new TypeError("Cannot read properties of undefined (reading 'name')"), false],
+    [new RangeError('Maximum call stack size exceeded'), false],
+    [new SyntaxError('Unexpected token'), false],
+    ['a thrown string', false],
+  ])('%j is a store fault: %s; our own faults are never retried', (err, fault) => {
+    expect(isStoreFault(err)).toBe(fault);
+    if (!fault) expect(isRetryable(err)).toBe(false);
   });
 });
 
