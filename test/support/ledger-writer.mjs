@@ -1,6 +1,7 @@
 // One racing writer for test/integration/ledger-race.test.ts: adds `count` entries of its own to the
 // ledger in a folder, one conditional write each, re-reading and trying again whenever it loses.
 // Prints `wrote <key>` once each write has landed. Runs the built code, as the CLI does.
+import process from 'node:process';
 import { FolderSink } from '../../dist/reports/folder-sink.js';
 
 const [dir, id, count] = process.argv.slice(2);
