@@ -81,18 +81,20 @@ export async function prepareAudit(request: AuditRequest): Promise<PreparedAudit
   const started = request.startedAt ?? now();
   const progress = request.onProgress ?? (() => {});
   progress({ kind: 'inventory', database: describeDb(request.db) });
-  const inventory = await loadCloudStackInventory(request.db);
+  // Only the stores in scope, and only their bucket rows: a one-store scan reads one store's rows.
+  const inventory = await loadCloudStackInventory(request.db, {
+    scope: (stores) => selectStores(applyStoreOverrides(stores, request.config), request.stores),
+  });
   progress({
     kind: 'inventory-read',
     schema: inventory.schema,
     stores: inventory.stores.length,
     buckets: inventory.buckets.length,
   });
-  const inScope = selectStores(applyStoreOverrides(inventory.stores, request.config), request.stores);
   return {
     started,
     runId: request.runId ?? newRunId(started),
-    inventory: { ...inventory, stores: inScope },
+    inventory,
     byStore: bucketsByStore(inventory.buckets),
   };
 }

@@ -45,19 +45,36 @@ const SELECT = `SELECT ${COLUMNS.join(', ')}
   LEFT JOIN account a ON a.id = b.account_id
   LEFT JOIN domain d ON d.id = COALESCE(a.domain_id, b.domain_id)`;
 
-/** Every bucket row, or those with these names, in id order. */
+/** Which rows to read: all, those with these names, or those of these stores. */
+export interface BucketRowFilter {
+  names?: string[];
+  storeIds?: number[];
+}
+
+/** Every bucket row, or those the filter names, in id order. */
 export async function readBucketRows(
   conn: Connection,
   timeout: number,
-  names?: string[],
+  filter: BucketRowFilter = {},
 ): Promise<DbBucket[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (filter.names) {
+    where.push('b.name IN (?)');
+    values.push(filter.names);
+  }
+  if (filter.storeIds) {
+    // The same reading of the varchar column as the row's own store id below.
+    where.push('CAST(b.object_store_id AS UNSIGNED) IN (?)');
+    values.push(filter.storeIds);
+  }
   // Streamed: each row becomes a DbBucket as it arrives, so 100,000 raw rows are never held at once.
   // The promise wrapper's underlying connection is mysql2's documented way to stream.
   const { connection } = conn as unknown as { connection: CallbackConnection };
   const rows = connection
     .query({
-      sql: names ? `${SELECT} WHERE b.name IN (?)` : SELECT,
-      values: names ? [names] : [],
+      sql: where.length ? `${SELECT} WHERE ${where.join(' AND ')}` : SELECT,
+      values,
       timeout,
       rowsAsArray: true,
       dateStrings: true, // CloudStack's DATETIMEs are UTC text already: no Date object per value

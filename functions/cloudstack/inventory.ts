@@ -15,6 +15,11 @@ import { detectSchema } from './schema-shape.js';
 export interface InventoryOptions {
   connectTimeoutMs?: number;
   queryTimeoutMs?: number;
+  /**
+   * The run's stores out of every store in object_store (overrides applied, scope chosen); only
+   * their bucket rows are read, so a scan of one store never reads the whole bucket table.
+   */
+  scope?: (stores: StoreRecord[]) => StoreRecord[];
 }
 
 const RECHECK_CHUNK = 1000;
@@ -31,8 +36,14 @@ export async function loadCloudStackInventory(
     await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
     const readAt = new Date().toISOString();
-    const stores = await readStores(conn, schema, timeout);
-    const buckets = await readBucketRows(conn, timeout);
+    const all = await readStores(conn, schema, timeout);
+    const stores = options.scope ? options.scope(all) : all;
+    const narrowed = stores.length < all.length;
+    const buckets = await readBucketRows(
+      conn,
+      timeout,
+      narrowed ? { storeIds: stores.map((s) => s.id) } : {},
+    );
     await conn.query('COMMIT');
     return { schema, database: db.database, readAt, stores, buckets };
   } catch (err) {
@@ -119,7 +130,9 @@ export async function recheckBucketRows(
     const rows: DbBucket[] = [];
     for (let i = 0; i < unique.length; i += RECHECK_CHUNK) {
       rows.push(
-        ...(await readBucketRows(conn, options.queryTimeoutMs ?? 60_000, unique.slice(i, i + RECHECK_CHUNK))),
+        ...(await readBucketRows(conn, options.queryTimeoutMs ?? 60_000, {
+          names: unique.slice(i, i + RECHECK_CHUNK),
+        })),
       );
     }
     return rows;

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { LedgerCorruptError } from './errors.js';
 import type { Finding, RuleId, StoreCoverage, StoreRef } from './model.js';
 import { RULE_IDS } from './model.js';
+import { firstIssue } from './validation.js';
 
 export type LedgerStatus = 'pending' | 'new' | 'open' | 'suppressed' | 'resolved';
 
@@ -112,14 +113,15 @@ export function parseLedger(text: string, where: string): Ledger {
     raw = JSON.parse(text);
   } catch (err) {
     throw new LedgerCorruptError(
-      `${where} is not valid JSON (${(err as Error).message}); move it aside to start a new ledger`,
+      `${where} is not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')}); move it aside to start a new ledger`,
+      { cause: err },
     );
   }
   const result = ledgerSchema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0];
     throw new LedgerCorruptError(
-      `${where} is not a csdrift ledger (${issue?.path.join('.') || 'top level'}: ${issue?.message}); move it aside to start a new ledger`,
+      `${where} is not a csdrift ledger (${firstIssue(result.error)}); move it aside to start a new ledger`,
+      { cause: result.error },
     );
   }
   return result.data;

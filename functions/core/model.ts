@@ -92,12 +92,6 @@ export interface CloudStackInventory {
 export const COVERAGE_STATUSES = ['verified', 'partial', 'unreachable', 'auth_failed', 'skipped'] as const;
 export type CoverageStatus = (typeof COVERAGE_STATUSES)[number];
 
-export interface StoreBucket {
-  name: string;
-  owner?: string;
-  createdAt?: string;
-}
-
 /** The bucket attributes the attribute rules compare; each adapter declares which it can read. */
 export const BUCKET_ATTRIBUTES = [
   'owner',
@@ -113,82 +107,20 @@ export type BucketAttribute = (typeof BUCKET_ATTRIBUTES)[number];
 /** What was read, or why it could not be: never a guess. */
 export type Observed<T> = { value: T } | { error: string };
 
-export type VersioningStatus = 'Enabled' | 'Suspended' | 'Off';
-
-/** Whether anonymous callers get an access: 'conditional' when only under a Condition. */
-export type AnonymousAccess = 'yes' | 'conditional' | 'no';
-
-/** A bucket policy by what it means for anonymous callers, not by its text. */
-export interface PolicyMeaning {
-  anonymousRead: AnonymousAccess;
-  anonymousList: AnonymousAccess;
-  /** Anonymous writes or deletes: never part of what CloudStack sets. */
-  anonymousWrite: AnonymousAccess;
-  statements: number;
-}
-
-export interface BucketOwnership {
-  /** The store's owner of the bucket (Ceph: the RGW uid). */
-  storeOwner?: string;
-  /** MinIO: the owning account's user (`acs-<account uuid>`), whether it exists, and its attached policies. */
-  user?: { name: string; exists: boolean; policies: string[] };
-}
-
-export interface BucketUsage {
-  bytes: number;
-  /** Ceph: `size_kb`, which CloudStack stores as if it were bytes (apache/cloudstack#13224). */
-  kib?: number;
-  objects?: number;
-  /** When the store last computed it (MinIO's usage is a periodic scan). */
-  at?: string;
-}
-
-export interface BucketAttributes {
-  owner?: Observed<BucketOwnership>;
-  versioning?: Observed<VersioningStatus>;
-  /** The default encryption algorithm, or null when the bucket has none. */
-  encryption?: Observed<string | null>;
-  objectLock?: Observed<boolean>;
-  policy?: Observed<PolicyMeaning>;
-  /** Bytes; null when the bucket has no quota. */
-  quota?: Observed<number | null>;
-  usage?: Observed<BucketUsage>;
-}
-
-/** MinIO: every canned policy by name, with the buckets it grants access to. */
-export interface StoreAccounts {
-  policies: Record<string, string[]>;
-}
-
-/** What a direct check (HeadBucket) said about a bucket the listing did not show. */
-export type AbsenceCheck = 'absent' | 'present' | 'unknown';
-
-/** The meeting point of the scan phase and the evaluate phase. */
-export interface StoreScan {
-  storeId: number;
-  status: CoverageStatus;
-  error?: string;
-  /**
-   * A fault of csdrift's own (a bug, not the store's answer) that stopped this store's scan: the
-   * store is then `skipped` with every check that needs it unverified, never `partial` or
-   * `unreachable`, which would blame the store.
-   */
-  internalError?: string;
-  startedAt: string;
-  finishedAt: string;
-  listingComplete: boolean;
-  buckets: StoreBucket[];
-  absenceChecks: Record<string, { result: AbsenceCheck; checkedAt: string; detail?: string }>;
-  requests: number;
-  /** The attributes this store's adapter can read at all… */
-  capabilities?: BucketAttribute[];
-  /** …and, for the others, why they do not apply to this provider. */
-  notApplicable?: Partial<Record<BucketAttribute, string>>;
-  /** Per bucket CloudStack and the store both have: the attributes read this run. */
-  attributes?: Record<string, BucketAttributes>;
-  /** MinIO's users and canned policies, for the owner rule. */
-  accounts?: Observed<StoreAccounts>;
-}
+// The scan phase's values are declared by their schemas (core/scan-schema.ts), which also check a
+// scan read back from storage (the fan-out's merge): one declaration, no twin to drift from it.
+export type {
+  AbsenceCheck,
+  AnonymousAccess,
+  BucketAttributes,
+  BucketOwnership,
+  BucketUsage,
+  PolicyMeaning,
+  StoreAccounts,
+  StoreBucket,
+  StoreScan,
+  VersioningStatus,
+} from './scan-schema.js';
 
 export type CheckStatus = 'verified' | 'not_applicable' | 'unverified';
 

@@ -12,10 +12,10 @@ import { openSink } from '../reports/open-sink.js';
 import { auditAndPublish } from '../run.js';
 import type { AuditInvocation } from './events.js';
 import { parseInvocation } from './events.js';
-import { functionSettings } from './environment.js';
+import { functionEnvironment, functionSettings } from './environment.js';
 import { auditSecrets, fetchedSecrets } from './secrets.js';
 
-const WRAP_UP_MS = Number(process.env.WRAP_UP_MS ?? 60_000);
+const WRAP_UP_MS = functionEnvironment(process.env).WRAP_UP_MS ?? 60_000; // a typo fails the init, loudly
 let inFlight: Promise<AuditResult> | undefined;
 
 export async function auditFunction(

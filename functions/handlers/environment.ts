@@ -2,34 +2,80 @@
 import type { DbUrl } from '../cloudstack/db-url.js';
 import type { AuditConfig } from '../core/config.js';
 import { parseAuditConfig } from '../core/config.js';
+import * as z from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { parseAt } from '../core/validation.js';
 import { DEFAULT_FORMATS, parseFormats } from '../reports/formats.js';
 import type { ReportFormat } from '../reports/formats.js';
 
+/** Text that must hold JSON of the given shape (an environment variable, a secret's string). */
+function jsonText<S extends z.ZodType>(schema: S) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
+const wholeMs = z
+  .string()
+  .regex(/^\d+$/, { message: 'expected a whole number of milliseconds' })
+  .transform(Number);
+
+/** Every variable the functions read (set by the CDK construct); a typo fails loudly, naming it. */
+export const functionEnvironmentSchema = z.looseObject({
+  REPORT_URI: z
+    .string()
+    .regex(/^s3:\/\/[^/]+/, { message: 'required: s3://BUCKET/PREFIX' })
+    .optional(),
+  REPORT_FORMATS: z.string().optional(),
+  TOPIC_ARN: z.string().optional(),
+  DB_SECRET_ID: z.string().optional(),
+  CSDRIFT_CONFIG: jsonText(z.record(z.string(), z.unknown())).optional(),
+  /** STORE_SECRETS maps a store (uuid or name) to the secret that holds its { accessKey, secretKey, endpoint? }. */
+  STORE_SECRETS: jsonText(z.record(z.string(), z.string().min(1))).optional(),
+  WRAP_UP_MS: wholeMs.optional(),
+  SECRETS_CACHE_MS: wholeMs.optional(),
+});
+export type FunctionEnvironment = z.infer<typeof functionEnvironmentSchema>;
+
+export function functionEnvironment(env: NodeJS.ProcessEnv): FunctionEnvironment {
+  return parseAt(functionEnvironmentSchema, env, 'environment', (m, o) => new ConfigError(m, o));
+}
+
 /** The standard database secret: { host, port, username, password, dbname }. */
+const dbSecretSchema = z.looseObject({
+  host: z.string().min(1),
+  port: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
+  username: z.string().min(1),
+  password: z.string().optional(),
+  dbname: z.string().min(1).optional(),
+});
+
 export function dbUrlFromSecret(secret: unknown): DbUrl {
-  const s = secret as
-    | { host?: string; port?: number | string; username?: string; password?: string; dbname?: string }
-    | undefined;
-  if (!s?.host || !s.username)
-    throw new ConfigError('the database secret needs host, username and password (and port, dbname)');
+  const s = parseAt(
+    dbSecretSchema,
+    secret,
+    'the database secret',
+    (m, o) => new ConfigError(`${m} (expected {host, port, username, password, dbname})`, o),
+  );
   return {
     host: s.host,
-    port: Number(s.port ?? 3306),
+    port: s.port ?? 3306,
     user: s.username,
     password: s.password ?? '',
     database: s.dbname ?? 'cloud',
   };
 }
 
-/** STORE_SECRETS maps a store (uuid or name) to the secret that holds its { accessKey, secretKey, endpoint? }. */
 export function storeSecretIds(env: NodeJS.ProcessEnv): Record<string, string> {
-  if (!env.STORE_SECRETS) return {};
-  try {
-    return JSON.parse(env.STORE_SECRETS) as Record<string, string>;
-  } catch {
-    throw new ConfigError('STORE_SECRETS: not valid JSON (expected {"<store uuid or name>": "<secret id>"})');
-  }
+  return functionEnvironment(env).STORE_SECRETS ?? {};
 }
 
 export interface FunctionSettings {
@@ -44,24 +90,16 @@ export function functionSettings(
   env: NodeJS.ProcessEnv,
   storeSecrets: Record<string, unknown>,
 ): FunctionSettings {
-  const raw = parseJsonObject(env.CSDRIFT_CONFIG, 'CSDRIFT_CONFIG');
+  const vars = functionEnvironment(env);
+  const raw = vars.CSDRIFT_CONFIG ?? {};
   const stores = { ...(raw.stores as Record<string, object> | undefined) };
   for (const [key, secret] of Object.entries(storeSecrets))
     stores[key] = { ...stores[key], ...(secret as object) };
-  if (!env.REPORT_URI) throw new ConfigError('REPORT_URI: required (s3://BUCKET/PREFIX)');
+  if (!vars.REPORT_URI) throw new ConfigError('environment: REPORT_URI: required (s3://BUCKET/PREFIX)');
   return {
     config: parseAuditConfig({ ...raw, stores }, 'CSDRIFT_CONFIG'),
-    out: env.REPORT_URI,
-    formats: parseFormats(env.REPORT_FORMATS ?? DEFAULT_FORMATS),
-    topicArn: env.TOPIC_ARN || undefined,
+    out: vars.REPORT_URI,
+    formats: parseFormats(vars.REPORT_FORMATS ?? DEFAULT_FORMATS),
+    topicArn: vars.TOPIC_ARN || undefined,
   };
-}
-
-function parseJsonObject(text: string | undefined, name: string): Record<string, unknown> {
-  if (!text) return {};
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new ConfigError(`${name}: not valid JSON`);
-  }
 }

@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import { RULE_IDS } from '../core/model.js';
+import { firstIssue } from '../core/validation.js';
 
 export const scheduleEventSchema = z.looseObject({
   source: z.enum(['aws.scheduler', 'aws.events']),
@@ -31,13 +32,13 @@ export function parseInvocation(event: unknown): AuditInvocation {
   if (isSchedule) {
     const result = scheduleEventSchema.safeParse(event);
     if (!result.success)
-      throw new InvalidInputError(`event: not a schedule event (${describe(result.error)})`);
+      throw new InvalidInputError(`event: not a schedule event (${firstIssue(result.error)})`);
     return { trigger: 'schedule', stores: [], rules: [], dryRun: false, notify: true };
   }
   const result = manualPayloadSchema.safeParse(event ?? {});
   if (!result.success)
     throw new InvalidInputError(
-      `payload: ${describe(result.error)}; expected { stores?: [id|name], rules?: [rule], dryRun?: boolean, notify?: boolean }`,
+      `payload: ${firstIssue(result.error)}; expected { stores?: [id|name], rules?: [rule], dryRun?: boolean, notify?: boolean }`,
     );
   const p = result.data;
   return {
@@ -47,14 +48,4 @@ export function parseInvocation(event: unknown): AuditInvocation {
     dryRun: p.dryRun ?? false,
     notify: p.notify ?? true,
   };
-}
-
-function describe(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const path = issue?.path.length ? issue.path.join('.') : '(top level)';
-  const message =
-    issue?.code === 'unrecognized_keys'
-      ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-      : issue?.message;
-  return `${path}: ${message}`;
 }

@@ -9,7 +9,8 @@ import * as z from 'zod';
 import type { AuditRequest } from '../audit.js';
 import { prepareAudit, scanOneStore } from '../audit.js';
 import { InvalidInputError } from '../core/errors.js';
-import type { StoreScan } from '../core/model.js';
+import { storeScanSchema } from '../core/scan-schema.js';
+import { parseAt } from '../core/validation.js';
 import { SnsNotifier } from '../notify/sns.js';
 import type { AuditResult } from '../observability.js';
 import { auditResult, logger, metrics } from '../observability.js';
@@ -89,7 +90,14 @@ export async function fanOutFunction(
       const text = await sink.get(key);
       if (text === null)
         throw new InvalidInputError(`merge: the scan ${key} is missing from the report bucket`);
-      return JSON.parse(text) as StoreScan;
+      // Read back from storage: checked like any other input before the merge believes it.
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch (err) {
+        throw new InvalidInputError(`merge: the scan ${key} is not valid JSON`, { cause: err });
+      }
+      return parseAt(storeScanSchema, raw, `merge: the scan ${key}`, (m, o) => new InvalidInputError(m, o));
     }),
   );
   const outcome = await auditAndPublish({
@@ -105,13 +113,9 @@ export async function fanOutFunction(
 
 export const handler = middy(fanOutFunction)
   .before((request) => {
-    const parsed = stepSchema.safeParse(request.event);
-    if (!parsed.success)
-      throw new InvalidInputError(
-        `fan-out step: ${parsed.error.issues[0]?.path.join('.') || '(top level)'}: ${parsed.error.issues[0]?.message}`,
-      );
-    parseInvocation(parsed.data.input); // the run's own payload is refused here too, before any work
-    request.event = parsed.data;
+    const step = parseAt(stepSchema, request.event, 'fan-out step', (m, o) => new InvalidInputError(m, o));
+    parseInvocation(step.input); // the run's own payload is refused here too, before any work
+    request.event = step;
   })
   .use(injectLambdaContext(logger))
   .use(auditSecrets('csdrift-fanout-secrets'))

@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.js';
+import { parseAt } from '../core/validation.js';
 import type { RemediationRecord } from '../core/remediation.js';
 import { logger } from '../observability.js';
 import { remediate } from '../remediate.js';
@@ -41,14 +42,12 @@ export async function remediateFunction(
 
 export const handler = middy(remediateFunction)
   .before((request) => {
-    const parsed = payloadSchema.safeParse(request.event);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new InvalidInputError(
-        `payload: ${issue?.path.join('.') || '(top level)'}: ${issue?.code === 'unrecognized_keys' ? `unknown key ${issue.keys.join(', ')}` : issue?.message}; expected { findingId, apply? }`,
-      );
-    }
-    request.event = parsed.data;
+    request.event = parseAt(
+      payloadSchema,
+      request.event,
+      'payload',
+      (m, o) => new InvalidInputError(`${m}; expected { findingId, apply? }`, o),
+    );
   })
   .use(injectLambdaContext(logger))
   .use(auditSecrets('csdrift-remediate-secrets'));

@@ -3,10 +3,10 @@
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { DbUrl } from '../cloudstack/db-url.js';
-import { storeSecretIds, dbUrlFromSecret } from './environment.js';
+import { dbUrlFromSecret, functionEnvironment, storeSecretIds } from './environment.js';
 
 /** Secrets are cached across warm invocations; a rotation is picked up within this time. */
-const SECRETS_CACHE_MS = Number(process.env.SECRETS_CACHE_MS ?? 15 * 60_000);
+const SECRETS_CACHE_MS = functionEnvironment(process.env).SECRETS_CACHE_MS ?? 15 * 60_000;
 const storeSecrets = Object.entries(storeSecretIds(process.env));
 /** Middy sanitises fetch keys, so the store secrets go under plain indexed names. */
 const storeSecretKey = (i: number) => `store${i}`;

@@ -65,7 +65,8 @@ export class FolderSink implements ReportSink {
       await this.expectVersion(expectedVersion);
       await this.writeAtomically(ledger, body, () => {
         // Lost the lock to a takeover (this process stalled past STALE_LOCK_MS): do not replace.
-        if (compromised) throw new LedgerConflictError(`lost the lock on ${lockPath}`, { cause: compromised });
+        if (compromised)
+          throw new LedgerConflictError(`lost the lock on ${lockPath}`, { cause: compromised });
       });
       return contentVersion(body);
     } finally {
