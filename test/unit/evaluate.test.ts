@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseAuditConfig } from '../../functions/core/config.js';
 import { evaluate } from '../../functions/core/evaluate.js';
 import { findingId } from '../../functions/core/fingerprint.js';
-import { exitCode, runStatus, summarise } from '../../functions/core/report.js';
+import { updateLedger } from '../../functions/core/ledger.js';
+import { buildReport, exitCode, runStatus, summarise } from '../../functions/core/report.js';
 import type { Report } from '../../functions/core/report.js';
-import { aBucket, aScan, absent, anInput } from '../support/builders.js';
+import { RULES } from '../../functions/core/rules/index.js';
+import { NOW, aBucket, aScan, absent, anInput } from '../support/builders.js';
 
 describe('evaluate', () => {
   it('fingerprints findings stably from rule, store uuid, bucket and attribute', () => {
@@ -174,5 +176,81 @@ describe('suppressions', () => {
     expect(() => parseAuditConfig({ suppressions: [{ ...entry, match: 'regex' }] })).toThrow(
       'config: suppressions.0.match:',
     );
+  });
+});
+
+describe('the engine owns the loop', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('a rule that throws is unverified on that store with its error named; every other finding stands, exit 2', () => {
+    const rows = [aBucket('gone'), aBucket('half', { state: 'Allocated' })];
+    const scan = aScan(['rogue'], { absenceChecks: absent('gone') });
+    const before = evaluate(anInput(rows, scan));
+    const previous = updateLedger({
+      previous: null,
+      findings: before.findings,
+      coverage: before.coverage,
+      runId: 'r1',
+      now: NOW,
+      confirmRuns: () => 1,
+    }).ledger;
+    vi.spyOn(RULES['bucket-unmanaged-in-store'], 'evaluate').mockImplementation(() => {
+      throw new TypeError("Cannot read properties of undefined (reading 'name')");
+    });
+
+    const { findings, coverage } = evaluate(anInput(rows, scan));
+    const lifecycle = updateLedger({
+      previous,
+      findings,
+      coverage,
+      runId: 'r2',
+      now: NOW,
+      confirmRuns: () => 1,
+    });
+    const report = buildReport({
+      runId: 'r2',
+      trigger: 'cli',
+      startedAt: NOW.toISOString(),
+      finishedAt: NOW.toISOString(),
+      cloudstack: { schema: '4.21', database: 'cloud', readAt: NOW.toISOString() },
+      coverage,
+      lifecycle,
+      expiredSuppressions: [],
+    });
+
+    expect(findings.map((f) => f.rule).sort()).toEqual(['bucket-missing-in-store', 'bucket-stuck-allocated']);
+    expect(coverage[0]?.checks['bucket-unmanaged-in-store']).toBe('unverified');
+    expect(coverage[0]?.checks['bucket-missing-in-store']).toBe('verified');
+    expect(coverage[0]?.evidence.checkNotes?.['bucket-unmanaged-in-store']).toMatch(
+      /internal error in rule bucket-unmanaged-in-store: TypeError: Cannot read properties/,
+    );
+    expect(coverage[0]?.internalError).toMatch(/bucket-unmanaged-in-store/);
+    expect(report.status).toBe('incomplete');
+    expect(exitCode(report, 'low')).toBe(2);
+    // Its earlier finding is kept as it was: a rule that could not judge resolves nothing.
+    expect(report.resolved).toEqual([]);
+    const rogue = Object.values(lifecycle.ledger.entries).find((e) => e.bucket === 'rogue');
+    expect(rogue?.status).toBe('new');
+  });
+
+  it('no rule that needs the store judges one that was not verified; DB-only rules still do', () => {
+    const rows = [aBucket('gone'), aBucket('half', { state: 'Allocated' })];
+    for (const status of ['partial', 'unreachable', 'auth_failed'] as const) {
+      const scan = aScan(['rogue'], { status, listingComplete: false, absenceChecks: absent('gone') });
+      const { findings } = evaluate(anInput(rows, scan));
+      expect(findings.map((f) => f.rule).sort()).toEqual(['bucket-stuck-allocated', 'store-unverified']);
+    }
+  });
+
+  it('an option a rule does not take is a config error naming it', () => {
+    expect(() => parseAuditConfig({ rules: { 'bucket-missing-in-store': { tolerancePercent: 5 } } })).toThrow(
+      'config: rules.bucket-missing-in-store: bucket-missing-in-store does not take "tolerancePercent" (it takes enabled, severity, confirmRuns, remediate)',
+    );
+    expect(() => parseAuditConfig({ rules: { 'bucket-unmanaged-in-store': { remediate: true } } })).toThrow(
+      /does not take "remediate"/,
+    );
+    expect(parseAuditConfig({ rules: { 'bucket-usage-drift': { tolerancePercent: 5 } } }).rules).toEqual({
+      'bucket-usage-drift': { tolerancePercent: 5 },
+    });
   });
 });
