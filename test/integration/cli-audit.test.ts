@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -224,18 +224,22 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
   it('a run that finds the ledger taken by another run says so and exits 2, keeping its reports', async () => {
     await ctx.cloud.store('ceph-1');
     const db = dbUrlText(ctx.cloud.database.db);
-    expect((await csdrift(['audit', '--quiet', '--db', db, '--out', ctx.dir])).code).toBe(0);
-    await writeFile(join(ctx.dir, 'state', 'ledger.json.lock'), 'held by another run');
+    const first = await csdrift(['audit', '--quiet', '--json', '--db', db, '--out', ctx.dir]);
+    expect(first.code).toBe(0);
+    await mkdir(join(ctx.dir, 'state', 'ledger.lock')); // held by another run, alive (fresh)
 
     const run = await csdrift(['audit', '--quiet', '--json', '--db', db, '--out', ctx.dir]);
 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /another run holds .*ledger\.json\.lock; this run's reports are at .*report\.html, its ledger update was not written/,
+      /another run holds .*ledger\.lock; this run's reports are at .*report\.html, its ledger update was not written/,
     );
     const report = JSON.parse(run.stdout) as Report;
     expect(JSON.parse(await readFile(join(ctx.dir, runFolder(report), 'report.json'), 'utf8'))).toEqual(
       report,
     );
+    // latest/ still shows the run whose ledger was written, not the one that lost.
+    const latest = JSON.parse(await readFile(join(ctx.dir, 'latest', 'report.json'), 'utf8')) as Report;
+    expect(latest.runId).toBe((JSON.parse(first.stdout) as Report).runId);
   });
 });

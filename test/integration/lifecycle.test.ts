@@ -214,7 +214,7 @@ describe('ledger writes that race or crash', () => {
     expect(await readFile(join(ctx.dir, LEDGER_KEY), 'utf8')).toBe(before);
     expect((await sink.readLedger()).ledger).toEqual(first.ledger);
     const latest = JSON.parse(await readFile(join(ctx.dir, 'latest', 'report.json'), 'utf8')) as Report;
-    expect(latest.runId).toBe(second.report.runId); // the run's files were written first
+    expect(latest.runId).toBe(first.report.runId); // latest/ is replaced only after the ledger
     const third = await auditWithLedger(ctx.cloud.database, {}, { previousLedger: first.ledger });
     await publishRun({
       sink,

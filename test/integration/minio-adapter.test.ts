@@ -96,7 +96,9 @@ describe('the MinIO adapter against a MinIO-shaped admin API (S3 served by the l
     const { 'bucket-encryption-mismatch': encryption, ...others } = coverage?.checks ?? {};
     expect(Object.values(others).every((c) => c === 'verified')).toBe(true);
     expect(encryption).toBe('unverified');
-    expect(coverage?.evidence.checkNotes?.['bucket-encryption-mismatch']).toMatch(/without encryption rules/);
+    expect(coverage?.evidence.checkNotes?.['bucket-encryption-mismatch']).toMatch(
+      /where <ServerSideEncryptionConfiguration> was due/,
+    );
     expect(minio.adminCalls.every((c) => c.status !== 403)).toBe(true);
     // datausageinfo and list-canned-policies once per store, a quota per bucket, a user per account.
     const calls = minio.adminCalls.map((c) => c.path);
