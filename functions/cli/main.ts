@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CsdriftError } from '../core/errors.js';
 import { SEVERITIES } from '../core/model.js';
 import { EXIT } from '../core/report.js';
+import { visible } from '../core/shell.js';
 import { DEFAULT_FORMATS, REPORT_FORMATS } from '../reports/formats.js';
 import type { AuditFlags, Io } from './audit-command.js';
 import type { BaselineFlags } from './baseline-command.js';
@@ -10,7 +11,8 @@ import type { RemediateFlags } from './remediate-command.js';
 
 const io: Io = {
   stdout: (text) => new Promise((resolve) => process.stdout.write(text, () => resolve())),
-  stderr: (line) => process.stderr.write(`csdrift: ${line}\n`),
+  // One line each, always: names from stores and rows can neither forge a line nor steer the terminal.
+  stderr: (line) => process.stderr.write(`csdrift: ${visible(line)}\n`),
 };
 
 const collect = (value: string, previous: string[]) => [...previous, value];

@@ -1,4 +1,5 @@
 import type { Report } from '../core/report.js';
+import { visible } from '../core/shell.js';
 
 /** A short human summary for standard output when --json is not given. */
 export function formatSummary(report: Report, reportPath: string | undefined): string {
@@ -15,5 +16,5 @@ export function formatSummary(report: Report, reportPath: string | undefined): s
     );
   }
   if (reportPath) lines.push(`report: ${reportPath}`);
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(visible).join('\n')}\n`;
 }

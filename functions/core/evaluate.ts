@@ -19,6 +19,7 @@ import type { Rule, RuleContext, StoreView } from './rules/index.js';
 import { meetsGate } from './rules/rule.js';
 import type { SuppressionVerdict } from './suppressions.js';
 import { suppressionsFor } from './suppressions.js';
+import { visible } from './shell.js';
 
 export interface EvaluateInput {
   inventory: CloudStackInventory;
@@ -191,13 +192,14 @@ function toFinding(
     ...(f.attribute !== undefined ? { attribute: f.attribute } : {}),
     ...(f.expected !== undefined ? { expected: f.expected } : {}),
     ...(f.actual !== undefined ? { actual: f.actual } : {}),
-    message: f.message,
+    // Names come from stores and rows: shown escaped wherever the text goes (shell.ts).
+    message: visible(f.message),
     evidence: {
       ...f.evidence,
       ...(suppression.active ? { suppression: suppression.active } : {}),
       ...(suppression.expired ? { suppressionExpired: suppression.expired } : {}),
     },
-    remediation: f.remediation,
+    remediation: { summary: visible(f.remediation.summary), steps: f.remediation.steps.map(visible) },
     firstSeen: at,
     lastSeen: at,
   };

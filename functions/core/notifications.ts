@@ -5,6 +5,7 @@ import type { AuditConfig } from './config.js';
 import type { Ledger } from './ledger.js';
 import type { Finding, Severity, StoreCoverage } from './model.js';
 import { SEVERITIES } from './model.js';
+import { visible } from './shell.js';
 import type { Report } from './report.js';
 
 export type NotificationKind = 'task' | 'resolved' | 'digest';
@@ -64,7 +65,7 @@ function withJson(text: string, json: Record<string, unknown>, reportUri: string
 }
 
 function taskMessage(f: Finding, report: Report, reportUri: string): Notification {
-  const steps = f.remediation.steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n');
+  const steps = f.remediation.steps.map((s, i) => `  ${i + 1}. ${s}`);
   const text = [
     `${f.severity.toUpperCase()}: ${f.rule}`,
     f.message,
@@ -75,11 +76,13 @@ function taskMessage(f: Finding, report: Report, reportUri: string): Notificatio
     `First seen: ${f.firstSeen}`,
     '',
     `What to do: ${f.remediation.summary}`,
-    steps,
+    ...steps,
     '',
     `Report:     ${reportUri}`,
     `Finding id: ${f.id} (run ${report.runId})`,
-  ].join('\n');
+  ]
+    .map(visible) // one line each: a name can neither forge a line nor reorder one
+    .join('\n');
   const json = {
     kind: 'task',
     findingId: f.id,
@@ -132,7 +135,9 @@ function breakerMessage(
     '  3. Re-run the audit once the store is confirmed healthy.',
     '',
     `Report: ${reportUri}`,
-  ].join('\n');
+  ]
+    .map(visible) // one line each: a name can neither forge a line nor reorder one
+    .join('\n');
   return {
     kind: 'task',
     subject: subjectLine(`[high] investigate store ${coverage.store.name}: ${findings.length} new findings`),
@@ -163,7 +168,9 @@ function resolvedMessage(r: Report['resolved'][number], report: Report, reportUr
     '',
     `Report:     ${reportUri}`,
     `Finding id: ${r.id}`,
-  ].join('\n');
+  ]
+    .map(visible) // one line each: a name can neither forge a line nor reorder one
+    .join('\n');
   const severity = 'info';
   return {
     kind: 'resolved',
@@ -213,7 +220,9 @@ function digestMessage(
       : []),
     `Report: ${reportUri}`,
     `Run:    ${report.runId} (${report.startedAt} to ${report.finishedAt})`,
-  ].join('\n');
+  ]
+    .map(visible) // one line each: a name can neither forge a line nor reorder one
+    .join('\n');
   return {
     kind: 'digest',
     subject: subjectLine(

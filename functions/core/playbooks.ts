@@ -1,13 +1,15 @@
 // The steps an operator follows to fix a finding, safest first. Shared by the rules so that the
 // same fix reads the same everywhere.
+import { cmd, sh } from './shell.js';
 import type { DbBucket, StoreRef } from './model.js';
 
 /** `updateResourceCount` for the bucket's owner; without a resource type it recounts all of them. */
 export function recountCommand(bucket: DbBucket): string {
   const o = bucket.owner;
-  if (!o) return `cmk update resourcecount domainid=<owner's domain uuid> account=<owner's account name>`;
-  const who = bucket.projectUuid ? `projectid=${bucket.projectUuid}` : `account=${o.accountName}`;
-  return `cmk update resourcecount domainid=${o.domainUuid} ${who}`;
+  if (!o) return `\`cmk update resourcecount domainid=<owner's domain uuid> account=<owner's account name>\``;
+  return bucket.projectUuid
+    ? cmd`cmk update resourcecount domainid=${o.domainUuid} projectid=${bucket.projectUuid}`
+    : cmd`cmk update resourcecount domainid=${o.domainUuid} account=${o.accountName}`;
 }
 
 /** A soft delete, as CloudStack's own delete does it. Never a hard DELETE: it leaves the counts too high. */
@@ -28,8 +30,9 @@ export function softDeleteSteps(bucket: DbBucket): string[] {
 }
 
 export function deleteThroughCloudStack(bucket: DbBucket): string {
-  const id = bucket.uuid ?? `<uuid of bucket row ${bucket.id}>`;
-  return `Delete it through CloudStack: cmk delete bucket id=${id} (API deleteBucket id=${id})`;
+  if (!bucket.uuid)
+    return `Delete it through CloudStack: cmk delete bucket id=<uuid of bucket row ${bucket.id}>`;
+  return `Delete it through CloudStack: ${cmd`cmk delete bucket id=${bucket.uuid}`} (API deleteBucket with that id)`;
 }
 
 export function storeSideCommand(
@@ -37,20 +40,21 @@ export function storeSideCommand(
   verb: 'create' | 'inspect' | 'delete',
   bucket: string,
 ): string {
-  const cmd = {
-    create: `aws s3api create-bucket --bucket ${bucket}`,
-    inspect: `aws s3api head-bucket --bucket ${bucket} && aws s3 ls s3://${bucket} --summarize --recursive`,
-    delete: `aws s3 rb s3://${bucket} --force`,
+  const at = store.endpoint;
+  const command = {
+    create: cmd`aws s3api create-bucket --bucket=${bucket} --endpoint-url=${at}`,
+    inspect: cmd`aws s3api head-bucket --bucket=${bucket} --endpoint-url=${at} && aws s3 ls s3://${bucket} --summarize --recursive --endpoint-url=${at}`,
+    delete: cmd`aws s3 rb s3://${bucket} --force --endpoint-url=${at}`,
   }[verb];
   const rgw =
     store.provider === 'Ceph'
       ? {
           create: ` (on Ceph, with the owner's keys, so the bucket belongs to the account's RGW user)`,
-          inspect: ` (on Ceph: radosgw-admin bucket stats --bucket=${bucket})`,
-          delete: ` (on Ceph: radosgw-admin bucket rm --bucket=${bucket} --purge-objects)`,
+          inspect: ` (on Ceph: ${cmd`radosgw-admin bucket stats --bucket=${bucket}`})`,
+          delete: ` (on Ceph: ${cmd`radosgw-admin bucket rm --bucket=${bucket} --purge-objects`})`,
         }[verb]
       : '';
-  return `${cmd} --endpoint-url ${store.endpoint}${rgw}`;
+  return `${command}${rgw}`;
 }
 
 /** Re-apply CloudStack's recorded value: updateBucket calls the store driver whenever a parameter is given. */
@@ -59,8 +63,11 @@ export function updateBucketCommand(
   parameter: string,
   value: string | number | boolean,
 ): string {
-  const id = bucket.uuid ?? `<uuid of bucket row ${bucket.id}>`;
-  return `cmk update bucket id=${id} ${parameter}=${value} (API updateBucket id=${id} ${parameter}=${value})`;
+  const setting = `${parameter}=${value}`;
+  const command = bucket.uuid
+    ? cmd`cmk update bucket id=${bucket.uuid} ${setting}`
+    : `\`cmk update bucket id=<uuid of bucket row ${bucket.id}> ${sh`${setting}`}\``;
+  return `${command} (API updateBucket with ${setting})`;
 }
 
 export const GIB = 1024 ** 3;

@@ -57,5 +57,7 @@ export function renderCsv(report: Report): string {
   ]);
   return stringify([[...COLUMNS], ...rows.map((row) => row.map(neutralise))], {
     record_delimiter: 'windows',
+    // Any cell with a line break of either kind is quoted, so it stays one cell of one record.
+    quoted_match: /[\r\n]/,
   });
 }

@@ -5,9 +5,12 @@ import escapeHtml from 'escape-html';
 import type { Finding, StoreCoverage } from '../core/model.js';
 import { SEVERITIES } from '../core/model.js';
 import type { Report } from '../core/report.js';
+import { visible } from '../core/shell.js';
 import { HTML_SCRIPT, HTML_STYLE } from './html-assets.js';
 
-const e = (value: unknown): string => escapeHtml(value === null || value === undefined ? '' : String(value));
+/** Escaped for HTML, with control and bidirectional characters shown as escapes (core/shell.ts). */
+const e = (value: unknown): string =>
+  escapeHtml(visible(value === null || value === undefined ? '' : String(value)));
 
 function counts(label: string, values: Record<string, number | undefined>): string {
   const items = Object.entries(values).filter(([, n]) => n);

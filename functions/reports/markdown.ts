@@ -1,11 +1,12 @@
 // Short, for a ticket or a chat message: the verdict, the stores, and the findings that matter most.
 import type { Report } from '../core/report.js';
+import { visible } from '../core/shell.js';
 
 const MAX_FINDINGS = 20;
 
 /** User-chosen names must not turn into links, emphasis or table cells. */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+  return visible(text).replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`);
 }
 
 export function renderMarkdown(report: Report): string {

@@ -2,6 +2,7 @@ import { updateBucketCommand } from '../playbooks.js';
 import { attributeCoverage, comparable } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
 import { ownerText } from './rule.js';
+import { cmd } from '../shell.js';
 import type { Rule } from './rule.js';
 
 export const bucketEncryptionMismatch: Rule = {
@@ -31,14 +32,14 @@ export const bucketEncryptionMismatch: Rule = {
             steps: [
               `Re-apply CloudStack's value: ${updateBucketCommand(bucket, 'encryption', expected)}`,
               expected
-                ? `Or in the store: aws s3api put-bucket-encryption --bucket ${bucket.name} --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}' --endpoint-url ${view.store.endpoint}`
-                : `Or in the store: aws s3api delete-bucket-encryption --bucket ${bucket.name} --endpoint-url ${view.store.endpoint}`,
+                ? `Or in the store: ${cmd`aws s3api put-bucket-encryption --bucket=${bucket.name} --server-side-encryption-configuration=${'{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}'} --endpoint-url=${view.store.endpoint}`}`
+                : `Or in the store: ${cmd`aws s3api delete-bucket-encryption --bucket=${bucket.name} --endpoint-url=${view.store.endpoint}`}`,
               ...(expected
                 ? [
                     'Objects written while encryption was off stay unencrypted: copy them onto themselves to encrypt them.',
                   ]
                 : []),
-              `Verify: aws s3api get-bucket-encryption --bucket ${bucket.name} ${expected ? 'shows an SSE rule' : 'answers ServerSideEncryptionConfigurationNotFoundError'}, and the next audit no longer reports it.`,
+              `Verify: ${cmd`aws s3api get-bucket-encryption --bucket=${bucket.name}`} ${expected ? 'shows an SSE rule' : 'answers ServerSideEncryptionConfigurationNotFoundError'}, and the next audit no longer reports it.`,
             ],
           },
         }),

@@ -4,6 +4,7 @@ import { isActive } from '../model.js';
 import { attributeCoverage, comparable } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
 import { ownerText } from './rule.js';
+import { cmd } from '../shell.js';
 import type { Rule, RuleContext, StoreView } from './rule.js';
 
 /** The MinIO user CloudStack derives for an account, and the name it used before January 2024. */
@@ -92,14 +93,14 @@ function ownerFinding(
         'Another store user controls (or can reach) the bucket: the owning account may be locked out, or another account may read its data.',
       steps: ceph
         ? [
-            `Find out how the bucket changed hands (radosgw-admin bucket stats --bucket=${bucket.name}).`,
-            `Give it back to the account's RGW user: radosgw-admin bucket link --bucket=${bucket.name} --uid=${expected} && radosgw-admin bucket chown --bucket=${bucket.name} --uid=${expected}`,
-            `Verify: radosgw-admin bucket stats --bucket=${bucket.name} shows owner ${expected}, and the next audit no longer reports it.`,
+            `Find out how the bucket changed hands (${cmd`radosgw-admin bucket stats --bucket=${bucket.name}`}).`,
+            `Give it back to the account's RGW user: ${cmd`radosgw-admin bucket link --bucket=${bucket.name} --uid=${expected} && radosgw-admin bucket chown --bucket=${bucket.name} --uid=${expected}`}`,
+            `Verify: ${cmd`radosgw-admin bucket stats --bucket=${bucket.name}`} shows owner ${expected}, and the next audit no longer reports it.`,
           ]
         : [
-            `Attach the account's policy to its user: mc admin policy attach ALIAS ${expected}-policy --user ${expected}`,
+            `Attach the account's policy to its user: ${cmd`mc admin policy attach ALIAS ${`${expected}-policy`} --user=${expected}`}`,
             `Make sure ${expected}-policy lists arn:aws:s3:::${bucket.name}/* and no other account's policy does: mc admin policy info ALIAS <policy>`,
-            `Verify: mc admin user info ALIAS ${expected} shows ${expected}-policy, and the next audit no longer reports it.`,
+            `Verify: ${cmd`mc admin user info ALIAS ${expected}`} shows ${expected}-policy, and the next audit no longer reports it.`,
           ],
     },
   });
@@ -132,8 +133,8 @@ function staleGrants(view: StoreView, ctx: RuleContext): RuleFinding[] {
           remediation: {
             summary: 'A stale grant: whoever holds the policy can reach any future bucket of that name.',
             steps: [
-              `Remove arn:aws:s3:::${name}/* from ${policy}: mc admin policy info ALIAS ${policy} > p.json, edit it, then mc admin policy create ALIAS ${policy} p.json`,
-              `Verify: mc admin policy info ALIAS ${policy} no longer lists ${name}, and the next audit no longer reports it.`,
+              `Remove arn:aws:s3:::${name}/* from ${policy}: ${cmd`mc admin policy info ALIAS ${policy}`} > p.json, edit it, then ${cmd`mc admin policy create ALIAS ${policy} p.json`}`,
+              `Verify: ${cmd`mc admin policy info ALIAS ${policy}`} no longer lists ${name}, and the next audit no longer reports it.`,
             ],
           },
         } satisfies RuleFinding;

@@ -3,6 +3,7 @@ import { updateBucketCommand } from '../playbooks.js';
 import { attributeCoverage, comparable } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
 import { ownerText } from './rule.js';
+import { cmd } from '../shell.js';
 import type { Rule } from './rule.js';
 
 // Compared by meaning: CloudStack's 'public' is anonymous list plus anonymous read, anything else
@@ -37,10 +38,10 @@ export const bucketPolicyMismatch: Rule = {
             steps: [
               `Re-apply CloudStack's value: ${updateBucketCommand(bucket, 'policy', expected)}`,
               exposed
-                ? `Or in the store, remove the policy: aws s3api delete-bucket-policy --bucket ${bucket.name} --endpoint-url ${view.store.endpoint}`
-                : `Or in the store, set CloudStack's public policy (anonymous s3:ListBucket and s3:GetBucketLocation on the bucket, s3:GetObject on its objects): aws s3api put-bucket-policy --bucket ${bucket.name} --policy file://public.json --endpoint-url ${view.store.endpoint}`,
+                ? `Or in the store, remove the policy: ${cmd`aws s3api delete-bucket-policy --bucket=${bucket.name} --endpoint-url=${view.store.endpoint}`}`
+                : `Or in the store, set CloudStack's public policy (anonymous s3:ListBucket and s3:GetBucketLocation on the bucket, s3:GetObject on its objects): ${cmd`aws s3api put-bucket-policy --bucket=${bucket.name} --policy=file://public.json --endpoint-url=${view.store.endpoint}`}`,
               ...(exposed ? ["Check the store's access logs for anonymous reads of the bucket."] : []),
-              `Verify: aws s3api get-bucket-policy --bucket ${bucket.name} grants ${expected === 'public' ? 'anonymous read and list' : 'nothing to anonymous callers'}, and the next audit no longer reports it.`,
+              `Verify: ${cmd`aws s3api get-bucket-policy --bucket=${bucket.name}`} grants ${expected === 'public' ? 'anonymous read and list' : 'nothing to anonymous callers'}, and the next audit no longer reports it.`,
             ],
           },
         }),

@@ -2,6 +2,7 @@ import { GIB, humanBytes, updateBucketCommand } from '../playbooks.js';
 import { attributeCoverage, comparable } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
 import { ownerText } from './rule.js';
+import { cmd } from '../shell.js';
 import type { Rule } from './rule.js';
 
 const CEPH_QUOTA_BUG =
@@ -45,18 +46,20 @@ export const bucketQuotaMismatch: Rule = {
             steps: ceph
               ? [
                   expected === null
-                    ? `Remove the store quota: radosgw-admin quota disable --quota-scope=bucket --bucket=${bucket.name}`
-                    : `Set it in the store (updateBucket would repeat the driver's bug): radosgw-admin quota set --quota-scope=bucket --bucket=${bucket.name} --max-size=${expectedBytes} && radosgw-admin quota enable --quota-scope=bucket --bucket=${bucket.name}`,
-                  `Verify: radosgw-admin bucket stats --bucket=${bucket.name} shows bucket_quota ${expected === null ? 'disabled' : `enabled with max_size ${expectedBytes}`}, and the next audit no longer reports it.`,
+                    ? `Remove the store quota: ${cmd`radosgw-admin quota disable --quota-scope=bucket --bucket=${bucket.name}`}`
+                    : `Set it in the store (updateBucket would repeat the driver's bug): ${cmd`radosgw-admin quota set --quota-scope=bucket --bucket=${bucket.name} --max-size=${expectedBytes ?? 0} && radosgw-admin quota enable --quota-scope=bucket --bucket=${bucket.name}`}`,
+                  `Verify: ${cmd`radosgw-admin bucket stats --bucket=${bucket.name}`} shows bucket_quota ${expected === null ? 'disabled' : `enabled with max_size ${expectedBytes}`}, and the next audit no longer reports it.`,
                 ]
               : [
                   expected === null
-                    ? `Remove the store quota: mc quota clear ALIAS/${bucket.name}`
+                    ? `Remove the store quota: ${cmd`mc quota clear ${`ALIAS/${bucket.name}`}`}`
                     : `Re-apply CloudStack's value: ${updateBucketCommand(bucket, 'quota', expected)}`,
                   ...(expected === null
                     ? []
-                    : [`Or in the store: mc quota set ALIAS/${bucket.name} --size ${expected}GiB`]),
-                  `Verify: mc quota info ALIAS/${bucket.name} shows ${expected === null ? 'no quota' : `${expected} GiB`}, and the next audit no longer reports it.`,
+                    : [
+                        `Or in the store: ${cmd`mc quota set ${`ALIAS/${bucket.name}`} --size ${`${expected}GiB`}`}`,
+                      ]),
+                  `Verify: ${cmd`mc quota info ${`ALIAS/${bucket.name}`}`} shows ${expected === null ? 'no quota' : `${expected} GiB`}, and the next audit no longer reports it.`,
                 ],
           },
         }),

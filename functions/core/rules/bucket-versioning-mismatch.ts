@@ -2,6 +2,7 @@ import { updateBucketCommand } from '../playbooks.js';
 import { attributeCoverage, comparable } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
 import { ownerText } from './rule.js';
+import { cmd } from '../shell.js';
 import type { Rule, RuleContext, StoreView } from './rule.js';
 import { versioningForced, versioningOffButEnabled } from '../store-forced.js';
 import type { CheckVerdict } from '../model.js';
@@ -63,8 +64,8 @@ export const bucketVersioningMismatch: Rule = {
             steps: [
               `Ask the owner whether the change in the store was intended; if so, record it in CloudStack instead: ${updateBucketCommand(bucket, 'versioning', actual)}`,
               `Otherwise re-apply CloudStack's value: ${updateBucketCommand(bucket, 'versioning', expected)}`,
-              `Or in the store: aws s3api put-bucket-versioning --bucket ${bucket.name} --versioning-configuration Status=${status} --endpoint-url ${view.store.endpoint}`,
-              `Verify: aws s3api get-bucket-versioning --bucket ${bucket.name} shows ${expected ? 'Enabled' : 'Suspended (or nothing)'}, and the next audit no longer reports it.`,
+              `Or in the store: ${cmd`aws s3api put-bucket-versioning --bucket=${bucket.name} --versioning-configuration=${`Status=${status}`} --endpoint-url=${view.store.endpoint}`}`,
+              `Verify: ${cmd`aws s3api get-bucket-versioning --bucket=${bucket.name}`} shows ${expected ? 'Enabled' : 'Suspended (or nothing)'}, and the next audit no longer reports it.`,
             ],
           },
         }),

@@ -1,4 +1,5 @@
 import { storeRef } from '../model.js';
+import { cmd } from '../shell.js';
 import type { RuleFinding } from '../model.js';
 import type { Rule } from './rule.js';
 
@@ -42,7 +43,7 @@ export const storeUnverified: Rule = {
         summary: 'Make the store reachable to the auditor with working admin keys, then re-run the audit.',
         steps: [
           ...(STEPS[status] ?? []),
-          `Re-run: csdrift audit --store ${view.store.uuid}`,
+          `Re-run: ${cmd`csdrift audit --store=${view.store.uuid}`}`,
           `Verify: the new report's coverage shows ${view.store.name} verified.`,
         ],
       },
