@@ -196,6 +196,7 @@ describe('hostile names through every output (property)', () => {
         expect(summary.split('\n').filter((l) => l.startsWith('status:'))).toHaveLength(1); // no forged status line
         expect(visibleLines(markdown)).toBe(true);
         // HTML: the page's own text has tabs and newlines; a name may bring none, nor a bidi override.
+        // eslint-disable-next-line no-control-regex -- looking for control characters is the point
         expect(html).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/);
         for (const f of report.findings)
           expect(JSON.stringify(f.remediation)).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
