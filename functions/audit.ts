@@ -20,6 +20,7 @@ import { inspectionTargets } from './core/rules/attribute-rule.js';
 import { rulesInScope } from './core/evaluate.js';
 import { lazyOwnerKeys } from './cloudstack/owner-keys.js';
 import { scanStore } from './stores/scan-store.js';
+import { safeEndpoint } from './stores/endpoint.js';
 
 export type AuditProgress =
   | { kind: 'inventory'; database: string }
@@ -250,8 +251,15 @@ function matches(store: StoreRecord, key: string): boolean {
 /** Config `stores.<uuid or name>` may replace a store's endpoint or keys, or skip it. */
 export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig): StoreRecord[] {
   for (const [key, override] of Object.entries(config.stores)) {
-    if (!stores.some((s) => matches(s, key))) {
+    const matching = stores.filter((s) => matches(s, key));
+    if (!matching.length) {
       throw new ConfigError(`config: stores.${key}: no store with that uuid, name or id in object_store`);
+    }
+    // Keys given for one store must never reach another that happens to share its name.
+    if (matching.length > 1) {
+      throw new ConfigError(
+        `config: stores.${key}: ${matching.length} stores share that name (ids ${matching.map((s) => s.id).join(', ')}); key the entry by uuid or id`,
+      );
     }
     for (const field of ['secretId', 'caBundle'] as const) {
       if (override[field] !== undefined) {
@@ -265,11 +273,17 @@ export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig):
     }
   }
   return stores.map((store) => {
-    const override = Object.entries(config.stores).find(([key]) => matches(store, key))?.[1];
+    const overrides = Object.entries(config.stores).filter(([key]) => matches(store, key));
+    if (overrides.length > 1) {
+      throw new ConfigError(
+        `config: stores: ${overrides.map(([key]) => key).join(' and ')} all name store ${store.id}; give it one entry`,
+      );
+    }
+    const override = overrides[0]?.[1];
     if (!override) return store;
     return {
       ...store,
-      endpoint: override.endpoint ?? store.endpoint,
+      endpoint: override.endpoint ? safeEndpoint(override.endpoint) : store.endpoint,
       credentials:
         override.accessKey && override.secretKey
           ? { accessKey: override.accessKey, secretKey: override.secretKey }

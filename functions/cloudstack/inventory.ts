@@ -11,6 +11,7 @@ import type { CloudStackInventory, CloudStackSchema, DbBucket, StoreRecord } fro
 import type { DbUrl } from './db-url.js';
 import { numberOrNull, readBucketRows } from './bucket-rows.js';
 import { detectSchema } from './schema-shape.js';
+import { safeEndpoint } from '../stores/endpoint.js';
 
 export interface InventoryOptions {
   connectTimeoutMs?: number;
@@ -103,8 +104,11 @@ async function readStores(
       uuid: String(s.uuid ?? s.id),
       name: String(s.name),
       provider,
-      endpoint:
-        provider === 'Cloudian HyperStore' && mine.get('s3Url') ? String(mine.get('s3Url')) : String(s.url),
+      endpoint: safeEndpoint(
+        provider === 'Cloudian HyperStore' && mine.get('s3Url')
+          ? String(mine.get('s3Url'))
+          : String(s.url ?? ''),
+      ),
       credentials: accessKey && secretKey ? { accessKey, secretKey } : null,
       skip: false,
       usedBytes: numberOrNull(s.usedBytes),

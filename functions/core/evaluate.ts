@@ -162,6 +162,7 @@ function storeCoverage(view: StoreView, verdicts: (readonly [RuleId, CheckVerdic
       startedAt: view.scan.startedAt,
       finishedAt: view.scan.finishedAt,
       ...(notes.length ? { checkNotes: Object.fromEntries(notes.map(([id, v]) => [id, v.why])) } : {}),
+      ...(view.scan.unusableNames ? { unusableBucketNames: view.scan.unusableNames } : {}),
     },
   };
 }

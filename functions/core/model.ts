@@ -147,6 +147,8 @@ export interface StoreCoverage {
     finishedAt: string;
     /** Why a check is not_applicable or unverified. */
     checkNotes?: Partial<Record<RuleId, string>>;
+    /** Listing entries no bucket can be named: counted and shown escaped, never compared. */
+    unusableBucketNames?: { count: number; examples: string[] };
   };
 }
 

@@ -84,6 +84,10 @@ export const storeScanSchema = z.strictObject({
   finishedAt: z.string(),
   listingComplete: z.boolean(),
   buckets: z.array(storeBucketSchema),
+  /** Entries of the listing that no bucket can be named (too long, control characters): reported, never compared. */
+  unusableNames: z
+    .strictObject({ count: z.number().int().positive(), examples: z.array(z.string()) })
+    .optional(),
   absenceChecks: z.record(
     z.string(),
     z.strictObject({ result: absenceCheckSchema, checkedAt: z.string(), detail: z.string().optional() }),

@@ -2,6 +2,7 @@
 // coverage status; none of them ever makes a bucket look absent.
 import pLimit from 'p-limit';
 import type {
+  StoreBucket,
   AbsenceCheck,
   BucketAttribute,
   BucketAttributes,
@@ -12,6 +13,8 @@ import type { InspectTarget, ScanContext, StoreAdapter } from './adapter.js';
 import { InternalScanError, describeError, listingFailureStatus, storeFaultOrThrow } from './classify.js';
 import type { TransportOptions } from './http.js';
 import { redact } from './redact.js';
+import { endpointProblem } from './endpoint.js';
+import { visible } from '../core/shell.js';
 import { adapterFor } from './registry.js';
 
 export interface ScanRequest {
@@ -58,6 +61,12 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
   }
 
   const secrets = [store.credentials.accessKey, store.credentials.secretKey];
+  const badEndpoint = endpointProblem(store.endpoint);
+  if (badEndpoint) {
+    return result('unreachable', {
+      error: `the store's URL ${badEndpoint} (${store.endpoint}); nothing was sent to it`,
+    });
+  }
   try {
     return await scanConnected(request, adapter, secrets, result);
   } catch (err) {
@@ -92,6 +101,10 @@ async function scanConnected(
         requests: connection.requestCount(),
       });
     }
+    // A name no bucket can have (a 20 MiB name, control characters) is reported, never compared,
+    // queried or put in a command: one hostile entry must not end or blind the audit.
+    const { usable, unusable } = usableBuckets(buckets);
+    buckets = usable;
     const listed = new Set(buckets.map((b) => b.name));
     const limit = pLimit(options.concurrency);
     const absenceChecks: StoreScan['absenceChecks'] = {};
@@ -121,6 +134,7 @@ async function scanConnected(
       ...(problem ? { error: problem } : {}),
       listingComplete: !problem,
       buckets,
+      ...(unusable.count ? { unusableNames: unusable } : {}),
       absenceChecks,
       requests: connection.requestCount(),
       attributes: redactErrors(reading.attributes, secrets),
@@ -163,4 +177,28 @@ function firstProblem(checks: Record<string, { result: AbsenceCheck; detail?: st
     return `could not confirm the absence of ${unknown.length} bucket(s) (${unknown[0]?.[0]}: ${unknown[0]?.[1].detail})`;
   }
   return undefined;
+}
+
+/** Longer than any store allows a bucket name (S3: 63; RGW's relaxed names: 255, plus a tenant). */
+const MAX_NAME_BYTES = 512;
+// eslint-disable-next-line no-control-regex -- control characters are what makes a name unusable
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function usableBuckets(buckets: StoreBucket[]): {
+  usable: StoreBucket[];
+  unusable: { count: number; examples: string[] };
+} {
+  const usable: StoreBucket[] = [];
+  const unusable = { count: 0, examples: [] as string[] };
+  for (const b of buckets) {
+    if (b.name && Buffer.byteLength(b.name) <= MAX_NAME_BYTES && !CONTROL.test(b.name)) usable.push(b);
+    else {
+      unusable.count += 1;
+      if (unusable.examples.length < 3) {
+        const shown = visible(b.name.slice(0, 60));
+        unusable.examples.push(b.name.length > 60 ? `${shown}… (${Buffer.byteLength(b.name)} bytes)` : shown);
+      }
+    }
+  }
+  return { usable, unusable };
 }
