@@ -26,7 +26,9 @@ export type AuditProgress =
   | { kind: 'inventory'; database: string }
   | { kind: 'inventory-read'; schema: string; stores: number; buckets: number }
   | { kind: 'store-start'; index: number; total: number; store: StoreRecord }
-  | { kind: 'store-done'; index: number; total: number; store: StoreRecord; scan: StoreScan };
+  | { kind: 'store-done'; index: number; total: number; store: StoreRecord; scan: StoreScan }
+  /** A fault of csdrift's own while scanning a store: the shell logs it with its stack. */
+  | { kind: 'internal-error'; store: StoreRecord; error: Error };
 
 export interface AuditRequest {
   db: DbUrl;
@@ -107,6 +109,7 @@ export async function scanOneStore(
   request: AuditRequest,
 ): Promise<StoreScan> {
   const now = request.now ?? (() => new Date());
+  const progress = request.onProgress ?? (() => {});
   const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
   const rows = prepared.byStore.get(store.id) ?? [];
   const expected = [
@@ -136,7 +139,17 @@ export async function scanOneStore(
     expectedBuckets: rows.length,
   };
   return untilAborted(
-    scanStore({ store, expected, options, now, attributes, inspect, context }),
+    scanStore({
+      store,
+      expected,
+      options,
+      now,
+      attributes,
+      inspect,
+      context,
+      deadlineSeconds: request.config.scan.storeDeadlineSeconds,
+      onInternalError: (err) => progress({ kind: 'internal-error', store, error: err }),
+    }),
     store,
     now,
     request.signal,

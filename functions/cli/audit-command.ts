@@ -64,7 +64,7 @@ export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
     sink: openSink(flags.out),
     formats,
     notifiers,
-    ...(flags.quiet ? {} : { onProgress: progressPrinter(io.stderr) }),
+    onProgress: progressPrinter(io.stderr, { quiet: flags.quiet === true }),
   });
   await io.stdout(flags.json ? renderJson(outcome.report) : formatSummary(outcome.report, outcome.reportUri));
   if (outcome.conflict) {

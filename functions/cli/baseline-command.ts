@@ -21,7 +21,7 @@ export async function baselineCommand(flags: BaselineFlags, io: Io): Promise<num
   const { report } = await runAudit({
     ...inputs,
     trigger: 'cli',
-    ...(flags.quiet ? {} : { onProgress: progressPrinter(io.stderr) }),
+    onProgress: progressPrinter(io.stderr, { quiet: flags.quiet === true }),
   });
   const expires = new Date(Date.parse(report.finishedAt) + DAYS * 86_400_000).toISOString().slice(0, 10);
   const suppressions = report.findings

@@ -1,8 +1,13 @@
 // Progress for people, on standard error, so that --json keeps standard output clean.
 import type { AuditProgress } from '../audit.js';
 
-export function progressPrinter(write: (line: string) => void): (event: AuditProgress) => void {
+/** With `quiet`, only csdrift's own internal errors, which always deserve a line and a stack. */
+export function progressPrinter(
+  write: (line: string) => void,
+  { quiet = false }: { quiet?: boolean } = {},
+): (event: AuditProgress) => void {
   return (event) => {
+    if (quiet && event.kind !== 'internal-error') return;
     switch (event.kind) {
       case 'inventory':
         return write(`reading the CloudStack database ${event.database}…`);
@@ -18,6 +23,15 @@ export function progressPrinter(write: (line: string) => void): (event: AuditPro
         return write(
           `[${event.index + 1}/${event.total}] ${event.store.name}: ${s.status}, ${s.buckets.length} bucket(s) listed, ${s.requests} request(s)${detail}`,
         );
+      }
+      case 'internal-error': {
+        // A bug of ours: named, with its stack, so it can be reported; the store is not blamed.
+        const cause = (event.error.cause as Error | undefined) ?? event.error;
+        write(
+          `${event.store.name}: internal error of csdrift (not the store's fault): ${event.error.message}`,
+        );
+        for (const line of (cause.stack ?? '').split('\n').slice(1, 8)) write(`  ${line.trim()}`);
+        return;
       }
     }
   };

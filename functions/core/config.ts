@@ -107,8 +107,25 @@ export const auditConfigSchema = z.strictObject({
        * connection 40 ms late (Nagle against delayed ACK), where a fresh one costs one round trip.
        */
       keepAlive: z.boolean().default(false),
+      /**
+       * How long one store's whole scan may take before it is `partial`; by default 5 minutes plus
+       * 50 ms for each bucket CloudStack records there. A store that trickles its answer for ever
+       * must not keep every other store's report waiting.
+       */
+      storeDeadlineSeconds: z.number().int().min(1).optional(),
+      /** A listing of more buckets than this is not read on: the store is `partial` (memory is bounded). */
+      maxBuckets: z.number().int().min(1).default(1_000_000),
+      /** No store answer (a listing page, an admin document, an error) is read beyond this many MiB. */
+      maxBodyMiB: z.number().int().min(1).default(256),
     })
-    .default({ concurrency: 8, requestTimeoutMs: 10_000, maxAttempts: 4, keepAlive: false }),
+    .default({
+      concurrency: 8,
+      requestTimeoutMs: 10_000,
+      maxAttempts: 4,
+      keepAlive: false,
+      maxBuckets: 1_000_000,
+      maxBodyMiB: 256,
+    }),
 });
 
 export type AuditConfig = Omit<z.infer<typeof auditConfigSchema>, 'rules'> & {

@@ -44,15 +44,20 @@ export async function auditFunction(
     dryRun: event.dryRun,
     signal,
     onProgress: (p) =>
-      p.kind === 'store-done'
-        ? logger.info('store scanned', {
+      p.kind === 'internal-error'
+        ? logger.error('internal error while scanning a store', {
             store: p.store.name,
-            status: p.scan.status,
-            buckets: p.scan.buckets.length,
-            requests: p.scan.requests,
-            ...(p.scan.error ? { error: p.scan.error } : {}),
+            error: p.error.cause ?? p.error,
           })
-        : undefined,
+        : p.kind === 'store-done'
+          ? logger.info('store scanned', {
+              store: p.store.name,
+              status: p.scan.status,
+              buckets: p.scan.buckets.length,
+              requests: p.scan.requests,
+              ...(p.scan.error ? { error: p.scan.error } : {}),
+            })
+          : undefined,
   });
   return auditResult(outcome);
 }

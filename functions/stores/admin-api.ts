@@ -10,6 +10,8 @@ import type * as z from 'zod';
 import type { StoreTarget } from '../core/model.js';
 import { firstIssue } from '../core/validation.js';
 import { ListingCutShortError, NotTheDocumentError, isRetryable } from './classify.js';
+import { ERROR_BODY_BYTES, boundedText, capped, entryCounter, jsonNestingGuard } from './bounds.js';
+import { DEFAULT_MAX_BODY_MIB, DEFAULT_MAX_BUCKETS } from './http.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
 
 export class AdminApiError extends Error {
@@ -79,15 +81,16 @@ export class SignedGetClient {
       listing ? {} : { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) },
     );
     // The listing handler has no socket idle timeout (it must wait for the first byte): guard here.
-    const body = listing
+    const raw = listing
       ? silenceGuard(response.body, this.options.requestTimeoutMs)
       : ((response.body ?? []) as Body);
     if (response.statusCode >= 300) {
-      const text = await bodyText(body);
+      const text = await boundedText(raw, ERROR_BODY_BYTES);
       const code = /"Code"\s*:\s*"([^"]+)"/.exec(text)?.[1] ?? /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? '';
       throw new AdminApiError(response.statusCode, code);
     }
-    return read(body);
+    const maxBytes = (this.options.maxBodyMiB ?? DEFAULT_MAX_BODY_MIB) * 1024 ** 2;
+    return read(capped(raw, maxBytes, `GET ${path}`));
   }
 }
 
@@ -105,9 +108,16 @@ export class AdminApiClient {
   }
 
   /** GET `<prefix>/<resource>`, which answers with a JSON list; each entry as `pick` reduces it. */
-  getList<T>(resource: string, query: Record<string, string>, pick: (entry: unknown) => T): Promise<T[]> {
+  getList<T>(
+    resource: string,
+    query: Record<string, string>,
+    pick: (entry: unknown) => T,
+    maxEntries = DEFAULT_MAX_BUCKETS,
+  ): Promise<T[]> {
     const what = `GET ${this.prefix}/${resource}`;
-    return this.http.get(`${this.prefix}/${resource}`, query, (body) => readList(body, what, pick));
+    return this.http.get(`${this.prefix}/${resource}`, query, (body) =>
+      readList(body, what, pick, maxEntries),
+    );
   }
 
   /**
@@ -119,8 +129,11 @@ export class AdminApiClient {
     return this.http.get(`${this.prefix}/${resource}`, query, async (body) => {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(await bodyText(body));
-      } catch {
+        const text = await bodyText(body);
+        jsonNestingGuard(what)(Buffer.from(text));
+        parsed = JSON.parse(text);
+      } catch (err) {
+        if (err instanceof ListingCutShortError) throw err; // too large or too deep: a bound
         throw new NotTheDocumentError(`${what} answered with something that is not JSON`);
       }
       const result = schema.safeParse(parsed);
@@ -136,10 +149,20 @@ export class AdminApiClient {
  * buckets is never held as text or as whole objects. Anything but a complete list is a listing cut
  * short.
  */
-export async function readList<T>(body: Body, what: string, pick: (entry: unknown) => T): Promise<T[]> {
+export async function readList<T>(
+  body: Body,
+  what: string,
+  pick: (entry: unknown) => T,
+  maxEntries = DEFAULT_MAX_BUCKETS,
+): Promise<T[]> {
   const entries: T[] = [];
   const parser = new JSONParser({ paths: ['$.*'], keepStack: false });
-  parser.onValue = ({ value }) => void entries.push(pick(value));
+  const count = entryCounter(maxEntries, what);
+  const nesting = jsonNestingGuard(what);
+  parser.onValue = ({ value }) => {
+    count();
+    entries.push(pick(value));
+  };
   let opened = false;
   const parse = (chunk: Buffer | null) => {
     try {
@@ -147,6 +170,7 @@ export async function readList<T>(body: Body, what: string, pick: (entry: unknow
       if (chunk) parser.write(chunk);
       else if (!parser.isEnded) parser.end();
     } catch (err) {
+      if (err instanceof ListingCutShortError) throw err; // a bound, thrown from onValue
       throw new ListingCutShortError(`${what} answered with JSON cut short or malformed: ${String(err)}`);
     }
   };
@@ -157,6 +181,7 @@ export async function readList<T>(body: Body, what: string, pick: (entry: unknow
         throw new ListingCutShortError(`${what} did not answer with a list`);
       opened = Boolean(start);
     }
+    nesting(chunk);
     parse(chunk);
   }
   if (!opened) throw new ListingCutShortError(`${what} answered with an empty body`);

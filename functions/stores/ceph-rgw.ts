@@ -39,7 +39,12 @@ export const cephRgwAdapter: StoreAdapter = {
     const stats = new Map<string, RgwBucketStats>();
     return {
       async listBuckets() {
-        const entries = await listing.getList('bucket', { stats: 'true', format: 'json' }, whatIsRead);
+        const entries = await listing.getList(
+          'bucket',
+          { stats: 'true', format: 'json' },
+          whatIsRead,
+          options.maxBuckets,
+        );
         return entries.map((entry): StoreBucket => {
           if (typeof entry?.bucket !== 'string' || !entry.bucket) {
             throw new ListingCutShortError(

@@ -14,7 +14,14 @@ export interface TransportOptions {
   keepAlive?: boolean;
   /** Base of the jittered exponential backoff between retries. */
   retryBaseDelayMs: number;
+  /** Listing entries beyond which the store is partial (config scan.maxBuckets). */
+  maxBuckets?: number;
+  /** Bytes of one answer beyond which it is not read on (config scan.maxBodyMiB). */
+  maxBodyMiB?: number;
 }
+
+export const DEFAULT_MAX_BUCKETS = 1_000_000;
+export const DEFAULT_MAX_BODY_MIB = 256;
 
 /**
  * How long a store may take to start answering its listing: RGW's stats listing computes every

@@ -9,6 +9,8 @@ import type {
 } from '@smithy/types';
 import { HttpResponse } from '@smithy/protocol-http';
 import { NotTheDocumentError } from './classify.js';
+import type { Body } from './admin-api.js';
+import { ERROR_BODY_BYTES, boundedText } from './bounds.js';
 
 /** Far above any real versioning, encryption, object lock or policy document (a policy is at most 20 KB). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -72,8 +74,12 @@ export function expectDocument<C extends { middlewareStack: object }>(
       async (args: DeserializeHandlerArguments<object>) => {
         const out = await next(args);
         const response = out.response;
-        if (!HttpResponse.isInstance(response) || response.statusCode < 200 || response.statusCode >= 300)
+        if (!HttpResponse.isInstance(response)) return out;
+        if (response.statusCode < 200 || response.statusCode >= 300) {
+          // An error's code is in its first bytes: a 400 MiB error page is never read whole.
+          response.body = Buffer.from(await boundedText((response.body ?? []) as Body, ERROR_BODY_BYTES));
           return out;
+        }
         const bytes = await collect(response.body);
         const text = bytes.toString('utf8');
         const ok = 'xmlRoot' in expected ? xmlRoot(text) === expected.xmlRoot : isJsonObject(text);

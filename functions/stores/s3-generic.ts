@@ -24,7 +24,7 @@ export function s3Connection(
   return {
     s3,
     handler,
-    listBuckets: () => listAllBuckets(listing),
+    listBuckets: () => listAllBuckets(listing, options.maxBuckets),
     readAttributes: async (targets, wanted) => ({ attributes: await reader.read(targets, wanted) }),
     headBucket: (name) => headBucket(s3, name),
     requestCount: () => handler.requests + listingHandler.requests,

@@ -6,6 +6,8 @@ import { SaxesParser } from 'saxes';
 import type { StoreBucket } from '../core/model.js';
 import type { Body, SignedGetClient } from './admin-api.js';
 import { ListingCutShortError } from './classify.js';
+import { MAX_NESTING, entryCounter } from './bounds.js';
+import { DEFAULT_MAX_BUCKETS } from './http.js';
 
 const MAX_PAGES = 10_000;
 const BUCKETS = 'ListAllMyBucketsResult/Buckets';
@@ -16,11 +18,17 @@ interface Page {
 }
 
 /** Every bucket, following continuation tokens; a page without a bucket list is a listing cut short. */
-export async function listAllBuckets(http: SignedGetClient): Promise<StoreBucket[]> {
+export async function listAllBuckets(
+  http: SignedGetClient,
+  maxBuckets = DEFAULT_MAX_BUCKETS,
+): Promise<StoreBucket[]> {
   const buckets: StoreBucket[] = [];
+  const count = entryCounter(maxBuckets, 'ListBuckets');
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const next = await http.get('/', token ? { 'continuation-token': token } : {}, readPage);
+    const next = await http.get('/', token ? { 'continuation-token': token } : {}, (body) =>
+      readPage(body, count),
+    );
     for (const b of next.buckets) buckets.push(b); // a spread of 130,000 arguments overflows the stack
     if (!next.token || next.token === token) return buckets;
     token = next.token;
@@ -29,7 +37,7 @@ export async function listAllBuckets(http: SignedGetClient): Promise<StoreBucket
 }
 
 /** One ListBuckets answer, read as it streams in. */
-export async function readPage(body: Body): Promise<Page> {
+export async function readPage(body: Body, count: () => void = () => {}): Promise<Page> {
   const parser = new SaxesParser();
   const page: Page = { buckets: [] };
   // Where the parser is, as `A/B/C`: kept as it moves, for 100,000 buckets' worth of tags.
@@ -37,7 +45,11 @@ export async function readPage(body: Body): Promise<Page> {
   let sawBucketList = false;
   let text = '';
   let bucket: { name?: string; created?: string } = {};
+  let depth = 0;
   parser.on('opentag', (tag) => {
+    // `<a><a><a>…` would grow the path without end: no real listing nests deeper than 4.
+    if (++depth > MAX_NESTING)
+      throw new ListingCutShortError(`ListBuckets nested deeper than ${MAX_NESTING} elements`);
     at = at ? `${at}/${localName(tag.name)}` : localName(tag.name);
     text = '';
     if (at === BUCKETS) sawBucketList = true;
@@ -48,7 +60,11 @@ export async function readPage(body: Body): Promise<Page> {
     if (at === `${BUCKETS}/Bucket/Name`) bucket.name = text;
     else if (at === `${BUCKETS}/Bucket/CreationDate`) bucket.created = text;
     else if (at === 'ListAllMyBucketsResult/ContinuationToken') page.token = text;
-    else if (at === `${BUCKETS}/Bucket`) page.buckets.push(storeBucket(bucket));
+    else if (at === `${BUCKETS}/Bucket`) {
+      count();
+      page.buckets.push(storeBucket(bucket));
+    }
+    depth -= 1;
     at = at.slice(0, Math.max(0, at.lastIndexOf('/')));
     text = '';
   });

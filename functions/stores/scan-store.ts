@@ -9,7 +9,7 @@ import type {
   StoreScan,
   StoreTarget,
 } from '../core/model.js';
-import type { InspectTarget, ScanContext, StoreAdapter } from './adapter.js';
+import type { InspectTarget, ScanContext, StoreAdapter, StoreConnection } from './adapter.js';
 import { InternalScanError, describeError, listingFailureStatus, storeFaultOrThrow } from './classify.js';
 import type { TransportOptions } from './http.js';
 import { redact } from './redact.js';
@@ -29,6 +29,8 @@ export interface ScanRequest {
   context?: ScanContext;
   adapter?: StoreAdapter;
   now?: () => Date;
+  /** The whole scan's deadline (scan.storeDeadlineSeconds); derived from the store's size when unset. */
+  deadlineSeconds?: number;
   /** Told of a fault of csdrift's own (with its stack) before the store is reported skipped for it. */
   onInternalError?: (err: InternalScanError) => void;
 }
@@ -67,8 +69,27 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
       error: `the store's URL ${badEndpoint} (${store.endpoint}); nothing was sent to it`,
     });
   }
+  // Connecting can fail on our side only (a URL the SDK will not take): that too is contained here.
+  let connection: StoreConnection | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const deadlineMs = storeDeadlineMs(request);
   try {
-    return await scanConnected(request, adapter, secrets, result);
+    const open = adapter.connect(store, request.options, request.context);
+    connection = open;
+    // The whole scan has a deadline: a store that trickles its answer for ever (never silent long
+    // enough for a request timeout) must not keep every other store's report waiting.
+    const deadline = new Promise<StoreScan>((resolve) => {
+      timer = setTimeout(() => {
+        open.close(); // ends every request in flight
+        resolve(
+          result('partial', {
+            error: `the scan did not finish within its deadline (${Math.round(deadlineMs / 1000)} s, scan.storeDeadlineSeconds)`,
+            requests: open.requestCount(),
+          }),
+        );
+      }, deadlineMs);
+    });
+    return await Promise.race([scanConnected(request, open, adapter, secrets, result), deadline]);
   } catch (err) {
     // Our own bug is never the store's fault: no partial, no unreachable, every check it feeds unverified.
     const internal = err instanceof InternalScanError ? err : new InternalScanError(err);
@@ -78,19 +99,28 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
       error:
         "csdrift failed while scanning this store (an internal error, not the store's fault); see the log",
     });
+  } finally {
+    clearTimeout(timer);
+    connection?.close();
   }
+}
+
+/** scan.storeDeadlineSeconds, or 5 minutes plus 50 ms for each bucket CloudStack records there. */
+function storeDeadlineMs(request: ScanRequest): number {
+  if (request.deadlineSeconds) return request.deadlineSeconds * 1000;
+  return 5 * 60_000 + 50 * (request.context?.expectedBuckets ?? 0);
 }
 
 async function scanConnected(
   request: ScanRequest,
+  connection: StoreConnection,
   adapter: StoreAdapter,
   secrets: string[],
   result: (status: StoreScan['status'], rest?: Partial<StoreScan>) => StoreScan,
 ): Promise<StoreScan> {
-  const { store, options } = request;
+  const { options } = request;
   const now = request.now ?? (() => new Date());
-  const connection = adapter.connect(store, options, request.context);
-  try {
+  {
     let buckets;
     try {
       buckets = await connection.listBuckets();
@@ -147,8 +177,6 @@ async function scanConnected(
           }
         : {}),
     });
-  } finally {
-    connection.close();
   }
 }
 

@@ -1,0 +1,78 @@
+// Bounds on what a store may make the auditor hold: a hostile or broken store can answer with a
+// 400 MiB error page, a listing of millions of entries or 10 MB of nested brackets. Past a bound the
+// store is `partial`, with the reason; memory stays bounded whatever it sends.
+import { ListingCutShortError } from './classify.js';
+import type { Body } from './admin-api.js';
+
+/** An error answer is read only as far as its code can be: the rest is never needed. */
+export const ERROR_BODY_BYTES = 64 * 1024;
+/** Deeper than any real listing or admin document nests (an RGW stats entry is 4 levels deep). */
+export const MAX_NESTING = 64;
+
+/** The body, failing once it has brought more than `maxBytes`; the stream is destroyed then. */
+export async function* capped(body: Body, maxBytes: number, what: string): Body {
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      (body as { destroy?: () => void }).destroy?.();
+      throw new ListingCutShortError(
+        `${what} answered with more than ${Math.round(maxBytes / 1024 ** 2)} MiB: not read on (scan.maxBodyMiB)`,
+      );
+    }
+    yield chunk;
+  }
+}
+
+/** At most `maxBytes` of a body as text; the rest is left unread and the stream destroyed. */
+export async function boundedText(body: Body, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= maxBytes) {
+      (body as { destroy?: () => void }).destroy?.();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+}
+
+/** A count that fails past `max`: a listing of more buckets than scan.maxBuckets. */
+export function entryCounter(max: number, what: string): () => void {
+  let count = 0;
+  return () => {
+    count += 1;
+    if (count > max)
+      throw new ListingCutShortError(
+        `${what} listed more than ${max} buckets: not read on (scan.maxBuckets)`,
+      );
+  };
+}
+
+/**
+ * Watches JSON as it streams in and fails once it nests deeper than MAX_NESTING: a parser handed
+ * `[[[[…` builds every level before it can complain.
+ */
+export function jsonNestingGuard(what: string): (chunk: Buffer) => void {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  return (chunk) => {
+    for (const byte of chunk) {
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (byte === 0x5c) escaped = true;
+        else if (byte === 0x22) inString = false;
+      } else if (byte === 0x22) inString = true;
+      else if (byte === 0x5b || byte === 0x7b) {
+        depth += 1;
+        if (depth > MAX_NESTING)
+          throw new ListingCutShortError(
+            `${what} answered with JSON nested deeper than ${MAX_NESTING} levels`,
+          );
+      } else if (byte === 0x5d || byte === 0x7d) depth -= 1;
+    }
+  };
+}
