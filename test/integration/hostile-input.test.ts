@@ -2,6 +2,7 @@
 // secret, or turn a report into an attack). Each test puts one hostile store beside a healthy Ceph
 // store with real drift: the healthy store's drift must always be reported, never exit 3.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -156,7 +157,7 @@ describe('hostile stores and rows', () => {
     ],
     [
       'a 400 MiB error page',
-      () => (_req: unknown, res: import('node:http').ServerResponse) => {
+      () => (_req: unknown, res: ServerResponse) => {
         res.writeHead(500, { 'content-type': 'text/html' });
         const chunks = repeated('x', 1024 * 1024, 400);
         const pump = () => {
