@@ -189,7 +189,12 @@ export async function finishAudit(
     trigger: request.trigger,
     startedAt: started.toISOString(),
     finishedAt: now().toISOString(),
-    cloudstack: { schema: inventory.schema, database: inventory.database, readAt: inventory.readAt },
+    cloudstack: {
+      schema: inventory.schema,
+      database: inventory.database,
+      readAt: inventory.readAt,
+      ...(inventory.rowsWithoutStore ? { rowsWithoutStore: inventory.rowsWithoutStore } : {}),
+    },
     coverage,
     lifecycle,
     expiredSuppressions: config.suppressions

@@ -1,27 +1,66 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { AuditConfig } from '../core/config.js';
 import { parseAuditConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+
+const MAX_CONFIG_BYTES = 4 * 1024 ** 2;
 
 /** A JSON or YAML config file, validated; no file means the defaults. */
 export async function loadConfigFile(path: string | undefined): Promise<AuditConfig> {
   if (!path) return parseAuditConfig({});
   let text: string;
   try {
+    // A config is a few KiB; a huge file is a mistake, and parsing it would take gigabytes.
+    if ((await stat(path)).size > MAX_CONFIG_BYTES)
+      throw new ConfigError(
+        `--config ${path}: larger than ${MAX_CONFIG_BYTES / 1024 ** 2} MiB; not a config file`,
+      );
     text = await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(
       `--config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
-  let raw: unknown;
-  try {
-    raw = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    const kind = extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML';
-    throw new ConfigError(`${path}: not valid ${kind}: ${(err as Error).message.split('\n')[0]}`);
+  return parseAuditConfig(parseConfigText(text, path), path);
+}
+
+/**
+ * The file's value, or one error naming the file, the line and the key, never the text there: a
+ * config holds secrets, and a parser's message quotes what it choked on (`*secret…`, `|secret…`).
+ */
+export function parseConfigText(text: string, path: string): unknown {
+  const json = extname(path).toLowerCase() === '.json';
+  if (json) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Not the parser's message, which quotes the text around the mistake.
+      throw new ConfigError(`${path}: not valid JSON${whereYamlStumbles(text)}`);
+    }
   }
-  return parseAuditConfig(raw, path);
+  const doc = parseDocument(text);
+  const first = doc.errors[0];
+  if (first)
+    throw new ConfigError(`${path}: not valid YAML${at(text, first.linePos?.[0]?.line)} (${first.code})`);
+  try {
+    return doc.toJS();
+  } catch {
+    throw new ConfigError(`${path}: not valid YAML: an alias (*name) that no anchor defines`);
+  }
+}
+
+/** Where a JSON file goes wrong, found by YAML's parser (JSON is YAML), or nothing when it cannot say. */
+function whereYamlStumbles(text: string): string {
+  const line = parseDocument(text).errors[0]?.linePos?.[0]?.line;
+  return line ? at(text, line) : '';
+}
+
+/** ` at line N (key "k")`: the line number and the key on it, never the value. */
+function at(text: string, line: number | undefined): string {
+  if (!line) return '';
+  const key = /^\s*(?:-\s*)?["']?([A-Za-z0-9_.-]+)["']?\s*:/.exec(text.split(/\r?\n/)[line - 1] ?? '')?.[1];
+  return ` at line ${line}${key ? ` (key "${key}")` : ''}`;
 }

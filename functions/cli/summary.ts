@@ -4,6 +4,11 @@ import { visible } from '../core/shell.js';
 /** A short human summary for standard output when --json is not given. */
 export function formatSummary(report: Report, reportPath: string | undefined): string {
   const lines = [`status: ${report.status} (${report.summary.findings} finding(s), run ${report.runId})`];
+  const strays = report.cloudstack.rowsWithoutStore;
+  if (strays)
+    lines.push(
+      `  ${strays.count} bucket row(s) name no store (object_store_id is not a store id): ids ${strays.bucketIds.join(', ')}`,
+    );
   for (const c of report.coverage) {
     lines.push(`  store ${c.store.name} (${c.store.provider}): ${c.status}${c.error ? ` - ${c.error}` : ''}`);
   }

@@ -18,7 +18,7 @@ const COLUMNS = [
   'b.id',
   'b.uuid',
   'b.name',
-  'CAST(b.object_store_id AS UNSIGNED)',
+  'b.object_store_id',
   'b.state',
   'b.created',
   'b.removed',
@@ -127,7 +127,7 @@ function toDbBucket(row: unknown[], shared: SharedValues): DbBucket {
     id: Number(id),
     uuid: stringOrNull(uuid),
     name: String(name),
-    storeId: Number(storeId),
+    storeId: storeIdOf(storeId),
     state: shared.text(String(state)),
     created: isoOrNull(created),
     removed: isoOrNull(removed),
@@ -152,6 +152,16 @@ function toDbBucket(row: unknown[], shared: SharedValues): DbBucket {
     accountRemoved:
       accountId === null || accountRemovedAt !== null || String(accountState).toLowerCase() === 'removed',
   };
+}
+
+/**
+ * bucket.object_store_id is varchar: only a whole number names a store. MySQL's CAST would read
+ * `1xyz` as store 1; such a row names no store (-1) and is reported, never judged against store 1.
+ */
+export const NO_STORE = -1;
+function storeIdOf(value: unknown): number {
+  const text = String(value ?? '').trim();
+  return /^\d+$/.test(text) ? Number(text) : NO_STORE;
 }
 
 /** The server returns the join in bucket order in practice; sorting is paid only when it did not. */

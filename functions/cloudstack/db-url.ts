@@ -25,13 +25,21 @@ export function parseDbUrl(raw: string): DbUrl {
     throw new InvalidInputError('--db: no host; expected mysql://USER:PASSWORD@HOST:PORT/DATABASE');
   if (!url.username)
     throw new InvalidInputError('--db: no user; expected mysql://USER:PASSWORD@HOST:PORT/DATABASE');
-  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'cloud';
+  const decode = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      // A bare % (say in a password): name the part, never its text.
+      throw new InvalidInputError(`--db: the ${what} holds a % that is not %XX; write a literal % as %25`);
+    }
+  };
+  const database = decode(url.pathname.replace(/^\//, ''), 'database name') || 'cloud';
   if (database.includes('/')) throw new InvalidInputError(`--db: database name "${database}" contains "/"`);
   return {
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port: url.port ? Number(url.port) : 3306,
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
+    user: decode(url.username, 'user'),
+    password: decode(url.password, 'password'),
     database,
   };
 }

@@ -9,7 +9,7 @@ import {
 } from '../core/errors.js';
 import type { CloudStackInventory, CloudStackSchema, DbBucket, StoreRecord } from '../core/model.js';
 import type { DbUrl } from './db-url.js';
-import { numberOrNull, readBucketRows } from './bucket-rows.js';
+import { NO_STORE, numberOrNull, readBucketRows } from './bucket-rows.js';
 import { detectSchema } from './schema-shape.js';
 import { safeEndpoint } from '../stores/endpoint.js';
 
@@ -46,7 +46,17 @@ export async function loadCloudStackInventory(
       narrowed ? { storeIds: stores.map((s) => s.id) } : {},
     );
     await conn.query('COMMIT');
-    return { schema, database: db.database, readAt, stores, buckets };
+    const strays = buckets.filter((b) => b.storeId === NO_STORE);
+    return {
+      schema,
+      database: db.database,
+      readAt,
+      stores,
+      buckets,
+      ...(strays.length
+        ? { rowsWithoutStore: { count: strays.length, bucketIds: strays.slice(0, 20).map((b) => b.id) } }
+        : {}),
+    };
   } catch (err) {
     throw asInventoryError(err, db);
   } finally {

@@ -87,6 +87,8 @@ export interface CloudStackInventory {
   readAt: string;
   stores: StoreRecord[];
   buckets: DbBucket[];
+  /** Bucket rows whose object_store_id is not a store id (say `1xyz`): reported, judged against no store. */
+  rowsWithoutStore?: { count: number; bucketIds: number[] };
 }
 
 export const COVERAGE_STATUSES = ['verified', 'partial', 'unreachable', 'auth_failed', 'skipped'] as const;
@@ -184,6 +186,14 @@ export interface Finding extends Omit<RuleFinding, 'dbBucket'> {
   owner: Owner | null;
   firstSeen: string;
   lastSeen: string;
+}
+
+/**
+ * A record keyed by names a store or a row supplies (bucket names): no prototype, so a bucket named
+ * `__proto__` is a key like any other and can never reach Object.prototype.
+ */
+export function byName<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
 export function storeRef(store: StoreRef): StoreRef {

@@ -22,7 +22,13 @@ export interface Report {
   startedAt: string;
   finishedAt: string;
   status: RunStatus;
-  cloudstack: { schema: CloudStackSchema; database: string; readAt: string };
+  cloudstack: {
+    schema: CloudStackSchema;
+    database: string;
+    readAt: string;
+    /** Bucket rows whose object_store_id names no store: listed, never judged (CloudStackInventory). */
+    rowsWithoutStore?: { count: number; bucketIds: number[] };
+  };
   coverage: StoreCoverage[];
   summary: {
     findings: number;

@@ -1,5 +1,6 @@
 // The run digest and new tasks as Block Kit messages to a Slack incoming webhook. The webhook URL
 // is a secret: it is never part of an error, a log line or a report.
+import { redact } from '../stores/redact.js';
 import type { Notification } from '../core/notifications.js';
 import type { Notifier } from './notifier.js';
 
@@ -75,6 +76,15 @@ export class SlackNotifier implements Notifier {
     return { sent, failures };
   }
 
+  private webhookParts(): string[] {
+    try {
+      const url = new URL(this.webhookUrl);
+      return [this.webhookUrl, url.pathname, ...url.pathname.split('/').filter((p) => p.length >= 6)];
+    } catch {
+      return [this.webhookUrl];
+    }
+  }
+
   /** One POST, retried after a 429 for as long as Slack's Retry-After says (capped); the error text never has the URL. */
   private async post(payload: unknown): Promise<string | undefined> {
     for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
@@ -89,7 +99,8 @@ export class SlackNotifier implements Notifier {
       } catch (err) {
         return `the webhook could not be reached (${(err as Error).name})`;
       }
-      const text = (await response.text()).slice(0, 200);
+      // Slack's answer is a third party's text: the webhook's URL and path are taken out before it is kept.
+      const text = redact(await response.text(), this.webhookParts(), 200);
       if (response.ok) return undefined;
       if (response.status === 429 && attempt < MAX_TRIES) {
         const wait = Math.min(Number(response.headers.get('retry-after')) || 1, MAX_WAIT_S);

@@ -2,7 +2,7 @@
 // renamed, so a crash never leaves half a file; the ledger is replaced only while its lock is held
 // and only if it is still the ledger this run read.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { LedgerConflictError } from '../core/errors.js';
@@ -16,6 +16,7 @@ import { LEDGER_KEY } from './sink.js';
  * runs that find the same stale lock never both hold it.
  */
 const STALE_LOCK_MS = 10_000;
+const STALE_TEMP_MS = 60 * 60_000;
 /** How long a writer waits for the lock: holders keep it only for one read, compare and rename. */
 const LOCK_RETRIES = { retries: 14, minTimeout: 5, maxTimeout: 300, randomize: true };
 
@@ -68,9 +69,24 @@ export class FolderSink implements ReportSink {
         if (compromised)
           throw new LedgerConflictError(`lost the lock on ${lockPath}`, { cause: compromised });
       });
+      await this.sweepStaleTemps();
       return contentVersion(body);
     } finally {
       await release().catch(() => {});
+    }
+  }
+
+  /** Temporary files a killed run left behind (older than an hour: no live run still writes them). */
+  private async sweepStaleTemps(): Promise<void> {
+    const cutoff = Date.now() - STALE_TEMP_MS;
+    for (const folder of ['state', 'latest']) {
+      const dir = this.location(folder);
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names.filter((n) => n.endsWith('.tmp'))) {
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => null);
+        if (info && info.mtimeMs < cutoff) await unlink(path).catch(() => {});
+      }
     }
   }
 

@@ -2,15 +2,26 @@
 // The ledger is replaced with a conditional write: If-Match on the ETag this run read, or
 // If-None-Match when there was none, so two overlapping runs cannot clobber each other.
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { InvalidInputError, LedgerConflictError } from '../core/errors.js';
+import { ConfigError, InvalidInputError, LedgerConflictError } from '../core/errors.js';
 import { parseLedger } from '../core/ledger.js';
 import type { ReportSink, StoredLedger } from './sink.js';
 import { LEDGER_KEY } from './sink.js';
 
+/** S3's bucket naming rules: 3 to 63 lowercase letters, digits, dots and hyphens, no `..`, not an IP address. */
+const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!match?.[1]) throw new InvalidInputError(`--out ${uri}: expected s3://BUCKET/PREFIX`);
-  return { bucket: match[1], prefix: (match[2] ?? '').replace(/\/+$/, '') };
+  const match = /^s3:\/\/([^/]*)\/?(.*)$/.exec(uri);
+  const bucket = match?.[1] ?? '';
+  if (!BUCKET_NAME.test(bucket))
+    throw new InvalidInputError(
+      `--out ${uri}: "${bucket}" is not an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens); expected s3://BUCKET/PREFIX`,
+    );
+  const prefix = (match?.[2] ?? '').replace(/\/+$/, '');
+  // A `.` or `..` segment would be resolved away by the client: the report would land elsewhere than printed.
+  if (prefix.split('/').some((part) => part === '.' || part === '..' || (part === '' && prefix !== '')))
+    throw new InvalidInputError(`--out ${uri}: the prefix may not hold empty, "." or ".." segments`);
+  return { bucket, prefix };
 }
 
 /** The default credential chain; the SDK's endpoint variables point it at a private store. */
@@ -38,6 +49,20 @@ export class S3Sink implements ReportSink {
     return this.prefix ? `${this.prefix}/${key}` : key;
   }
 
+  /** Every request: a missing region is the user's to set, said in one line, not the SDK's words. */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (err) {
+      if (/region is missing/i.test((err as Error).message ?? ''))
+        throw new ConfigError(
+          `--out s3://${this.bucket}: no AWS region is configured: set AWS_REGION (or a profile's region)`,
+          { cause: err },
+        );
+      throw err;
+    }
+  }
+
   location(key: string): string {
     return `s3://${this.bucket}/${this.key(key)}`;
   }
@@ -55,7 +80,9 @@ export class S3Sink implements ReportSink {
 
   private async read(key: string): Promise<{ text: string; etag: string | null } | null> {
     try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      const out = await this.call(() =>
+        this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) })),
+      );
       return { text: (await out.Body?.transformToString('utf8')) ?? '', etag: out.ETag ?? null };
     } catch (err) {
       if ((err as { name?: string }).name === 'NoSuchKey') return null;
@@ -64,8 +91,15 @@ export class S3Sink implements ReportSink {
   }
 
   async put(key: string, body: string, contentType: string): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: body, ContentType: contentType }),
+    await this.call(() =>
+      this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(key),
+          Body: body,
+          ContentType: contentType,
+        }),
+      ),
     );
   }
 
@@ -85,14 +119,16 @@ export class S3Sink implements ReportSink {
   /** The new ETag when written; undefined when the store refused the precondition. */
   private async conditionalPut(body: string, ifMatch: string | null): Promise<string | undefined> {
     try {
-      const out = await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.key(LEDGER_KEY),
-          Body: body,
-          ContentType: 'application/json',
-          ...(ifMatch ? { IfMatch: ifMatch } : { IfNoneMatch: '*' }),
-        }),
+      const out = await this.call(() =>
+        this.s3.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.key(LEDGER_KEY),
+            Body: body,
+            ContentType: 'application/json',
+            ...(ifMatch ? { IfMatch: ifMatch } : { IfNoneMatch: '*' }),
+          }),
+        ),
       );
       return out.ETag ?? '';
     } catch (err) {
@@ -104,8 +140,8 @@ export class S3Sink implements ReportSink {
 
   private async currentVersion(): Promise<string | null> {
     try {
-      const out = await this.s3.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(LEDGER_KEY) }),
+      const out = await this.call(() =>
+        this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(LEDGER_KEY) })),
       );
       return out.ETag ?? null;
     } catch (err) {

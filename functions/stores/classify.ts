@@ -82,7 +82,8 @@ export function describeError(err: unknown): string {
   const e = err as { name?: string; code?: string; message?: string };
   const status = httpStatusOf(err);
   const name = e?.code && NETWORK_CODES.has(e.code) ? e.code : (e?.name ?? 'Error');
-  const message = (e?.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 240);
+  // Not cut here: the caller redacts first, then cuts (redact.ts), so no secret's prefix survives.
+  const message = (e?.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 4000);
   return `${name}${status ? ` (HTTP ${status})` : ''}: ${message}`;
 }
 

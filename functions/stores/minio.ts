@@ -3,6 +3,7 @@
 import pLimit from 'p-limit';
 import * as z from 'zod';
 import type { BucketAttributes, Observed, StoreAccounts } from '../core/model.js';
+import { byName } from '../core/model.js';
 import { AdminApiClient, AdminApiError } from './admin-api.js';
 import type { InspectTarget, StoreAdapter } from './adapter.js';
 import { describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
@@ -65,7 +66,7 @@ async function readUsage(
   try {
     const body = await admin.get('datausageinfo', {}, dataUsageInfo);
     const at = body.lastUpdate;
-    const value: UsageByBucket = {};
+    const value: UsageByBucket = byName();
     for (const [name, u] of Object.entries(body.bucketsUsageInfo)) {
       value[name] = {
         value: {

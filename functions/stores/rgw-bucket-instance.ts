@@ -5,6 +5,7 @@
 import pLimit from 'p-limit';
 import * as z from 'zod';
 import type { BucketAttribute, BucketAttributes, Observed } from '../core/model.js';
+import { byName } from '../core/model.js';
 import { PolicyUnreadableError, noPolicy, policyMeaning } from '../core/policy-meaning.js';
 import type { AdminApiClient } from './admin-api.js';
 import type { InspectTarget } from './adapter.js';
@@ -48,7 +49,7 @@ export class RgwBucketInstanceReader {
     instanceKey: (name: string) => string | null,
   ): Promise<Record<string, BucketAttributes>> {
     const attributes = INSTANCE_ATTRIBUTES.filter((a) => wanted.includes(a));
-    const out: Record<string, BucketAttributes> = {};
+    const out = byName<BucketAttributes>();
     if (!attributes.length) return out;
     const viaS3: InspectTarget[] = [];
     const limit = pLimit(this.concurrency);

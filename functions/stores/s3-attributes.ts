@@ -10,6 +10,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import type { BucketAttribute, BucketAttributes, Observed } from '../core/model.js';
+import { byName } from '../core/model.js';
 import { PolicyUnreadableError, noPolicy, policyMeaning } from '../core/policy-meaning.js';
 import type { InspectTarget } from './adapter.js';
 import { expectDocument } from './s3-document.js';
@@ -109,7 +110,7 @@ export class S3AttributeReader {
     wanted: readonly BucketAttribute[],
   ): Promise<Record<string, BucketAttributes>> {
     const attributes = S3_ATTRIBUTES.filter((a) => wanted.includes(a));
-    const out: Record<string, BucketAttributes> = {};
+    const out = byName<BucketAttributes>();
     if (!attributes.length) return out;
     const limit = pLimit(this.concurrency);
     await Promise.all(

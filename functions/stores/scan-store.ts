@@ -15,6 +15,7 @@ import type { TransportOptions } from './http.js';
 import { redact } from './redact.js';
 import { endpointProblem } from './endpoint.js';
 import { visible } from '../core/shell.js';
+import { byName } from '../core/model.js';
 import { adapterFor } from './registry.js';
 
 export interface ScanRequest {
@@ -62,7 +63,22 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
     });
   }
 
+  // Every key this scan holds, the owners' included as they are read: all of them are redacted.
   const secrets = [store.credentials.accessKey, store.credentials.secretKey];
+  const ownerKeys = request.context?.ownerKeys;
+  if (ownerKeys) {
+    request = {
+      ...request,
+      context: {
+        ...request.context,
+        ownerKeys: async (account) => {
+          const keys = await ownerKeys(account);
+          if (keys) secrets.push(keys.accessKey, keys.secretKey);
+          return keys;
+        },
+      },
+    };
+  }
   const badEndpoint = endpointProblem(store.endpoint);
   if (badEndpoint) {
     return result('unreachable', {
@@ -137,7 +153,7 @@ async function scanConnected(
     buckets = usable;
     const listed = new Set(buckets.map((b) => b.name));
     const limit = pLimit(options.concurrency);
-    const absenceChecks: StoreScan['absenceChecks'] = {};
+    const absenceChecks: StoreScan['absenceChecks'] = byName();
     await Promise.all(
       [...new Set(request.expected)]
         .filter((name) => !listed.has(name))
