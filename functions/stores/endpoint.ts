@@ -7,6 +7,8 @@
 export function safeEndpoint(text: string): string {
   try {
     const url = new URL(text);
+    // `user:pass@host` parses too, as a URL of scheme "user:": only http(s) URLs are taken apart.
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return text.replace(/[^\s/@]*@/g, '***@');
     if (url.username || url.password) {
       url.username = '';
       url.password = '';

@@ -216,4 +216,22 @@ describe('hostile stores and rows', () => {
     expect(result.stderr).toContain(`config: stores.twin: 2 stores share that name (ids ${a.id}, ${b.id})`);
     expect(result.stderr).not.toContain('S3CRETKEY');
   });
+
+  it('hostile rows: a store id that is not a number names no store; a bucket named __proto__ is a bucket like any other', async () => {
+    const alice = await ctx.cloud.account('alice');
+    const stray = await ctx.cloud.seed.bucket({ name: bucketName('stray'), store: healthy, account: alice });
+    await ctx.cloud.database.conn.query('UPDATE bucket SET object_store_id = ? WHERE id = ?', [
+      `${healthy.id}xyz`,
+      stray.id,
+    ]);
+    await ctx.cloud.seed.bucket({ name: '__proto__', store: healthy, account: alice }); // not in the store either
+
+    const result = await run();
+
+    expect(result.code).toBe(1);
+    expect(result.report?.cloudstack.rowsWithoutStore).toEqual({ count: 1, bucketIds: [stray.id] });
+    const missing = result.report?.findings.filter((f) => f.rule === 'bucket-missing-in-store') ?? [];
+    expect(missing.map((f) => f.bucket).sort()).toEqual(['__proto__', gone].sort());
+    expect(({} as Record<string, unknown>).evidence).toBeUndefined();
+  });
 });

@@ -1,0 +1,170 @@
+// The smaller hostile inputs, one test each: secrets never echoed, paths never escaping, one line each.
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfigFile, parseConfigText } from '../../functions/cli/load-config.js';
+import { parseDbUrl } from '../../functions/cloudstack/db-url.js';
+import { emptyLedger, parseLedger } from '../../functions/core/ledger.js';
+import { byName } from '../../functions/core/model.js';
+import { shellQuote } from '../../functions/core/shell.js';
+import { SlackNotifier } from '../../functions/notify/slack.js';
+import { FolderSink } from '../../functions/reports/folder-sink.js';
+import { openSink } from '../../functions/reports/open-sink.js';
+import { S3Sink, parseS3Uri } from '../../functions/reports/s3-sink.js';
+import { endpointProblem, safeEndpoint } from '../../functions/stores/endpoint.js';
+import { redact } from '../../functions/stores/redact.js';
+
+const SECRET = 'wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY';
+
+describe('secrets', () => {
+  it.each([
+    ['c.yaml', `stores:\n  minio-1:\n    secretKey: *${SECRET}\n`],
+    ['c.yaml', `stores:\n  minio-1: { secretKey: |${SECRET}\n`],
+    ['c.yaml', `stores:\n  minio-1:\n    secretKey: "${SECRET}\n`],
+    ['c.json', `{"stores": {"minio-1": {"secretKey": ${SECRET}}}}`],
+    ['c.json', `{\n  "stores": {\n    "minio-1": {\n      "secretKey": "${SECRET}\n`],
+  ])('a parse error in %s names the file and the line, never the value', (file, text) => {
+    let message = '';
+    try {
+      parseConfigText(text, file);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`^${file.replace('.', '\\.')}: not valid (YAML|JSON)`));
+    expect(message).not.toContain(SECRET.slice(0, 8));
+    expect(message).not.toContain('\n');
+  });
+
+  it('userinfo in a URL is dropped before it is shown; text that is no URL keeps nothing before an @', () => {
+    expect(safeEndpoint('http://user:pass@rgw.internal:8080')).toBe('http://rgw.internal:8080');
+    expect(safeEndpoint('https://k:s@minio/')).toBe('https://minio/');
+    expect(safeEndpoint('user:pass@rgw.internal')).not.toContain('pass');
+    expect(endpointProblem('http://rgw.internal:8080')).toBeNull();
+  });
+
+  it('redacts before it cuts, so no prefix of a secret survives the cut', () => {
+    const text = `${'x'.repeat(390)}${SECRET} and more`;
+    const out = redact(text, [SECRET], 400);
+    expect(out).not.toContain(SECRET.slice(0, 6));
+    expect(out.length).toBeLessThanOrEqual(400);
+  });
+
+  it("a Slack error answer never echoes the webhook's path", async () => {
+    const url = 'https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX';
+    const original = globalThis.fetch;
+    globalThis.fetch = (async () =>
+      new Response(`invalid_token for ${url} (/services/T000/B000/XXXXsecretXXXX)`, {
+        status: 403,
+      })) as typeof fetch;
+    try {
+      const slack = new SlackNotifier(url);
+      const digest = {
+        kind: 'digest',
+        subject: 'd',
+        body: 'b',
+        attributes: { rule: 'r', severity: 'info', store: 's', kind: 'digest' },
+        groupId: 'g',
+        dedupId: 'd',
+        findingIds: [],
+      };
+      const { failures } = await slack.deliver([digest as never]);
+      expect(failures.join(' ')).toMatch(/HTTP 403/);
+      expect(failures.join(' ')).not.toContain('XXXXsecretXXXX');
+      expect(failures.join(' ')).not.toContain('/services/');
+    } finally {
+      globalThis.fetch = original;
+    }
+  });
+});
+
+describe('paths and flags', () => {
+  it.each([
+    ['s3://../x', /is not an S3 bucket name/],
+    ['s3://bad bucket/x', /is not an S3 bucket name/],
+    ['s3://UPPER/x', /is not an S3 bucket name/],
+    ['s3://reports/a/../b', /may not hold empty, "\." or "\.\." segments/],
+    ['s3://192.168.1.1/x', /is not an S3 bucket name/],
+  ])('--out %s is refused, naming the rule', (uri, why) => {
+    expect(() => parseS3Uri(uri)).toThrow(why);
+  });
+
+  it('--out s3:// accepts real bucket names and prefixes', () => {
+    expect(parseS3Uri('s3://drift-reports/nightly/')).toEqual({ bucket: 'drift-reports', prefix: 'nightly' });
+  });
+
+  it('--out with no AWS region says so in one line', async () => {
+    const saved = { ...process.env };
+    for (const k of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete process.env[k];
+    process.env.AWS_CONFIG_FILE = join(tmpdir(), 'no-such-aws-config');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(tmpdir(), 'no-such-aws-credentials');
+    try {
+      await expect(new S3Sink('s3://drift-reports/x').readLedger()).rejects.toThrow(
+        '--out s3://drift-reports: no AWS region is configured: set AWS_REGION',
+      );
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it("--out '' is refused rather than writing into the working folder", () => {
+    expect(() => openSink('')).toThrow(/--out: empty/);
+  });
+
+  it('--db with a bare % names the part, not its text', () => {
+    expect(() => parseDbUrl(`mysql://csdrift:50%off${SECRET}@db:3306/cloud`)).toThrow(
+      '--db: the password holds a % that is not %XX; write a literal % as %25',
+    );
+  });
+
+  it('a corrupt ledger is one line', () => {
+    expect(() => parseLedger('{\n  "schemaVersion": 1,\n  "entries": [\n', 'ledger.json')).toThrow(
+      /^[^\n]+$/,
+    );
+  });
+
+  it('a bucket named __proto__ is a name like any other', () => {
+    const out = byName<{ a: number }>();
+    out['__proto__'] = { a: 1 };
+    expect(Object.keys(out)).toEqual(['__proto__']);
+    expect(({} as { a?: number }).a).toBeUndefined();
+  });
+
+  it('a right-to-left override in a name is written as an escape in a command', () => {
+    expect(shellQuote('photos\u202Egpj.exe')).toBe("$'photos\\u202egpj.exe'");
+  });
+});
+
+describe('files', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'csdrift-hostile-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('a config of more than 4 MiB is refused before it is parsed', async () => {
+    const file = join(dir, 'config.json');
+    await writeFile(file, `{"stores": {}, "x": "${'a'.repeat(5 * 1024 * 1024)}"}`);
+    await expect(loadConfigFile(file)).rejects.toThrow(/larger than 4 MiB; not a config file/);
+  });
+
+  it('temporary files a killed run left behind are swept once they are an hour old', async () => {
+    const sink = new FolderSink(dir);
+    await sink.putLedger(JSON.stringify(emptyLedger()), null);
+    const old = join(dir, 'state', 'ledger.json.dead1234.tmp');
+    const fresh = join(dir, 'state', 'ledger.json.live5678.tmp');
+    await writeFile(old, 'half');
+    await writeFile(fresh, 'half');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    await utimes(old, twoHoursAgo, twoHoursAgo);
+
+    await sink.putLedger(
+      JSON.stringify({ ...emptyLedger(), lastRunId: 'r2' }),
+      (await sink.readLedger()).version,
+    );
+
+    expect((await readdir(join(dir, 'state'))).filter((f) => f.endsWith('.tmp'))).toEqual([
+      'ledger.json.live5678.tmp',
+    ]);
+  });
+});
