@@ -95,7 +95,9 @@ describe('paths and flags', () => {
 
   it('--out with no AWS region says so in one line', async () => {
     const saved = { ...process.env };
-    for (const k of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete process.env[k];
+    process.env = Object.fromEntries(
+      Object.entries(saved).filter(([k]) => !['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE'].includes(k)),
+    );
     process.env.AWS_CONFIG_FILE = join(tmpdir(), 'no-such-aws-config');
     process.env.AWS_SHARED_CREDENTIALS_FILE = join(tmpdir(), 'no-such-aws-credentials');
     try {
