@@ -3,9 +3,9 @@
 // and only if it is still the ledger this run read.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { LedgerConflictError } from '../core/errors.js';
+import { InvalidInputError, LedgerConflictError } from '../core/errors.js';
 import { parseLedger } from '../core/ledger.js';
 import type { ReportSink, StoredLedger } from './sink.js';
 import { LEDGER_KEY } from './sink.js';
@@ -46,7 +46,7 @@ export class FolderSink implements ReportSink {
     // Already replaced by another run: no need to queue for the lock to learn it.
     await this.expectVersion(expectedVersion);
     const lockPath = this.location('state/ledger.lock');
-    await mkdir(dirname(lockPath), { recursive: true });
+    await makeFolder(dirname(lockPath));
     let compromised: Error | null = null;
     let release: () => Promise<void>;
     try {
@@ -115,7 +115,7 @@ export class FolderSink implements ReportSink {
    * the new one, never a torn or empty one. Protected so that tests can crash a write half-way.
    */
   protected async writeAtomically(path: string, body: string, beforeRename?: () => void): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
+    await makeFolder(dirname(path));
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`; // unique even for writes in the same millisecond
     const file = await open(tmp, 'wx', 0o640);
     try {
@@ -136,6 +136,28 @@ export class FolderSink implements ReportSink {
 
   protected async replace(tmp: string, path: string): Promise<void> {
     await rename(tmp, path);
+  }
+}
+
+/**
+ * mkdir -p, one level at a time. Node's recursive mkdir loops for ever where the kernel answers
+ * ENOENT for a folder whose parent exists (inside /proc or /sys): here that is one clear error.
+ */
+export async function makeFolder(path: string): Promise<void> {
+  const absolute = resolve(path);
+  const parts = absolute.split(sep).filter(Boolean);
+  let at = absolute.startsWith(sep) ? sep : '';
+  for (const part of parts) {
+    at = join(at, part);
+    try {
+      await mkdir(at);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && (await stat(at)).isDirectory()) continue;
+      throw new InvalidInputError(`--out: cannot make the folder ${at} (${code ?? 'error'})`, {
+        cause: err,
+      });
+    }
   }
 }
 

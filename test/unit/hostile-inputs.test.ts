@@ -144,6 +144,13 @@ describe('files', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
+  it('--out inside a pseudo-filesystem that refuses folders fails at once, naming the folder', async () => {
+    const sink = new FolderSink('/proc/csdrift-cannot-be-made');
+    await expect(sink.put('runs/x/report.json', '{}')).rejects.toThrow(
+      '--out: cannot make the folder /proc/csdrift-cannot-be-made (ENOENT)',
+    );
+  });
+
   it('a config of more than 4 MiB is refused before it is parsed', async () => {
     const file = join(dir, 'config.json');
     await writeFile(file, `{"stores": {}, "x": "${'a'.repeat(5 * 1024 * 1024)}"}`);

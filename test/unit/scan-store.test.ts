@@ -110,6 +110,46 @@ describe('scanStore', () => {
     expect(unknown).toMatchObject({ status: 'partial', listingComplete: false });
   });
 
+  it("redacts the owners' keys it read, as well as the admin's, from every error it keeps", async () => {
+    const owner = { accessKey: 'OWNER-ACCESS-KEY-1', secretKey: 'owner-secret-key-abcdef' };
+    const adapter: StoreAdapter = {
+      capabilities: ['versioning'],
+      notApplicable: {},
+      connect(_store, _options, context): StoreConnection {
+        return {
+          listBuckets: async () => [{ name: 'a' }],
+          headBucket: async () => ({ result: 'absent' }),
+          readAttributes: async () => {
+            const keys = await context?.ownerKeys?.('acct');
+            return {
+              attributes: {
+                a: {
+                  versioning: { error: `AccessDenied for ${keys?.accessKey} signed with ${keys?.secretKey}` },
+                },
+              },
+            };
+          },
+          requestCount: () => 1,
+          close: () => {},
+        };
+      },
+    };
+    const s = await scanStore({
+      store: aStore(),
+      expected: [],
+      options: OPTIONS,
+      adapter,
+      now: () => NOW,
+      attributes: ['versioning'],
+      inspect: [{ name: 'a', accountUuid: 'acct', accountName: 'alice' }],
+      context: { ownerKeys: async () => owner },
+    });
+    const text = JSON.stringify(s);
+    expect(text).toContain('AccessDenied');
+    expect(text).not.toContain(owner.accessKey);
+    expect(text).not.toContain(owner.secretKey);
+  });
+
   it('says auth_failed without keys and skipped when told to skip, asking the store nothing', async () => {
     const adapter = fakeAdapter({ listing: { ok: [] } });
     const base = { expected: [], options: OPTIONS, adapter, now: () => NOW };
