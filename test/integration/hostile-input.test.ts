@@ -2,7 +2,6 @@
 // secret, or turn a report into an attack). Each test puts one hostile store beside a healthy Ceph
 // store with real drift: the healthy store's drift must always be reported, never exit 3.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import type { Report } from '../../functions/core/report.js';
 import { csdrift } from '../support/cli.js';
 import { bucketName } from '../support/cloud.js';
 import { dbUrlText } from '../support/database.js';
-import { HostileStore, bucketXml, json, listing, repeated } from '../support/hostile-store.js';
+import { HostileStore, bucketXml, json, listing, repeated, streamed } from '../support/hostile-store.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 
 const RSS_PROBE = new URL('../../bench/rss-probe.mjs', import.meta.url).pathname;
@@ -155,23 +154,7 @@ describe('hostile stores and rows', () => {
       () => json(['[', ...repeated('[', 1024 * 1024, 10)]),
       /JSON nested deeper than 64 levels/,
     ],
-    [
-      'a 400 MiB error page',
-      () => (_req: unknown, res: ServerResponse) => {
-        res.writeHead(500, { 'content-type': 'text/html' });
-        const chunks = repeated('x', 1024 * 1024, 400);
-        const pump = () => {
-          for (;;) {
-            const next = chunks.next();
-            if (next.done) return void res.end();
-            if (!res.write(next.value)) return void res.once('drain', pump);
-          }
-        };
-        res.on('error', () => {});
-        pump();
-      },
-      /HTTP 500/,
-    ],
+    ['a 400 MiB error page', () => streamed(500, 'text/html', repeated('x', 1024 * 1024, 400)), /HTTP 500/],
     [
       'a listing of 2 million buckets',
       () => listing(Array.from({ length: 2_000_000 }, (_, i) => bucketXml(`bucket-number-${i}`))),

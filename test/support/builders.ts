@@ -1,7 +1,11 @@
 // Plain values for the pure core's unit tests.
 import type { AuditConfig } from '../../functions/core/config.js';
 import { parseAuditConfig } from '../../functions/core/config.js';
-import type { EvaluateInput } from '../../functions/core/evaluate.js';
+import type { EvaluateInput, Evaluation } from '../../functions/core/evaluate.js';
+import type { Ledger, LedgerUpdate } from '../../functions/core/ledger.js';
+import { updateLedger } from '../../functions/core/ledger.js';
+import type { Report } from '../../functions/core/report.js';
+import { buildReport } from '../../functions/core/report.js';
 import type { CloudStackInventory, DbBucket, StoreRecord, StoreScan } from '../../functions/core/model.js';
 
 export const NOW = new Date('2026-11-24T12:00:00Z');
@@ -87,4 +91,23 @@ export function anInput(
     now: NOW,
     ...more,
   };
+}
+
+/** The ledger's next state and the report of one evaluation, as a run at NOW would write them. */
+export function reportOf(
+  { findings, coverage }: Evaluation,
+  { runId = 'run-1', previous = null }: { runId?: string; previous?: Ledger | null } = {},
+): { report: Report; lifecycle: LedgerUpdate } {
+  const lifecycle = updateLedger({ previous, findings, coverage, runId, now: NOW, confirmRuns: () => 1 });
+  const report = buildReport({
+    runId,
+    trigger: 'cli',
+    startedAt: NOW.toISOString(),
+    finishedAt: NOW.toISOString(),
+    cloudstack: { schema: '4.21', database: 'cloud', readAt: NOW.toISOString() },
+    coverage,
+    lifecycle,
+    expiredSuppressions: [],
+  });
+  return { report, lifecycle };
 }

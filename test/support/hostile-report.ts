@@ -1,8 +1,6 @@
 import { evaluate } from '../../functions/core/evaluate.js';
-import { updateLedger } from '../../functions/core/ledger.js';
 import type { Report } from '../../functions/core/report.js';
-import { buildReport } from '../../functions/core/report.js';
-import { NOW, aBucket, aScan, absent, anInput } from './builders.js';
+import { aBucket, aScan, absent, anInput, reportOf } from './builders.js';
 
 /** A report with names a user could choose, made by the real engine. */
 export function hostileReport(): Report {
@@ -21,23 +19,5 @@ export function hostileReport(): Report {
     rows,
     aScan(['@evil', '-2+3', '\tTAB'], { absenceChecks: absent('=cmd|"/c calc"!A1') }),
   );
-  const { findings, coverage } = evaluate(input);
-  const lifecycle = updateLedger({
-    previous: null,
-    findings,
-    coverage,
-    runId: 'run-1',
-    now: NOW,
-    confirmRuns: () => 1,
-  });
-  return buildReport({
-    runId: 'run-1',
-    trigger: 'cli',
-    startedAt: NOW.toISOString(),
-    finishedAt: NOW.toISOString(),
-    cloudstack: { schema: '4.21', database: 'cloud', readAt: NOW.toISOString() },
-    coverage,
-    lifecycle,
-    expiredSuppressions: [],
-  });
+  return reportOf(evaluate(input), { runId: 'run-1' }).report;
 }

@@ -14,27 +14,10 @@ const LISTING_TAIL = '</Buckets></ListAllMyBucketsResult>';
 export const bucketXml = (name: string) =>
   `<Bucket><Name>${name}</Name><CreationDate>2026-11-01T00:00:00.000Z</CreationDate></Bucket>`;
 
-/** A listing whose bucket entries are written by `entries`, streamed in pieces so none is held whole. */
-export function listing(entries: Iterable<string>): HostileAnswer {
+/** Writes `parts` as one answer, heeding back-pressure, so no answer is ever held whole. */
+export function streamed(status: number, contentType: string, parts: Iterable<string>): HostileAnswer {
   return (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/xml' });
-    const parts = [LISTING_HEAD, ...entries, LISTING_TAIL][Symbol.iterator]();
-    const pump = () => {
-      for (;;) {
-        const next = parts.next();
-        if (next.done) return void res.end();
-        if (!res.write(next.value)) return void res.once('drain', pump);
-      }
-    };
-    res.on('error', () => {});
-    pump();
-  };
-}
-
-/** A JSON answer streamed from `parts`, as RGW's admin API would send it. */
-export function json(parts: Iterable<string>): HostileAnswer {
-  return (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
+    res.writeHead(status, { 'content-type': contentType });
     const it = parts[Symbol.iterator]();
     const pump = () => {
       for (;;) {
@@ -46,6 +29,24 @@ export function json(parts: Iterable<string>): HostileAnswer {
     res.on('error', () => {});
     pump();
   };
+}
+
+/** A listing whose bucket entries are written by `entries`. */
+export function listing(entries: Iterable<string>): HostileAnswer {
+  return streamed(
+    200,
+    'application/xml',
+    (function* () {
+      yield LISTING_HEAD;
+      yield* entries;
+      yield LISTING_TAIL;
+    })(),
+  );
+}
+
+/** A JSON answer streamed from `parts`, as RGW's admin API would send it. */
+export function json(parts: Iterable<string>): HostileAnswer {
+  return streamed(200, 'application/json', parts);
 }
 
 /** `count` chunks of `size` bytes of the same character, as one answer. */

@@ -2,11 +2,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseAuditConfig } from '../../functions/core/config.js';
 import { evaluate } from '../../functions/core/evaluate.js';
 import { findingId } from '../../functions/core/fingerprint.js';
-import { updateLedger } from '../../functions/core/ledger.js';
-import { buildReport, exitCode, runStatus, summarise } from '../../functions/core/report.js';
+import { exitCode, runStatus, summarise } from '../../functions/core/report.js';
 import type { Report } from '../../functions/core/report.js';
 import { RULES } from '../../functions/core/rules/index.js';
-import { NOW, aBucket, aScan, absent, anInput } from '../support/builders.js';
+import { aBucket, aScan, absent, anInput, reportOf } from '../support/builders.js';
 
 describe('evaluate', () => {
   it('fingerprints findings stably from rule, store uuid, bucket and attribute', () => {
@@ -185,38 +184,14 @@ describe('the engine owns the loop', () => {
   it('a rule that throws is unverified on that store with its error named; every other finding stands, exit 2', () => {
     const rows = [aBucket('gone'), aBucket('half', { state: 'Allocated' })];
     const scan = aScan(['rogue'], { absenceChecks: absent('gone') });
-    const before = evaluate(anInput(rows, scan));
-    const previous = updateLedger({
-      previous: null,
-      findings: before.findings,
-      coverage: before.coverage,
-      runId: 'r1',
-      now: NOW,
-      confirmRuns: () => 1,
-    }).ledger;
+    const previous = reportOf(evaluate(anInput(rows, scan))).lifecycle.ledger;
     vi.spyOn(RULES['bucket-unmanaged-in-store'], 'evaluate').mockImplementation(() => {
       throw new TypeError("Cannot read properties of undefined (reading 'name')");
     });
 
-    const { findings, coverage } = evaluate(anInput(rows, scan));
-    const lifecycle = updateLedger({
-      previous,
-      findings,
-      coverage,
-      runId: 'r2',
-      now: NOW,
-      confirmRuns: () => 1,
-    });
-    const report = buildReport({
-      runId: 'r2',
-      trigger: 'cli',
-      startedAt: NOW.toISOString(),
-      finishedAt: NOW.toISOString(),
-      cloudstack: { schema: '4.21', database: 'cloud', readAt: NOW.toISOString() },
-      coverage,
-      lifecycle,
-      expiredSuppressions: [],
-    });
+    const evaluation = evaluate(anInput(rows, scan));
+    const { findings, coverage } = evaluation;
+    const { report, lifecycle } = reportOf(evaluation, { runId: 'r2', previous });
 
     expect(findings.map((f) => f.rule).sort()).toEqual(['bucket-missing-in-store', 'bucket-stuck-allocated']);
     expect(coverage[0]?.checks['bucket-unmanaged-in-store']).toBe('unverified');

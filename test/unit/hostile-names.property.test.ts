@@ -11,15 +11,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatSummary } from '../../functions/cli/summary.js';
 import { parseAuditConfig } from '../../functions/core/config.js';
 import { evaluate } from '../../functions/core/evaluate.js';
-import { updateLedger } from '../../functions/core/ledger.js';
 import type { Finding, StoreScan } from '../../functions/core/model.js';
-import { buildReport } from '../../functions/core/report.js';
 import type { Report } from '../../functions/core/report.js';
 import { INVISIBLE } from '../../functions/core/shell.js';
 import { neutralise, renderCsv } from '../../functions/reports/csv.js';
 import { renderHtml } from '../../functions/reports/html.js';
 import { renderMarkdown } from '../../functions/reports/markdown.js';
-import { NOW, aBucket, aScan, aStore, anInventory } from '../support/builders.js';
+import { NOW, aBucket, aScan, aStore, anInventory, reportOf } from '../support/builders.js';
 
 const SCRATCH = mkdtempSync(join(tmpdir(), 'csdrift-hostile-'));
 afterAll(() => rmSync(SCRATCH, { recursive: true, force: true }));
@@ -77,7 +75,7 @@ function reportAbout(name: string, account: string): Report {
     }),
     aScan([name], { storeId: 2, attributes: { [name]: { encryption: { value: null } } }, capabilities }),
   ];
-  const { findings, coverage } = evaluate({
+  const evaluation = evaluate({
     inventory: anInventory(rows, [ceph, minio]),
     scans,
     recheckedRows: rows,
@@ -85,24 +83,7 @@ function reportAbout(name: string, account: string): Report {
     rules: [],
     now: NOW,
   });
-  const lifecycle = updateLedger({
-    previous: null,
-    findings,
-    coverage,
-    runId: 'r',
-    now: NOW,
-    confirmRuns: () => 1,
-  });
-  return buildReport({
-    runId: 'r',
-    trigger: 'cli',
-    startedAt: NOW.toISOString(),
-    finishedAt: NOW.toISOString(),
-    cloudstack: { schema: '4.21', database: 'cloud', readAt: NOW.toISOString() },
-    coverage,
-    lifecycle,
-    expiredSuppressions: [],
-  });
+  return reportOf(evaluation, { runId: 'r' }).report;
 }
 
 const TOOLS = ['aws', 'radosgw-admin', 'mc', 'cmk', 'csdrift'];
