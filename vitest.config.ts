@@ -9,8 +9,10 @@ export default defineConfig({
       include: ['functions/core/**/*.ts', 'functions/stores/**/*.ts'],
       reporter: ['text-summary'],
       thresholds: {
-        'functions/core/**/*.ts': { lines: 90, branches: 80, functions: 90, statements: 90 },
-        'functions/stores/**/*.ts': { lines: 85, branches: 75, functions: 85, statements: 85 },
+        // A little under what the suite measured when they were set (core 92% lines, 81% branches;
+        // stores 93% and 80%): a change that drops well below fails npm test.
+        'functions/core/**/*.ts': { lines: 88, branches: 77, functions: 92, statements: 87 },
+        'functions/stores/**/*.ts': { lines: 88, branches: 75, functions: 90, statements: 86 },
       },
     },
     projects: [
