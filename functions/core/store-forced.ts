@@ -18,7 +18,7 @@ export const STORE_FORCED_STATES: readonly StoreForcedState[] = [
     state:
       'object lock on in the store turns versioning on by itself and it can never be suspended: DB versioning=0 with store Enabled is in sync',
     source:
-      'AWS S3 object lock docs; MinIO "object locking enables versioning"; Ceph rgw_op.cc RGWCreateBucket sets BUCKET_VERSIONED with BUCKET_OBJ_LOCK_ENABLED and RGWSetBucketVersioning refuses to suspend it',
+      'AWS S3 object lock docs; MinIO "object locking enables versioning"; Ceph\'s object lock notes ("versioning has to be enabled on the bucket"), and measured on the RGW of the test suite: a bucket created with object lock answers versioning Enabled',
   },
   {
     rule: 'bucket-versioning-mismatch',

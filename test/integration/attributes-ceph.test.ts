@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CreateBucketCommand,
+  GetBucketVersioningCommand,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -105,6 +106,8 @@ describe('attribute rules against a live Ceph RGW', () => {
     await s3.send(
       new CreateBucketCommand({ Bucket: n.lockForcesVersioning, ObjectLockEnabledForBucket: true }),
     );
+    const forced = await s3.send(new GetBucketVersioningCommand({ Bucket: n.lockForcesVersioning }));
+    expect(forced.Status).toBe('Enabled'); // the premise: the store turned versioning on by itself
     await cloud.seed.bucket({
       name: n.lockForcesVersioning,
       store,
