@@ -5,6 +5,7 @@ import { InvalidInputError } from '../core/errors.js';
 import type { RuleId, Severity } from '../core/model.js';
 import { RULE_IDS } from '../core/model.js';
 import { EXIT, exitCode } from '../core/report.js';
+import type { Report, RunStatus } from '../core/report.js';
 import type { Notifier } from '../notify/notifier.js';
 import { SlackNotifier } from '../notify/slack.js';
 import { parseFormats } from '../reports/formats.js';
@@ -28,6 +29,8 @@ export interface AuditFlags {
   snsTopic?: string;
   slackWebhookSecret?: string;
   notify: boolean;
+  /** --metrics-file: the run's figures for node_exporter's textfile collector (audit only). */
+  metricsFile?: string;
 }
 
 export interface Io {
@@ -55,6 +58,31 @@ export async function resolveAuditInputs(flags: AuditFlags): Promise<Omit<AuditR
 }
 
 export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
+  if (flags.metricsFile === undefined) return audit(flags, io);
+  const metricsFile = flags.metricsFile;
+  if (!metricsFile.trim()) throw new InvalidInputError('--metrics-file: empty; give a file path');
+  // Written whatever happens: a run that fails is what the alert on the last success is for.
+  const startedAt = new Date();
+  const write = (status: RunStatus, report: Report | null) =>
+    import('../metrics/metrics-file.js').then(({ writeMetricsFile }) =>
+      writeMetricsFile(metricsFile, { status, report, startedAt, finishedAt: new Date() }),
+    );
+  let result: { code: number; report: Report };
+  try {
+    result = await auditWithReport(flags, io);
+  } catch (err) {
+    await write('error', null).catch(() => {}); // the run's own error is the one to tell
+    throw err;
+  }
+  await write(result.report.status, result.report);
+  return result.code;
+}
+
+async function audit(flags: AuditFlags, io: Io): Promise<number> {
+  return (await auditWithReport(flags, io)).code;
+}
+
+async function auditWithReport(flags: AuditFlags, io: Io): Promise<{ code: number; report: Report }> {
   const formats = parseFormats(flags.format);
   const inputs = await resolveAuditInputs(flags);
   const notifiers = flags.notify ? await notifiersFor(flags, inputs.config) : [];
@@ -69,7 +97,7 @@ export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
   await io.stdout(flags.json ? renderJson(outcome.report) : formatSummary(outcome.report, outcome.reportUri));
   if (outcome.conflict) {
     io.stderr(outcome.conflict.message); // the run that won the ledger tells people, not this one
-    return EXIT.incomplete;
+    return { code: EXIT.incomplete, report: outcome.report };
   }
   const told = outcome.notified;
   if (told && !flags.quiet) {
@@ -83,7 +111,7 @@ export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
   }
   for (const failure of told?.failures ?? [])
     io.stderr(`notification not sent, to be tried again next run: ${failure}`);
-  return exitCode(outcome.report, flags.failOn);
+  return { code: exitCode(outcome.report, flags.failOn), report: outcome.report };
 }
 
 /** SNS and Slack from the flags, else from the config's notify section. */

@@ -52,14 +52,14 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .configureOutput({ writeErr: () => {}, outputError: () => {} })
     .showSuggestionAfterError(false);
 
-  auditInputs(program.command('audit').description('audit the stores of a CloudStack database')).action(
-    async (flags: AuditFlags) => {
+  auditInputs(program.command('audit').description('audit the stores of a CloudStack database'))
+    .option('--metrics-file <path>', "write the run's figures for node_exporter's textfile collector")
+    .action(async (flags: AuditFlags) => {
       // Each command loads only what it runs: the demo's S3 server and the remediation's API client
       // are tens of MB a nightly audit does not need.
       const { auditCommand } = await import('./audit-command.js');
       setExitCode(await auditCommand(flags, io));
-    },
-  );
+    });
 
   auditInputs(
     program.command('baseline').description("write today's findings as a suppressions file to fill in"),

@@ -1,11 +1,12 @@
 // The contract's layout in a folder. Every file is written to a temporary name, flushed to disk and
 // renamed, so a crash never leaves half a file; the ledger is replaced only while its lock is held
 // and only if it is still the ledger this run read.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { makeFolder, writeFileAtomically } from './atomic-file.js';
 import lockfile from 'proper-lockfile';
-import { InvalidInputError, LedgerConflictError } from '../core/errors.js';
+import { LedgerConflictError } from '../core/errors.js';
 import { parseLedger } from '../core/ledger.js';
 import type { ReportSink, StoredLedger } from './sink.js';
 import { LEDGER_KEY } from './sink.js';
@@ -115,60 +116,13 @@ export class FolderSink implements ReportSink {
    * the new one, never a torn or empty one. Protected so that tests can crash a write half-way.
    */
   protected async writeAtomically(path: string, body: string, beforeRename?: () => void): Promise<void> {
-    await makeFolder(dirname(path));
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`; // unique even for writes in the same millisecond
-    const file = await open(tmp, 'wx', 0o640);
-    try {
-      await file.writeFile(body);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    try {
-      beforeRename?.();
-      await this.replace(tmp, path);
-    } catch (err) {
-      await unlink(tmp).catch(() => {});
-      throw err;
-    }
-    await syncFolder(dirname(path));
+    await writeFileAtomically(path, body, {
+      ...(beforeRename ? { beforeRename } : {}),
+      rename: (tmp, to) => this.replace(tmp, to),
+    });
   }
 
   protected async replace(tmp: string, path: string): Promise<void> {
     await rename(tmp, path);
-  }
-}
-
-/**
- * mkdir -p, one level at a time. Node's recursive mkdir loops for ever where the kernel answers
- * ENOENT for a folder whose parent exists (inside /proc or /sys): here that is one clear error.
- */
-export async function makeFolder(path: string): Promise<void> {
-  const absolute = resolve(path);
-  const parts = absolute.split(sep).filter(Boolean);
-  let at = absolute.startsWith(sep) ? sep : '';
-  for (const part of parts) {
-    at = join(at, part);
-    try {
-      await mkdir(at);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' && (await stat(at)).isDirectory()) continue;
-      throw new InvalidInputError(`--out: cannot make the folder ${at} (${code ?? 'error'})`, {
-        cause: err,
-      });
-    }
-  }
-}
-
-/** Makes a rename in this folder durable. */
-async function syncFolder(path: string): Promise<void> {
-  const folder = await open(path, 'r');
-  try {
-    await folder.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory (EINVAL, EISDIR); the rename itself stands.
-  } finally {
-    await folder.close();
   }
 }

@@ -1,0 +1,70 @@
+// The figures of one run in the Prometheus text format (CONTRACT.md, "Metrics of one-shot runs"),
+// for node_exporter's textfile collector: what an on-prem operator alerts on.
+import { Gauge, Registry } from 'prom-client';
+import type { Report, RunStatus } from '../core/report.js';
+
+export const RUN_STATUSES: readonly RunStatus[] = ['in_sync', 'drift', 'incomplete', 'error'];
+
+export interface RunFigures {
+  status: RunStatus;
+  startedAt: Date;
+  finishedAt: Date;
+  /** The report, when the run got that far (an error before the audit has none). */
+  report: Report | null;
+  /** When a run last succeeded (in_sync or drift): this one, or the one before it. */
+  lastSuccessAt: number | null;
+}
+
+/** A run that audited everything it was asked to, whatever it found. */
+export function isSuccess(status: RunStatus): boolean {
+  return status === 'in_sync' || status === 'drift';
+}
+
+export async function renderRunMetrics(figures: RunFigures): Promise<string> {
+  const registry = new Registry();
+  const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers: [registry] });
+
+  gauge('csdrift_last_run_timestamp_seconds', 'When the last audit finished, in Unix seconds.').set(
+    figures.finishedAt.getTime() / 1000,
+  );
+  if (figures.lastSuccessAt !== null)
+    gauge(
+      'csdrift_last_success_timestamp_seconds',
+      'When the last audit that verified what it was asked to (in_sync or drift) finished.',
+    ).set(figures.lastSuccessAt);
+  const status = gauge('csdrift_last_run_status', "The last audit's status: 1 for it, 0 for the others.", [
+    'status',
+  ]);
+  for (const s of RUN_STATUSES) status.set({ status: s }, s === figures.status ? 1 : 0);
+  gauge('csdrift_run_duration_seconds', 'How long the last audit took.').set(
+    (figures.finishedAt.getTime() - figures.startedAt.getTime()) / 1000,
+  );
+
+  const report = figures.report;
+  if (report) {
+    const findings = gauge('csdrift_findings', 'Unsuppressed findings of the last audit.', [
+      'rule',
+      'severity',
+      'store',
+    ]);
+    for (const f of report.findings) {
+      if (f.status === 'suppressed') continue;
+      findings.inc({ rule: f.rule, severity: f.severity, store: f.store.name });
+    }
+    const verified = gauge(
+      'csdrift_store_verified',
+      'Whether the last audit verified the store (1) or not (0).',
+      ['store'],
+    );
+    for (const c of report.coverage) verified.set({ store: c.store.name }, c.status === 'verified' ? 1 : 0);
+  }
+  return registry.metrics();
+}
+
+/** The last success time a previous metrics file recorded, so that a failed run keeps it. */
+export function lastSuccessIn(text: string | null): number | null {
+  const m = /^csdrift_last_success_timestamp_seconds\s+([0-9.eE+-]+)\s*$/m.exec(text ?? '');
+  const value = m ? Number(m[1]) : NaN;
+  return Number.isFinite(value) ? value : null;
+}

@@ -1,0 +1,88 @@
+// csdrift audit --metrics-file against a live RGW: what node_exporter's textfile collector reads,
+// checked by Prometheus' own promtool; a failed run keeps the last success time.
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderRunMetrics } from '../../functions/metrics/run-metrics.js';
+import { csdrift } from '../support/cli.js';
+import { hostileReport } from '../support/hostile-report.js';
+import { bucketName } from '../support/cloud.js';
+import { dbUrlText } from '../support/database.js';
+import { cephCloudPerTest } from '../support/per-test.js';
+
+/** One sample's value, by its metric name and exact label text (`{store="ceph-1"}`), or undefined. */
+function sample(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('csdrift audit --metrics-file', () => {
+  const ctx = cephCloudPerTest('4.21');
+
+  it('writes the run in the Prometheus text format that promtool accepts; a failed run keeps the last success', async () => {
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    const gone = bucketName('gone');
+    await ctx.cloud.seed.bucket({ name: gone, store, account: alice }); // the seed case
+    const file = join(ctx.dir, 'textfile', 'csdrift.prom');
+    const db = dbUrlText(ctx.cloud.database.db);
+
+    const run = await csdrift(['audit', '--quiet', '--db', db, '--out', ctx.dir, '--metrics-file', file]);
+
+    expect(run.code).toBe(1);
+    const text = await readFile(file, 'utf8');
+    execFileSync('promtool', ['check', 'metrics'], { input: text }); // throws on any problem it reports
+    expect(sample(text, 'csdrift_last_run_status', '{status="drift"}')).toBe(1);
+    expect(sample(text, 'csdrift_last_run_status', '{status="in_sync"}')).toBe(0);
+    expect(
+      sample(text, 'csdrift_findings', '{rule="bucket-missing-in-store",severity="high",store="ceph-1"}'),
+    ).toBe(1);
+    expect(sample(text, 'csdrift_store_verified', '{store="ceph-1"}')).toBe(1);
+    const success = sample(text, 'csdrift_last_success_timestamp_seconds');
+    expect(success).toBe(sample(text, 'csdrift_last_run_timestamp_seconds'));
+    expect(sample(text, 'csdrift_run_duration_seconds')).toBeGreaterThan(0);
+
+    // A run that cannot even read the database: status error, the last success kept.
+    const failed = await csdrift([
+      'audit',
+      '--quiet',
+      '--db',
+      'mysql://nobody:wrong@127.0.0.1:1/cloud',
+      '--out',
+      ctx.dir,
+      '--metrics-file',
+      file,
+    ]);
+
+    expect(failed.code).toBe(3);
+    const after = await readFile(file, 'utf8');
+    execFileSync('promtool', ['check', 'metrics'], { input: after });
+    expect(sample(after, 'csdrift_last_run_status', '{status="error"}')).toBe(1);
+    expect(sample(after, 'csdrift_last_success_timestamp_seconds')).toBe(success);
+    expect(sample(after, 'csdrift_last_run_timestamp_seconds')).toBeGreaterThan(success ?? 0);
+    expect(after).not.toContain('wrong');
+  });
+
+  it('the example alert rules in deploy/prometheus pass promtool check rules', () => {
+    const rules = new URL('../../deploy/prometheus/csdrift-alerts.yml', import.meta.url).pathname;
+    expect(execFileSync('promtool', ['check', 'rules', rules]).toString()).toMatch(/SUCCESS: 3 rules found/);
+  });
+
+  it('names a store or rule may not break the exposition: promtool reads hostile labels back', async () => {
+    const report = hostileReport();
+    const coverage = report.coverage.map((c) => ({
+      ...c,
+      store: { ...c.store, name: 'evil"\\\nstore{x="1"}' },
+    }));
+    const text = await renderRunMetrics({
+      status: report.status,
+      startedAt: new Date(0),
+      finishedAt: new Date(1000),
+      report: { ...report, coverage },
+      lastSuccessAt: 1,
+    });
+    execFileSync('promtool', ['check', 'metrics'], { input: text });
+    expect(text).toContain('csdrift_store_verified{store="evil\\"\\\\\\nstore{x=\\"1\\"}"} 1');
+  });
+});
