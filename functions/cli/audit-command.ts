@@ -128,5 +128,7 @@ async function notifiersFor(flags: AuditFlags, config: AuditConfig): Promise<Not
     ? await (await import('../notify/webhook-secret.js')).slackWebhookFromSecret(secretId)
     : config.notify?.slackWebhookUrl;
   if (webhook) notifiers.push(new SlackNotifier(webhook));
+  const smtp = config.notify?.smtp;
+  if (smtp) notifiers.push(await (await import('../notify/smtp.js')).SmtpNotifier.open(smtp));
   return notifiers;
 }

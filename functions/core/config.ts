@@ -81,6 +81,23 @@ export const auditConfigSchema = z.strictObject({
       breakerFindings: z.number().int().min(1).optional(),
       /** …or (with at least 5) more than this percentage of its buckets. */
       breakerPercent: z.number().min(0).max(100).optional(),
+      /** Email through the operator's own SMTP server, for runs outside AWS. */
+      smtp: z
+        .strictObject({
+          host: z.string().min(1),
+          port: z.number().int().min(1).max(65535).default(587),
+          /** starttls (587), implicit (465), or none (a relay on the same host only). */
+          tls: z.enum(['starttls', 'implicit', 'none']).default('starttls'),
+          user: z.string().min(1).optional(),
+          /** The password, read from this file (a systemd credential, a secret volume): never in the config. */
+          passwordFile: z.string().min(1).optional(),
+          /** A PEM file of the CA that signed the server's certificate, for a private CA. */
+          caFile: z.string().min(1).optional(),
+          from: z.string().min(3),
+          to: z.array(z.string().min(3)).min(1),
+        })
+        .refine((s) => !s.user || s.passwordFile, { message: 'user needs passwordFile' })
+        .optional(),
     })
     .optional(),
   /** The CloudStack API, for csdrift remediate --apply: a root admin's keys. */
