@@ -13,11 +13,14 @@ import { renderJson } from '../reports/json.js';
 import { openSink } from '../reports/open-sink.js';
 import { auditAndPublish } from '../run.js';
 import { loadConfigFile } from './load-config.js';
+import { readSecretFile } from './secret-files.js';
 import { progressPrinter } from './progress.js';
 import { formatSummary } from './summary.js';
 
 export interface AuditFlags {
   db?: string;
+  /** --db-file: the database URL read from a file. */
+  dbFile?: string;
   config?: string;
   out: string;
   format: string;
@@ -39,15 +42,28 @@ export interface Io {
 }
 
 /** What `audit` and `baseline` share: the flags and config turned into an audit request. */
-export async function resolveAuditInputs(flags: AuditFlags): Promise<Omit<AuditRequest, 'trigger'>> {
+export async function resolveAuditInputs(
+  flags: AuditFlags,
+  warn: (line: string) => void = () => {},
+): Promise<Omit<AuditRequest, 'trigger'>> {
   const rules = flags.rule.map((r) => {
     if (!(RULE_IDS as readonly string[]).includes(r))
       throw new InvalidInputError(`--rule ${r}: unknown rule (known: ${RULE_IDS.join(', ')})`);
     return r as RuleId;
   });
-  const config = await loadConfigFile(flags.config);
+  const config = await loadConfigFile(flags.config, warn);
+  if (flags.db !== undefined && flags.dbFile !== undefined)
+    throw new InvalidInputError('--db and --db-file: give one of them');
+  // A secret as a file: --db-file, or CSDRIFT_DB_URL_FILE (a systemd credential, a secret volume).
+  const dbFile = flags.dbFile ?? process.env.CSDRIFT_DB_URL_FILE;
+  const fromFile = dbFile
+    ? await readSecretFile(dbFile, flags.dbFile ? '--db-file' : 'CSDRIFT_DB_URL_FILE', warn)
+    : undefined;
   const dbUrl =
-    flags.db ?? process.env.CSDRIFT_DB_URL ?? (config.db && 'url' in config.db ? config.db.url : undefined);
+    flags.db ??
+    fromFile ??
+    process.env.CSDRIFT_DB_URL ??
+    (config.db && 'url' in config.db ? config.db.url : undefined);
   if (!dbUrl) throw new InvalidInputError('--db: required (or CSDRIFT_DB_URL, or db.url in the config)');
   if (config.db && 'secretId' in config.db && !flags.db) {
     throw new InvalidInputError(
@@ -84,7 +100,7 @@ async function audit(flags: AuditFlags, io: Io): Promise<number> {
 
 async function auditWithReport(flags: AuditFlags, io: Io): Promise<{ code: number; report: Report }> {
   const formats = parseFormats(flags.format);
-  const inputs = await resolveAuditInputs(flags);
+  const inputs = await resolveAuditInputs(flags, io.stderr);
   const notifiers = flags.notify ? await notifiersFor(flags, inputs.config) : [];
   const outcome = await auditAndPublish({
     ...inputs,

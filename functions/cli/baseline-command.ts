@@ -17,7 +17,7 @@ const DAYS = 30;
 
 export async function baselineCommand(flags: BaselineFlags, io: Io): Promise<number> {
   if (!flags.write) throw new InvalidInputError('--write FILE: required (where the suppressions file goes)');
-  const inputs = await resolveAuditInputs(flags);
+  const inputs = await resolveAuditInputs(flags, io.stderr);
   const { report } = await runAudit({
     ...inputs,
     trigger: 'cli',

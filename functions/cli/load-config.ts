@@ -4,11 +4,15 @@ import { parseDocument } from 'yaml';
 import type { AuditConfig } from '../core/config.js';
 import { parseAuditConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+import { resolveSecretFiles } from './secret-files.js';
 
 const MAX_CONFIG_BYTES = 4 * 1024 ** 2;
 
 /** A JSON or YAML config file, validated; no file means the defaults. */
-export async function loadConfigFile(path: string | undefined): Promise<AuditConfig> {
+export async function loadConfigFile(
+  path: string | undefined,
+  warn: (line: string) => void = () => {},
+): Promise<AuditConfig> {
   if (!path) return parseAuditConfig({});
   let text: string;
   try {
@@ -24,7 +28,7 @@ export async function loadConfigFile(path: string | undefined): Promise<AuditCon
       `--config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
-  return parseAuditConfig(parseConfigText(text, path), path);
+  return parseAuditConfig(await resolveSecretFiles(parseConfigText(text, path), path, warn), path);
 }
 
 /**

@@ -24,6 +24,7 @@ function auditInputs(command: Command): Command {
       '--db <url>',
       'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)',
     )
+    .option('--db-file <path>', 'read the database URL from this file (a systemd credential, say)')
     .option('--config <file>', 'config file (JSON or YAML)')
     .option('--out <dir>', 'where reports go: a folder or s3://BUCKET/PREFIX', './drift-reports')
     .option(

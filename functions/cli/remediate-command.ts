@@ -13,7 +13,7 @@ export interface RemediateFlags extends AuditFlags {
 }
 
 export async function remediateCommand(flags: RemediateFlags, io: Io): Promise<number> {
-  const inputs = await resolveAuditInputs({ ...flags, store: [], rule: [] });
+  const inputs = await resolveAuditInputs({ ...flags, store: [], rule: [] }, io.stderr);
   if (!flags.finding) throw new InvalidInputError('--finding ID: required (a finding id from the report)');
   const { finding, record } = await remediate({
     db: inputs.db,
