@@ -1,4 +1,5 @@
 // csdrift: the command line over the same engine the Lambda functions run.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CsdriftError } from '../core/errors.js';
 import { SEVERITIES } from '../core/model.js';
@@ -16,6 +17,12 @@ const io: Io = {
 };
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The installed package's version: package.json sits two folders above dist/cli/. */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
 
 /** The inputs `audit` and `baseline` share (CONTRACT.md: "same inputs"). */
 function auditInputs(command: Command): Command {
@@ -49,6 +56,7 @@ function auditInputs(command: Command): Command {
 function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('csdrift')
     .description('Finds drift between Apache CloudStack object storage records and the stores behind them')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} })
     .showSuggestionAfterError(false);
