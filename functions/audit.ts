@@ -282,7 +282,9 @@ export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig):
     for (const field of ['secretId', 'caBundle'] as const) {
       if (override[field] !== undefined) {
         throw new ConfigError(
-          `config: stores.${key}.${field}: not supported by this version; give accessKey and secretKey`,
+          field === 'secretId'
+            ? `config: stores.${key}.secretId: read by the Lambda functions only; here give accessKey and secretKey (or accessKeyFile and secretKeyFile)`
+            : `config: stores.${key}.caBundle: not supported by this version`,
         );
       }
     }

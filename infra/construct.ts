@@ -107,7 +107,13 @@ export class CloudStackDriftAuditor extends Construct {
       retentionPeriod: Duration.days(14),
     });
     const dbSecret = this.secret('DbSecret', props.dbSecret);
-    const storeSecrets = Object.entries(props.storeSecrets ?? {}).map(
+    // A store's secret may also be named in the config (stores.<store>.secretId): read and granted alike.
+    const inConfig = Object.entries(
+      (props.config?.stores ?? {}) as Record<string, { secretId?: unknown }>,
+    ).flatMap(([store, o]) =>
+      typeof o?.secretId === 'string' && o.secretId ? [[store, o.secretId] as const] : [],
+    );
+    const storeSecrets = Object.entries({ ...Object.fromEntries(inConfig), ...props.storeSecrets }).map(
       ([store, name], i) => [store, this.secret(`StoreSecret${i}`, name)] as const,
     );
 

@@ -74,8 +74,24 @@ export function dbUrlFromSecret(secret: unknown): DbUrl {
   };
 }
 
+/**
+ * The Secrets Manager secret of each store that has one: STORE_SECRETS (set by the construct) and
+ * `stores.<store>.secretId` in CSDRIFT_CONFIG, the former winning.
+ */
 export function storeSecretIds(env: NodeJS.ProcessEnv): Record<string, string> {
-  return functionEnvironment(env).STORE_SECRETS ?? {};
+  const vars = functionEnvironment(env);
+  const stores = (vars.CSDRIFT_CONFIG?.stores ?? {}) as Record<string, { secretId?: unknown }>;
+  const fromConfig = Object.entries(stores).flatMap(([store, o]) =>
+    typeof o?.secretId === 'string' && o.secretId ? [[store, o.secretId] as const] : [],
+  );
+  return { ...Object.fromEntries(fromConfig), ...vars.STORE_SECRETS };
+}
+
+/** The database secret: DB_SECRET_ID (set by the construct), else `db.secretId` in CSDRIFT_CONFIG. */
+export function dbSecretId(env: NodeJS.ProcessEnv): string {
+  const vars = functionEnvironment(env);
+  const db = vars.CSDRIFT_CONFIG?.db as { secretId?: unknown } | undefined;
+  return vars.DB_SECRET_ID || (typeof db?.secretId === 'string' ? db.secretId : '');
 }
 
 export interface FunctionSettings {
@@ -91,10 +107,14 @@ export function functionSettings(
   storeSecrets: Record<string, unknown>,
 ): FunctionSettings {
   const vars = functionEnvironment(env);
-  const raw = vars.CSDRIFT_CONFIG ?? {};
+  // In a function the database comes from its secret, and each store's secretId has been fetched:
+  // the secret's keys take its place.
+  const { db, ...raw } = vars.CSDRIFT_CONFIG ?? {};
   const stores = { ...(raw.stores as Record<string, object> | undefined) };
-  for (const [key, secret] of Object.entries(storeSecrets))
-    stores[key] = { ...stores[key], ...(secret as object) };
+  for (const [key, secret] of Object.entries(storeSecrets)) {
+    const { secretId, ...rest } = (stores[key] ?? {}) as { secretId?: string };
+    stores[key] = { ...rest, ...(secret as object) };
+  }
   if (!vars.REPORT_URI) throw new ConfigError('environment: REPORT_URI: required (s3://BUCKET/PREFIX)');
   return {
     config: parseAuditConfig({ ...raw, stores }, 'CSDRIFT_CONFIG'),

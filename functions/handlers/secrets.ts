@@ -3,7 +3,7 @@
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { DbUrl } from '../cloudstack/db-url.js';
-import { dbUrlFromSecret, functionEnvironment, storeSecretIds } from './environment.js';
+import { dbSecretId, dbUrlFromSecret, functionEnvironment, storeSecretIds } from './environment.js';
 
 /** Secrets are cached across warm invocations; a rotation is picked up within this time. */
 const SECRETS_CACHE_MS = functionEnvironment(process.env).SECRETS_CACHE_MS ?? 15 * 60_000;
@@ -14,7 +14,7 @@ const storeSecretKey = (i: number) => `store${i}`;
 export function auditSecrets(cacheKey: string) {
   return secretsManager({
     fetchData: {
-      db: process.env.DB_SECRET_ID ?? '',
+      db: dbSecretId(process.env),
       ...Object.fromEntries(storeSecrets.map(([, id], i) => [storeSecretKey(i), id])),
     },
     setToContext: true,

@@ -107,6 +107,18 @@ describe('CloudStackDriftAuditor', () => {
     expect(statements.flatMap(actions).filter((a) => a.endsWith(':*'))).toEqual([]);
   });
 
+  it('reads a store secret named in the config (stores.<store>.secretId) as it reads storeSecrets, with its grant', () => {
+    const { template } = synth({ config: { stores: { 'minio-1': { secretId: 'csdrift/minio-1' } } } });
+    const policies = JSON.stringify(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { PolicyName: Match.stringLikeRegexp('AuditServiceRoleDefaultPolicy') },
+      }),
+    );
+    expect(policies).toContain('secret:csdrift/minio-1');
+    const fns = JSON.stringify(template.findResources('AWS::Lambda::Function'));
+    expect(fns).toMatch(/STORE_SECRETS.*minio-1/);
+  });
+
   it('keeps reports in a KMS-encrypted, private, TLS-only, versioned bucket whose old runs expire', () => {
     const { template } = synth({ reportBucket: { expireRunsAfterDays: 30 } });
     template.hasResourceProperties('AWS::S3::Bucket', {

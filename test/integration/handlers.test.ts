@@ -197,6 +197,20 @@ describe('the audit function', () => {
     expect(result.status).toBe('drift');
   });
 
+  it('takes the database and store secrets named in its config (db.secretId, stores.<store>.secretId)', async () => {
+    await plantSeedCase(undefined, { accessKey: 'WRONGKEY000000000000', secretKey: 'wrong' });
+    const { handler } = await freshHandler<AuditModule>('../../functions/handlers/audit.js', {
+      ...env,
+      DB_SECRET_ID: '', // not set by the construct here: the config names the database secret
+      CSDRIFT_CONFIG: JSON.stringify({
+        db: { secretId: 'csdrift/db' },
+        stores: { 'ceph-1': { secretId: 'csdrift/store' } },
+      }),
+    });
+    const result = await handler({ notify: false }, lambdaContext());
+    expect(result.status).toBe('drift');
+  });
+
   it('stops before its timeout and writes what it has as an incomplete report', async () => {
     const proxy = await new FaultProxy(ceph.endpoint).start();
     proxy.plan = () => ({ kind: 'hang' });
