@@ -197,6 +197,7 @@ export async function finishAudit(
     },
     coverage,
     lifecycle,
+    ...(config.pricing ? { pricing: config.pricing } : {}),
     expiredSuppressions: config.suppressions
       .filter((s) => isExpired(s, evaluatedAt))
       .map(({ rule, store, bucket, reason, owner, expires }) => ({

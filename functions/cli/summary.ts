@@ -1,9 +1,12 @@
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
+import { atStake } from '../core/playbooks.js';
 
 /** A short human summary for standard output when --json is not given. */
 export function formatSummary(report: Report, reportPath: string | undefined): string {
   const lines = [`status: ${report.status} (${report.summary.findings} finding(s), run ${report.runId})`];
+  const stake = atStake(report.summary);
+  if (stake) lines.push(`  at stake: ${stake}`);
   const strays = report.cloudstack.rowsWithoutStore;
   if (strays)
     lines.push(

@@ -113,6 +113,13 @@ export const auditConfigSchema = z.strictObject({
       message: 'give either apiKey and secretKey, or secretId',
     })
     .optional(),
+  /** What a GiB stored for a month costs, to put a price on the data at stake (summary.monthlyCost). */
+  pricing: z
+    .strictObject({
+      perGiBMonth: z.number().min(0),
+      currency: z.string().regex(/^[A-Z]{3}$/, { message: 'expected an ISO 4217 code such as EUR' }),
+    })
+    .optional(),
   /** How hard the auditor may press on each store. */
   scan: z
     .strictObject({

@@ -190,6 +190,7 @@ function toFinding(
       ? { id: db.id, uuid: db.uuid, state: db.state, created: db.created, removed: db.removed }
       : null,
     owner: db?.owner ?? null,
+    ...(f.bytes !== undefined ? { bytes: f.bytes } : {}),
     ...(f.attribute !== undefined ? { attribute: f.attribute } : {}),
     ...(f.expected !== undefined ? { expected: f.expected } : {}),
     ...(f.actual !== undefined ? { actual: f.actual } : {}),

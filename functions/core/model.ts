@@ -164,6 +164,12 @@ export interface RuleFinding {
   store: StoreRef;
   bucket: string | null;
   dbBucket: DbBucket | null;
+  /**
+   * The data at stake, where the store reports usage: the bucket's size for data nobody is billed
+   * for (unmanaged, removed-but-present, account-removed), the difference for usage drift. Absent,
+   * never 0, where the store cannot tell.
+   */
+  bytes?: number;
   attribute?: string;
   expected?: unknown;
   actual?: unknown;

@@ -72,6 +72,26 @@ export function updateBucketCommand(
 
 export const GIB = 1024 ** 3;
 
+/** One line of what is at stake: `3.40 GiB unbilled, 120.0 MiB misbilled (2 of unknown size; 12.30 EUR a month)`. */
+export function atStake(summary: {
+  bytes?: { unbilled: number; misbilled: number; unknownSize: number };
+  monthlyCost?: { unbilled: number; misbilled: number; currency: string };
+}): string | null {
+  const b = summary.bytes;
+  if (!b || (!b.unbilled && !b.misbilled && !b.unknownSize)) return null;
+  const cost = summary.monthlyCost;
+  const notes = [
+    ...(b.unknownSize ? [`${b.unknownSize} finding(s) of unknown size`] : []),
+    ...(cost ? [`${(cost.unbilled + cost.misbilled).toFixed(2)} ${cost.currency} a month`] : []),
+  ];
+  return `${humanBytes(b.unbilled)} unbilled, ${humanBytes(b.misbilled)} misbilled${notes.length ? ` (${notes.join('; ')})` : ''}`;
+}
+
+/** `, holding 3.40 GiB` where the store said how much, else nothing. */
+export function holding(bytes: number | undefined): string {
+  return bytes === undefined ? '' : `, holding ${humanBytes(bytes)}`;
+}
+
 /** Bytes in the unit a person reads: GiB with two decimals, or MiB for small amounts. */
 export function humanBytes(bytes: number): string {
   if (Math.abs(bytes) >= GIB) return `${(bytes / GIB).toFixed(2)} GiB`;

@@ -38,6 +38,13 @@ export interface Report {
     suppressed: number;
     bySeverity: Partial<Record<Severity, number>>;
     byRule: Record<string, number>;
+    /**
+     * Over unsuppressed findings: bytes stored that nobody is billed for, bytes billed wrongly,
+     * and how many of those findings' stores could not tell a size (counted in neither sum).
+     */
+    bytes: { unbilled: number; misbilled: number; unknownSize: number };
+    /** With config `pricing`: what those bytes cost a month. */
+    monthlyCost?: { unbilled: number; misbilled: number; currency: string };
   };
   findings: Finding[];
   resolved: ResolvedFinding[];
@@ -58,7 +65,54 @@ export function runStatus(coverage: StoreCoverage[], findings: Finding[]): RunSt
   return findings.some((f) => f.status !== 'suppressed') ? 'drift' : 'in_sync';
 }
 
-export function summarise(findings: Finding[], resolved: ResolvedFinding[] = []): Report['summary'] {
+/** Data stored that nobody is billed for. */
+const UNBILLED_RULES = new Set([
+  'bucket-unmanaged-in-store',
+  'bucket-removed-but-present',
+  'bucket-account-removed',
+]);
+/** Data billed wrongly. */
+const MISBILLED_RULES = new Set(['bucket-usage-drift']);
+const GIB = 1024 ** 3;
+
+export interface Pricing {
+  perGiBMonth: number;
+  currency: string;
+}
+
+/** The bytes at stake over unsuppressed findings, and with pricing what they cost a month. */
+export function bytesAtStake(
+  findings: Finding[],
+  pricing?: Pricing,
+): Pick<Report['summary'], 'bytes' | 'monthlyCost'> {
+  const bytes = { unbilled: 0, misbilled: 0, unknownSize: 0 };
+  for (const f of findings) {
+    if (f.status === 'suppressed') continue;
+    const kind = UNBILLED_RULES.has(f.rule) ? 'unbilled' : MISBILLED_RULES.has(f.rule) ? 'misbilled' : null;
+    if (!kind) continue;
+    if (f.bytes === undefined) bytes.unknownSize += 1;
+    else bytes[kind] += f.bytes;
+  }
+  const cost = (n: number) => Math.round((n / GIB) * (pricing?.perGiBMonth ?? 0) * 100) / 100;
+  return {
+    bytes,
+    ...(pricing
+      ? {
+          monthlyCost: {
+            unbilled: cost(bytes.unbilled),
+            misbilled: cost(bytes.misbilled),
+            currency: pricing.currency,
+          },
+        }
+      : {}),
+  };
+}
+
+export function summarise(
+  findings: Finding[],
+  resolved: ResolvedFinding[] = [],
+  pricing?: Pricing,
+): Report['summary'] {
   const count = <K extends string>(key: (f: Finding) => K) =>
     findings.reduce<Partial<Record<K, number>>>(
       (acc, f) => ({ ...acc, [key(f)]: (acc[key(f)] ?? 0) + 1 }),
@@ -72,6 +126,7 @@ export function summarise(findings: Finding[], resolved: ResolvedFinding[] = [])
     suppressed: findings.filter((f) => f.status === 'suppressed').length,
     bySeverity: count((f) => f.severity),
     byRule: count((f) => f.rule) as Record<string, number>,
+    ...bytesAtStake(findings, pricing),
   };
 }
 
@@ -84,6 +139,7 @@ export interface ReportParts {
   coverage: StoreCoverage[];
   lifecycle: Pick<LedgerUpdate, 'findings' | 'resolved' | 'pending'>;
   expiredSuppressions: ExpiredSuppression[];
+  pricing?: Pricing;
 }
 
 export function buildReport(parts: ReportParts): Report {
@@ -97,7 +153,7 @@ export function buildReport(parts: ReportParts): Report {
     status: runStatus(parts.coverage, findings),
     cloudstack: parts.cloudstack,
     coverage: parts.coverage,
-    summary: summarise(findings, resolved),
+    summary: summarise(findings, resolved, parts.pricing),
     findings,
     resolved,
     pending,

@@ -10,6 +10,8 @@ export const storeBucketSchema = z.strictObject({
   name: z.string().min(1),
   owner: z.string().optional(),
   createdAt: z.string().optional(),
+  /** What the store says the bucket holds, where its listing tells (RGW's stats listing). */
+  bytes: z.number().nonnegative().optional(),
 });
 export type StoreBucket = z.infer<typeof storeBucketSchema>;
 

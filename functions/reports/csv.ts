@@ -30,6 +30,7 @@ const COLUMNS = [
   'attribute',
   'cloudstack_value',
   'store_value',
+  'bytes',
 ] as const;
 
 export function renderCsv(report: Report): string {
@@ -54,6 +55,7 @@ export function renderCsv(report: Report): string {
     f.attribute ?? '',
     f.expected === undefined ? '' : JSON.stringify(f.expected),
     f.actual === undefined ? '' : JSON.stringify(f.actual),
+    f.bytes === undefined ? '' : String(f.bytes),
   ]);
   return stringify([[...COLUMNS], ...rows.map((row) => row.map(neutralise))], {
     record_delimiter: 'windows',

@@ -6,6 +6,7 @@ import type { Finding, StoreCoverage } from '../core/model.js';
 import { SEVERITIES } from '../core/model.js';
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
+import { atStake } from '../core/playbooks.js';
 import { HTML_SCRIPT, HTML_STYLE } from './html-assets.js';
 
 /** Escaped for HTML, with control and bidirectional characters shown as escapes (core/shell.ts). */
@@ -90,6 +91,7 @@ export function renderHtml(report: Report): string {
   <h1>CloudStack object storage drift <span class="verdict">${e(report.status.replace('_', ' '))}</span></h1>
   <p>${e(s.findings)} finding(s): <b>${e(s.new)}</b> new, ${e(s.open)} open, ${e(s.suppressed)} suppressed; ${e(s.resolved)} resolved this run.
   Run <code>${e(report.runId)}</code> (${e(report.trigger)}), ${e(report.startedAt)} to ${e(report.finishedAt)}; CloudStack ${e(report.cloudstack.schema)} database <code>${e(report.cloudstack.database)}</code>.</p>
+  ${atStake(s) ? `<p class="stake">At stake: <b>${e(atStake(s))}</b>.</p>` : ''}
 </header>
 <section><h2>Coverage</h2>
 <table class="coverage"><thead><tr><th>store</th><th>provider</th><th>endpoint</th><th>status</th><th>buckets in DB</th><th>in store</th><th>requests</th><th>why</th></tr></thead><tbody>

@@ -1,6 +1,7 @@
 // Short, for a ticket or a chat message: the verdict, the stores, and the findings that matter most.
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
+import { atStake } from '../core/playbooks.js';
 
 const MAX_FINDINGS = 20;
 
@@ -13,6 +14,7 @@ export function renderMarkdown(report: Report): string {
   const s = report.summary;
   const lines = [
     `**csdrift ${report.status.replace('_', ' ')}**: ${s.findings} finding(s) (${s.new} new, ${s.open} open, ${s.suppressed} suppressed), ${s.resolved} resolved. Run \`${report.runId}\`, ${report.finishedAt}.`,
+    ...(atStake(report.summary) ? [`At stake: ${atStake(report.summary)}.`] : []),
     '',
     '| store | provider | coverage | buckets in DB / store |',
     '|---|---|---|---|',

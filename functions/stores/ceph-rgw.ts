@@ -54,9 +54,12 @@ export const cephRgwAdapter: StoreAdapter = {
           const name = entry.tenant ? `${String(entry.tenant)}:${entry.bucket}` : entry.bucket;
           stats.set(name, entry);
           const created = typeof entry.creation_time === 'string' ? Date.parse(entry.creation_time) : NaN;
+          const size = entry.usage ? Number(entry.usage['rgw.main']?.size ?? 0) : NaN;
           return {
             name,
             ...(typeof entry.owner === 'string' ? { owner: entry.owner } : {}),
+            // A bucket with no object has no rgw.main usage: it holds 0 bytes, which the store did say.
+            ...(Number.isFinite(size) && size >= 0 ? { bytes: size } : {}),
             ...(Number.isNaN(created) ? {} : { createdAt: new Date(created).toISOString() }),
           };
         });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseAuditConfig } from '../../functions/core/config.js';
 import { evaluate } from '../../functions/core/evaluate.js';
 import { findingId } from '../../functions/core/fingerprint.js';
-import { exitCode, runStatus, summarise } from '../../functions/core/report.js';
+import { bytesAtStake, exitCode, runStatus, summarise } from '../../functions/core/report.js';
 import type { Report } from '../../functions/core/report.js';
 import { RULES } from '../../functions/core/rules/index.js';
 import { aBucket, aScan, absent, anInput, reportOf } from '../support/builders.js';
@@ -113,6 +113,7 @@ describe('report status and exit code', () => {
       suppressed: 0,
       bySeverity: { medium: 1, low: 1 },
       byRule: { 'bucket-unmanaged-in-store': 1, 'bucket-stuck-allocated': 1 },
+      bytes: { unbilled: 0, misbilled: 0, unknownSize: 1 }, // the plain S3 listing tells no size
     });
   });
 });
@@ -227,5 +228,25 @@ describe('the engine owns the loop', () => {
     expect(parseAuditConfig({ rules: { 'bucket-usage-drift': { tolerancePercent: 5 } } }).rules).toEqual({
       'bucket-usage-drift': { tolerancePercent: 5 },
     });
+  });
+});
+
+describe('bytes at stake', () => {
+  it('sums unbilled and misbilled bytes over unsuppressed findings, counts unknown sizes, and prices them', () => {
+    const f = (rule: string, bytes: number | undefined, status = 'new') =>
+      ({ rule, status, ...(bytes === undefined ? {} : { bytes }) }) as unknown as Report['findings'][number];
+    const findings = [
+      f('bucket-unmanaged-in-store', 2 * 1024 ** 3),
+      f('bucket-removed-but-present', 1024 ** 3),
+      f('bucket-account-removed', undefined),
+      f('bucket-unmanaged-in-store', 5 * 1024 ** 3, 'suppressed'),
+      f('bucket-usage-drift', 512 * 1024 ** 2),
+      f('bucket-missing-in-store', undefined),
+    ];
+    expect(bytesAtStake(findings, { perGiBMonth: 0.02, currency: 'EUR' })).toEqual({
+      bytes: { unbilled: 3 * 1024 ** 3, misbilled: 512 * 1024 ** 2, unknownSize: 1 },
+      monthlyCost: { unbilled: 0.06, misbilled: 0.01, currency: 'EUR' },
+    });
+    expect(bytesAtStake(findings)).not.toHaveProperty('monthlyCost');
   });
 });

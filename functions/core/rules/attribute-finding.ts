@@ -13,12 +13,15 @@ export function attributeFinding(
     message: string;
     evidence?: Record<string, unknown>;
     remediation: Remediation;
+    /** The data billed wrongly (usage drift). */
+    bytes?: number;
   },
 ): RuleFinding {
   return {
     store: storeRef(view.store),
     bucket: bucket.name,
     dbBucket: bucket,
+    ...(parts.bytes !== undefined ? { bytes: parts.bytes } : {}),
     attribute: parts.attribute,
     expected: parts.expected,
     actual: parts.actual,

@@ -1,8 +1,8 @@
 import { isActive, storeRef } from '../model.js';
 import type { RuleFinding } from '../model.js';
-import { softDeleteSteps, storeSideCommand } from '../playbooks.js';
+import { holding, softDeleteSteps, storeSideCommand } from '../playbooks.js';
 import { dbOnly, ownerText } from './rule.js';
-import type { Rule } from './rule.js';
+import type { Rule, StoreView } from './rule.js';
 
 export const bucketAccountRemoved: Rule = {
   id: 'bucket-account-removed',
@@ -15,11 +15,13 @@ export const bucketAccountRemoved: Rule = {
     const findings: RuleFinding[] = [];
     for (const bucket of view.dbBuckets) {
       if (!isActive(bucket) || !bucket.accountRemoved) continue;
+      const bytes = storedBytes(view, bucket.name);
       findings.push({
         store: storeRef(view.store),
         bucket: bucket.name,
         dbBucket: bucket,
-        message: `Bucket ${bucket.name} is still active but its owner, ${ownerText(bucket)}, has been removed.`,
+        ...(bytes !== undefined ? { bytes } : {}),
+        message: `Bucket ${bucket.name} is still active but its owner, ${ownerText(bucket)}, has been removed${holding(bytes)}: nobody who still exists is billed for it.`,
         evidence: {
           dbState: bucket.state,
           seenInStore: view.scan.status === 'skipped' ? null : view.storeBucketNames.has(bucket.name),
@@ -40,3 +42,12 @@ export const bucketAccountRemoved: Rule = {
     return findings;
   },
 };
+
+/** What the store said the bucket holds: from its listing, or the usage read for it; unknown otherwise. */
+function storedBytes(view: StoreView, name: string): number | undefined {
+  if (view.scan.status === 'skipped') return undefined;
+  const listed = view.storeByName.get(name)?.bytes;
+  if (listed !== undefined) return listed;
+  const usage = view.scan.attributes?.[name]?.usage;
+  return usage && 'value' in usage ? usage.value.bytes : undefined;
+}

@@ -1,6 +1,6 @@
 import { isActive, storeRef } from '../model.js';
 import type { RuleFinding } from '../model.js';
-import { storeSideCommand } from '../playbooks.js';
+import { holding, storeSideCommand } from '../playbooks.js';
 import { ownerText, rowNow, seenInStore } from './rule.js';
 import type { Rule } from './rule.js';
 
@@ -22,7 +22,8 @@ export const bucketRemovedButPresent: Rule = {
         store: storeRef(view.store),
         bucket: seen.name,
         dbBucket: latest,
-        message: `Bucket ${seen.name} of ${ownerText(latest)} was deleted in CloudStack on ${latest.removed} but still exists in store ${view.store.name}.`,
+        ...(seen.bytes !== undefined ? { bytes: seen.bytes } : {}),
+        message: `Bucket ${seen.name} of ${ownerText(latest)} was deleted in CloudStack on ${latest.removed} but still exists in store ${view.store.name}${holding(seen.bytes)}: nobody is billed for it.`,
         evidence: {
           listedAt: view.scan.finishedAt,
           dbRemoved: latest.removed,

@@ -1,6 +1,6 @@
 import { storeRef } from '../model.js';
 import type { RuleFinding } from '../model.js';
-import { storeSideCommand } from '../playbooks.js';
+import { holding, storeSideCommand } from '../playbooks.js';
 import { fullyListed, rowNow } from './rule.js';
 import type { Rule } from './rule.js';
 
@@ -19,7 +19,8 @@ export const bucketUnmanagedInStore: Rule = {
         store: storeRef(view.store),
         bucket: seen.name,
         dbBucket: null,
-        message: `Bucket ${seen.name} exists in store ${view.store.name}${seen.owner ? ` (owner ${seen.owner})` : ''} but CloudStack has no record of it.`,
+        ...(seen.bytes !== undefined ? { bytes: seen.bytes } : {}),
+        message: `Bucket ${seen.name} exists in store ${view.store.name}${seen.owner ? ` (owner ${seen.owner})` : ''}${holding(seen.bytes)}, but CloudStack has no record of it: nobody is billed for it.`,
         evidence: {
           listedAt: view.scan.finishedAt,
           storeOwner: seen.owner ?? null,

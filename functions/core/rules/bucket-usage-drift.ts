@@ -28,6 +28,7 @@ export const bucketUsageDrift: Rule = {
           attribute: 'usage',
           expected: bucket.size,
           actual: value.bytes,
+          bytes: Math.abs(value.bytes - bucket.size),
           message: kibQuirk
             ? `Bucket ${bucket.name} of ${ownerText(bucket)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${bucket.size} bytes, its size in KiB (${CEPH_KIB_BUG}).`
             : `Bucket ${bucket.name} of ${ownerText(bucket)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${humanBytes(bucket.size)}.`,

@@ -1,0 +1,67 @@
+// Drift sized in bytes against a live RGW: the bytes on each finding and in the summary are the
+// store's own figures, to the byte; with pricing, what they cost a month.
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { audit } from '../support/audit.js';
+import { bucketName } from '../support/cloud.js';
+import { cephCloudPerTest } from '../support/per-test.js';
+
+describe('bytes at stake on a live Ceph RGW', () => {
+  const ctx = cephCloudPerTest('4.21');
+
+  it('carries the store-reported size on unbilled findings and the difference on usage drift, summed exactly', async () => {
+    const { cloud } = ctx;
+    const store = await cloud.store('ceph-1');
+    const alice = await cloud.account('alice');
+    const bob = await cloud.account('bob', { removed: new Date('2026-11-01T00:00:00Z') });
+    const put = async (bucket: string, bytes: number, keys = alice.keys) =>
+      cloud
+        .client(keys)
+        .send(new PutObjectCommand({ Bucket: bucket, Key: 'data.bin', Body: Buffer.alloc(bytes, 1) }));
+
+    const rogue = bucketName('rogue'); // unmanaged: 300 KiB nobody is billed for
+    await cloud.createInStore(rogue, alice.keys);
+    await put(rogue, 300 * 1024);
+    const old = bucketName('old'); // removed in CloudStack, still stored: 100 KiB
+    await cloud.createInStore(old, alice.keys);
+    await put(old, 100 * 1024);
+    await cloud.seed.bucket({ name: old, store, account: alice, removed: new Date('2026-11-02T00:00:00Z') });
+    const orphan = bucketName('orphan'); // its account was removed: 50 KiB
+    await cloud.createInStore(orphan, bob.keys);
+    await put(orphan, 50 * 1024, bob.keys);
+    await cloud.seed.bucket({ name: orphan, store, account: bob });
+    const kib = bucketName('kib'); // usage recorded in KiB (apache/cloudstack#13224): 200 KiB billed as 200 bytes
+    await cloud.createInStore(kib, alice.keys);
+    await put(kib, 200 * 1024);
+    await cloud.seed.bucket({ name: kib, store, account: alice, size: 200 });
+
+    const report = await audit(
+      cloud.database,
+      {
+        rules: { 'bucket-usage-drift': { toleranceMiB: 0 } },
+        pricing: { perGiBMonth: 1024, currency: 'EUR' },
+      },
+      {},
+    );
+
+    const bytes = Object.fromEntries(report.findings.map((f) => [`${f.rule} ${f.bucket}`, f.bytes]));
+    expect(bytes).toMatchObject({
+      [`bucket-unmanaged-in-store ${rogue}`]: 300 * 1024,
+      [`bucket-removed-but-present ${old}`]: 100 * 1024,
+      [`bucket-account-removed ${orphan}`]: 50 * 1024,
+      [`bucket-usage-drift ${kib}`]: 200 * 1024 - 200,
+    });
+    expect(report.summary.bytes).toEqual({
+      unbilled: (300 + 100 + 50) * 1024,
+      misbilled: 200 * 1024 - 200,
+      unknownSize: 0,
+    });
+    // At 1024 EUR a GiB-month, a MiB costs 1 EUR a month: 450 KiB is 0.44 EUR.
+    expect(report.summary.monthlyCost).toEqual({
+      unbilled: Math.round(((450 * 1024) / 1024 ** 3) * 1024 * 100) / 100,
+      misbilled: Math.round(((200 * 1024 - 200) / 1024 ** 3) * 1024 * 100) / 100,
+      currency: 'EUR',
+    });
+    expect(report.findings.find((f) => f.bucket === rogue)?.message).toMatch(/holding 0\.3 MiB/);
+  });
+});
