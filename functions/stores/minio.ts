@@ -16,13 +16,26 @@ export const minioAdapter: StoreAdapter = {
   connect(store, options, context) {
     const base = s3Connection(store, options, context);
     const admin = new AdminApiClient(store, base.handler, options, '/minio/admin/v3');
+    let usage: ReturnType<typeof readUsage> | undefined;
+    const usageOnce = () => (usage ??= readUsage(admin));
     return {
       ...base,
+      // MinIO's data usage covers every bucket in one call: it sizes the listing (the data at stake
+      // in a bucket CloudStack does not know) and serves the usage rule, read once for both.
+      async listBuckets() {
+        const buckets = await base.listBuckets();
+        const usage = await usageOnce();
+        if ('error' in usage) return buckets;
+        return buckets.map((b) => {
+          const used = usage.value[b.name];
+          return used && 'value' in used ? { ...b, bytes: used.value.bytes } : b;
+        });
+      },
       async readAttributes(targets, wanted) {
         const limit = pLimit(options.concurrency);
         const [{ attributes }, usage, quotas, owners] = await Promise.all([
           base.readAttributes(targets, wanted),
-          wanted.includes('usage') ? readUsage(admin) : undefined,
+          wanted.includes('usage') ? usageOnce() : undefined,
           wanted.includes('quota') ? readQuotas(admin, targets, limit) : undefined,
           wanted.includes('owner') ? readOwners(admin, targets, limit) : undefined,
         ]);
