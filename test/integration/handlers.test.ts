@@ -348,9 +348,10 @@ describe('the Step Functions fan-out', () => {
     return JSON.parse((await out.Body?.transformToString()) ?? '') as Report;
   };
   /** What must not depend on the path taken: everything but times and the run id. */
+  // The report bucket sits in the audited store and grows between the two runs: its size aside.
   const essence = (r: Report) => ({
     status: r.status,
-    summary: r.summary,
+    summary: { ...r.summary, bytes: undefined },
     findings: r.findings.map((f) => ({
       id: f.id,
       rule: f.rule,
@@ -359,7 +360,7 @@ describe('the Step Functions fan-out', () => {
       bucket: f.bucket,
       owner: f.owner,
       store: f.store,
-      message: f.message,
+      message: f.message.replace(/, holding [0-9.]+ [MG]iB/, ''),
       remediation: f.remediation,
     })),
     coverage: r.coverage.map(({ store, status, bucketsInDb, bucketsInStore, checks }) => ({
