@@ -181,6 +181,7 @@ describe('hostile stores and rows', () => {
         expect(['partial', 'unreachable']).toContain(evilCoverage(result.report)?.status);
         expect(evilCoverage(result.report)?.error).toMatch(why);
         const peak = Number(await readFile(rssFile, 'utf8'));
+        console.info(`peak RSS with ${label}: ${Math.round(peak / 1024 ** 2)} MiB`);
         expect(peak).toBeLessThan(512 * 1024 ** 2);
       } finally {
         await rm(probe, { recursive: true, force: true });
