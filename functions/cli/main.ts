@@ -9,6 +9,7 @@ import { DEFAULT_FORMATS, REPORT_FORMATS } from '../reports/formats.js';
 import type { AuditFlags, Io } from './audit-command.js';
 import type { BaselineFlags } from './baseline-command.js';
 import type { RemediateFlags } from './remediate-command.js';
+import type { ReportFlags } from './report-command.js';
 
 const io: Io = {
   stdout: (text) => new Promise((resolve) => process.stdout.write(text, () => resolve())),
@@ -102,6 +103,22 @@ function buildProgram(setExitCode: (code: number) => void): Command {
           io,
         ),
       );
+    });
+
+  program
+    .command('report')
+    .description('print a stored run (or the latest) again, in any format, without auditing')
+    .option(
+      '--out <dir>',
+      'where the reports and the ledger are: a folder or s3://BUCKET/PREFIX',
+      './drift-reports',
+    )
+    .option('--run <id>', 'the run id, or latest', 'latest')
+    .option('--format <format>', 'one of json, html, csv, md', 'md')
+    .option('--list', 'list the stored runs, newest first')
+    .action(async (flags: ReportFlags) => {
+      const { reportCommand } = await import('./report-command.js');
+      setExitCode(await reportCommand(flags, io));
     });
 
   program

@@ -3,7 +3,7 @@
 // and only if it is still the ledger this run read.
 import { createHash } from 'node:crypto';
 import { readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { makeFolder, writeFileAtomically } from './atomic-file.js';
 import lockfile from 'proper-lockfile';
 import { LedgerConflictError } from '../core/errors.js';
@@ -99,6 +99,18 @@ export class FolderSink implements ReportSink {
 
   get(key: string): Promise<string | null> {
     return this.readIfThere(key);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const entries = await readdir(this.location(prefix), { recursive: true, withFileTypes: true }).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [];
+        throw err;
+      },
+    );
+    return entries
+      .filter((e) => e.isFile() && !e.name.endsWith('.tmp'))
+      .map((e) => relative(this.root, join(e.parentPath, e.name)).split(sep).join('/'));
   }
 
   private async readIfThere(key: string): Promise<string | null> {

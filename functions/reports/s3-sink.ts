@@ -1,7 +1,13 @@
 // The contract's layout under s3://bucket/prefix, on AWS or any S3-compatible store (Ceph RGW).
 // The ledger is replaced with a conditional write: If-Match on the ETag this run read, or
 // If-None-Match when there was none, so two overlapping runs cannot clobber each other.
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { ConfigError, InvalidInputError, LedgerConflictError } from '../core/errors.js';
 import { parseLedger } from '../core/ledger.js';
 import type { ReportSink, StoredLedger } from './sink.js';
@@ -88,6 +94,26 @@ export class S3Sink implements ReportSink {
       if ((err as { name?: string }).name === 'NoSuchKey') return null;
       throw err;
     }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    const base = this.prefix ? `${this.prefix}/` : '';
+    do {
+      const out = await this.call(() =>
+        this.s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.key(prefix),
+            ContinuationToken: token,
+          }),
+        ),
+      );
+      for (const o of out.Contents ?? []) if (o.Key?.startsWith(base)) keys.push(o.Key.slice(base.length));
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
   }
 
   async put(key: string, body: string, contentType: string): Promise<void> {

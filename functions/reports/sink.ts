@@ -16,6 +16,8 @@ export interface ReportSink {
   put(key: string, body: string, contentType: string): Promise<void>;
   /** A key's text, or null when there is none. */
   get(key: string): Promise<string | null>;
+  /** Every key under a prefix (`runs/`), in no particular order. */
+  list(prefix: string): Promise<string[]>;
   /** Writes the ledger only if it is still the version read, and returns the new version; otherwise LedgerConflictError. */
   putLedger(body: string, expectedVersion: string | null): Promise<string>;
 }

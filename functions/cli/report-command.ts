@@ -1,0 +1,33 @@
+// `csdrift report`: any stored run (or the latest) rendered again in any format, without auditing.
+import { InvalidInputError } from '../core/errors.js';
+import { EXIT } from '../core/report.js';
+import { RENDERERS, parseFormats } from '../reports/formats.js';
+import { openSink } from '../reports/open-sink.js';
+import { readStoredReport, storedRuns } from '../reports/stored-report.js';
+import type { Io } from './audit-command.js';
+
+export interface ReportFlags {
+  out: string;
+  run: string;
+  format: string;
+  list?: boolean;
+}
+
+export async function reportCommand(flags: ReportFlags, io: Io): Promise<number> {
+  const sink = openSink(flags.out);
+  if (flags.list) {
+    const runs = await storedRuns(sink);
+    await io.stdout(runs.length ? `${runs.join('\n')}\n` : '');
+    if (!runs.length) io.stderr(`no stored run under ${sink.location('runs/')}`);
+    return EXIT.inSync;
+  }
+  const formats = parseFormats(flags.format);
+  const [format] = formats;
+  if (formats.length !== 1 || !format)
+    throw new InvalidInputError(
+      '--format: csdrift report prints one format; give one of json, html, csv, md',
+    );
+  const report = await readStoredReport(sink, flags.run);
+  await io.stdout(RENDERERS[format](report).body);
+  return EXIT.inSync;
+}

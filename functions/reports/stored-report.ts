@@ -1,0 +1,114 @@
+// A report read back from where a run wrote it (a folder or an S3 prefix), to render it again in any
+// format without auditing again. What is read back is checked before any renderer sees it.
+import * as z from 'zod';
+import { InvalidInputError } from '../core/errors.js';
+import { COVERAGE_STATUSES, RULE_IDS, SEVERITIES } from '../core/model.js';
+import type { Report } from '../core/report.js';
+import { parseAt } from '../core/validation.js';
+import type { ReportSink } from './sink.js';
+
+/** A run id as runs are named: the start time, then six hex digits. */
+const RUN_ID = /^(\d{4})(\d{2})(\d{2})T\d{6}Z-[0-9a-f]{6}$/;
+
+const storeRef = z.looseObject({
+  id: z.number(),
+  uuid: z.string(),
+  name: z.string(),
+  provider: z.string(),
+  endpoint: z.string(),
+});
+
+/** What the renderers read of a report (schemaVersion 1); anything more is kept as it is. */
+const storedReportSchema = z.looseObject({
+  schemaVersion: z.literal(1),
+  runId: z.string(),
+  trigger: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  status: z.enum(['in_sync', 'drift', 'incomplete', 'error']),
+  cloudstack: z.looseObject({ schema: z.string(), database: z.string(), readAt: z.string() }),
+  coverage: z.array(
+    z.looseObject({
+      store: storeRef,
+      status: z.enum(COVERAGE_STATUSES),
+      bucketsInDb: z.number(),
+      bucketsInStore: z.number(),
+      checks: z.record(z.string(), z.string()),
+      evidence: z.looseObject({ requests: z.number(), startedAt: z.string(), finishedAt: z.string() }),
+    }),
+  ),
+  summary: z.looseObject({
+    findings: z.number(),
+    new: z.number(),
+    open: z.number(),
+    resolved: z.number(),
+    suppressed: z.number(),
+    bySeverity: z.record(z.string(), z.number()),
+    byRule: z.record(z.string(), z.number()),
+  }),
+  findings: z.array(
+    z.looseObject({
+      id: z.string(),
+      rule: z.enum(RULE_IDS),
+      severity: z.enum(SEVERITIES),
+      status: z.enum(['new', 'open', 'suppressed']),
+      store: storeRef,
+      bucket: z.string().nullable(),
+      message: z.string(),
+      evidence: z.record(z.string(), z.unknown()),
+      remediation: z.looseObject({ summary: z.string(), steps: z.array(z.string()) }),
+      firstSeen: z.string(),
+      lastSeen: z.string(),
+    }),
+  ),
+  resolved: z.array(
+    z.looseObject({
+      id: z.string(),
+      rule: z.string(),
+      store: z.looseObject({ name: z.string() }),
+      bucket: z.string().nullable(),
+    }),
+  ),
+  pending: z.array(z.unknown()).default([]),
+  expiredSuppressions: z.array(z.unknown()).default([]),
+});
+
+/** Where a run's JSON report is: `latest`, or a run id (its date is in its name). */
+export function storedReportKey(run: string): string {
+  if (run === 'latest') return 'latest/report.json';
+  const m = RUN_ID.exec(run);
+  if (!m) throw new InvalidInputError(`--run ${run}: not a run id (like 20261124T020000Z-a1b2c3) nor latest`);
+  return `runs/${m[1]}/${m[2]}/${m[3]}/${run}/report.json`;
+}
+
+export async function readStoredReport(sink: ReportSink, run: string): Promise<Report> {
+  const key = storedReportKey(run);
+  const text = await sink.get(key);
+  if (text === null)
+    throw new InvalidInputError(
+      `--run ${run}: no JSON report at ${sink.location(key)} (runs write JSON with --format json; csdrift report --list shows the runs there are)`,
+    );
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError(`${sink.location(key)}: not valid JSON`, { cause: err });
+  }
+  // Checked, then taken as the Report it was written as: only what the renderers need is required.
+  return parseAt(
+    storedReportSchema,
+    raw,
+    sink.location(key),
+    (m, o) => new InvalidInputError(m, o),
+  ) as unknown as Report;
+}
+
+/** The runs whose JSON report is stored, newest first. */
+export async function storedRuns(sink: ReportSink): Promise<string[]> {
+  const keys = await sink.list('runs/');
+  return keys
+    .map((key) => /^runs\/\d{4}\/\d{2}\/\d{2}\/([^/]+)\/report\.json$/.exec(key)?.[1])
+    .filter((id): id is string => Boolean(id && RUN_ID.test(id)))
+    .sort()
+    .reverse();
+}
