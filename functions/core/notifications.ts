@@ -6,6 +6,7 @@ import type { Ledger } from './ledger.js';
 import type { Finding, Severity, StoreCoverage } from './model.js';
 import { SEVERITIES } from './model.js';
 import { visible } from './shell.js';
+import { atStake } from './playbooks.js';
 import type { Report } from './report.js';
 
 export type NotificationKind = 'task' | 'resolved' | 'digest';
@@ -206,7 +207,10 @@ function digestMessage(
   const worst =
     SEVERITIES.find((sev) => report.findings.some((f) => f.status !== 'suppressed' && f.severity === sev)) ??
     'info';
+  const stake = atStake(s);
   const text = [
+    // The change first: what a person reading one line wants to know.
+    `+${s.new} new, -${s.resolved} resolved${stake ? `; ${stake}` : ''}.`,
     `csdrift: ${report.status.replace('_', ' ')}. ${s.findings} finding(s): ${s.new} new, ${s.open} open, ${s.suppressed} suppressed; ${s.resolved} resolved.`,
     `${sent.tasks} task(s) and ${sent.resolved} resolved message(s) sent with this digest.`,
     '',

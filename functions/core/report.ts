@@ -66,13 +66,13 @@ export function runStatus(coverage: StoreCoverage[], findings: Finding[]): RunSt
 }
 
 /** Data stored that nobody is billed for. */
-const UNBILLED_RULES = new Set([
+export const UNBILLED_RULES: ReadonlySet<string> = new Set([
   'bucket-unmanaged-in-store',
   'bucket-removed-but-present',
   'bucket-account-removed',
 ]);
 /** Data billed wrongly. */
-const MISBILLED_RULES = new Set(['bucket-usage-drift']);
+export const MISBILLED_RULES: ReadonlySet<string> = new Set(['bucket-usage-drift']);
 const GIB = 1024 ** 3;
 
 export interface Pricing {

@@ -2,6 +2,7 @@
 // for node_exporter's textfile collector: what an on-prem operator alerts on.
 import { Gauge, Registry } from 'prom-client';
 import type { Report, RunStatus } from '../core/report.js';
+import { MISBILLED_RULES, UNBILLED_RULES } from '../core/report.js';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['in_sync', 'drift', 'incomplete', 'error'];
 
@@ -58,6 +59,23 @@ export async function renderRunMetrics(figures: RunFigures): Promise<string> {
       ['store'],
     );
     for (const c of report.coverage) verified.set({ store: c.store.name }, c.status === 'verified' ? 1 : 0);
+    const unbilled = gauge('csdrift_unbilled_bytes', 'Bytes stored that nobody is billed for, by store.', [
+      'store',
+    ]);
+    const misbilled = gauge(
+      'csdrift_misbilled_bytes',
+      'Bytes CloudStack bills wrongly (usage drift), by store.',
+      ['store'],
+    );
+    for (const c of report.coverage) {
+      unbilled.set({ store: c.store.name }, 0);
+      misbilled.set({ store: c.store.name }, 0);
+    }
+    for (const f of report.findings) {
+      if (f.status === 'suppressed' || f.bytes === undefined) continue;
+      if (UNBILLED_RULES.has(f.rule)) unbilled.inc({ store: f.store.name }, f.bytes);
+      if (MISBILLED_RULES.has(f.rule)) misbilled.inc({ store: f.store.name }, f.bytes);
+    }
   }
   return registry.metrics();
 }

@@ -2,7 +2,9 @@
 // store's own figures, to the byte; with pricing, what they cost a month.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { audit } from '../support/audit.js';
+import { planNotifications } from '../../functions/core/notifications.js';
+import { renderRunMetrics } from '../../functions/metrics/run-metrics.js';
+import { auditWithLedger } from '../support/audit.js';
 import { bucketName } from '../support/cloud.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 
@@ -35,7 +37,7 @@ describe('bytes at stake on a live Ceph RGW', () => {
     await put(kib, 200 * 1024);
     await cloud.seed.bucket({ name: kib, store, account: alice, size: 200 });
 
-    const report = await audit(
+    const { report, ledger } = await auditWithLedger(
       cloud.database,
       {
         rules: { 'bucket-usage-drift': { toleranceMiB: 0 } },
@@ -63,5 +65,23 @@ describe('bytes at stake on a live Ceph RGW', () => {
       currency: 'EUR',
     });
     expect(report.findings.find((f) => f.bucket === rogue)?.message).toMatch(/holding 0\.3 MiB/);
+
+    // The metrics and the digest carry it too.
+    const metrics = await renderRunMetrics({
+      status: report.status,
+      startedAt: new Date(report.startedAt),
+      finishedAt: new Date(report.finishedAt),
+      report,
+      lastSuccessAt: null,
+    });
+    expect(metrics).toContain(`csdrift_unbilled_bytes{store="ceph-1"} ${450 * 1024}`);
+    expect(metrics).toContain(`csdrift_misbilled_bytes{store="ceph-1"} ${200 * 1024 - 200}`);
+    const { messages } = planNotifications({ report, ledger, reportUri: 'report.html', notify: undefined });
+    const digest = messages.find((m) => m.kind === 'digest');
+    expect(digest?.body.split('\n')[0]).toBe(
+      '+4 new, -0 resolved; 0.4 MiB unbilled, 0.2 MiB misbilled (0.64 EUR a month).',
+    );
+    const task = messages.find((m) => m.kind === 'task' && m.body.includes(rogue));
+    expect(task?.body).toMatch(/holding 0\.3 MiB/);
   });
 });
