@@ -42,3 +42,11 @@ export class RemediationRefusedError extends CsdriftError {
 export class SchemaMismatchError extends CsdriftError {
   override name = 'SchemaMismatchError';
 }
+
+/** A fault of csdrift's own in one line: its name and message, whitespace folded, cut at 300. */
+export function faultText(err: unknown): string {
+  const e = err as { name?: string; message?: string } | null;
+  return `${e?.name ?? 'Error'}: ${String(e?.message ?? err)
+    .replace(/\s+/g, ' ')
+    .slice(0, 300)}`;
+}

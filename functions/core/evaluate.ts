@@ -1,5 +1,6 @@
 // Inventory and scans in, findings and coverage out. No I/O.
 import type { AuditConfig } from './config.js';
+import { faultText } from './errors.js';
 import { findingId } from './fingerprint.js';
 import type {
   CheckStatus,
@@ -127,17 +128,10 @@ function judge(
     return { verdict, findings: rule.evaluate(view, ctx) };
   } catch (err) {
     return {
-      verdict: { status: 'unverified', why: `internal error in rule ${rule.id}: ${describeInternal(err)}` },
+      verdict: { status: 'unverified', why: `internal error in rule ${rule.id}: ${faultText(err)}` },
       findings: [],
     };
   }
-}
-
-function describeInternal(err: unknown): string {
-  const e = err as { name?: string; message?: string };
-  return `${e?.name ?? 'Error'}: ${String(e?.message ?? err)
-    .replace(/\s+/g, ' ')
-    .slice(0, 300)}`;
 }
 
 function storeCoverage(view: StoreView, verdicts: (readonly [RuleId, CheckVerdict])[]): StoreCoverage {

@@ -55,11 +55,18 @@ function ownerLine(f: Finding): string {
   return `${who} (${f.owner.accountUuid}) in domain ${f.owner.domainPath}`;
 }
 
+const JSON_PART = '\n\n--- JSON ---\n';
+
+/** A message's text for people, without the JSON part machines read (SNS subscribers). */
+export function textPart(body: string): string {
+  return body.split(JSON_PART)[0] ?? body;
+}
+
 /** Keeps the message under SNS's limit: the evidence is the first thing to go, pointing at the report. */
 function withJson(text: string, json: Record<string, unknown>, reportUri: string): string {
-  const full = `${text}\n\n--- JSON ---\n${JSON.stringify(json, null, 2)}\n`;
+  const full = `${text}${JSON_PART}${JSON.stringify(json, null, 2)}\n`;
   if (Buffer.byteLength(full) <= MESSAGE_MAX_BYTES) return full;
-  const slim = `${text}\n\n--- JSON ---\n${JSON.stringify({ ...json, evidence: `too large for a message: see ${reportUri}` }, null, 2)}\n`;
+  const slim = `${text}${JSON_PART}${JSON.stringify({ ...json, evidence: `too large for a message: see ${reportUri}` }, null, 2)}\n`;
   return Buffer.byteLength(slim) <= MESSAGE_MAX_BYTES
     ? slim
     : `${slim.slice(0, MESSAGE_MAX_BYTES - 200)}\n… cut: the whole finding is in ${reportUri}\n`;

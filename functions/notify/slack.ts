@@ -2,6 +2,7 @@
 // is a secret: it is never part of an error, a log line or a report.
 import { redact } from '../stores/redact.js';
 import type { Notification } from '../core/notifications.js';
+import { textPart } from '../core/notifications.js';
 import type { Notifier } from './notifier.js';
 
 /** More new tasks than this go into the digest as a list instead of one message each. */
@@ -16,7 +17,7 @@ export function escapeSlack(text: string): string {
 }
 
 function plainPart(body: string): string {
-  const text = body.split('\n\n--- JSON ---\n')[0] ?? body;
+  const text = textPart(body);
   return text.length > SECTION_MAX ? `${text.slice(0, SECTION_MAX)}…` : text;
 }
 

@@ -8,18 +8,14 @@ import type { Transporter } from 'nodemailer';
 import type { AuditConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Notification } from '../core/notifications.js';
+import { textPart } from '../core/notifications.js';
 import { redact } from '../stores/redact.js';
 import type { Notifier } from './notifier.js';
 
 export type SmtpSettings = NonNullable<NonNullable<AuditConfig['notify']>['smtp']>;
 
-/** The text part of a message, without the JSON that machines read from SNS. */
-function plainPart(body: string): string {
-  return body.split('\n\n--- JSON ---\n')[0] ?? body;
-}
-
 function digestHtml(m: Notification): string {
-  return `<!DOCTYPE html><html><body><h2>${escapeHtml(m.subject)}</h2><pre style="font: 13px/1.4 monospace">${escapeHtml(plainPart(m.body))}</pre></body></html>`;
+  return `<!DOCTYPE html><html><body><h2>${escapeHtml(m.subject)}</h2><pre style="font: 13px/1.4 monospace">${escapeHtml(textPart(m.body))}</pre></body></html>`;
 }
 
 export class SmtpNotifier implements Notifier {
@@ -68,7 +64,7 @@ export class SmtpNotifier implements Notifier {
           from: this.settings.from,
           to: this.settings.to,
           subject: m.subject,
-          text: plainPart(m.body),
+          text: textPart(m.body),
           ...(m.kind === 'digest' ? { html: digestHtml(m) } : {}),
           headers: { 'X-Csdrift-Kind': m.kind, 'X-Csdrift-Rule': m.attributes.rule },
         });

@@ -1,4 +1,5 @@
 // A store's failure becomes a coverage status. Nothing here ever reads as "absent".
+import { faultText } from '../core/errors.js';
 import type { CoverageStatus } from '../core/model.js';
 
 export class ListingCutShortError extends Error {
@@ -52,13 +53,7 @@ export function isStoreFault(err: unknown): boolean {
 export class InternalScanError extends Error {
   override name = 'InternalScanError';
   constructor(cause: unknown) {
-    const e = cause as { name?: string; message?: string };
-    super(
-      `${e?.name ?? 'Error'}: ${String(e?.message ?? cause)
-        .replace(/\s+/g, ' ')
-        .slice(0, 300)}`,
-      { cause },
-    );
+    super(faultText(cause), { cause });
   }
 }
 
