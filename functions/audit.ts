@@ -37,6 +37,8 @@ export interface AuditRequest {
   stores: string[];
   /** --rule: rule ids; every enabled rule when empty. */
   rules: RuleId[];
+  /** --bucket: a targeted audit of these buckets only (their rows, a direct look at each); all when empty. */
+  buckets?: string[];
   trigger: Trigger;
   onProgress?: (event: AuditProgress) => void;
   now?: () => Date;
@@ -59,6 +61,11 @@ export interface AuditOutcome {
   stores: StoreRecord[];
   /** The ledger after this run, to be written after the reports. */
   ledger: Ledger;
+  /**
+   * The same judgement laid on another ledger: what a run that lost the ledger race writes after
+   * reading the ledger again, so that it merges instead of giving up.
+   */
+  rebase(previous: Ledger | null): { report: Report; ledger: Ledger };
 }
 
 /** The inventory read and the scope settled: what every phase of one audit starts from. */
@@ -87,6 +94,7 @@ export async function prepareAudit(request: AuditRequest): Promise<PreparedAudit
   // Only the stores in scope, and only their bucket rows: a one-store scan reads one store's rows.
   const inventory = await loadCloudStackInventory(request.db, {
     scope: (stores) => selectStores(applyStoreOverrides(stores, request.config), request.stores),
+    ...(request.buckets?.length ? { buckets: request.buckets } : {}),
   });
   progress({
     kind: 'inventory-read',
@@ -112,7 +120,8 @@ export async function scanOneStore(
   const progress = request.onProgress ?? (() => {});
   const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
   const rows = prepared.byStore.get(store.id) ?? [];
-  const expected = [
+  const targeted = request.buckets?.length ? [...new Set(request.buckets)] : undefined;
+  const expected = targeted ?? [
     ...absenceCandidates(rows, grace).map((b) => b.name),
     ...bucketsLastSeenInStore(request.previousLedger, store.uuid),
   ];
@@ -120,7 +129,7 @@ export async function scanOneStore(
   // Each attribute once, and only those a rule in scope compares: store requests are the main cost.
   const attributes = [
     ...new Set(
-      rulesInScope(request.config, request.rules).flatMap((r) => [
+      rulesInScope(request.config, request.rules, request.buckets).flatMap((r) => [
         ...(r.attribute ? [r.attribute] : []),
         ...(r.alsoReads ?? []),
       ]),
@@ -142,6 +151,7 @@ export async function scanOneStore(
     scanStore({
       store,
       expected,
+      ...(targeted ? { targeted: true } : {}),
       options,
       now,
       attributes,
@@ -168,48 +178,73 @@ export async function finishAudit(
   const candidates = scans.flatMap((scan) => recheckCandidates(byStore.get(scan.storeId) ?? [], scan));
   const recheckedRows = await recheckBucketRows(request.db, candidates);
   const evaluatedAt = now();
+  const buckets = request.buckets ?? [];
   const { findings, coverage } = evaluate({
     inventory,
     scans,
     recheckedRows,
     config,
     rules: request.rules,
+    buckets,
     now: evaluatedAt,
   });
-  const lifecycle = updateLedger({
-    previous: request.previousLedger ?? null,
-    findings,
-    coverage,
-    runId,
-    now: evaluatedAt,
-    confirmRuns: (rule) => config.rules[rule]?.confirmRuns ?? 1,
-  });
-  const report = buildReport({
-    runId,
-    trigger: request.trigger,
-    startedAt: started.toISOString(),
-    finishedAt: now().toISOString(),
-    cloudstack: {
-      schema: inventory.schema,
-      database: inventory.database,
-      readAt: inventory.readAt,
-      ...(inventory.rowsWithoutStore ? { rowsWithoutStore: inventory.rowsWithoutStore } : {}),
+  const finishedAt = now().toISOString();
+  const conclude = (previous: Ledger | null) => {
+    const lifecycle = updateLedger({
+      previous,
+      findings,
+      coverage,
+      runId,
+      now: evaluatedAt,
+      // The DB was read before any store answered: the run saw nothing later than this.
+      observedAt: inventory.readAt,
+      buckets,
+      confirmRuns: (rule) => config.rules[rule]?.confirmRuns ?? 1,
+    });
+    return { lifecycle, report: reportOf(lifecycle) };
+  };
+  const reportOf = (lifecycle: ReturnType<typeof updateLedger>): Report =>
+    buildReport({
+      runId,
+      trigger: request.trigger,
+      scope: {
+        stores: [...request.stores],
+        rules: [...request.rules],
+        buckets: [...new Set(buckets)],
+      },
+      startedAt: started.toISOString(),
+      finishedAt,
+      cloudstack: {
+        schema: inventory.schema,
+        database: inventory.database,
+        readAt: inventory.readAt,
+        bucketRowsRead: inventory.buckets.length + recheckedRows.length,
+        ...(inventory.rowsWithoutStore ? { rowsWithoutStore: inventory.rowsWithoutStore } : {}),
+      },
+      coverage,
+      lifecycle,
+      ...(config.pricing ? { pricing: config.pricing } : {}),
+      expiredSuppressions: config.suppressions
+        .filter((s) => isExpired(s, evaluatedAt))
+        .map(({ rule, store, bucket, reason, owner, expires }) => ({
+          rule,
+          store,
+          bucket,
+          reason,
+          owner,
+          expires,
+        })),
+    });
+  const { lifecycle, report } = conclude(request.previousLedger ?? null);
+  return {
+    report,
+    ledger: lifecycle.ledger,
+    stores: inventory.stores,
+    rebase: (previous) => {
+      const again = conclude(previous);
+      return { report: again.report, ledger: again.lifecycle.ledger };
     },
-    coverage,
-    lifecycle,
-    ...(config.pricing ? { pricing: config.pricing } : {}),
-    expiredSuppressions: config.suppressions
-      .filter((s) => isExpired(s, evaluatedAt))
-      .map(({ rule, store, bucket, reason, owner, expires }) => ({
-        rule,
-        store,
-        bucket,
-        reason,
-        owner,
-        expires,
-      })),
-  });
-  return { report, ledger: lifecycle.ledger, stores: inventory.stores };
+  };
 }
 
 async function scanStores(

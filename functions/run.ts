@@ -25,6 +25,8 @@ export interface RunOutcome extends AuditOutcome {
   reportUri: string;
   /** Set when another run updated the ledger first: this run's reports stand, its ledger and notifications do not. */
   conflict?: LedgerConflictError;
+  /** How many times the run found the ledger changed under it and merged again. */
+  merges?: number;
   notified?: NotifyOutcome;
 }
 
@@ -36,22 +38,25 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
   const outcome = scans
     ? await finishAudit(await prepareAudit(auditRequest), scans, auditRequest)
     : await runAudit(auditRequest);
-  const { report, ledger } = outcome;
   let published;
   try {
     published = await publishRun({
       sink,
-      report,
-      ledger,
+      report: outcome.report,
+      ledger: outcome.ledger,
       formats,
       ledgerVersion: stored.version,
       writeLedger: !dryRun,
+      rebase: outcome.rebase,
     });
   } catch (err) {
     if (!(err instanceof LedgerConflictError)) throw err;
-    return { ...outcome, reportUri: reportUri(sink, report, formats), conflict: err };
+    return { ...outcome, reportUri: reportUri(sink, outcome.report, formats), conflict: err };
   }
-  if (dryRun || !notifiers.length) return { ...outcome, reportUri: published.reportUri };
+  // After a merge, the report and ledger are those written, not those the run first computed.
+  const { report, ledger } = published;
+  const written = { ...outcome, report, ledger, reportUri: published.reportUri, merges: published.merges };
+  if (dryRun || !notifiers.length) return written;
   const notified = await notifyRun({
     sink,
     report,
@@ -61,5 +66,5 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
     notifiers,
     config: request.config.notify,
   });
-  return { ...outcome, reportUri: published.reportUri, notified };
+  return { ...written, notified };
 }

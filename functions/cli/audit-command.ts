@@ -2,6 +2,8 @@ import type { AuditRequest } from '../audit.js';
 import { parseDbUrl } from '../cloudstack/db-url.js';
 import type { AuditConfig } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
+import { bucketNameProblem } from '../core/bucket-name.js';
+import { visible } from '../core/shell.js';
 import type { RuleId, Severity } from '../core/model.js';
 import { RULE_IDS } from '../core/model.js';
 import { EXIT, exitCode } from '../core/report.js';
@@ -26,6 +28,8 @@ export interface AuditFlags {
   format: string;
   store: string[];
   rule: string[];
+  /** --bucket: a targeted audit of these buckets. */
+  bucket: string[];
   failOn: Severity;
   json?: boolean;
   quiet?: boolean;
@@ -70,7 +74,15 @@ export async function resolveAuditInputs(
       'config db.secretId: Secrets Manager lookups are not available in this version; give --db',
     );
   }
-  return { db: parseDbUrl(dbUrl), config, stores: flags.store, rules };
+  const buckets = flags.bucket.map((name) => checkBucketName(name, '--bucket'));
+  return { db: parseDbUrl(dbUrl), config, stores: flags.store, rules, buckets };
+}
+
+/** A bucket name asked for: one a store could hold, or one line saying why not. */
+export function checkBucketName(name: string, where: string): string {
+  const problem = bucketNameProblem(name);
+  if (problem) throw new InvalidInputError(`${where} ${visible(name.slice(0, 80))}: ${problem}`);
+  return name;
 }
 
 export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {

@@ -42,6 +42,7 @@ function auditInputs(command: Command): Command {
     )
     .option('--store <id|name>', 'audit only this store (repeatable)', collect, [])
     .option('--rule <rule>', 'run only this rule (repeatable)', collect, [])
+    .option('--bucket <name>', 'a targeted audit of this bucket only (repeatable)', collect, [])
     .addOption(
       new Option('--fail-on <severity>', 'lowest severity that makes the exit status 1')
         .choices(SEVERITIES)
@@ -99,7 +100,15 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       const { remediateCommand } = await import('./remediate-command.js');
       setExitCode(
         await remediateCommand(
-          { ...flags, format: DEFAULT_FORMATS, store: [], rule: [], failOn: 'low', notify: false },
+          {
+            ...flags,
+            format: DEFAULT_FORMATS,
+            store: [],
+            rule: [],
+            bucket: [],
+            failOn: 'low',
+            notify: false,
+          },
           io,
         ),
       );

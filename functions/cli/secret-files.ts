@@ -12,6 +12,8 @@ const SECRET_PATHS = [
   ['notify', 'slackWebhookUrl'],
   ['cloudstack', 'apiKey'],
   ['cloudstack', 'secretKey'],
+  ['watch', 'cloudstack', 'amqp', 'url'],
+  ['watch', 'cloudstack', 'webhookSecret'],
 ] as const;
 
 /** A secret file's text; a config error naming what cannot be read. */

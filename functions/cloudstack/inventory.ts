@@ -21,6 +21,8 @@ export interface InventoryOptions {
    * their bucket rows are read, so a scan of one store never reads the whole bucket table.
    */
   scope?: (stores: StoreRecord[]) => StoreRecord[];
+  /** A targeted audit: only these buckets' rows (active and removed) are read. */
+  buckets?: string[];
 }
 
 const RECHECK_CHUNK = 1000;
@@ -40,11 +42,10 @@ export async function loadCloudStackInventory(
     const all = await readStores(conn, schema, timeout);
     const stores = options.scope ? options.scope(all) : all;
     const narrowed = stores.length < all.length;
-    const buckets = await readBucketRows(
-      conn,
-      timeout,
-      narrowed ? { storeIds: stores.map((s) => s.id) } : {},
-    );
+    const buckets = await readBucketRows(conn, timeout, {
+      ...(narrowed ? { storeIds: stores.map((s) => s.id) } : {}),
+      ...(options.buckets?.length ? { names: [...new Set(options.buckets)] } : {}),
+    });
     await conn.query('COMMIT');
     const strays = buckets.filter((b) => b.storeId === NO_STORE);
     return {

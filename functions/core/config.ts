@@ -63,6 +63,50 @@ const suppression = z.strictObject({
   match: z.enum(['exact', 'glob']).default('exact'),
 });
 
+/** `host:port` to listen on. */
+const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
+  message: 'expected HOST:PORT, such as 127.0.0.1:9464',
+});
+
+const watchSchema = z.strictObject({
+  /** GET /healthz, GET /metrics, POST /events/cloudstack. */
+  listen: listenAddress.default('127.0.0.1:9464'),
+  /** Events for one bucket within this many seconds make one targeted audit. */
+  debounceSeconds: z.number().min(0).max(3600).default(10),
+  /** At most this many buckets in one targeted audit: a storm becomes a few batches, not a thousand runs. */
+  maxBucketsPerAudit: z.number().int().min(1).max(10_000).default(500),
+  /** Targeted audits running at once. */
+  concurrentAudits: z.number().int().min(1).max(16).default(2),
+  /** The full audit from the same process, on a cron schedule: the safety net for lost events. */
+  fullAudit: z
+    .strictObject({ cron: z.string().min(1), timeZone: z.string().min(1).default('UTC') })
+    .optional(),
+  cloudstack: z
+    .strictObject({
+      /** CloudStack's RabbitMQ event bus: our own durable queue, bound to the bucket event keys. */
+      amqp: z
+        .strictObject({
+          url: z.string().regex(/^amqps?:\/\//, { message: 'expected amqp://USER:PASSWORD@HOST:5672/VHOST' }),
+          exchange: z.string().min(1).default('cloudstack-events'),
+          queue: z.string().min(1).default('csdrift-watch'),
+        })
+        .optional(),
+      /** The secret of CloudStack 4.20+ webhooks: X-CS-Signature is checked with it. */
+      webhookSecret: z.string().min(1).optional(),
+      /** Read cloud.event rows of bucket events every this many seconds (needs SELECT on cloud.event). */
+      pollEventsSeconds: z.number().int().min(1).max(3600).optional(),
+    })
+    .optional(),
+  /** The stores' own change feeds: a later version. */
+  opsLogs: z
+    .never({ message: "not supported by this version: it follows CloudStack's own events only" })
+    .optional(),
+  minio: z
+    .never({ message: "not supported by this version: it follows CloudStack's own events only" })
+    .optional(),
+});
+export type WatchConfig = z.infer<typeof watchSchema>;
+
 export const auditConfigSchema = z.strictObject({
   db: z
     .union([z.strictObject({ url: z.string().min(1) }), z.strictObject({ secretId: z.string().min(1) })])
@@ -120,6 +164,8 @@ export const auditConfigSchema = z.strictObject({
       currency: z.string().regex(/^[A-Z]{3}$/, { message: 'expected an ISO 4217 code such as EUR' }),
     })
     .optional(),
+  /** Continuous mode (csdrift watch): where change events come from and how they become audits. */
+  watch: watchSchema.optional(),
   /** How hard the auditor may press on each store. */
   scan: z
     .strictObject({

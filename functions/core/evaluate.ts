@@ -30,6 +30,8 @@ export interface EvaluateInput {
   config: AuditConfig;
   /** Rules in scope (--rule); all enabled rules when empty. */
   rules: RuleId[];
+  /** Buckets in scope (--bucket); every bucket when empty. */
+  buckets?: string[];
   now: Date;
 }
 
@@ -38,9 +40,13 @@ export interface Evaluation {
   coverage: StoreCoverage[];
 }
 
-export function rulesInScope(config: AuditConfig, requested: RuleId[]): Rule[] {
+/** The enabled rules asked for; a run scoped to named buckets leaves out the store-level rules. */
+export function rulesInScope(config: AuditConfig, requested: RuleId[], buckets: string[] = []): Rule[] {
   const ids = requested.length ? requested : (Object.keys(RULES) as RuleId[]);
-  return ids.filter((id) => config.rules[id]?.enabled !== false).map((id) => RULES[id]);
+  return ids
+    .filter((id) => config.rules[id]?.enabled !== false)
+    .map((id) => RULES[id])
+    .filter((rule) => !(buckets.length && rule.storeLevel));
 }
 
 export function evaluate(input: EvaluateInput): Evaluation {
@@ -55,7 +61,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
       : [];
   });
   const ctx: RuleContext = { now, gracePeriodMinutes: config.gracePeriodMinutes, options: config.rules };
-  const rules = rulesInScope(config, input.rules);
+  const rules = rulesInScope(config, input.rules, input.buckets);
   const at = now.toISOString();
   const suppression = suppressionsFor(config.suppressions, now);
 

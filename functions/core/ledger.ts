@@ -3,6 +3,10 @@
 //
 // A finding whose store or check this run could not verify keeps its status and last seen: it is
 // neither resolved nor re-opened. Only a run that verified the finding's scope resolves it.
+//
+// Runs overlap (the nightly audit, targeted audits from events, a person's run): each entry keeps
+// when its bucket was last observed, and a run whose observation is older than the entry's leaves
+// the entry as it is. A listing taken at 02:01 never resolves what a check at 02:03 confirmed.
 import * as z from 'zod';
 import { LedgerCorruptError } from './errors.js';
 import type { Finding, RuleId, StoreCoverage, StoreRef } from './model.js';
@@ -19,6 +23,8 @@ export interface LedgerEntry {
   status: LedgerStatus;
   firstSeen: string;
   lastSeen: string;
+  /** When the run that last judged this entry observed its bucket (its DB read, before the store's answer). */
+  observedAt?: string;
   /** Consecutive runs that saw it (for rules that want several before reporting). */
   seenRuns: number;
   resolvedAt?: string;
@@ -68,6 +74,13 @@ export interface LedgerInput {
   coverage: StoreCoverage[];
   runId: string;
   now: Date;
+  /**
+   * When this run observed what it judges: its DB read, taken before any store answered. Entries
+   * another run observed later are left as they are. Defaults to now.
+   */
+  observedAt?: string;
+  /** The buckets the run was scoped to (--bucket); only their entries may change. Empty: all. */
+  buckets?: string[];
   /** Consecutive runs a rule's finding must be seen before it is reported (default 1). */
   confirmRuns: (rule: RuleId) => number;
   /** How long resolved entries are kept, so that a drift coming back is known as re-opened. */
@@ -88,6 +101,7 @@ const ledgerSchema = z.object({
       status: z.enum(['pending', 'new', 'open', 'suppressed', 'resolved']),
       firstSeen: z.string(),
       lastSeen: z.string(),
+      observedAt: z.string().optional(),
       seenRuns: z.number().int().min(0),
       resolvedAt: z.string().optional(),
       lastRunId: z.string(),
@@ -135,6 +149,11 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
   const { now, runId } = input;
   const at = now.toISOString();
   const previous = input.previous?.entries ?? {};
+  const observedAt = input.observedAt ?? at;
+  // An entry another run observed after this one: this run's view of it is stale.
+  const newer = (entry: LedgerEntry | undefined) =>
+    entry?.observedAt !== undefined && Date.parse(entry.observedAt) > Date.parse(observedAt);
+  const inScope = bucketScope(input.buckets);
   const entries: Record<string, LedgerEntry> = {};
   const findings: Finding[] = [];
   const pending: PendingFinding[] = [];
@@ -142,6 +161,19 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
 
   for (const finding of input.findings) {
     const before = previous[finding.id];
+    if (before && newer(before)) {
+      entries[finding.id] = before;
+      // Still what this run saw, reported as the ledger knows it; gone from the report if resolved since.
+      if (before.status === 'new' || before.status === 'open' || before.status === 'suppressed') {
+        findings.push({
+          ...finding,
+          status: before.status === 'suppressed' ? 'suppressed' : 'open',
+          firstSeen: before.firstSeen,
+          lastSeen: before.lastSeen,
+        });
+      }
+      continue;
+    }
     const continuing = before && before.status !== 'resolved';
     const seenRuns = continuing ? before.seenRuns + 1 : 1;
     const needed = Math.max(1, input.confirmRuns(finding.rule));
@@ -158,6 +190,7 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
       status,
       firstSeen,
       lastSeen: at,
+      observedAt,
       seenRuns,
       lastRunId: runId,
       ...(published ? { published } : {}),
@@ -178,8 +211,9 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
   const keepUntil = now.getTime() - (input.keepResolvedDays ?? 90) * 86_400_000;
   for (const [id, entry] of Object.entries(previous)) {
     if (entries[id]) continue;
-    if (entry.status === 'resolved') {
-      if (Date.parse(entry.resolvedAt ?? entry.lastSeen) >= keepUntil) entries[id] = entry;
+    if (entry.status === 'resolved' || newer(entry) || !inScope(entry.bucket)) {
+      if (entry.status !== 'resolved' || Date.parse(entry.resolvedAt ?? entry.lastSeen) >= keepUntil)
+        entries[id] = entry;
       continue;
     }
     if (!verified(entry.store.uuid, entry.rule)) {
@@ -187,7 +221,7 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
       continue;
     }
     if (entry.status === 'pending') continue; // the streak is broken before it was ever reported
-    entries[id] = { ...entry, status: 'resolved', resolvedAt: at, seenRuns: 0, lastRunId: runId };
+    entries[id] = { ...entry, status: 'resolved', resolvedAt: at, observedAt, seenRuns: 0, lastRunId: runId };
     resolved.push({
       id,
       rule: entry.rule,
@@ -204,6 +238,13 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
     resolved,
     pending,
   };
+}
+
+/** A bucket-scoped run speaks only for its buckets: never for a store-level entry or another bucket. */
+function bucketScope(buckets: string[] | undefined): (bucket: string | null) => boolean {
+  if (!buckets?.length) return () => true;
+  const named = new Set(buckets);
+  return (bucket) => bucket !== null && named.has(bucket);
 }
 
 function identity(f: Finding): Pick<LedgerEntry, 'rule' | 'store' | 'bucket' | 'attribute'> {

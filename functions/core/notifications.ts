@@ -271,9 +271,11 @@ export interface PlanInput {
 
 /** Tasks for reported findings the ledger has not yet told anyone about; resolved messages likewise. */
 export function planNotifications({ report, ledger, reportUri, notify }: PlanInput): NotificationPlan {
+  // The ledger as written decides: a finding another run has resolved since is not told as a task.
   const untold = report.findings.filter(
     (f) =>
       f.status !== 'suppressed' &&
+      ledger.entries[f.id]?.status !== 'resolved' &&
       !ledger.entries[f.id]?.published?.task &&
       atLeast(f.severity, notify?.minSeverity),
   );
@@ -283,7 +285,9 @@ export function planNotifications({ report, ledger, reportUri, notify }: PlanInp
     const mine = untold.filter((f) => f.store.uuid === coverage.store.uuid);
     if (!mine.length) continue;
     const limit = notify?.breakerFindings ?? 25;
-    const share = coverage.bucketsInDb ? mine.length / coverage.bucketsInDb : 1;
+    // A run scoped to named buckets knows nothing of the store's size: only the count can trip it.
+    const scoped = report.scope?.buckets.length > 0;
+    const share = !scoped && coverage.bucketsInDb ? mine.length / coverage.bucketsInDb : 0;
     const tripped = mine.length > limit || (mine.length >= 5 && share * 100 > (notify?.breakerPercent ?? 20));
     if (tripped) {
       trippedStores.push(coverage.store.name);
@@ -292,10 +296,14 @@ export function planNotifications({ report, ledger, reportUri, notify }: PlanInp
       messages.push(...mine.map((f) => taskMessage(f, report, reportUri)));
     }
   }
-  const resolved = report.resolved.filter((r) => !ledger.entries[r.id]?.published?.resolved);
+  const resolved = report.resolved.filter(
+    (r) => ledger.entries[r.id]?.status === 'resolved' && !ledger.entries[r.id]?.published?.resolved,
+  );
   messages.push(...resolved.map((r) => resolvedMessage(r, report, reportUri)));
   const tasks = messages.filter((m) => m.kind === 'task').length;
-  messages.push(digestMessage(report, reportUri, { tasks, resolved: resolved.length }));
+  // A run started by a change event tells its tasks and resolutions only: the digest is the full audits'.
+  if (report.trigger !== 'event')
+    messages.push(digestMessage(report, reportUri, { tasks, resolved: resolved.length }));
   return { messages, trippedStores };
 }
 

@@ -4,7 +4,15 @@ import type { CloudStackSchema, Finding, Severity, StoreCoverage } from './model
 import { SEVERITIES } from './model.js';
 
 export type RunStatus = 'in_sync' | 'drift' | 'incomplete' | 'error';
-export type Trigger = 'schedule' | 'manual' | 'cli';
+export type Trigger = 'schedule' | 'manual' | 'cli' | 'event';
+export const TRIGGERS = ['schedule', 'manual', 'cli', 'event'] as const;
+
+/** What a run covered; an empty list means all. A scoped run changes findings inside its scope only. */
+export interface RunScope {
+  stores: string[];
+  rules: string[];
+  buckets: string[];
+}
 
 export interface ExpiredSuppression {
   rule: string;
@@ -22,12 +30,15 @@ export interface Report {
   startedAt: string;
   finishedAt: string;
   status: RunStatus;
+  scope: RunScope;
   cloudstack: {
     schema: CloudStackSchema;
     database: string;
     readAt: string;
     /** Bucket rows whose object_store_id names no store: listed, never judged (CloudStackInventory). */
     rowsWithoutStore?: { count: number; bucketIds: number[] };
+    /** Bucket rows this run read: the inventory's and the re-read's. A targeted audit reads only its buckets'. */
+    bucketRowsRead?: number;
   };
   coverage: StoreCoverage[];
   summary: {
@@ -133,6 +144,7 @@ export function summarise(
 export interface ReportParts {
   runId: string;
   trigger: Trigger;
+  scope: RunScope;
   startedAt: string;
   finishedAt: string;
   cloudstack: Report['cloudstack'];
@@ -151,6 +163,7 @@ export function buildReport(parts: ReportParts): Report {
     startedAt: parts.startedAt,
     finishedAt: parts.finishedAt,
     status: runStatus(parts.coverage, findings),
+    scope: parts.scope,
     cloudstack: parts.cloudstack,
     coverage: parts.coverage,
     summary: summarise(findings, resolved, parts.pricing),

@@ -30,6 +30,7 @@ export async function auditFunction(
     trigger: event.trigger,
     stores: event.stores,
     rules: event.rules,
+    buckets: event.buckets,
     dryRun: event.dryRun,
   });
   const outcome = await auditAndPublish({
@@ -37,6 +38,7 @@ export async function auditFunction(
     config: settings.config,
     stores: event.stores,
     rules: event.rules,
+    buckets: event.buckets,
     trigger: event.trigger,
     sink: openSink(settings.out),
     formats: settings.formats,

@@ -50,6 +50,7 @@ export async function fanOutFunction(
     config: settings.config,
     stores: invocation.stores,
     rules: invocation.rules,
+    buckets: invocation.buckets,
     trigger: invocation.trigger,
   };
   const sink = openSink(settings.out);

@@ -7,6 +7,8 @@ import type { Notification } from '../core/notifications.js';
 import { markPublished, planNotifications } from '../core/notifications.js';
 import type { Report } from '../core/report.js';
 import type { ReportSink } from '../reports/sink.js';
+import { pause } from '../reports/publish.js';
+import { LedgerConflictError } from '../core/errors.js';
 import type { Notifier } from './notifier.js';
 
 export interface NotifyRequest {
@@ -41,13 +43,33 @@ export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> 
     failures.push(...result.failures);
     for (const m of result.sent) told.set(m.dedupId, m);
   }
-  const marked = markPublished(request.ledger, [...told.values()], request.report.runId);
-  if (
-    request.ledgerVersion !== null &&
-    marked !== request.ledger &&
-    [...told.values()].some((m) => m.kind !== 'digest')
-  ) {
-    await request.sink.putLedger(`${JSON.stringify(marked, null, 2)}\n`, request.ledgerVersion);
+  const messages = [...told.values()];
+  if (request.ledgerVersion !== null && messages.some((m) => m.kind !== 'digest')) {
+    await markInLedger(request.sink, request.ledger, request.ledgerVersion, (ledger) =>
+      markPublished(ledger, messages, request.report.runId),
+    );
   }
   return { sent, failures, trippedStores: plan.trippedStores };
+}
+
+/** The marks of what was sent, written conditionally; a run that wrote in between is read again and kept. */
+async function markInLedger(
+  sink: ReportSink,
+  ledger: Ledger,
+  version: string,
+  mark: (ledger: Ledger) => Ledger,
+): Promise<void> {
+  let current = { ledger, version };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await sink.putLedger(`${JSON.stringify(mark(current.ledger), null, 2)}\n`, current.version);
+      return;
+    } catch (err) {
+      if (!(err instanceof LedgerConflictError) || attempt >= 20) throw err;
+      const fresh = await sink.readLedger();
+      if (!fresh.ledger || fresh.version === null) throw err;
+      current = { ledger: fresh.ledger, version: fresh.version };
+      await pause(attempt);
+    }
+  }
 }

@@ -27,6 +27,11 @@ export interface PublishRequest {
   ledgerVersion: string | null;
   /** A dry run writes reports but leaves the ledger as it was. */
   writeLedger: boolean;
+  /**
+   * This run's judgement laid on the ledger as another run left it. Given, a run that loses the
+   * conditional write reads the ledger again, merges, rewrites its report and tries again.
+   */
+  rebase?: (previous: Ledger | null) => { report: Report; ledger: Ledger };
 }
 
 export interface Published {
@@ -34,30 +39,49 @@ export interface Published {
   reportUri: string;
   /** The ledger's version after this run wrote it (null for a dry run). */
   ledgerVersion: string | null;
+  /** The report and ledger as written: after a merge, not those the run started with. */
+  report: Report;
+  ledger: Ledger;
+  /** How many times the run lost the race for the ledger and merged again. */
+  merges: number;
 }
 
+/** Runs that keep losing the race this often have met something else than overlap: they give up. */
+const MAX_MERGES = 20;
+
 export async function publishRun(request: PublishRequest): Promise<Published> {
-  const { sink, report, formats } = request;
-  const files = formats.map((format) => ({ ext: format, ...RENDERERS[format](report) }));
-  const run = runFolder(report);
-  for (const f of files) await sink.put(`${run}/report.${f.ext}`, f.body, f.contentType);
+  const { sink, formats } = request;
+  let { report, ledger, ledgerVersion: expected } = request;
   const uri = reportUri(sink, report, formats);
-  let ledgerVersion: string | null = null;
-  if (request.writeLedger) {
+  for (let merges = 0; ; merges++) {
+    const files = formats.map((format) => ({ ext: format, ...RENDERERS[format](report) }));
+    const run = runFolder(report);
+    for (const f of files) await sink.put(`${run}/report.${f.ext}`, f.body, f.contentType);
+    if (!request.writeLedger) return { reportUri: uri, ledgerVersion: null, report, ledger, merges };
+    let ledgerVersion: string;
     try {
-      ledgerVersion = await sink.putLedger(
-        `${JSON.stringify(request.ledger, null, 2)}\n`,
-        request.ledgerVersion,
-      );
+      ledgerVersion = await sink.putLedger(`${JSON.stringify(ledger, null, 2)}\n`, expected);
     } catch (err) {
-      if (err instanceof LedgerConflictError) {
+      if (!(err instanceof LedgerConflictError)) throw err;
+      if (!request.rebase || merges >= MAX_MERGES) {
         throw new LedgerConflictError(
           `${err.message}; this run's reports are at ${uri}, its ledger update was not written`,
         );
       }
-      throw err;
+      // Another run wrote first: take its ledger, lay this run's judgement on it, and try again.
+      const fresh = await sink.readLedger();
+      ({ report, ledger } = request.rebase(fresh.ledger));
+      expected = fresh.version;
+      await pause(merges);
+      continue;
     }
     for (const f of files) await sink.put(`latest/report.${f.ext}`, f.body, f.contentType);
+    return { reportUri: uri, ledgerVersion, report, ledger, merges };
   }
-  return { reportUri: uri, ledgerVersion };
+}
+
+/** A short random wait, growing a little, so racing runs stop colliding in step. */
+export function pause(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(1000, 20 * 2 ** Math.min(attempt, 6));
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -40,6 +40,12 @@ export interface StoreConnection {
   /** A direct look at one bucket the listing did not show. */
   headBucket(name: string): Promise<{ result: AbsenceCheck; detail?: string }>;
   /**
+   * A targeted audit's direct question about one bucket, whoever owns it: the bucket as a listing
+   * would show it, or null when the store said it has no such bucket. Any other answer throws.
+   * Without it, HeadBucket answers (which sees every bucket only with keys that may read them all).
+   */
+  lookUpBucket?(name: string): Promise<StoreBucket | null>;
+  /**
    * The wanted attributes of buckets the listing showed, each read once. A bucket that cannot be
    * read gets an error on that attribute; this never throws for one bucket.
    */

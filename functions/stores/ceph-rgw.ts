@@ -3,7 +3,8 @@
 // store). Versioning, object lock and policy come from each bucket's instance metadata, one admin request
 // per bucket; where that is refused, from S3, with the owner's keys where the admin is refused there too.
 import type { BucketAttributes, StoreBucket } from '../core/model.js';
-import { AdminApiClient } from './admin-api.js';
+import * as z from 'zod';
+import { AdminApiClient, AdminApiError } from './admin-api.js';
 import type { StoreAdapter } from './adapter.js';
 import { ListingCutShortError } from './classify.js';
 import { CountingHttpHandler } from './http.js';
@@ -45,24 +46,27 @@ export const cephRgwAdapter: StoreAdapter = {
           whatIsRead,
           options.maxBuckets,
         );
-        return entries.map((entry): StoreBucket => {
-          if (typeof entry?.bucket !== 'string' || !entry.bucket) {
-            throw new ListingCutShortError(
-              'GET /admin/bucket?stats=true returned an entry without a bucket name',
-            );
-          }
-          const name = entry.tenant ? `${String(entry.tenant)}:${entry.bucket}` : entry.bucket;
-          stats.set(name, entry);
-          const created = typeof entry.creation_time === 'string' ? Date.parse(entry.creation_time) : NaN;
-          const size = entry.usage ? Number(entry.usage['rgw.main']?.size ?? 0) : NaN;
-          return {
-            name,
-            ...(typeof entry.owner === 'string' ? { owner: entry.owner } : {}),
-            // A bucket with no object has no rgw.main usage: it holds 0 bytes, which the store did say.
-            ...(Number.isFinite(size) && size >= 0 ? { bytes: size } : {}),
-            ...(Number.isNaN(created) ? {} : { createdAt: new Date(created).toISOString() }),
-          };
-        });
+        return entries.map((entry) => asStoreBucket(entry, stats));
+      },
+      // One bucket, whoever owns it: S3 HeadBucket with the admin's keys answers 403 for another
+      // user's bucket on RGW, which says nothing about its existence; the admin API answers for any.
+      async lookUpBucket(name) {
+        try {
+          const entry = await admin.get(
+            'bucket',
+            { bucket: name, stats: 'true', format: 'json' },
+            oneBucketSchema,
+          );
+          return asStoreBucket(whatIsRead(entry), stats);
+        } catch (err) {
+          if (
+            err instanceof AdminApiError &&
+            err.$metadata.httpStatusCode === 404 &&
+            err.code === 'NoSuchBucket'
+          )
+            return null;
+          throw err;
+        }
       },
       async readAttributes(targets, wanted) {
         const attributes = await instances.read(targets, wanted, (name) => {
@@ -88,6 +92,26 @@ export const cephRgwAdapter: StoreAdapter = {
     };
   },
 };
+
+/** `GET /admin/bucket?bucket=NAME&stats=true`: one entry of the listing, as an object. */
+const oneBucketSchema = z.looseObject({ bucket: z.string().min(1) });
+
+function asStoreBucket(entry: RgwBucketStats, stats: Map<string, RgwBucketStats>): StoreBucket {
+  if (typeof entry?.bucket !== 'string' || !entry.bucket) {
+    throw new ListingCutShortError('GET /admin/bucket?stats=true returned an entry without a bucket name');
+  }
+  const name = entry.tenant ? `${String(entry.tenant)}:${entry.bucket}` : entry.bucket;
+  stats.set(name, entry);
+  const created = typeof entry.creation_time === 'string' ? Date.parse(entry.creation_time) : NaN;
+  const size = entry.usage ? Number(entry.usage['rgw.main']?.size ?? 0) : NaN;
+  return {
+    name,
+    ...(typeof entry.owner === 'string' ? { owner: entry.owner } : {}),
+    // A bucket with no object has no rgw.main usage: it holds 0 bytes, which the store did say.
+    ...(Number.isFinite(size) && size >= 0 ? { bytes: size } : {}),
+    ...(Number.isNaN(created) ? {} : { createdAt: new Date(created).toISOString() }),
+  };
+}
 
 /**
  * Of each entry of the listing, only what the rules read: an entry is some 800 bytes of index-shard

@@ -6,6 +6,14 @@ export class ListingCutShortError extends Error {
   override name = 'ListingCutShortError';
 }
 
+/** A targeted audit's bucket the store would not answer about (a 403, say): the scan is partial. */
+export class BucketLookUpError extends Error {
+  override name = 'BucketLookUpError';
+  constructor(bucket: string, detail: string) {
+    super(`could not look up bucket ${bucket}: ${detail}`);
+  }
+}
+
 /** A store's 200 whose body is not the document asked for (a listing, a proxy's HTML page, nothing). */
 export class NotTheDocumentError extends Error {
   override name = 'NotTheDocumentError';
@@ -42,7 +50,12 @@ const TIMEOUT_NAME = /timeout|abort/i;
  * never retried, and never allowed to label a store partial or unreachable.
  */
 export function isStoreFault(err: unknown): boolean {
-  if (err instanceof ListingCutShortError || err instanceof NotTheDocumentError) return true;
+  if (
+    err instanceof ListingCutShortError ||
+    err instanceof NotTheDocumentError ||
+    err instanceof BucketLookUpError
+  )
+    return true;
   if (httpStatusOf(err) !== undefined) return true;
   const e = err as { name?: unknown; code?: unknown } | null;
   if (typeof e?.code === 'string' && CONNECTION_CODE.test(e.code)) return true;
@@ -84,7 +97,7 @@ export function describeError(err: unknown): string {
 
 /** The status a store gets when its listing failed with this error. */
 export function listingFailureStatus(err: unknown): CoverageStatus {
-  if (err instanceof ListingCutShortError) return 'partial';
+  if (err instanceof ListingCutShortError || err instanceof BucketLookUpError) return 'partial';
   const e = err as { name?: string; code?: string };
   const status = httpStatusOf(err);
   if (status === 401 || status === 403 || AUTH_NAMES.has(e?.name ?? '')) return 'auth_failed';

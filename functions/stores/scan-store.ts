@@ -10,18 +10,30 @@ import type {
   StoreTarget,
 } from '../core/model.js';
 import type { InspectTarget, ScanContext, StoreAdapter, StoreConnection } from './adapter.js';
-import { InternalScanError, describeError, listingFailureStatus, storeFaultOrThrow } from './classify.js';
+import {
+  BucketLookUpError,
+  InternalScanError,
+  describeError,
+  listingFailureStatus,
+  storeFaultOrThrow,
+} from './classify.js';
 import type { TransportOptions } from './http.js';
 import { redact } from './redact.js';
 import { endpointProblem } from './endpoint.js';
 import { visible } from '../core/shell.js';
 import { byName } from '../core/model.js';
+import { CONTROL, MAX_BUCKET_NAME_BYTES } from '../core/bucket-name.js';
 import { adapterFor } from './registry.js';
 
 export interface ScanRequest {
   store: StoreTarget;
   /** DB bucket names the store should have; those the listing lacks are checked one by one. */
   expected: string[];
+  /**
+   * A targeted audit: no listing; each of `expected` is asked about directly, and the scan is
+   * complete for exactly those names when every one got a definite answer.
+   */
+  targeted?: boolean;
   options: TransportOptions;
   /** The attributes the rules in scope compare; none when only existence rules run. */
   attributes?: BucketAttribute[];
@@ -139,11 +151,13 @@ async function scanConnected(
   {
     let buckets;
     try {
-      buckets = await connection.listBuckets();
+      buckets = request.targeted
+        ? await lookUpEach(connection, [...new Set(request.expected)], options.concurrency)
+        : await connection.listBuckets();
     } catch (err) {
       storeFaultOrThrow(err);
       return result(listingFailureStatus(err), {
-        error: redact(`listing failed: ${describeError(err)}`, secrets),
+        error: redact(`${request.targeted ? 'lookup' : 'listing'} failed: ${describeError(err)}`, secrets),
         requests: connection.requestCount(),
       });
     }
@@ -209,6 +223,31 @@ function redactErrors(
   return attributes;
 }
 
+/**
+ * A targeted audit's "listing": each named bucket the store has, asked one by one. A name the store
+ * says it lacks is left out, to be confirmed by HeadBucket like any absence; a name it would not
+ * answer for throws, and the scan is partial.
+ */
+async function lookUpEach(
+  connection: StoreConnection,
+  names: string[],
+  concurrency: number,
+): Promise<StoreBucket[]> {
+  const limit = pLimit(concurrency);
+  const found = await Promise.all(
+    names.map((name) =>
+      limit(async (): Promise<StoreBucket | null> => {
+        if (connection.lookUpBucket) return connection.lookUpBucket(name);
+        const head = await connection.headBucket(name);
+        if (head.result === 'present') return { name };
+        if (head.result === 'absent') return null;
+        throw new BucketLookUpError(name, head.detail ?? 'no answer');
+      }),
+    ),
+  );
+  return found.filter((b): b is StoreBucket => b !== null);
+}
+
 /** A bucket the listing lacked but HeadBucket found means the listing cannot be trusted either. */
 function firstProblem(checks: Record<string, { result: AbsenceCheck; detail?: string }>): string | undefined {
   const entries = Object.entries(checks);
@@ -223,11 +262,6 @@ function firstProblem(checks: Record<string, { result: AbsenceCheck; detail?: st
   return undefined;
 }
 
-/** Longer than any store allows a bucket name (S3: 63; RGW's relaxed names: 255, plus a tenant). */
-const MAX_NAME_BYTES = 512;
-// eslint-disable-next-line no-control-regex -- control characters are what makes a name unusable
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 function usableBuckets(buckets: StoreBucket[]): {
   usable: StoreBucket[];
   unusable: { count: number; examples: string[] };
@@ -235,7 +269,7 @@ function usableBuckets(buckets: StoreBucket[]): {
   const usable: StoreBucket[] = [];
   const unusable = { count: 0, examples: [] as string[] };
   for (const b of buckets) {
-    if (b.name && Buffer.byteLength(b.name) <= MAX_NAME_BYTES && !CONTROL.test(b.name)) usable.push(b);
+    if (b.name && Buffer.byteLength(b.name) <= MAX_BUCKET_NAME_BYTES && !CONTROL.test(b.name)) usable.push(b);
     else {
       unusable.count += 1;
       if (unusable.examples.length < 3) {

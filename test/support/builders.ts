@@ -102,6 +102,7 @@ export function reportOf(
   const report = buildReport({
     runId,
     trigger: 'cli',
+    scope: { stores: [], rules: [], buckets: [] },
     startedAt: NOW.toISOString(),
     finishedAt: NOW.toISOString(),
     cloudstack: { schema: '4.21', database: 'cloud', readAt: NOW.toISOString() },

@@ -73,6 +73,7 @@ describe('report status and exit code', () => {
     schemaVersion: 1,
     runId: 'r',
     trigger: 'cli',
+    scope: { stores: [], rules: [], buckets: [] },
     startedAt: '',
     finishedAt: '',
     status: runStatus(input.coverage, input.findings),

@@ -139,3 +139,58 @@ describe('parseLedger', () => {
     expect(() => parseLedger(text, 'state/ledger.json')).toThrow(message);
   });
 });
+
+describe('updateLedger with overlapping runs', () => {
+  const at = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+  /** A run whose DB read (its observation) was at `observed`, written at `written`. */
+  function run(
+    previous: Ledger | null,
+    scan: StoreScan,
+    observed: number,
+    written: number,
+    buckets?: string[],
+  ) {
+    const { findings, coverage } = evaluate(anInput([gone, aBucket('other')], scan, { now: at(written) }));
+    return updateLedger({
+      previous,
+      findings,
+      coverage,
+      runId: `run-${observed}-${written}`,
+      now: at(written),
+      observedAt: at(observed).toISOString(),
+      ...(buckets ? { buckets } : {}),
+      confirmRuns: () => 1,
+    });
+  }
+  const withOther = (scan: StoreScan) => ({ ...scan, buckets: [...scan.buckets, { name: 'other' }] });
+
+  it('a full audit that observed at 02:01 does not resolve what a targeted audit confirmed at 02:03', () => {
+    const targeted = run(null, withOther(drifted), 3, 4, ['gone']);
+    expect(statusOf(targeted)).toBe('new');
+    // The full audit's listing predates the targeted check; it writes last, having seen the bucket.
+    const full = run(targeted.ledger, withOther(fixed), 1, 5);
+    expect(full.resolved).toEqual([]);
+    const entry = Object.values(full.ledger.entries)[0];
+    expect(entry?.status).toBe('new');
+    expect(entry?.observedAt).toBe(at(3).toISOString());
+  });
+
+  it('a later observation does resolve it, and an older one does not re-open it', () => {
+    const targeted = run(null, withOther(drifted), 3, 4, ['gone']);
+    const later = run(targeted.ledger, withOther(fixed), 6, 7);
+    expect(later.resolved).toHaveLength(1);
+    const stale = run(later.ledger, withOther(drifted), 5, 8);
+    expect(stale.findings.filter((f) => f.rule === 'bucket-missing-in-store')).toEqual([]);
+    expect(Object.values(stale.ledger.entries)[0]?.status).toBe('resolved');
+  });
+
+  it('a run scoped to one bucket leaves every other bucket and store-level entry alone', () => {
+    const full = run(null, withOther(drifted), 1, 2);
+    const ids = Object.keys(full.ledger.entries);
+    // A targeted audit of `other` (in sync) sees nothing of `gone`: its finding stays open.
+    const scoped = run(full.ledger, aScan(['other']), 3, 4, ['other']);
+    expect(scoped.resolved).toEqual([]);
+    expect(Object.keys(scoped.ledger.entries)).toEqual(ids);
+    expect(Object.values(scoped.ledger.entries).every((e) => e.status === 'new')).toBe(true);
+  });
+});

@@ -25,6 +25,7 @@ function run(rows: DbBucket[], scan: StoreScan, previous: Ledger | null, day = 0
   const report = buildReport({
     runId: `run-${day}`,
     trigger: 'cli',
+    scope: { stores: [], rules: [], buckets: [] },
     startedAt: now.toISOString(),
     finishedAt: now.toISOString(),
     cloudstack: { schema: '4.21', database: 'cloud', readAt: now.toISOString() },

@@ -57,6 +57,8 @@ export interface Rule {
   /** Further attributes the rule reads to tell a store-forced state from drift (see store-forced.ts). */
   alsoReads?: readonly BucketAttribute[];
   needs: StoreGate;
+  /** Judges the store as a whole (its totals): out of a run scoped to named buckets. */
+  storeLevel?: true;
   /** The options this rule takes beyond enabled, severity and confirmRuns: any other is a config error. */
   options?: Record<string, z.ZodType>;
   /** Whether this rule's verdict for the store can be trusted this run (and if not, why). */

@@ -15,6 +15,7 @@ export const storeAccountingDrift: Rule = {
   description:
     "object_store's used size (and, from 4.21, allocated size) disagrees with what the store's active buckets add up to.",
   needs: 'db',
+  storeLevel: true,
   options: TOLERANCE_OPTIONS,
   coverage: dbOnly,
   evaluate(view, ctx) {

@@ -1,0 +1,88 @@
+// The watcher's reads of the CloudStack database: which bucket an event names (events carry a uuid
+// or an id, never a name and store), and the bucket and object store rows of `cloud.event` since a
+// cursor. Read-only, like every read of csdrift; needs SELECT on cloud.event for the poller.
+import { createPool } from 'mysql2/promise';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { DbUrl } from './db-url.js';
+import type { EventRow } from '../sources/cloudstack-event.js';
+
+/** A bucket row's identity: what a targeted audit needs to ask about it. */
+export interface BucketIdentity {
+  id: number;
+  uuid: string | null;
+  name: string;
+  storeId: string;
+}
+
+const EVENT_TYPES = "(type LIKE 'BUCKET.%' OR type LIKE 'OBJECT.STORE.%')";
+
+export class CloudStackEventReads {
+  private readonly pool: Pool;
+
+  constructor(db: DbUrl) {
+    this.pool = createPool({
+      host: db.host,
+      port: db.port,
+      user: db.user,
+      password: db.password,
+      database: db.database,
+      connectionLimit: 2,
+      connectTimeout: 10_000,
+      timezone: 'Z', // CloudStack keeps its datetimes in UTC
+      charset: 'utf8mb4',
+    });
+  }
+
+  /** The rows (active or removed) with these uuids or ids. Never selects a key. */
+  async bucketsByIdentity(uuids: string[], ids: number[]): Promise<BucketIdentity[]> {
+    if (!uuids.length && !ids.length) return [];
+    const where = [...(uuids.length ? ['uuid IN (?)'] : []), ...(ids.length ? ['id IN (?)'] : [])].join(
+      ' OR ',
+    );
+    const [rows] = await this.pool.query<RowDataPacket[]>({
+      sql: `SELECT id, uuid, name, object_store_id AS storeId FROM bucket WHERE ${where}`,
+      values: [...(uuids.length ? [uuids] : []), ...(ids.length ? [ids] : [])],
+      timeout: 30_000,
+    });
+    return rows.map((r) => ({
+      id: Number(r.id),
+      uuid: r.uuid === null ? null : String(r.uuid),
+      name: String(r.name),
+      storeId: String(r.storeId ?? ''),
+    }));
+  }
+
+  /** The newest event's id: where a poller with no cursor starts (the nightly audit covers the past). */
+  async latestEventId(): Promise<number> {
+    const [rows] = await this.pool.query<RowDataPacket[]>({
+      sql: 'SELECT COALESCE(MAX(id), 0) AS id FROM event',
+      timeout: 30_000,
+    });
+    return Number(rows[0]?.id ?? 0);
+  }
+
+  /** Bucket and object store events after `afterId`, oldest first. */
+  async eventsSince(afterId: number, limit: number): Promise<EventRow[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>({
+      sql: `SELECT id, uuid, type, state, description, resource_id AS resourceId,
+                   resource_type AS resourceType, created
+              FROM event WHERE id > ? AND ${EVENT_TYPES} ORDER BY id LIMIT ?`,
+      values: [afterId, limit],
+      timeout: 30_000,
+    });
+    return rows.map((r) => ({
+      id: Number(r.id),
+      uuid: r.uuid === null ? null : String(r.uuid),
+      type: String(r.type),
+      state: String(r.state),
+      description: String(r.description ?? ''),
+      resourceId: r.resourceId === null ? null : Number(r.resourceId),
+      resourceType: r.resourceType === null ? null : String(r.resourceType),
+      created: r.created instanceof Date ? r.created : new Date(String(r.created)),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,161 @@
+// CloudStack's change events, as its event bus, its webhooks and its `event` table carry them, read
+// into one shape. Pure. An event only names what to look at again: nothing here is a verdict.
+//
+// The bus body is Gson of a HashMap<String,String> (ActionEventUtils.publishOnEventBus): keys `event`,
+// `status`, `entity`, `entityuuid`, `description`, `eventDateTime` (`yyyy-MM-dd HH:mm:ss Z`), with
+// nulls left out. It has no bucket name and no numeric id: the uuid is looked up in the database.
+import * as z from 'zod';
+import { firstIssue } from '../core/validation.js';
+
+/** The event types that can change what the auditor compares (api/.../EventTypes.java). */
+export const BUCKET_EVENTS = ['BUCKET.CREATE', 'BUCKET.DELETE', 'BUCKET.UPDATE'] as const;
+export const STORE_EVENTS = ['OBJECT.STORE.CREATE', 'OBJECT.STORE.DELETE', 'OBJECT.STORE.UPDATE'] as const;
+
+/**
+ * RabbitMQ binding keys for those events. CloudStack routes `source.category.type.resourceType.uuid`
+ * with `.` in each part turned to `-` (RabbitMQEventBus.java): bound by type, whatever the rest.
+ */
+export const AMQP_BINDING_KEYS = [...BUCKET_EVENTS, ...STORE_EVENTS].map(
+  (type) => `*.ActionEvent.${type.replace(/\./g, '-')}.*.*`,
+);
+
+export type EventSource = 'amqp' | 'webhook' | 'event-table';
+
+/** What to look at again: a bucket (by uuid, id or name) or a whole store. */
+export type EventTarget =
+  | { kind: 'bucket'; uuid?: string; id?: number; name?: string }
+  | { kind: 'store'; uuid?: string; id?: number };
+
+export interface ChangeEvent {
+  source: EventSource;
+  type: string;
+  status: string;
+  /** When the change happened, by CloudStack's clock. */
+  at: Date;
+  target: EventTarget;
+  /** `Error while …`: the call failed (the seed case: a delete refused by the store). */
+  failed: boolean;
+  /** The cloud.event id or uuid, where the source gives one: for logs and the cursor. */
+  eventId?: string;
+}
+
+/** A message that is not a CloudStack event at all, or not one we can read: logged and dropped. */
+export class MalformedEventError extends Error {
+  override name = 'MalformedEventError';
+}
+
+const UUID = /^[0-9a-fA-F-]{8,64}$/;
+
+const busMessageSchema = z.looseObject({
+  event: z.string().min(1).max(64),
+  status: z.string().max(32).optional(),
+  entity: z.string().max(64).optional(),
+  entityuuid: z.string().max(64).optional(),
+  Bucket: z.string().max(64).optional(),
+  description: z.string().max(4096).optional(),
+  eventDateTime: z.string().max(64).optional(),
+});
+
+/** The bus's JSON body (RabbitMQ, webhooks): a ChangeEvent, null for an event of no interest, or a throw. */
+export function parseBusMessage(body: string, source: EventSource, now: () => Date): ChangeEvent | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    throw new MalformedEventError('not JSON');
+  }
+  const result = busMessageSchema.safeParse(raw);
+  if (!result.success) throw new MalformedEventError(`not a CloudStack event (${firstIssue(result.error)})`);
+  const m = result.data;
+  const uuid = m.entityuuid ?? m.Bucket;
+  const target = targetOf(m.event, { ...(uuid ? { uuid } : {}) }, m.description);
+  if (!target) return null;
+  return {
+    source,
+    type: m.event,
+    status: m.status ?? 'Completed',
+    at: parseEventDateTime(m.eventDateTime) ?? now(),
+    target,
+    failed: isFailure(m.description),
+  };
+}
+
+/** A row of cloud.event, as the poller reads it. */
+export interface EventRow {
+  id: number;
+  uuid: string | null;
+  type: string;
+  state: string;
+  description: string;
+  resourceId: number | null;
+  resourceType: string | null;
+  /** UTC, as CloudStack writes it. */
+  created: Date;
+}
+
+export function fromEventRow(row: EventRow): ChangeEvent | null {
+  const target = targetOf(row.type, row.resourceId !== null ? { id: row.resourceId } : {}, row.description);
+  if (!target) return null;
+  return {
+    source: 'event-table',
+    type: row.type,
+    status: row.state,
+    at: row.created,
+    target,
+    failed: isFailure(row.description),
+    eventId: String(row.id),
+  };
+}
+
+/**
+ * Whether the event calls for a look: only a finished call (`Completed`) changes anything, and the
+ * other states of one createBucket (Created, Scheduled, Started) are followed by it.
+ */
+export function worthAuditing(event: ChangeEvent): boolean {
+  return event.status === 'Completed';
+}
+
+function targetOf(
+  type: string,
+  ids: { uuid?: string; id?: number },
+  description: string | undefined,
+): EventTarget | null {
+  const uuid = ids.uuid ?? bucketIdIn(description);
+  const cleanUuid = uuid && UUID.test(uuid) ? uuid : undefined;
+  if ((BUCKET_EVENTS as readonly string[]).includes(type)) {
+    // createBucket's Scheduled event names the bucket only by name: `creating bucket: <name>`.
+    const name = /^creating bucket: (.+)$/.exec(description ?? '')?.[1];
+    if (!cleanUuid && ids.id === undefined && !name) throw new MalformedEventError(`${type} names no bucket`);
+    return {
+      kind: 'bucket',
+      ...(cleanUuid ? { uuid: cleanUuid } : {}),
+      ...(ids.id !== undefined ? { id: ids.id } : {}),
+      ...(name ? { name } : {}),
+    };
+  }
+  if ((STORE_EVENTS as readonly string[]).includes(type)) {
+    return {
+      kind: 'store',
+      ...(cleanUuid ? { uuid: cleanUuid } : {}),
+      ...(ids.id !== undefined ? { id: ids.id } : {}),
+    };
+  }
+  return null;
+}
+
+/** `… Bucket Id: <uuid>` (ActionEventInterceptor writes `<description>. <details>`). */
+function bucketIdIn(description: string | undefined): string | undefined {
+  return /Bucket Id: ([0-9a-fA-F-]{8,64})\s*$/.exec(description ?? '')?.[1];
+}
+
+function isFailure(description: string | undefined): boolean {
+  return /^Error while /.test(description ?? '');
+}
+
+/** `2025-02-11 14:03:27 +0000` (`yyyy-MM-dd HH:mm:ss Z`, the JVM's zone); undefined if it is not that. */
+export function parseEventDateTime(text: string | undefined): Date | undefined {
+  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) ([+-])(\d\d)(\d\d)$/.exec(text ?? '');
+  if (!m) return undefined;
+  const at = new Date(`${m[1]}T${m[2]}${m[3]}${m[4]}:${m[5]}`);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}

@@ -1,0 +1,75 @@
+// The watcher's figures for Prometheus (GET /metrics, CONTRACT.md "Continuous mode").
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditConfig } from '../core/config.js';
+import type { Ledger } from '../core/ledger.js';
+import type { RuleId } from '../core/model.js';
+import { RULES } from '../core/rules/index.js';
+import type { EventSource } from '../sources/cloudstack-event.js';
+
+export class WatchMetrics {
+  readonly registry = new Registry();
+  readonly eventsReceived = new Counter({
+    name: 'csdrift_events_received_total',
+    help: 'Change events received, by source.',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsDropped = new Counter({
+    name: 'csdrift_events_dropped_total',
+    help: 'Change events dropped: malformed, refused (bad signature), or naming nothing csdrift audits.',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly eventAudits = new Counter({
+    name: 'csdrift_event_audits_total',
+    help: 'Targeted audits started by change events, by the status of their report (or "failed").',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly eventToVerdict = new Histogram({
+    name: 'csdrift_event_to_verdict_seconds',
+    help: "From the change's own time to the written verdict of the audit it started.",
+    buckets: [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300, 600],
+    registers: [this.registry],
+  });
+  readonly lastFullAuditSuccess = new Gauge({
+    name: 'csdrift_last_full_audit_success_timestamp_seconds',
+    help: 'When the last full audit that verified what it was asked to (in_sync or drift) finished.',
+    registers: [this.registry],
+  });
+  readonly openFindings = new Gauge({
+    name: 'csdrift_open_findings',
+    help: 'Findings open (new or open) in the ledger, by rule, severity and store.',
+    labelNames: ['rule', 'severity', 'store'] as const,
+    registers: [this.registry],
+  });
+  readonly sourceUp = new Gauge({
+    name: 'csdrift_event_source_up',
+    help: 'Whether each event source is connected and reading (1) or not (0).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  received(source: EventSource): void {
+    this.eventsReceived.inc({ source });
+  }
+
+  dropped(source: EventSource, reason: 'malformed' | 'signature' | 'unknown-bucket' | 'not-relevant'): void {
+    this.eventsDropped.inc({ source, reason });
+  }
+
+  /** The open findings as the ledger now holds them; severities as the config sets them. */
+  setOpenFindings(ledger: Ledger, config: AuditConfig): void {
+    this.openFindings.reset();
+    for (const entry of Object.values(ledger.entries)) {
+      if (entry.status !== 'new' && entry.status !== 'open') continue;
+      const rule: RuleId = entry.rule;
+      const severity = config.rules[rule]?.severity ?? RULES[rule].defaultSeverity;
+      this.openFindings.inc({ rule, severity, store: entry.store.name });
+    }
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
