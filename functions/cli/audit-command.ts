@@ -143,7 +143,10 @@ async function auditWithReport(flags: AuditFlags, io: Io): Promise<{ code: numbe
 }
 
 /** SNS and Slack from the flags, else from the config's notify section. */
-async function notifiersFor(flags: AuditFlags, config: AuditConfig): Promise<Notifier[]> {
+export async function notifiersFor(
+  flags: Pick<AuditFlags, 'snsTopic' | 'slackWebhookSecret'>,
+  config: AuditConfig,
+): Promise<Notifier[]> {
   const notifiers: Notifier[] = [];
   // The SNS and Secrets Manager clients load only when asked for: an audit that tells nobody is lighter.
   const topic = flags.snsTopic ?? config.notify?.snsTopicArn;

@@ -6,6 +6,7 @@ import { SEVERITIES } from '../core/model.js';
 import { EXIT } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { DEFAULT_FORMATS, REPORT_FORMATS } from '../reports/formats.js';
+import type { WatchFlags } from './watch-command.js';
 import type { AuditFlags, Io } from './audit-command.js';
 import type { BaselineFlags } from './baseline-command.js';
 import type { RemediateFlags } from './remediate-command.js';
@@ -79,6 +80,30 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (flags: BaselineFlags) => {
       const { baselineCommand } = await import('./baseline-command.js');
       setExitCode(await baselineCommand(flags, io));
+    });
+
+  program
+    .command('watch')
+    .description("audit each bucket again as CloudStack's change events name it, until SIGTERM")
+    .option(
+      '--db <url>',
+      'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)',
+    )
+    .option('--db-file <path>', 'read the database URL from this file (a systemd credential, say)')
+    .option('--config <file>', 'config file (JSON or YAML) with its watch section')
+    .option('--out <dir>', 'where reports go: a folder or s3://BUCKET/PREFIX', './drift-reports')
+    .option(
+      '--format <list>',
+      `report formats, comma-separated (${REPORT_FORMATS.join(', ')})`,
+      DEFAULT_FORMATS,
+    )
+    .option('--sns-topic <arn>', 'publish remediation tasks to this SNS topic')
+    .option('--slack-webhook-secret <id>', 'post to the Slack webhook in this secret')
+    .option('--no-notify', 'send no notification')
+    .option('--quiet', 'no progress on standard error')
+    .action(async (flags: WatchFlags) => {
+      const { watchCommand } = await import('./watch-command.js');
+      setExitCode(await watchCommand(flags, io));
     });
 
   program

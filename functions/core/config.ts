@@ -75,6 +75,11 @@ const watchSchema = z.strictObject({
   debounceSeconds: z.number().min(0).max(3600).default(10),
   /** At most this many buckets in one targeted audit: a storm becomes a few batches, not a thousand runs. */
   maxBucketsPerAudit: z.number().int().min(1).max(10_000).default(500),
+  /**
+   * Where the watcher keeps webhook deliveries until audited, and the event table's cursor. Default:
+   * `watch-state` in the --out folder; required when --out is s3://.
+   */
+  stateDir: z.string().min(1).optional(),
   /** Targeted audits running at once. */
   concurrentAudits: z.number().int().min(1).max(16).default(2),
   /** The full audit from the same process, on a cron schedule: the safety net for lost events. */

@@ -3,7 +3,7 @@
 // audit it started has written its verdict, so a watcher that dies mid-audit gets it again. When the
 // broker goes away, amqplib's recovery reconnects with backoff and `setup` declares everything again.
 import { connect } from 'amqplib';
-import type { Channel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
 import { AMQP_BINDING_KEYS } from './cloudstack-event.js';
 
 export interface AmqpSourceOptions {
@@ -43,16 +43,20 @@ export class AmqpSource {
         maxDelay: 30_000,
         maxRetries: Infinity,
         waitForConnect: false,
-        setup: async (model) => {
+        setup: async (model: ChannelModel) => {
           const channel = await model.createChannel();
           // As CloudStack declares it on every publish: a durable topic exchange.
           await channel.assertExchange(exchange, 'topic', { durable: true });
           await channel.assertQueue(queue, { durable: true });
           for (const key of AMQP_BINDING_KEYS) await channel.bindQueue(queue, exchange, key);
           await channel.prefetch(this.options.prefetch ?? 1000);
-          const { consumerTag } = await channel.consume(queue, (msg) => this.deliver(channel, msg), {
-            noAck: false,
-          });
+          const { consumerTag } = await channel.consume(
+            queue,
+            (msg: ConsumeMessage | null) => this.deliver(channel, msg),
+            {
+              noAck: false,
+            },
+          );
           this.channel = channel;
           this.consumerTag = consumerTag;
           this.options.onState(true, `consuming ${queue} on ${this.where}`);

@@ -144,33 +144,45 @@ describe('ledger writes that race or crash', () => {
     await ctx.cloud.seed.bucket({ name: bucketName('gone'), store, account: alice });
   });
 
-  /** Two runs that both read the ledger before either writes it: exactly one may win. */
-  async function race(sink: ReportSink) {
+  /** Two runs that both read the ledger before either writes it. */
+  async function race(sink: ReportSink, merge: boolean) {
     const stored = await sink.readLedger();
     const [a, b] = [await auditWithLedger(ctx.cloud.database), await auditWithLedger(ctx.cloud.database)];
-    const publish = (o: typeof a) =>
-      publishRun({ sink, ...o, formats: ['json'], ledgerVersion: stored.version, writeLedger: true });
+    const publish = ({ rebase, ...o }: typeof a) =>
+      publishRun({
+        sink,
+        ...o,
+        ...(merge ? { rebase } : {}),
+        formats: ['json'],
+        ledgerVersion: stored.version,
+        writeLedger: true,
+      });
     const results = await Promise.allSettled([publish(a), publish(b)]);
     return { a, b, results, after: await sink.readLedger() };
   }
 
-  it.each([
+  const sinks: [string, () => ReportSink][] = [
     ['a folder', () => new FolderSink(ctx.dir)],
     [
       'an S3 prefix on RGW (conditional writes)',
       () => new S3Sink(`s3://${bucketForLedgers}/nightly`, s3For(ceph.endpoint, ceph.systemAdmin)),
     ],
-  ])(
-    'in %s, the second of two racing runs loses and says so, keeping its run files',
+  ];
+  async function prepare(sink: ReportSink): Promise<void> {
+    if (sink instanceof S3Sink)
+      await s3For(ceph.endpoint, ceph.systemAdmin).send(
+        new CreateBucketCommand({ Bucket: bucketForLedgers }),
+      );
+  }
+
+  it.each(sinks)(
+    'in %s, the second of two racing runs that cannot merge loses and says so, keeping its run files',
     async (_label, makeSink) => {
       const sink = makeSink();
-      if (sink instanceof S3Sink)
-        await s3For(ceph.endpoint, ceph.systemAdmin).send(
-          new CreateBucketCommand({ Bucket: bucketForLedgers }),
-        );
+      await prepare(sink);
 
       for (const round of ['creating the ledger', 'updating it']) {
-        const { a, b, results, after } = await race(sink);
+        const { a, b, results, after } = await race(sink, false);
         const lost = results.filter((r) => r.status === 'rejected');
         expect(lost, round).toHaveLength(1);
         expect(String((lost[0] as PromiseRejectedResult).reason)).toMatch(
@@ -182,6 +194,30 @@ describe('ledger writes that race or crash', () => {
         expect((await sink.readLedger()).ledger).toEqual(winner.ledger);
         const loserReport = JSON.parse(await readRunReport(sink, loser.report)) as Report;
         expect(loserReport.runId).toBe(loser.report.runId);
+      }
+    },
+  );
+
+  it.each(sinks)(
+    'in %s, a run that loses the race reads the ledger again and merges',
+    async (_label, makeSink) => {
+      const sink = makeSink();
+      await prepare(sink);
+
+      for (const round of ['creating the ledger', 'updating it']) {
+        const { results, after } = await race(sink, true);
+        expect(
+          results.map((r) => r.status),
+          round,
+        ).toEqual(['fulfilled', 'fulfilled']);
+        const merges = results.map((r) => (r as PromiseFulfilledResult<{ merges: number }>).value.merges);
+        expect(
+          merges.filter((m) => m > 0),
+          round,
+        ).toHaveLength(1);
+        // The finding is there once, seen by both runs.
+        const entries = Object.values(after.ledger?.entries ?? {});
+        expect(entries.map((e) => e.rule)).toEqual(['bucket-missing-in-store']);
       }
     },
   );

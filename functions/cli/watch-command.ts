@@ -1,0 +1,79 @@
+// csdrift watch: a thin shell over the watcher. Inputs are checked as `audit` checks them (one line,
+// exit 3); then it runs until SIGTERM or SIGINT, finishes the audits in flight, and exits 0.
+import { join } from 'node:path';
+import { ConfigError, InvalidInputError } from '../core/errors.js';
+import { parseFormats } from '../reports/formats.js';
+import { openSink } from '../reports/open-sink.js';
+import { Watcher, checkSchedule } from '../watch/watcher.js';
+import type { AuditFlags, Io } from './audit-command.js';
+import { notifiersFor, resolveAuditInputs } from './audit-command.js';
+
+export type WatchFlags = Pick<
+  AuditFlags,
+  'db' | 'dbFile' | 'config' | 'out' | 'format' | 'quiet' | 'snsTopic' | 'slackWebhookSecret' | 'notify'
+>;
+
+export async function watchCommand(
+  flags: WatchFlags,
+  io: Io,
+  stopSignal: Promise<unknown> = signalled(),
+): Promise<number> {
+  const formats = parseFormats(flags.format);
+  const inputs = await resolveAuditInputs(
+    { ...flags, store: [], rule: [], bucket: [], failOn: 'low', notify: flags.notify },
+    io.stderr,
+  );
+  const watch = inputs.config.watch;
+  if (!watch)
+    throw new ConfigError('--config: needs a watch section (CloudStack event sources; see the README)');
+  const cs = watch.cloudstack;
+  if (!cs?.amqp && !cs?.webhookSecret && !cs?.pollEventsSeconds && !watch.fullAudit)
+    throw new ConfigError(
+      'config: watch: no source: give watch.cloudstack.amqp, webhookSecret or pollEventsSeconds, or watch.fullAudit',
+    );
+  checkSchedule(watch);
+  const s3 = flags.out.startsWith('s3://');
+  if (s3 && !watch.stateDir)
+    throw new ConfigError(
+      'config: watch.stateDir: required when --out is s3:// (a local folder for the spool and cursor)',
+    );
+  const sink = openSink(flags.out);
+  const notifiers = flags.notify ? await notifiersFor(flags, inputs.config) : [];
+  const watcher = new Watcher({
+    db: inputs.db,
+    config: inputs.config,
+    sink,
+    formats,
+    notifiers,
+    stateDir: watch.stateDir ?? join(flags.out, 'watch-state'),
+    log: flags.quiet ? () => {} : io.stderr,
+  });
+  try {
+    await watcher.start();
+  } catch (err) {
+    await watcher.stop().catch(() => {});
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+      throw new InvalidInputError(`config: watch.listen ${watch.listen}: cannot listen there (${code})`, {
+        cause: err,
+      });
+    throw err;
+  }
+  await stopSignal;
+  io.stderr('stopping: finishing the audits in flight');
+  await watcher.stop();
+  return 0;
+}
+
+/** Resolves at the first SIGTERM or SIGINT. */
+function signalled(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(signal);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}

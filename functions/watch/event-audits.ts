@@ -1,0 +1,203 @@
+// Due change events become targeted audits: the buckets they name are looked up in the database
+// (an event carries a uuid or an id, never a name and store), grouped by store, cut into batches,
+// and audited with bounded concurrency. Each event is settled (acknowledged, unspooled, its cursor
+// let go) only once the verdict of its audit is written; an audit that fails is tried again later.
+import pLimit from 'p-limit';
+import type { BucketIdentity, CloudStackEventReads } from '../cloudstack/event-reads.js';
+import type { Report } from '../core/report.js';
+import { visible } from '../core/shell.js';
+import type { RunOutcome } from '../run.js';
+import type { ChangeEvent, EventTarget } from '../sources/cloudstack-event.js';
+import type { Pending } from './debouncer.js';
+import type { WatchMetrics } from './watch-metrics.js';
+
+export interface QueuedEvent {
+  event: ChangeEvent;
+  /** Called once the verdict is written (or the event is dropped): acknowledges it at its source. */
+  settle: () => void;
+}
+
+/** One targeted audit: stores by uuid or id (empty: all), buckets (empty: the whole store). */
+export interface AuditJob {
+  stores: string[];
+  buckets: string[];
+  events: QueuedEvent[];
+}
+
+export interface EventAuditsOptions {
+  reads: Pick<CloudStackEventReads, 'bucketsByIdentity'>;
+  /** The shell's run: the same engine as `csdrift audit`, trigger `event`. */
+  audit: (job: Pick<AuditJob, 'stores' | 'buckets'>) => Promise<RunOutcome>;
+  metrics: WatchMetrics;
+  maxBucketsPerAudit: number;
+  concurrentAudits: number;
+  log: (line: string) => void;
+  /** Told of jobs that failed, to queue their events again later. */
+  retry: (events: QueuedEvent[]) => void;
+  now?: () => Date;
+}
+
+/** The debouncer's key for what an event names: one audit per bucket (or store) per window. */
+export function targetKey(target: EventTarget): string {
+  if (target.kind === 'store') return `store:${target.uuid ?? target.id ?? '?'}`;
+  if (target.uuid) return `bucket:uuid:${target.uuid}`;
+  if (target.id !== undefined) return `bucket:id:${target.id}`;
+  return `bucket:name:${target.name ?? '?'}`;
+}
+
+export class EventAudits {
+  private readonly limit: ReturnType<typeof pLimit>;
+
+  constructor(private readonly options: EventAuditsOptions) {
+    this.limit = pLimit(options.concurrentAudits);
+  }
+
+  /** The debouncer's handler: never throws; failed jobs go back through `retry`. */
+  async handle(due: Pending<QueuedEvent>[]): Promise<void> {
+    const jobs = await this.plan(due.flatMap((d) => d.items));
+    await Promise.all(jobs.map((job) => this.limit(() => this.run(job))));
+  }
+
+  /** Events grouped into jobs: a bucket's store from its row, at most maxBucketsPerAudit per job. */
+  async plan(queued: QueuedEvent[]): Promise<AuditJob[]> {
+    const buckets = queued.filter((q) => q.event.target.kind === 'bucket');
+    const stores = queued.filter((q) => q.event.target.kind === 'store');
+    const uuids = new Set<string>();
+    const ids = new Set<number>();
+    for (const { event } of buckets) {
+      const t = event.target as Extract<EventTarget, { kind: 'bucket' }>;
+      if (t.uuid) uuids.add(t.uuid);
+      else if (t.id !== undefined) ids.add(t.id);
+    }
+    let rows: BucketIdentity[];
+    try {
+      rows = await this.options.reads.bucketsByIdentity([...uuids], [...ids]);
+    } catch (err) {
+      this.options.log(
+        `cannot look up the buckets of ${queued.length} event(s): ${(err as Error).message}; retrying later`,
+      );
+      this.options.retry(queued);
+      return [];
+    }
+    const byUuid = new Map(rows.flatMap((r) => (r.uuid ? [[r.uuid, r] as const] : [])));
+    const byId = new Map(rows.map((r) => [r.id, r] as const));
+
+    const perStore = new Map<string, { names: Set<string>; events: QueuedEvent[] }>();
+    const nameOnly: QueuedEvent[] = [];
+    for (const q of buckets) {
+      const t = q.event.target as Extract<EventTarget, { kind: 'bucket' }>;
+      const row = t.uuid ? byUuid.get(t.uuid) : t.id !== undefined ? byId.get(t.id) : undefined;
+      if (!row && t.name && !t.uuid && t.id === undefined) {
+        nameOnly.push(q);
+        continue;
+      }
+      if (!row || !/^\d+$/.test(row.storeId)) {
+        this.options.log(
+          visible(
+            `${describe(q.event)}: no bucket row with that ${t.uuid ? 'uuid' : 'id'} names a store; dropped`,
+          ),
+        );
+        this.options.metrics.dropped(q.event.source, 'unknown-bucket');
+        q.settle();
+        continue;
+      }
+      const group = perStore.get(row.storeId) ?? { names: new Set<string>(), events: [] };
+      group.names.add(row.name);
+      group.events.push(q);
+      perStore.set(row.storeId, group);
+    }
+
+    const jobs: AuditJob[] = [];
+    for (const [storeId, group] of perStore) {
+      const names = [...group.names];
+      for (let i = 0; i < names.length; i += this.options.maxBucketsPerAudit) {
+        const chunk = names.slice(i, i + this.options.maxBucketsPerAudit);
+        const inChunk = new Set(chunk);
+        jobs.push({
+          stores: [storeId],
+          buckets: chunk,
+          events: group.events.filter((q) => inChunk.has(nameOf(q, byUuid, byId))),
+        });
+      }
+    }
+    if (nameOnly.length) {
+      const names = [...new Set(nameOnly.map((q) => (q.event.target as { name: string }).name))];
+      jobs.push({ stores: [], buckets: names, events: nameOnly });
+    }
+    const storeKeys = new Map<string, QueuedEvent[]>();
+    for (const q of stores) {
+      const t = q.event.target as Extract<EventTarget, { kind: 'store' }>;
+      const key = t.uuid ?? (t.id !== undefined ? String(t.id) : '');
+      if (!key) {
+        q.settle();
+        continue;
+      }
+      storeKeys.set(key, [...(storeKeys.get(key) ?? []), q]);
+    }
+    for (const [key, events] of storeKeys) jobs.push({ stores: [key], buckets: [], events });
+    return jobs;
+  }
+
+  private async run(job: AuditJob): Promise<void> {
+    const started = Date.now();
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.options.audit({ stores: job.stores, buckets: job.buckets });
+    } catch (err) {
+      this.options.metrics.eventAudits.inc({ status: 'failed' });
+      this.options.log(
+        `audit of ${job.buckets.length ? `${job.buckets.length} bucket(s)` : 'a whole store'} for ${job.events.length} event(s) failed: ${(err as Error).message}; retrying later`,
+      );
+      this.options.retry(job.events);
+      return;
+    }
+    const { report } = outcome;
+    const now = (this.options.now ?? (() => new Date()))();
+    this.options.metrics.eventAudits.inc({ status: report.status });
+    const took = ((Date.now() - started) / 1000).toFixed(1);
+    for (const q of job.events) {
+      this.options.metrics.eventToVerdict.observe(Math.max(0, (now.getTime() - q.event.at.getTime()) / 1000));
+      q.settle();
+    }
+    for (const line of verdictLines(job, report, took)) this.options.log(line);
+  }
+}
+
+function nameOf(
+  q: QueuedEvent,
+  byUuid: Map<string, BucketIdentity>,
+  byId: Map<number, BucketIdentity>,
+): string {
+  const t = q.event.target as Extract<EventTarget, { kind: 'bucket' }>;
+  return (t.uuid ? byUuid.get(t.uuid)?.name : t.id !== undefined ? byId.get(t.id)?.name : t.name) ?? '';
+}
+
+function describe(event: ChangeEvent): string {
+  const t = event.target;
+  const what = t.kind === 'store' ? `store ${t.uuid ?? t.id}` : `bucket ${t.uuid ?? t.id ?? t.name}`;
+  return `event ${event.type}${event.failed ? ' (failed)' : ''} from ${event.source} for ${what}`;
+}
+
+/** One progress line per bucket audited: which events, which bucket, the verdict, how long. */
+export function verdictLines(job: AuditJob, report: Report, took: string): string[] {
+  const types = [
+    ...new Set(job.events.map((q) => `${q.event.type}${q.event.failed ? ' (failed)' : ''}`)),
+  ].join(', ');
+  const sources = [...new Set(job.events.map((q) => q.event.source))].join(', ');
+  const unverified = report.coverage.filter((c) => c.status !== 'verified');
+  const targets = job.buckets.length ? job.buckets : [null];
+  return targets.slice(0, 20).map((bucket) => {
+    const mine = report.findings.filter((f) => bucket === null || f.bucket === bucket);
+    const resolved = report.resolved.filter((r) => bucket === null || r.bucket === bucket);
+    const verdict = mine.length
+      ? `drift: ${mine.map((f) => `${f.rule} (${f.status})`).join(', ')}`
+      : unverified.length
+        ? `unverified: ${unverified.map((c) => `${c.store.name} ${c.status}`).join(', ')}`
+        : resolved.length
+          ? `in sync (resolved: ${resolved.map((r) => r.rule).join(', ')})`
+          : 'in sync';
+    const where = bucket === null ? `store ${job.stores.join(', ')}` : `bucket ${bucket}`;
+    // One line each: a bucket's name can neither forge a line nor steer the terminal.
+    return visible(`event ${types} (${sources}) -> ${where}: ${verdict} [run ${report.runId}, ${took} s]`);
+  });
+}

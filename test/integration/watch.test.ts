@@ -1,0 +1,233 @@
+// csdrift watch end to end: CloudStack's events from a real RabbitMQ, signed webhooks and the real
+// `event` table become targeted audits of a live RGW, whose tasks reach the SNS stand-in.
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAuditConfig } from '../../functions/core/config.js';
+import { SnsNotifier } from '../../functions/notify/sns.js';
+import { FolderSink } from '../../functions/reports/folder-sink.js';
+import { Watcher } from '../../functions/watch/watcher.js';
+import { FAST_SCAN } from '../support/audit.js';
+import { SnsStandIn } from '../support/aws-standins.js';
+import { bucketName } from '../support/cloud.js';
+import type { BucketEvent } from '../support/cloudstack-events.js';
+import { AMQP_URL, CloudStackBus, insertEventRow, postWebhook } from '../support/cloudstack-events.js';
+import { cephCloudPerTest } from '../support/per-test.js';
+
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks';
+const SECRET = 's3cr3t-webhook-key';
+
+async function until<T>(what: string, probe: () => T | Promise<T>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('csdrift watch', () => {
+  const ctx = cephCloudPerTest('4.21');
+  let sns: SnsStandIn;
+  let bus: CloudStackBus;
+  let watcher: Watcher | undefined;
+  let exchange: string;
+  let queue: string;
+  const lines: string[] = [];
+
+  beforeEach(async () => {
+    sns = await new SnsStandIn().start();
+    const id = randomBytes(4).toString('hex');
+    exchange = `cloudstack-events-${id}`;
+    queue = `csdrift-watch-${id}`;
+    bus = await CloudStackBus.open(exchange);
+    lines.length = 0;
+  });
+  afterEach(async (test) => {
+    if (test.task.result?.state === 'fail') console.error(lines.join('\n'));
+    await watcher?.stop();
+    watcher = undefined;
+    await bus.deleteQueue(queue);
+    await bus.close();
+    await sns.stop();
+  });
+
+  /** The seed case on a live RGW, and a bucket in sync. */
+  async function cloud() {
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    const gone = bucketName('gone');
+    const photos = bucketName('photos');
+    const goneRow = await ctx.cloud.bucketDeletedInStore(gone, store, alice);
+    const photosRow = await ctx.cloud.bucket(photos, store, alice);
+    return { store, alice, gone, photos, goneRow, photosRow };
+  }
+
+  async function startWatcher(watch: Record<string, unknown>): Promise<string> {
+    const config = parseAuditConfig({
+      scan: FAST_SCAN,
+      watch: { listen: '127.0.0.1:0', debounceSeconds: 0.3, ...watch },
+    });
+    const client = new SNSClient({
+      endpoint: sns.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDSTANDIN', secretAccessKey: 'standin' },
+    });
+    watcher = new Watcher({
+      db: ctx.cloud.database.db,
+      config,
+      sink: new FolderSink(ctx.dir),
+      formats: ['json'],
+      notifiers: [new SnsNotifier(TOPIC, client)],
+      stateDir: `${ctx.dir}/watch-state`,
+      log: (line) => lines.push(line),
+      retryMs: 500,
+    });
+    return watcher.start();
+  }
+
+  const kinds = () => sns.published.map((m) => `${m.attributes.kind} ${m.attributes.rule}`);
+
+  it('RabbitMQ: a failed delete gives one task, events in sync give nothing, re-creating gives one resolved message', async () => {
+    // Prepare
+    const { alice, gone, photos, goneRow, photosRow } = await cloud();
+    await startWatcher({ cloudstack: { amqp: { url: AMQP_URL, exchange, queue } } });
+    await until('the consumer', async () => (await bus.queue(queue)).consumerCount === 1);
+
+    // Act: the seed case, twice (a retried delete), and an update of a bucket in sync
+    const failed: BucketEvent = { type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true };
+    await bus.publish(failed);
+    await bus.publish(failed);
+    await bus.publish({ type: 'BUCKET.UPDATE', bucketUuid: photosRow.uuid });
+    await until('the task', () => sns.published.length >= 1);
+    await new Promise((r) => setTimeout(r, 1500)); // anything more would have come by now
+
+    // Assert
+    expect(kinds()).toEqual(['task bucket-missing-in-store']);
+    expect(sns.published[0]?.message).toContain(gone);
+    expect(sns.published.some((m) => m.message.includes(photos))).toBe(false);
+    expect((await bus.queue(queue)).messageCount).toBe(0);
+    expect(lines.some((l) => l.includes(`bucket ${gone}: drift: bucket-missing-in-store (new)`))).toBe(true);
+
+    // Act: the operator re-creates the bucket; CloudStack's next update of it is an event
+    await ctx.cloud.createInStore(gone, alice.keys);
+    await bus.publish({ type: 'BUCKET.UPDATE', bucketUuid: goneRow.uuid });
+    await until('the resolved message', () => sns.published.length >= 2);
+
+    // Assert
+    expect(kinds()).toEqual(['task bucket-missing-in-store', 'resolved bucket-missing-in-store']);
+  });
+
+  it('RabbitMQ: a malformed or hostile message is dropped and the watcher goes on', async () => {
+    // Prepare
+    const { goneRow } = await cloud();
+    await startWatcher({ cloudstack: { amqp: { url: AMQP_URL, exchange, queue } } });
+    await until('the consumer', async () => (await bus.queue(queue)).consumerCount === 1);
+
+    // Act
+    const key = 'management-server.ActionEvent.BUCKET-DELETE.Bucket.x';
+    await bus.publishRaw(key, 'not json at all \u001b[2J');
+    await bus.publishRaw(
+      key,
+      JSON.stringify({ event: 'BUCKET.DELETE', status: 'Completed', description: 'no id' }),
+    );
+    await bus.publishRaw(
+      key,
+      JSON.stringify({
+        event: 'BUCKET.DELETE',
+        status: 'Completed',
+        entityuuid: 'ffffffff-0000-4000-8000-000000000000',
+      }),
+    );
+    await bus.publish({ type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true });
+    await until('the task', () => sns.published.length >= 1);
+
+    // Assert
+    expect(kinds()).toEqual(['task bucket-missing-in-store']);
+    expect(lines.filter((l) => l.startsWith('dropped a malformed event'))).toHaveLength(2);
+    expect(lines.some((l) => l.includes('no bucket row with that uuid'))).toBe(true);
+    expect(lines.join('\n')).not.toContain('\u001b');
+    expect((await bus.queue(queue)).messageCount).toBe(0);
+  });
+
+  it('RabbitMQ: events published while the broker connection is down are audited after it reconnects', async () => {
+    // Prepare
+    const { goneRow } = await cloud();
+    await startWatcher({ cloudstack: { amqp: { url: AMQP_URL, exchange, queue } } });
+    await until('the consumer', async () => (await bus.queue(queue)).consumerCount === 1);
+
+    // Act: the broker drops the watcher's connection; the event waits in our durable queue
+    await promisify(execFile)('rabbitmqctl', ['close_all_connections', 'csdrift test: broker restart']);
+    await bus.close();
+    bus = await CloudStackBus.open(exchange);
+    await bus.publish({ type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true });
+    await until('the task', () => sns.published.length >= 1, 60_000);
+
+    // Assert
+    expect(kinds()).toEqual(['task bucket-missing-in-store']);
+    expect(lines.some((l) => l.startsWith('amqp: lost'))).toBe(true);
+    expect((await bus.queue(queue)).messageCount).toBe(0);
+  });
+
+  it('webhooks: a good signature is queued and audited; a bad one is refused', async () => {
+    // Prepare
+    const { goneRow } = await cloud();
+    const listening = await startWatcher({ cloudstack: { webhookSecret: SECRET } });
+    const url = `http://${listening}/events/cloudstack`;
+    const failed: BucketEvent = { type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true };
+
+    // Act
+    const forged = await postWebhook(url, failed, SECRET, 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
+    const unsigned = await postWebhook(url, failed, SECRET, '');
+    const good = await postWebhook(url, failed, SECRET);
+    await until('the task', () => sns.published.length >= 1);
+
+    // Assert
+    expect([forged.status, unsigned.status, good.status]).toEqual([401, 401, 200]);
+    expect(kinds()).toEqual(['task bucket-missing-in-store']);
+    const metrics = await (await fetch(`http://${listening}/metrics`)).text();
+    expect(metrics).toMatch(/csdrift_events_received_total\{source="webhook"\} 1/);
+    expect(metrics).toMatch(/csdrift_events_dropped_total\{source="webhook",reason="signature"\} 2/);
+    expect(metrics).toMatch(/csdrift_event_to_verdict_seconds_count 1/);
+    expect(metrics).toMatch(
+      /csdrift_open_findings\{rule="bucket-missing-in-store",severity="high",store="ceph-1"\} 1/,
+    );
+    const health = (await (await fetch(`http://${listening}/healthz`)).json()) as { status: string };
+    expect(health.status).toBe('ok');
+  });
+
+  it('the event table: rows after the cursor become audits; the cursor survives a restart', async () => {
+    // Prepare
+    const { goneRow, photosRow } = await cloud();
+    const conn = ctx.cloud.database.conn;
+    await insertEventRow(conn, {
+      type: 'BUCKET.DELETE',
+      bucketUuid: goneRow.uuid,
+      bucketId: goneRow.id,
+      failed: true,
+    });
+    await startWatcher({ cloudstack: { pollEventsSeconds: 1 } });
+    await until('the first poll', () => lines.some((l) => l.includes('reading cloud.event')));
+
+    // Act: history before the first start is the nightly audit's; what comes after is the watcher's
+    await insertEventRow(conn, { type: 'BUCKET.UPDATE', bucketUuid: photosRow.uuid, bucketId: photosRow.id });
+    await insertEventRow(conn, {
+      type: 'BUCKET.DELETE',
+      bucketUuid: goneRow.uuid,
+      bucketId: goneRow.id,
+      failed: true,
+    });
+    await until('the task', () => sns.published.length >= 1);
+    await watcher?.stop();
+    watcher = undefined;
+    await startWatcher({ cloudstack: { pollEventsSeconds: 1 } });
+    await new Promise((r) => setTimeout(r, 2500));
+
+    // Assert
+    expect(kinds()).toEqual(['task bucket-missing-in-store']);
+    expect(lines.filter((l) => l.includes('-> bucket')).length).toBe(2); // photos in sync, gone drifting
+  });
+});
