@@ -19,6 +19,10 @@ export interface RunRequest extends Omit<AuditRequest, 'previousLedger'> {
   dryRun?: boolean;
   /** Scans made elsewhere (the Step Functions fan-out): finish from these instead of scanning. */
   scans?: StoreScan[];
+  /** Stores whose new findings are not told one by one this run (the watcher's storm breaker). */
+  quietStores?: ReadonlySet<string>;
+  /** New findings per store told by recent event runs: they count toward this run's breaker. */
+  recentlyTold?: ReadonlyMap<string, number>;
 }
 
 export interface RunOutcome extends AuditOutcome {
@@ -31,7 +35,7 @@ export interface RunOutcome extends AuditOutcome {
 }
 
 export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> {
-  const { sink, formats, notifiers, dryRun, scans, ...audit } = request;
+  const { sink, formats, notifiers, dryRun, scans, quietStores, recentlyTold, ...audit } = request;
   // A corrupt ledger stops the run here, before anything is audited or written.
   const stored = await sink.readLedger();
   const auditRequest = { ...audit, previousLedger: stored.ledger };
@@ -65,6 +69,8 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
     reportUri: published.reportUri,
     notifiers,
     config: request.config.notify,
+    ...(quietStores ? { quietStores } : {}),
+    ...(recentlyTold ? { recentlyTold } : {}),
   });
   return { ...written, notified };
 }

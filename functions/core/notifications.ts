@@ -26,8 +26,10 @@ export interface Notification {
 
 export interface NotificationPlan {
   messages: Notification[];
-  /** Stores whose new findings were folded into one "investigate this store" task. */
+  /** Stores whose new findings were folded into one "investigate this store" task… */
   trippedStores: string[];
+  /** …by uuid. */
+  trippedStoreUuids: string[];
 }
 
 export const SNS_SUBJECT_MAX = 100;
@@ -267,10 +269,24 @@ export interface PlanInput {
   ledger: Ledger;
   reportUri: string;
   notify: NotifyConfig | undefined;
+  /**
+   * Stores (by uuid) whose breaker an earlier event run tripped a short while ago: their new
+   * findings are not told one by one now. Left untold in the ledger, the next full audit tells them.
+   */
+  quietStores?: ReadonlySet<string>;
+  /** New findings per store (by uuid) that event runs told a short while ago: they count toward the breaker. */
+  recentlyTold?: ReadonlyMap<string, number>;
 }
 
 /** Tasks for reported findings the ledger has not yet told anyone about; resolved messages likewise. */
-export function planNotifications({ report, ledger, reportUri, notify }: PlanInput): NotificationPlan {
+export function planNotifications({
+  report,
+  ledger,
+  reportUri,
+  notify,
+  quietStores,
+  recentlyTold,
+}: PlanInput): NotificationPlan {
   // The ledger as written decides: a finding another run has resolved since is not told as a task.
   const untold = report.findings.filter(
     (f) =>
@@ -281,16 +297,20 @@ export function planNotifications({ report, ledger, reportUri, notify }: PlanInp
   );
   const messages: Notification[] = [];
   const trippedStores: string[] = [];
+  const trippedStoreUuids: string[] = [];
   for (const coverage of report.coverage) {
     const mine = untold.filter((f) => f.store.uuid === coverage.store.uuid);
-    if (!mine.length) continue;
+    if (!mine.length || quietStores?.has(coverage.store.uuid)) continue;
     const limit = notify?.breakerFindings ?? 25;
     // A run scoped to named buckets knows nothing of the store's size: only the count can trip it.
     const scoped = report.scope?.buckets.length > 0;
     const share = !scoped && coverage.bucketsInDb ? mine.length / coverage.bucketsInDb : 0;
-    const tripped = mine.length > limit || (mine.length >= 5 && share * 100 > (notify?.breakerPercent ?? 20));
+    const recent = recentlyTold?.get(coverage.store.uuid) ?? 0;
+    const tripped =
+      mine.length + recent > limit || (mine.length >= 5 && share * 100 > (notify?.breakerPercent ?? 20));
     if (tripped) {
       trippedStores.push(coverage.store.name);
+      trippedStoreUuids.push(coverage.store.uuid);
       messages.push(breakerMessage(coverage, mine, report, reportUri));
     } else {
       messages.push(...mine.map((f) => taskMessage(f, report, reportUri)));
@@ -304,7 +324,7 @@ export function planNotifications({ report, ledger, reportUri, notify }: PlanInp
   // A run started by a change event tells its tasks and resolutions only: the digest is the full audits'.
   if (report.trigger !== 'event')
     messages.push(digestMessage(report, reportUri, { tasks, resolved: resolved.length }));
-  return { messages, trippedStores };
+  return { messages, trippedStores, trippedStoreUuids };
 }
 
 /** The ledger after the messages were sent: each told finding marked, so no later run tells it again. */

@@ -19,12 +19,18 @@ export interface NotifyRequest {
   reportUri: string;
   notifiers: Notifier[];
   config: AuditConfig['notify'];
+  /** Stores whose new findings are not told one by one this run (see planNotifications). */
+  quietStores?: ReadonlySet<string>;
+  recentlyTold?: ReadonlyMap<string, number>;
 }
 
 export interface NotifyOutcome {
   sent: Record<string, number>;
   failures: string[];
+  /** Stores, by name, whose new findings went into one "investigate this store" task… */
   trippedStores: string[];
+  /** …and the same stores by uuid. */
+  trippedStoreUuids: string[];
 }
 
 export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> {
@@ -33,6 +39,8 @@ export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> 
     ledger: request.ledger,
     reportUri: request.reportUri,
     notify: request.config,
+    ...(request.quietStores ? { quietStores: request.quietStores } : {}),
+    ...(request.recentlyTold ? { recentlyTold: request.recentlyTold } : {}),
   });
   const told = new Map<string, Notification>();
   const sent: Record<string, number> = {};
@@ -49,7 +57,7 @@ export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> 
       markPublished(ledger, messages, request.report.runId),
     );
   }
-  return { sent, failures, trippedStores: plan.trippedStores };
+  return { sent, failures, trippedStores: plan.trippedStores, trippedStoreUuids: plan.trippedStoreUuids };
 }
 
 /** The marks of what was sent, written conditionally; a run that wrote in between is read again and kept. */

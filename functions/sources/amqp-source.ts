@@ -92,6 +92,8 @@ export class AmqpSource {
   }
 
   async stop(): Promise<void> {
+    // Closing the channel first waits for the broker's answer: every acknowledgement is through.
+    await this.channel?.close().catch(() => {});
     await this.model?.close().catch(() => {});
   }
 }

@@ -1,6 +1,8 @@
-// Events for one key (a bucket, a store) within the debounce window become one piece of work. Due
-// keys are handed over together, so a storm of a thousand events becomes a few batched audits, not a
-// thousand. Work that fails goes back in the queue, later; nothing is settled until it is done.
+// Events for one key (a bucket, a store) within the debounce window become one piece of work. The
+// waiting keys leave together, once no event has come for the debounce time (or the oldest has
+// waited `maxWaitMs`), and while `maxInFlight` batches are running nothing more is handed over: a
+// storm (a script deleting a thousand buckets) leaves in a few large batches, not a thousand. Work that fails goes back in the
+// queue, later; nothing is settled until it is done.
 
 export interface Pending<T> {
   key: string;
@@ -9,6 +11,10 @@ export interface Pending<T> {
 
 export interface DebouncerOptions<T> {
   debounceMs: number;
+  /** Batches at work at once; more waiting events join the next batch. */
+  maxInFlight?: number;
+  /** The longest an event waits while others keep coming: default three debounce times, at most 30 s. */
+  maxWaitMs?: number;
   /** Does the work for the due keys; throwing puts them back for a later try. */
   handle: (due: Pending<T>[]) => Promise<void>;
   /** How long failed work waits before it is tried again. */
@@ -25,6 +31,7 @@ interface Entry<T> {
 
 export class Debouncer<T> {
   private readonly pending = new Map<string, Entry<T>>();
+  private lastAddAt = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -37,6 +44,7 @@ export class Debouncer<T> {
   /** The first event for a key opens its window; later ones in the window join it. */
   add(key: string, item: T): void {
     if (this.stopped) return;
+    this.lastAddAt = this.now();
     const entry = this.pending.get(key);
     if (entry) entry.items.push(item);
     else this.pending.set(key, { items: [item], dueAt: this.now() + this.options.debounceMs });
@@ -62,10 +70,28 @@ export class Debouncer<T> {
     return left;
   }
 
+  private get maxWaitMs(): number {
+    return (
+      this.options.maxWaitMs ??
+      Math.max(this.options.debounceMs, Math.min(3 * this.options.debounceMs, 30_000))
+    );
+  }
+
+  /** When the waiting keys leave: the quiet after the last event, or the oldest one's longest wait. */
+  private dueAt(): number {
+    const entries = [...this.pending.values()];
+    const ready = entries.filter((e) => e.dueAt <= this.now() + this.options.debounceMs);
+    if (!ready.length) return Math.min(...entries.map((e) => e.dueAt)); // only retries wait
+    const quiet = this.lastAddAt + this.options.debounceMs;
+    const oldest = Math.min(...ready.map((e) => e.dueAt)) - this.options.debounceMs + this.maxWaitMs;
+    return Math.max(Math.min(...ready.map((e) => e.dueAt)), Math.min(quiet, oldest));
+  }
+
   private schedule(): void {
     if (this.stopped || this.timer) return;
-    const next = Math.min(...[...this.pending.values()].map((e) => e.dueAt));
-    if (!Number.isFinite(next)) return;
+    if (this.inFlight.size >= (this.options.maxInFlight ?? Infinity)) return;
+    if (!this.pending.size) return;
+    const next = this.dueAt();
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
@@ -77,10 +103,13 @@ export class Debouncer<T> {
 
   private flush(): void {
     if (this.stopped) return;
+    if (this.inFlight.size >= (this.options.maxInFlight ?? Infinity)) return; // rescheduled when one ends
     const at = this.now();
+    if (!this.pending.size) return;
+    if (this.dueAt() > at) return this.schedule();
     const due: Pending<T>[] = [];
     for (const [key, entry] of this.pending) {
-      if (entry.dueAt > at) continue;
+      if (entry.dueAt > at + this.options.debounceMs) continue; // a retry's wait is kept
       due.push({ key, items: entry.items });
       this.pending.delete(key);
     }

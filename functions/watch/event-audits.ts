@@ -47,6 +47,8 @@ export function targetKey(target: EventTarget): string {
 
 export class EventAudits {
   private readonly limit: ReturnType<typeof pLimit>;
+  /** The last audit of each store: one store's event audits run one after another, so each sees what the last told. */
+  private readonly lastOfStore = new Map<string, Promise<void>>();
 
   constructor(private readonly options: EventAuditsOptions) {
     this.limit = pLimit(options.concurrentAudits);
@@ -55,7 +57,7 @@ export class EventAudits {
   /** The debouncer's handler: never throws; failed jobs go back through `retry`. */
   async handle(due: Pending<QueuedEvent>[]): Promise<void> {
     const jobs = await this.plan(due.flatMap((d) => d.items));
-    await Promise.all(jobs.map((job) => this.limit(() => this.run(job))));
+    await Promise.all(jobs.map((job) => this.limit(() => this.inTurn(job))));
   }
 
   /** Events grouped into jobs: a bucket's store from its row, at most maxBucketsPerAudit per job. */
@@ -138,8 +140,20 @@ export class EventAudits {
     return jobs;
   }
 
+  private inTurn(job: AuditJob): Promise<void> {
+    const key = job.stores.join(',');
+    const turn = (this.lastOfStore.get(key) ?? Promise.resolve()).then(() => this.run(job));
+    this.lastOfStore.set(key, turn);
+    return turn.finally(() => {
+      if (this.lastOfStore.get(key) === turn) this.lastOfStore.delete(key);
+    });
+  }
+
   private async run(job: AuditJob): Promise<void> {
     const started = Date.now();
+    this.options.log(
+      `auditing ${job.buckets.length ? `${job.buckets.length} bucket(s)` : 'the whole store'} on ${job.stores.length ? `store ${job.stores.join(', ')}` : 'every store'} for ${job.events.length} event(s)`,
+    );
     let outcome: RunOutcome;
     try {
       outcome = await this.options.audit({ stores: job.stores, buckets: job.buckets });

@@ -33,6 +33,11 @@ import { EventSpool } from './spool.js';
 import { WatchMetrics } from './watch-metrics.js';
 import { visible } from '../core/shell.js';
 
+/** How long after a storm tripped a store's breaker its new findings wait for the full audit. */
+const QUIET_MS = 60 * 60_000;
+/** New findings told by event runs within this window count toward the next run's breaker. */
+const STORM_WINDOW_MS = 15 * 60_000;
+
 export interface WatchRequest {
   db: AuditRequest['db'];
   config: AuditConfig;
@@ -70,6 +75,10 @@ export class Watcher {
   private cron: Cron | undefined;
   private fullAudit: Promise<void> | undefined;
   private stopping = false;
+  /** Stores whose breaker an event run tripped, and until when their new findings stay untold. */
+  private readonly quietUntil = new Map<string, number>();
+  /** New findings event runs reported, by store, with when: a storm told in batches still trips the breaker. */
+  private told: { store: string; at: number; count: number }[] = [];
 
   constructor(private readonly request: WatchRequest) {
     const watch = request.config.watch;
@@ -93,6 +102,7 @@ export class Watcher {
     });
     this.debouncer = new Debouncer<QueuedEvent>({
       debounceMs: watch.debounceSeconds * 1000,
+      maxInFlight: watch.concurrentAudits,
       handle: (due) => audits.handle(due),
     });
   }
@@ -205,6 +215,9 @@ export class Watcher {
       notifiers: request.notifiers,
     }).then((outcome) => {
       this.metrics.setOpenFindings(outcome.ledger, request.config);
+      if (scope.trigger === 'event')
+        for (const uuid of outcome.notified?.trippedStoreUuids ?? [])
+          this.quietUntil.set(uuid, Date.now() + QUIET_MS);
       return outcome;
     });
   }
