@@ -203,6 +203,14 @@ export class Watcher {
     trigger: 'event' | 'schedule';
   }): Promise<RunOutcome> {
     const { request } = this;
+    const now = Date.now();
+    const quietStores = new Set(
+      [...this.quietUntil].filter(([, until]) => until > now).map(([uuid]) => uuid),
+    );
+    this.told = this.told.filter((t) => t.at > now - STORM_WINDOW_MS);
+    const recentlyTold = new Map<string, number>();
+    for (const t of this.told) recentlyTold.set(t.store, (recentlyTold.get(t.store) ?? 0) + t.count);
+    const event = scope.trigger === 'event';
     return auditAndPublish({
       db: request.db,
       config: request.config,
@@ -213,13 +221,24 @@ export class Watcher {
       sink: request.sink,
       formats: request.formats,
       notifiers: request.notifiers,
+      // After a storm's "investigate this store" task, its later batches tell nothing one by one.
+      ...(event ? { quietStores, recentlyTold } : {}),
     }).then((outcome) => {
       this.metrics.setOpenFindings(outcome.ledger, request.config);
-      if (scope.trigger === 'event')
-        for (const uuid of outcome.notified?.trippedStoreUuids ?? [])
-          this.quietUntil.set(uuid, Date.now() + QUIET_MS);
+      if (event) this.remember(outcome);
       return outcome;
     });
+  }
+
+  /** What an event run told, so that a storm told in batches still trips the breaker once. */
+  private remember(outcome: RunOutcome): void {
+    const at = Date.now();
+    for (const uuid of outcome.notified?.trippedStoreUuids ?? []) this.quietUntil.set(uuid, at + QUIET_MS);
+    const { report } = outcome;
+    for (const c of report.coverage) {
+      const count = report.findings.filter((f) => f.status === 'new' && f.store.uuid === c.store.uuid).length;
+      if (count) this.told.push({ store: c.store.uuid, at, count });
+    }
   }
 
   private async runFullAudit(): Promise<void> {

@@ -136,6 +136,42 @@ describe('planNotifications', () => {
     }
   });
 
+  it('in a storm told in batches, counts what recent event runs told, then keeps the store quiet', () => {
+    const rows = Array.from({ length: 10 }, (_, i) => aBucket(`b${i}`));
+    const scan = aScan([], { absenceChecks: absent(...rows.map((b) => b.name)) });
+    const { findings, coverage } = evaluate(anInput(rows, scan, { now: NOW }));
+    const lifecycle = updateLedger({
+      previous: null,
+      findings,
+      coverage,
+      runId: 'e',
+      now: NOW,
+      confirmRuns: () => 1,
+    });
+    const report = buildReport({
+      runId: 'e',
+      trigger: 'event',
+      scope: { stores: [], rules: [], buckets: rows.map((b) => b.name) },
+      startedAt: NOW.toISOString(),
+      finishedAt: NOW.toISOString(),
+      cloudstack: { schema: '4.21', database: 'cloud', readAt: NOW.toISOString() },
+      coverage,
+      lifecycle,
+      expiredSuppressions: [],
+    });
+    const plan = (more: object) =>
+      planNotifications({ report, ledger: lifecycle.ledger, reportUri: REPORT, notify: undefined, ...more });
+    const store = coverage[0]?.store.uuid ?? '';
+    // Ten of a store's buckets in one event run: ten tasks (a scoped run knows no store size), no digest.
+    expect(kinds(plan({}) as never)).toEqual(Array(10).fill('task'));
+    // Twenty told a moment ago: past the 25 of the breaker, one "investigate this store" task.
+    const tripped = plan({ recentlyTold: new Map([[store, 20]]) });
+    expect(tripped.messages.map((m) => m.subject)).toEqual([expect.stringMatching(/investigate store/)]);
+    expect(tripped.trippedStoreUuids).toEqual([store]);
+    // Once tripped, the store's later batches say nothing one by one.
+    expect(plan({ quietStores: new Set([store]) }).messages).toEqual([]);
+  });
+
   it('honours minSeverity and never tasks a suppressed finding', () => {
     const { plan } = run([gone, half], aScan([], { absenceChecks: absent('photos-prod') }), null, 0, {
       minSeverity: 'high',
