@@ -49,6 +49,17 @@ const auditor: CloudStackDriftAuditorProps = {
         },
       }
     : {}),
+  ...(context('eventPollMinutes') || context('webhookSecret')
+    ? {
+        events: {
+          ...(context('eventPollMinutes') ? { pollMinutes: Number(context('eventPollMinutes')) } : {}),
+          ...(context('webhookSecret') ? { webhookSecret: String(context('webhookSecret')) } : {}),
+          ...(context('eventBatchingWindowSeconds')
+            ? { batchingWindowSeconds: Number(context('eventBatchingWindowSeconds')) }
+            : {}),
+        },
+      }
+    : {}),
   ...(flag('fanOut')
     ? {
         fanOut: {

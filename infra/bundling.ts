@@ -24,4 +24,7 @@ export const HANDLER_ENTRIES = {
   fanout: 'fanout.ts',
   remediate: 'remediate.ts',
   slackNotifier: 'slack-notifier.ts',
+  eventPoll: 'event-poll.ts',
+  eventWebhook: 'event-webhook.ts',
+  eventAudit: 'event-audit.ts',
 } as const;

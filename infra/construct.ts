@@ -26,6 +26,8 @@ import { METRICS_NAMESPACE, auditAlarms } from './alarms.js';
 import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET, HANDLER_ENTRIES } from './bundling.js';
 import { fanOutStateMachine } from './fan-out.js';
 import { acknowledgeAll, logicalId } from './nag.js';
+import type { EventsPath } from './events-path.js';
+import { eventsPath } from './events-path.js';
 
 export interface CloudStackDriftAuditorProps {
   /** The VPC from which the CloudStack DB and the stores are reachable, by id (no lookup, no credentials at synth). */
@@ -60,6 +62,11 @@ export interface CloudStackDriftAuditorProps {
    * root admin's {apiKey, secretKey}. Which rules may be fixed is still the config's rules.<rule>.remediate.
    */
   remediation?: { apiUrl: string; apiSecret: string };
+  /**
+   * Continuous mode without a broker (opt-in): poll cloud.event every `pollMinutes`, and/or a
+   * webhook endpoint for CloudStack 4.20+ whose secret (a plain string) is in `webhookSecret`.
+   */
+  events?: { pollMinutes?: number; webhookSecret?: string; batchingWindowSeconds?: number };
 }
 
 const HANDLERS = fileURLToPath(new URL('../functions/handlers/', import.meta.url));
@@ -72,6 +79,7 @@ export class CloudStackDriftAuditor extends Construct {
   readonly stateMachine?: StateMachine;
   readonly remediateFunction?: NodejsFunction;
   readonly alarms: Alarm[];
+  readonly events?: EventsPath;
 
   constructor(scope: Construct, id: string, props: CloudStackDriftAuditorProps) {
     super(scope, id);
@@ -197,6 +205,26 @@ export class CloudStackDriftAuditor extends Construct {
       acknowledgeAll(this.remediateFunction, this.reportGrantReasons(prefix));
     }
 
+    if (props.events && (props.events.pollMinutes || props.events.webhookSecret)) {
+      const { webhookSecret, ...events } = props.events;
+      this.events = eventsPath(
+        this,
+        {
+          ...events,
+          ...(webhookSecret ? { webhookSecret: this.secret('WebhookSecret', webhookSecret) } : {}),
+        },
+        {
+          key,
+          topic: this.topic,
+          lambda: (fnId, entry, more, outsideVpc) =>
+            this.lambda(fnId, entry, vpc, securityGroups, props, more, outsideVpc),
+          grantAudit,
+          auditEnvironment,
+          reportGrantReasons: this.reportGrantReasons(prefix),
+        },
+      );
+    }
+
     const scheduleInput = ScheduleTargetInput.fromObject({
       source: 'aws.scheduler',
       'detail-type': 'Scheduled Event',
@@ -227,6 +255,7 @@ export class CloudStackDriftAuditor extends Construct {
       topic: this.topic,
       ...(this.stateMachine ? { stateMachine: this.stateMachine } : {}),
     });
+    this.alarms.push(...(this.events?.alarms ?? []));
   }
 
   /** The wildcards CDK's grants on the report prefix and the key put in a function's policy. */
@@ -283,15 +312,15 @@ export class CloudStackDriftAuditor extends Construct {
     securityGroups: ISecurityGroup[],
     props: CloudStackDriftAuditorProps,
     more: Partial<NodejsFunctionProps>,
+    /** A function that reaches only AWS services (the webhook endpoint) needs no place in the VPC. */
+    outsideVpc = false,
   ): NodejsFunction {
     const fn = new NodejsFunction(this, id, {
       entry: `${HANDLERS}${entry}`,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
-      vpc,
-      vpcSubnets: { subnets: vpc.privateSubnets },
-      securityGroups,
+      ...(outsideVpc ? {} : { vpc, vpcSubnets: { subnets: vpc.privateSubnets }, securityGroups }),
       logGroup: new LogGroup(this, `${id}Logs`, {
         retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
         removalPolicy: RemovalPolicy.DESTROY,

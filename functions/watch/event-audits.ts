@@ -9,7 +9,7 @@ import { visible } from '../core/shell.js';
 import type { RunOutcome } from '../run.js';
 import type { ChangeEvent, EventTarget } from '../sources/cloudstack-event.js';
 import type { Pending } from './debouncer.js';
-import type { WatchMetrics } from './watch-metrics.js';
+import type { EventSource } from '../sources/cloudstack-event.js';
 
 export interface QueuedEvent {
   event: ChangeEvent;
@@ -24,11 +24,20 @@ export interface AuditJob {
   events: QueuedEvent[];
 }
 
+/** What event audits report as they go: Prometheus in the watcher, Powertools metrics in Lambda. */
+export interface EventAuditObserver {
+  dropped(source: EventSource, reason: 'unknown-bucket'): void;
+  /** An audit's end: its report's status, or `failed`. */
+  audited(status: string): void;
+  /** From an event's own time to its written verdict. */
+  verdictAfter(seconds: number): void;
+}
+
 export interface EventAuditsOptions {
   reads: Pick<CloudStackEventReads, 'bucketsByIdentity'>;
   /** The shell's run: the same engine as `csdrift audit`, trigger `event`. */
   audit: (job: Pick<AuditJob, 'stores' | 'buckets'>) => Promise<RunOutcome>;
-  metrics: WatchMetrics;
+  observer: EventAuditObserver;
   maxBucketsPerAudit: number;
   concurrentAudits: number;
   log: (line: string) => void;
@@ -99,7 +108,7 @@ export class EventAudits {
             `${describe(q.event)}: no bucket row with that ${t.uuid ? 'uuid' : 'id'} names a store; dropped`,
           ),
         );
-        this.options.metrics.dropped(q.event.source, 'unknown-bucket');
+        this.options.observer.dropped(q.event.source, 'unknown-bucket');
         q.settle();
         continue;
       }
@@ -158,7 +167,7 @@ export class EventAudits {
     try {
       outcome = await this.options.audit({ stores: job.stores, buckets: job.buckets });
     } catch (err) {
-      this.options.metrics.eventAudits.inc({ status: 'failed' });
+      this.options.observer.audited('failed');
       this.options.log(
         `audit of ${job.buckets.length ? `${job.buckets.length} bucket(s)` : 'a whole store'} for ${job.events.length} event(s) failed: ${(err as Error).message}; retrying later`,
       );
@@ -167,10 +176,10 @@ export class EventAudits {
     }
     const { report } = outcome;
     const now = (this.options.now ?? (() => new Date()))();
-    this.options.metrics.eventAudits.inc({ status: report.status });
+    this.options.observer.audited(report.status);
     const took = ((Date.now() - started) / 1000).toFixed(1);
     for (const q of job.events) {
-      this.options.metrics.eventToVerdict.observe(Math.max(0, (now.getTime() - q.event.at.getTime()) / 1000));
+      this.options.observer.verdictAfter(Math.max(0, (now.getTime() - q.event.at.getTime()) / 1000));
       q.settle();
     }
     for (const line of verdictLines(job, report, took)) this.options.log(line);

@@ -5,8 +5,9 @@ import type { Ledger } from '../core/ledger.js';
 import type { RuleId } from '../core/model.js';
 import { RULES } from '../core/rules/index.js';
 import type { EventSource } from '../sources/cloudstack-event.js';
+import type { EventAuditObserver } from './event-audits.js';
 
-export class WatchMetrics {
+export class WatchMetrics implements EventAuditObserver {
   readonly registry = new Registry();
   readonly eventsReceived = new Counter({
     name: 'csdrift_events_received_total',
@@ -56,6 +57,14 @@ export class WatchMetrics {
 
   dropped(source: EventSource, reason: 'malformed' | 'signature' | 'unknown-bucket' | 'not-relevant'): void {
     this.eventsDropped.inc({ source, reason });
+  }
+
+  audited(status: string): void {
+    this.eventAudits.inc({ status });
+  }
+
+  verdictAfter(seconds: number): void {
+    this.eventToVerdict.observe(seconds);
   }
 
   /** The open findings as the ledger now holds them; severities as the config sets them. */

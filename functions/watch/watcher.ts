@@ -90,7 +90,7 @@ export class Watcher {
     const audits = new EventAudits({
       reads: this.reads,
       audit: (job) => this.run({ ...job, trigger: 'event' }),
-      metrics: this.metrics,
+      observer: this.metrics,
       maxBucketsPerAudit: watch.maxBucketsPerAudit,
       concurrentAudits: watch.concurrentAudits,
       log: request.log,

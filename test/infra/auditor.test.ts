@@ -260,6 +260,50 @@ describe('CloudStackDriftAuditor', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/"apiKey"|"secretKey"/);
   });
 
+  it('adds the events path only when asked: an encrypted queue whose batching window is the debounce, feeding targeted audits', () => {
+    expect(synth().template.findResources('AWS::SQS::Queue')).toSatisfy(
+      (queues: object) => Object.keys(queues).length === 1, // the dead letters of the audit only
+    );
+    const { template } = synth({
+      events: { pollMinutes: 1, webhookSecret: 'csdrift/webhook', batchingWindowSeconds: 15 },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: Match.anyValue(),
+      VisibilityTimeout: 1800,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 15,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    // The poller: every minute, one at a time, in the VPC, allowed to send to the queue.
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('cloud.event'),
+      ReservedConcurrentExecutions: 1,
+      VpcConfig: Match.objectLike({ SubnetIds: ['subnet-0a', 'subnet-0b'] }),
+      Environment: { Variables: Match.objectLike({ EVENT_QUEUE_URL: Match.anyValue() }) },
+    });
+    // The webhook endpoint: a function URL (CloudStack cannot sign with SigV4: X-CS-Signature is checked), outside the VPC.
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    const webhook = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('webhooks') },
+    });
+    const [fn] = Object.values(webhook) as { Properties: Record<string, unknown> }[];
+    expect(fn?.Properties.VpcConfig).toBeUndefined();
+    expect(JSON.stringify(fn?.Properties.Environment)).toMatch(/WEBHOOK_SECRET_ID/);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('dead-letter queue'),
+    });
+  });
+
+  it('passes cdk-nag (AwsSolutions) with the events path, every acknowledgement carrying a reason', () => {
+    const { app } = synth({ events: { pollMinutes: 1, webhookSecret: 'csdrift/webhook' } }, true);
+    expect(() => app.synth()).not.toThrow();
+  });
+
   it('passes cdk-nag (AwsSolutions) with every acknowledgement carrying a reason', () => {
     const { app } = synth(
       {

@@ -28,15 +28,20 @@ describe('deploy/systemd', () => {
     expect(out).toBe('');
   });
 
-  it('the audit service is sandboxed: systemd-analyze security rates it OK or better', () => {
-    const out = execFileSync(
-      'systemd-analyze',
-      ['security', '--offline=true', '--no-pager', join(dir, 'csdrift-audit.service')],
-      { encoding: 'utf8' },
-    );
-    const score = Number(/Overall exposure level for csdrift-audit\.service: ([0-9.]+)/.exec(out)?.[1]);
-    expect(score).toBeLessThanOrEqual(2); // recorded in the README
-  });
+  it.each(['csdrift-audit', 'csdrift-watch'])(
+    'the %s service is sandboxed: systemd-analyze security rates it OK or better',
+    (unit) => {
+      const out = execFileSync(
+        'systemd-analyze',
+        ['security', '--offline=true', '--no-pager', join(dir, `${unit}.service`)],
+        { encoding: 'utf8' },
+      );
+      const score = Number(
+        new RegExp(`Overall exposure level for ${unit}\\.service: ([0-9.]+)`).exec(out)?.[1],
+      );
+      expect(score).toBeLessThanOrEqual(2); // recorded in the README
+    },
+  );
 
   it('passes secrets as credentials only, and runs as a user of its own with only its state writable', async () => {
     const unit = await readFile(join(UNITS, 'csdrift-audit.service'), 'utf8');
@@ -46,6 +51,10 @@ describe('deploy/systemd', () => {
     expect(unit).toMatch(/^StateDirectory=csdrift$/m);
     expect(unit).toMatch(/^LoadCredential=db-url:/m);
     expect(unit).not.toMatch(/^Environment=.*(PASSWORD|SECRET|KEY|mysql:\/\/)/im);
+    const watch = await readFile(join(UNITS, 'csdrift-watch.service'), 'utf8');
+    expect(watch).toMatch(/^User=csdrift$/m);
+    expect(watch).toMatch(/^KillSignal=SIGTERM$/m);
+    expect(watch).not.toMatch(/^Environment=.*(PASSWORD|SECRET|KEY|mysql:\/\/|amqp:\/\/)/im);
     const timer = await readFile(join(UNITS, 'csdrift-audit.timer'), 'utf8');
     expect(timer).toMatch(/^Persistent=true$/m);
     expect(timer).toMatch(/^RandomizedDelaySec=/m);

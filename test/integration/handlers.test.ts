@@ -3,9 +3,8 @@
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Context, SNSEvent } from 'aws-lambda';
+import type { SNSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import type { DbUrl } from '../../functions/cloudstack/db-url.js';
 import type { Report } from '../../functions/core/report.js';
 import type * as AuditHandlers from '../../functions/handlers/audit.js';
 import type * as FanOutHandlers from '../../functions/handlers/fanout.js';
@@ -18,73 +17,20 @@ import { FaultProxy } from '../support/fault-proxy.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 import { bundleHandler } from '../support/bundle.js';
 import { HANDLER_ENTRIES } from '../../infra/bundling.js';
+import {
+  dbSecret,
+  freshHandler,
+  lambdaContext,
+  lambdaEnv,
+  reportBucketSuppression,
+} from '../support/lambda.js';
 
 const ceph = inject('ceph');
 const runNode = (args: string[], options: { env: NodeJS.ProcessEnv; timeout: number }) =>
   promisify(execFile)(process.execPath, args, options);
 
-/** The database secret in the standard form, for a test's database. */
-const dbSecret = (db: DbUrl) =>
-  JSON.stringify({
-    host: db.host,
-    port: db.port,
-    username: db.user,
-    password: db.password,
-    dbname: db.database,
-  });
-
-/** What every function under test sees: the RGW as S3 with the admin's keys, the Secrets Manager stand-in, quiet Powertools. */
-function functionEnv(secretsUrl: string, more: Record<string, string>): Record<string, string> {
-  return {
-    DB_SECRET_ID: 'csdrift/db',
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsUrl,
-    AWS_ENDPOINT_URL_S3: ceph.endpoint,
-    AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
-    AWS_SECRET_ACCESS_KEY: ceph.systemAdmin.secretKey,
-    AWS_REGION: 'us-east-1',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'WARN',
-    SECRETS_CACHE_MS: '0',
-    ...more,
-  };
-}
-
-/** In these tests the report bucket lives in the audited RGW itself: a known, accepted unmanaged bucket. */
-const reportBucketSuppression = (bucket: string) => ({
-  rule: 'bucket-unmanaged-in-store',
-  store: 'ceph-1',
-  bucket,
-  reason: 'the auditor’s own report bucket',
-  owner: 'csdrift',
-  expires: '2099-01-01',
-});
-
-/** A Lambda context, with the slots the secrets middleware fills. */
-function lambdaContext(remainingMs = 900_000): Context & { db: unknown; slack: unknown } {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'csdrift-audit',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:csdrift-audit',
-    memoryLimitInMB: '512',
-    awsRequestId: 'req-1',
-    logGroupName: '/aws/lambda/csdrift-audit',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-    db: undefined,
-    slack: undefined,
-  };
-}
-
-async function freshHandler<T>(path: string, env: Record<string, string>): Promise<T> {
-  vi.resetModules();
-  for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
-  return (await import(path)) as T;
-}
+/** What every function under test sees (test/support/lambda.ts). */
+const functionEnv = (secretsUrl: string, more: Record<string, string>) => lambdaEnv(ceph, secretsUrl, more);
 
 type AuditModule = typeof AuditHandlers;
 const SCHEDULE_EVENT = {

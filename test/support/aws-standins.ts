@@ -1,6 +1,6 @@
 // Small local endpoints that speak the APIs of AWS services that cannot run here. The SDK reaches
 // them through AWS_ENDPOINT_URL_SNS and AWS_ENDPOINT_URL_SECRETS_MANAGER.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 
@@ -139,5 +139,45 @@ export class SlackReceiver extends LocalEndpoint {
     this.posts.push(JSON.parse(body));
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('ok');
+  }
+}
+
+/** SQS SendMessage and SendMessageBatch over its JSON protocol (AWS JSON 1.0), with the MD5s the SDK checks. */
+export class SqsStandIn extends LocalEndpoint {
+  readonly messages: { messageId: string; body: string }[] = [];
+  /** Refuse every send (a throttled or unreachable queue). */
+  refuse = false;
+
+  protected handle(req: IncomingMessage, body: string, res: ServerResponse): void {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const input = JSON.parse(body || '{}') as {
+      MessageBody?: string;
+      Entries?: { Id: string; MessageBody: string }[];
+    };
+    const reply = (status: number, json: object) => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify(json));
+    };
+    if (this.refuse)
+      return reply(400, { __type: 'com.amazonaws.sqs#RequestThrottled', message: 'throttled' });
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const keep = (text: string) => {
+      const messageId = randomUUID();
+      this.messages.push({ messageId, body: text });
+      return { MessageId: messageId, MD5OfMessageBody: md5(text) };
+    };
+    if (target === 'AmazonSQS.SendMessage' && input.MessageBody !== undefined)
+      return reply(200, keep(input.MessageBody));
+    if (target === 'AmazonSQS.SendMessageBatch' && input.Entries)
+      return reply(200, {
+        Successful: input.Entries.map((e) => ({ Id: e.Id, ...keep(e.MessageBody) })),
+        Failed: [],
+      });
+    reply(400, { __type: 'com.amazonaws.sqs#InvalidAction', message: `unsupported ${target}` });
+  }
+
+  /** The messages as Lambda's SQS event source hands them over. */
+  asEvent(): { Records: { messageId: string; body: string }[] } {
+    return { Records: this.messages.splice(0).map((m) => ({ messageId: m.messageId, body: m.body })) };
   }
 }

@@ -1,0 +1,82 @@
+// The events path's audits in AWS: SQS delivers the queued change events in batches (its batching
+// window is the debounce); they become targeted audits exactly as `csdrift watch` makes them, and an
+// event whose audit failed is reported back to SQS as a batch item failure, to come again.
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CloudStackEventReads } from '../cloudstack/event-reads.js';
+import { SnsNotifier } from '../notify/sns.js';
+import { logger, metrics } from '../observability.js';
+import { openSink } from '../reports/open-sink.js';
+import { auditAndPublish } from '../run.js';
+import { fromQueueMessage } from '../sources/queued-event.js';
+import type { QueuedEvent } from '../watch/event-audits.js';
+import { EventAudits } from '../watch/event-audits.js';
+import { functionSettings } from './environment.js';
+import { auditSecrets, fetchedSecrets } from './secrets.js';
+
+export async function eventAuditFunction(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  const secrets = fetchedSecrets(context);
+  const settings = functionSettings(process.env, secrets.stores);
+  const sink = openSink(settings.out);
+  const notifiers = settings.topicArn ? [new SnsNotifier(settings.topicArn)] : [];
+  const failed = new Set<string>();
+  const queued: QueuedEvent[] = [];
+  const idOf = new Map<QueuedEvent, string>();
+  for (const record of event.Records) {
+    try {
+      const q: QueuedEvent = { event: fromQueueMessage(record.body), settle: () => {} };
+      idOf.set(q, record.messageId);
+      queued.push(q);
+    } catch (err) {
+      // Not ours to retry: a message no producer of ours writes is dropped, and said.
+      metrics.addMetric('EventsDropped', MetricUnit.Count, 1);
+      logger.warn('queued event dropped: not a change event', {
+        messageId: record.messageId,
+        reason: (err as Error).message,
+      });
+    }
+  }
+  const reads = new CloudStackEventReads(secrets.db);
+  try {
+    const audits = new EventAudits({
+      reads,
+      audit: ({ stores, buckets }) =>
+        auditAndPublish({
+          db: secrets.db,
+          config: settings.config,
+          stores,
+          rules: [],
+          buckets,
+          trigger: 'event',
+          sink,
+          formats: settings.formats,
+          notifiers,
+        }),
+      observer: {
+        dropped: () => metrics.addMetric('EventsDropped', MetricUnit.Count, 1),
+        audited: (status) => {
+          const single = metrics.singleMetric();
+          single.addDimensions({ status });
+          single.addMetric('EventAudits', MetricUnit.Count, 1);
+        },
+        verdictAfter: (seconds) => metrics.addMetric('EventToVerdictSeconds', MetricUnit.Seconds, seconds),
+      },
+      maxBucketsPerAudit: settings.config.watch?.maxBucketsPerAudit ?? 500,
+      concurrentAudits: settings.config.watch?.concurrentAudits ?? 2,
+      log: (line) => logger.info(line),
+      retry: (events) => events.forEach((q) => failed.add(idOf.get(q) ?? '')),
+    });
+    await audits.handle([{ key: 'batch', items: queued }]);
+  } finally {
+    await reads.close();
+  }
+  return { batchItemFailures: [...failed].filter(Boolean).map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+export const handler = middy(eventAuditFunction)
+  .use(injectLambdaContext(logger))
+  .use(auditSecrets('csdrift-event-audit-secrets'))
+  .use(logMetrics(metrics));

@@ -1,0 +1,72 @@
+// CloudStack's webhooks in AWS: a function URL (CloudStack cannot sign with SigV4, so the URL's auth
+// is NONE and the request's own X-CS-Signature is what is checked). Answers 200 only once the event
+// is on the events queue: CloudStack never delivers a hook again after a 200.
+import middy from '@middy/core';
+import secretsManager from '@middy/secrets-manager';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logger, metrics } from '../observability.js';
+import { MalformedEventError, parseBusMessage, worthAuditing } from '../sources/cloudstack-event.js';
+import { toQueueMessage } from '../sources/queued-event.js';
+import { signatureMatches } from '../sources/webhook-signature.js';
+import { eventsEnvironment } from './events-environment.js';
+
+const env = eventsEnvironment(process.env); // a typo fails the init, loudly
+const sqs = new SQSClient({});
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const answer = (statusCode: number, body: string): LambdaFunctionURLResult => ({
+  statusCode,
+  headers: { 'content-type': 'text/plain; charset=utf-8' },
+  body: `${body}\n`,
+});
+
+export async function webhookFunction(
+  event: LambdaFunctionURLEvent,
+  context: Context,
+): Promise<LambdaFunctionURLResult> {
+  if (event.requestContext.http.method !== 'POST') return answer(405, 'POST only');
+  const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  if (raw.length > MAX_BODY_BYTES) return answer(413, 'body too large');
+  const secret = (context as Context & { webhookSecret?: unknown }).webhookSecret;
+  if (typeof secret !== 'string' || !secret) throw new Error('the webhook secret is not a plain string');
+  if (!signatureMatches(secret, raw, event.headers['x-cs-signature'])) {
+    metrics.addMetric('EventsDropped', MetricUnit.Count, 1);
+    logger.warn('webhook refused: bad or missing X-CS-Signature', {
+      eventId: event.headers['x-cs-event-id'],
+    });
+    return answer(401, 'bad or missing X-CS-Signature');
+  }
+  metrics.addMetric('EventsReceived', MetricUnit.Count, 1);
+  let change;
+  try {
+    change = parseBusMessage(raw.toString('utf8'), 'webhook', () => new Date());
+  } catch (err) {
+    if (!(err instanceof MalformedEventError)) throw err;
+    metrics.addMetric('EventsDropped', MetricUnit.Count, 1);
+    logger.warn('webhook dropped: not a CloudStack event', { reason: err.message });
+    return answer(400, 'not a CloudStack event');
+  }
+  if (!change || !worthAuditing(change)) return answer(200, 'not an event csdrift audits');
+  await sqs.send(
+    new SendMessageCommand({ QueueUrl: env.EVENT_QUEUE_URL, MessageBody: toQueueMessage(change) }),
+  );
+  logger.info('webhook queued', { type: change.type, target: change.target, failed: change.failed });
+  return answer(200, 'queued');
+}
+
+export const handler = middy(webhookFunction)
+  .use(injectLambdaContext(logger))
+  .use(
+    secretsManager({
+      fetchData: { webhookSecret: env.WEBHOOK_SECRET_ID ?? '' },
+      setToContext: true,
+      cacheKey: 'csdrift-webhook-secret',
+      cacheExpiry: env.SECRETS_CACHE_MS ?? 15 * 60_000,
+      disablePrefetch: true,
+    }),
+  )
+  .use(logMetrics(metrics));

@@ -1,0 +1,39 @@
+// A change event as it travels through SQS between the AWS events path's functions (the webhook
+// endpoint and the event-table poller produce it, the event audit function consumes it). Checked on
+// the way in like any other input.
+import * as z from 'zod';
+import type { ChangeEvent } from './cloudstack-event.js';
+
+const targetSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('bucket'),
+    uuid: z.string().max(64).optional(),
+    id: z.number().int().nonnegative().optional(),
+    name: z.string().max(512).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('store'),
+    uuid: z.string().max(64).optional(),
+    id: z.number().int().nonnegative().optional(),
+  }),
+]);
+
+export const queuedEventSchema = z.strictObject({
+  source: z.enum(['amqp', 'webhook', 'event-table']),
+  type: z.string().max(64),
+  status: z.string().max(32),
+  at: z.iso.datetime({ offset: true }),
+  target: targetSchema,
+  failed: z.boolean(),
+  eventId: z.string().max(64).optional(),
+});
+
+export function toQueueMessage(event: ChangeEvent): string {
+  return JSON.stringify({ ...event, at: event.at.toISOString() });
+}
+
+/** A queue message back as a ChangeEvent; throws (with zod's issue) for anything else. */
+export function fromQueueMessage(body: string): ChangeEvent {
+  const parsed = queuedEventSchema.parse(JSON.parse(body));
+  return { ...parsed, at: new Date(parsed.at) } as ChangeEvent;
+}
