@@ -5,6 +5,12 @@ import { atStake } from '../core/playbooks.js';
 /** A short human summary for standard output when --json is not given. */
 export function formatSummary(report: Report, reportPath: string | undefined): string {
   const lines = [`status: ${report.status} (${report.summary.findings} finding(s), run ${report.runId})`];
+  // A scoped run (older reports have no scope) says what it covered.
+  const buckets = report.scope?.buckets ?? [];
+  if (buckets.length)
+    lines.push(
+      `  targeted: ${buckets.length} bucket(s): ${buckets.slice(0, 5).join(', ')}${buckets.length > 5 ? ', …' : ''}`,
+    );
   const stake = atStake(report.summary);
   if (stake) lines.push(`  at stake: ${stake}`);
   const strays = report.cloudstack.rowsWithoutStore;

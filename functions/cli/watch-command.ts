@@ -27,6 +27,12 @@ export async function watchCommand(
   if (!watch)
     throw new ConfigError('--config: needs a watch section (CloudStack event sources; see the README)');
   const cs = watch.cloudstack;
+  if (cs?.webhookSecretId) {
+    if (cs.webhookSecret)
+      throw new ConfigError('config: watch.cloudstack: give webhookSecret or webhookSecretId, not both');
+    const { plainSecret } = await import('../notify/webhook-secret.js');
+    cs.webhookSecret = await plainSecret(cs.webhookSecretId, 'config: watch.cloudstack.webhookSecretId');
+  }
   if (!cs?.amqp && !cs?.webhookSecret && !cs?.pollEventsSeconds && !watch.fullAudit)
     throw new ConfigError(
       'config: watch: no source: give watch.cloudstack.amqp, webhookSecret or pollEventsSeconds, or watch.fullAudit',

@@ -98,6 +98,8 @@ const watchSchema = z.strictObject({
         .optional(),
       /** The secret of CloudStack 4.20+ webhooks: X-CS-Signature is checked with it. */
       webhookSecret: z.string().min(1).optional(),
+      /** …or the Secrets Manager secret that holds it (a plain string), read at start. */
+      webhookSecretId: z.string().min(1).optional(),
       /** Read cloud.event rows of bucket events every this many seconds (needs SELECT on cloud.event). */
       pollEventsSeconds: z.number().int().min(1).max(3600).optional(),
     })

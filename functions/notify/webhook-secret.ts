@@ -2,6 +2,22 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidInputError } from '../core/errors.js';
 
+/** A secret that holds one plain string (a webhook's signing secret), read once at start. */
+export async function plainSecret(
+  secretId: string,
+  where: string,
+  client = new SecretsManagerClient({}),
+): Promise<string> {
+  let value: string | undefined;
+  try {
+    value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+  } catch (err) {
+    throw new InvalidInputError(`${where} ${secretId}: cannot read it (${(err as Error).name})`);
+  }
+  if (!value) throw new InvalidInputError(`${where} ${secretId}: the secret holds no string`);
+  return value;
+}
+
 export async function slackWebhookFromSecret(
   secretId: string,
   client = new SecretsManagerClient({}),

@@ -5,6 +5,7 @@
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
 import { AMQP_BINDING_KEYS } from './cloudstack-event.js';
+import { redact } from '../stores/redact.js';
 
 export interface AmqpSourceOptions {
   url: string;
@@ -64,12 +65,26 @@ export class AmqpSource {
       },
     });
     this.model.on('disconnect', (err: Error) =>
-      this.options.onState(false, `lost ${this.where}: ${err.message}; reconnecting`),
+      this.options.onState(false, `lost ${this.where}: ${this.clean(err)}; reconnecting`),
     );
     this.model.on('connect-failed', (err: Error) =>
-      this.options.onState(false, `cannot reach ${this.where}: ${err.message}; retrying`),
+      this.options.onState(false, `cannot reach ${this.where}: ${this.clean(err)}; retrying`),
     );
     this.model.on('error', () => {}); // reported through disconnect; never an unhandled 'error'
+  }
+
+  /** An error's text without the URL's user and password, whatever the library put in it. */
+  private clean(err: Error): string {
+    let user = '';
+    let password = '';
+    try {
+      const u = new URL(this.options.url);
+      user = decodeURIComponent(u.username);
+      password = decodeURIComponent(u.password);
+    } catch {
+      // no URL, nothing of it to hide
+    }
+    return redact(redact(err.message, [this.options.url, password]), user.length >= 4 ? [user] : []);
   }
 
   private deliver(channel: Channel, msg: ConsumeMessage | null): void {

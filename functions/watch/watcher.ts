@@ -56,6 +56,8 @@ export interface WatchRequest {
 export function checkSchedule(watch: WatchConfig): void {
   if (!watch.fullAudit) return;
   try {
+    // An unknown zone fails here, not at the first tick.
+    new Intl.DateTimeFormat('en', { timeZone: watch.fullAudit.timeZone });
     new Cron(watch.fullAudit.cron, { timezone: watch.fullAudit.timeZone, paused: true }).stop();
   } catch (err) {
     throw new ConfigError(`config: watch.fullAudit: ${(err as Error).message}`, { cause: err });
@@ -75,6 +77,7 @@ export class Watcher {
   private cron: Cron | undefined;
   private fullAudit: Promise<void> | undefined;
   private stopping = false;
+  private started = false;
   /** Stores whose breaker an event run tripped, and until when their new findings stay untold. */
   private readonly quietUntil = new Map<string, number>();
   /** New findings event runs reported, by store, with when: a storm told in batches still trips the breaker. */
@@ -175,6 +178,7 @@ export class Watcher {
     const listening =
       typeof address === 'object' && address ? `${address.address}:${address.port}` : this.watch.listen;
     log(`watching: ${sources.join(', ') || 'no source configured'}; listening on ${listening}`);
+    this.started = true;
     return listening;
   }
 
@@ -192,6 +196,7 @@ export class Watcher {
     this.server?.closeAllConnections();
     await this.reads.close().catch(() => {});
     const waiting = left.reduce((n, p) => n + p.items.length, 0);
+    if (!this.started) return; // a start that failed is told by its error alone
     this.request.log(
       `stopped${waiting ? `: ${waiting} event(s) not yet audited stay at their source for the next start` : ''}`,
     );

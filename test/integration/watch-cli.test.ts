@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseLedger } from '../../functions/core/ledger.js';
-import { SnsStandIn } from '../support/aws-standins.js';
+import { SecretsStandIn, SnsStandIn } from '../support/aws-standins.js';
+import { webhookSignature } from '../../functions/sources/webhook-signature.js';
 import { csdrift } from '../support/cli.js';
 import { bucketName, s3For } from '../support/cloud.js';
 import { AMQP_URL, CloudStackBus } from '../support/cloudstack-events.js';
@@ -135,6 +136,102 @@ describe('csdrift watch from the command line', () => {
     expect(sns.published[0]?.subject).toMatch(/investigate store ceph-1: 40 new findings/);
     expect(stderr.match(/auditing \d+ bucket\(s\)/g)?.length).toBeLessThanOrEqual(2);
     expect((await bus.queue(queue)).messageCount).toBe(0);
+  });
+});
+
+describe('csdrift watch refuses bad input with one line and exit 3, and reads a webhook secret from Secrets Manager', () => {
+  const ctx = cephCloudPerTest('4.21');
+
+  it.each([
+    ['no watch section', '', /^csdrift: --config: needs a watch section/],
+    ['no source', 'watch: { debounceSeconds: 5 }', /^csdrift: config: watch: no source/],
+    ['a bad cron', 'watch: { fullAudit: { cron: "every night" } }', /^csdrift: config: watch\.fullAudit: /],
+    [
+      'a bad time zone',
+      'watch: { fullAudit: { cron: "0 2 * * *", timeZone: Mars/Olympus } }',
+      /^csdrift: config: watch\.fullAudit: /,
+    ],
+    [
+      'a typo',
+      'watch: { debounceSecond: 5, cloudstack: { pollEventsSeconds: 60 } }',
+      /^csdrift: .*watch.*debounceSecond/,
+    ],
+    [
+      "the stores' feeds",
+      'watch: { opsLogs: { ceph-1: /var/log/ceph/ops.log } }',
+      /^csdrift: .*watch\.opsLogs: not supported by this version/,
+    ],
+    [
+      'a listen address in use',
+      'watch: { listen: "127.0.0.1:%PORT%", cloudstack: { pollEventsSeconds: 60 } }',
+      /^csdrift: config: watch\.listen 127\.0\.0\.1:\d+: cannot listen there \(EADDRINUSE\)/,
+    ],
+  ])('%s', async (_label, yaml, message) => {
+    const busy = await new SnsStandIn().start(); // holds a port
+    const config = join(ctx.dir, 'csdrift.yaml');
+    await writeFile(config, `${yaml.replace('%PORT%', new URL(busy.url).port)}\n`);
+    const run = await csdrift([
+      'watch',
+      '--db',
+      dbUrlText(ctx.cloud.database.db),
+      '--config',
+      config,
+      '--out',
+      ctx.dir,
+    ]);
+    await busy.stop();
+    expect(run.code).toBe(3);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+  });
+
+  it('webhookSecretId: the secret is read at start, and a delivery signed with it is queued', async () => {
+    const secrets = await new SecretsStandIn({ 'csdrift/webhook': 'from-secrets-manager' }).start();
+    const config = join(ctx.dir, 'csdrift.yaml');
+    await writeFile(
+      config,
+      'watch: { listen: "127.0.0.1:0", cloudstack: { webhookSecretId: csdrift/webhook } }\n',
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'watch',
+        '--db',
+        dbUrlText(ctx.cloud.database.db),
+        '--config',
+        config,
+        '--out',
+        ctx.dir,
+        '--no-notify',
+      ],
+      {
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+          AWS_ACCESS_KEY_ID: 'AKIDSTANDIN',
+          AWS_SECRET_ACCESS_KEY: 'standin',
+          AWS_REGION: 'us-east-1',
+        },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const listening = await until('the listener', () => /listening on (\S+)/.exec(stderr)?.[1]);
+    const body = JSON.stringify({ event: 'VM.START', status: 'Completed' });
+    const post = (secret: string) =>
+      fetch(`http://${listening}/events/cloudstack`, {
+        method: 'POST',
+        headers: { 'x-cs-signature': webhookSignature(secret, Buffer.from(body)) },
+        body,
+      }).then((r) => r.status);
+    const statuses = [await post('from-secrets-manager'), await post('another')];
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('exit', r));
+    await secrets.stop();
+    expect(statuses).toEqual([200, 401]);
+    expect(stderr).not.toContain('from-secrets-manager');
   });
 });
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseAuditConfig } from '../../functions/core/config.js';
 import { SnsNotifier } from '../../functions/notify/sns.js';
 import { FolderSink } from '../../functions/reports/folder-sink.js';
@@ -15,9 +15,13 @@ import { bucketName } from '../support/cloud.js';
 import type { BucketEvent } from '../support/cloudstack-events.js';
 import { AMQP_URL, CloudStackBus, insertEventRow, postWebhook } from '../support/cloudstack-events.js';
 import { cephCloudPerTest } from '../support/per-test.js';
+import { FaultProxy } from '../support/fault-proxy.js';
 
+const ceph = inject('ceph');
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks';
 const SECRET = 's3cr3t-webhook-key';
+
+const rabbitmqctl = (...args: string[]) => promisify(execFile)('rabbitmqctl', args, { timeout: 120_000 });
 
 async function until<T>(what: string, probe: () => T | Promise<T>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
@@ -69,7 +73,12 @@ describe('csdrift watch', () => {
   async function startWatcher(watch: Record<string, unknown>): Promise<string> {
     const config = parseAuditConfig({
       scan: FAST_SCAN,
-      watch: { listen: '127.0.0.1:0', debounceSeconds: 0.3, ...watch },
+      ...(watch.stores ? { stores: watch.stores } : {}),
+      watch: {
+        listen: '127.0.0.1:0',
+        debounceSeconds: 0.3,
+        ...Object.fromEntries(Object.entries(watch).filter(([k]) => k !== 'stores')),
+      },
     });
     const client = new SNSClient({
       endpoint: sns.url,
@@ -170,6 +179,42 @@ describe('csdrift watch', () => {
     expect(kinds()).toEqual(['task bucket-missing-in-store']);
     expect(lines.some((l) => l.startsWith('amqp: lost'))).toBe(true);
     expect((await bus.queue(queue)).messageCount).toBe(0);
+  });
+
+  it('RabbitMQ: a broker restart mid-audit loses nothing and tells nothing twice', async () => {
+    // Prepare: a store whose every answer takes a second, so the audit is in flight at the restart
+    const proxy = await new FaultProxy(ceph.endpoint).start();
+    proxy.plan = () => ({ kind: 'slow', ms: 1000 });
+    const { goneRow } = await cloud();
+    await startWatcher({
+      cloudstack: { amqp: { url: AMQP_URL, exchange, queue } },
+      stores: { 'ceph-1': { endpoint: proxy.endpoint } },
+    });
+    await until('the consumer', async () => (await bus.queue(queue)).consumerCount === 1);
+
+    // Act: the broker stops and starts while the event's audit runs; its ack cannot get through
+    await bus.publish({ type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true });
+    await until('the audit to start', () => lines.some((l) => l.startsWith('auditing 1 bucket(s)')));
+    await bus.close();
+    await rabbitmqctl('stop_app');
+    await rabbitmqctl('start_app');
+    await rabbitmqctl('await_startup');
+    bus = await CloudStackBus.open(exchange);
+    await until(
+      'the redelivered event to be audited again',
+      () => lines.filter((l) => l.startsWith('auditing')).length >= 2,
+      60_000,
+    );
+    await until('the queue to drain', async () => {
+      const q = await bus.queue(queue);
+      return q.consumerCount === 1 && q.messageCount === 0;
+    });
+    await until('the second verdict', () => lines.filter((l) => l.includes('-> bucket')).length >= 2, 30_000);
+
+    // Assert: at least once, and told once
+    expect(kinds()).toEqual(['task bucket-missing-in-store']);
+    expect(lines.some((l) => l.startsWith('amqp: lost'))).toBe(true);
+    await proxy.stop();
   });
 
   it('webhooks: a good signature is queued and audited; a bad one is refused', async () => {
