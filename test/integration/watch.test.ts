@@ -217,9 +217,9 @@ describe('csdrift watch', () => {
     await proxy.stop();
   });
 
-  it('webhooks: a good signature is queued and audited; a bad one is refused', async () => {
+  it('webhooks: a good signature is queued and audited, a bad one refused; in sync says nothing; re-created is resolved', async () => {
     // Prepare
-    const { goneRow } = await cloud();
+    const { alice, gone, photos, goneRow, photosRow } = await cloud();
     const listening = await startWatcher({ cloudstack: { webhookSecret: SECRET } });
     const url = `http://${listening}/events/cloudstack`;
     const failed: BucketEvent = { type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true };
@@ -242,6 +242,17 @@ describe('csdrift watch', () => {
     );
     const health = (await (await fetch(`http://${listening}/healthz`)).json()) as { status: string };
     expect(health.status).toBe('ok');
+
+    // Act: a bucket in sync says nothing; the missing one re-created is one resolved message
+    await postWebhook(url, { type: 'BUCKET.UPDATE', bucketUuid: photosRow.uuid }, SECRET);
+    await ctx.cloud.createInStore(gone, alice.keys);
+    await postWebhook(url, { type: 'BUCKET.UPDATE', bucketUuid: goneRow.uuid }, SECRET);
+    await until('the resolved message', () => sns.published.length >= 2);
+    await new Promise((r) => setTimeout(r, 1000));
+
+    // Assert
+    expect(kinds()).toEqual(['task bucket-missing-in-store', 'resolved bucket-missing-in-store']);
+    expect(sns.published.some((m) => m.message.includes(photos))).toBe(false);
   });
 
   it('the event table: rows after the cursor become audits; the cursor survives a restart', async () => {
