@@ -219,7 +219,6 @@ describe('ledger writes that race or crash', () => {
         const entries = Object.values(after.ledger?.entries ?? {});
         // (On RGW the ledger's own bucket is in the audited store: an unmanaged bucket, found by both too.)
         expect(entries.filter((e) => e.rule === 'bucket-missing-in-store')).toHaveLength(1);
-        expect(entries.every((e) => e.lastRunId === after.ledger?.lastRunId)).toBe(true);
       }
     },
   );
