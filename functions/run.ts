@@ -31,6 +31,8 @@ export interface RunOutcome extends AuditOutcome {
   conflict?: LedgerConflictError;
   /** How many times the run found the ledger changed under it and merged again. */
   merges?: number;
+  /** Why the run history beside the ledger was not updated, when it was not. */
+  historyProblem?: string;
   notified?: NotifyOutcome;
 }
 
@@ -59,7 +61,14 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
   }
   // After a merge, the report and ledger are those written, not those the run first computed.
   const { report, ledger } = published;
-  const written = { ...outcome, report, ledger, reportUri: published.reportUri, merges: published.merges };
+  const written = {
+    ...outcome,
+    report,
+    ledger,
+    reportUri: published.reportUri,
+    merges: published.merges,
+    ...(published.historyProblem ? { historyProblem: published.historyProblem } : {}),
+  };
   if (dryRun || !notifiers.length) return written;
   const notified = await notifyRun({
     sink,

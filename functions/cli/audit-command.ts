@@ -123,6 +123,7 @@ async function auditWithReport(flags: AuditFlags, io: Io): Promise<{ code: numbe
     onProgress: progressPrinter(io.stderr, { quiet: flags.quiet === true }),
   });
   await io.stdout(flags.json ? renderJson(outcome.report) : formatSummary(outcome.report, outcome.reportUri));
+  if (outcome.historyProblem) io.stderr(`warning: run history not updated: ${outcome.historyProblem}`);
   if (outcome.conflict) {
     io.stderr(outcome.conflict.message); // the run that won the ledger tells people, not this one
     return { code: EXIT.incomplete, report: outcome.report };

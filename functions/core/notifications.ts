@@ -6,7 +6,7 @@ import type { Ledger } from './ledger.js';
 import type { Finding, Severity, StoreCoverage } from './model.js';
 import { SEVERITIES } from './model.js';
 import { visible } from './shell.js';
-import { atStake } from './playbooks.js';
+import { atStake, humanBytes } from './playbooks.js';
 import type { Report } from './report.js';
 
 export type NotificationKind = 'task' | 'resolved' | 'digest';
@@ -217,9 +217,10 @@ function digestMessage(
     SEVERITIES.find((sev) => report.findings.some((f) => f.status !== 'suppressed' && f.severity === sev)) ??
     'info';
   const stake = atStake(s);
+  const since = sinceLastFullRun(report);
   const text = [
     // The change first: what a person reading one line wants to know.
-    `+${s.new} new, -${s.resolved} resolved${stake ? `; ${stake}` : ''}.`,
+    `+${s.new} new, -${s.resolved} resolved${stake ? `; ${stake}` : ''}${since ? `, ${since}` : ''}.`,
     `csdrift: ${report.status.replace('_', ' ')}. ${s.findings} finding(s): ${s.new} new, ${s.open} open, ${s.suppressed} suppressed; ${s.resolved} resolved.`,
     `${sent.tasks} task(s) and ${sent.resolved} resolved message(s) sent with this digest.`,
     '',
@@ -262,6 +263,17 @@ function digestMessage(
     dedupId: dedup('digest', report.runId),
     findingIds: [],
   };
+}
+
+/** `+40.00 GiB unbilled since yesterday`: the change in unbilled bytes since the last full run. */
+export function sinceLastFullRun(report: Report): string | null {
+  const previous = report.trend?.previous;
+  const now = report.summary.bytes?.unbilled;
+  if (!previous || previous.unbilledBytes === undefined || now === undefined) return null;
+  const diff = now - previous.unbilledBytes;
+  const hours = (Date.parse(report.finishedAt) - Date.parse(previous.at)) / 3_600_000;
+  const when = hours >= 20 && hours <= 28 ? 'yesterday' : `the last full run (${previous.at.slice(0, 10)})`;
+  return `${diff >= 0 ? '+' : '-'}${humanBytes(Math.abs(diff))} unbilled since ${when}`;
 }
 
 export interface PlanInput {

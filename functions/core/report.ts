@@ -1,5 +1,6 @@
 // The report of the contract (schemaVersion 1), its status and the exit code it implies.
 import type { LedgerUpdate, PendingFinding, ResolvedFinding } from './ledger.js';
+import type { ReportTrend } from './history.js';
 import type { CloudStackSchema, Finding, Severity, StoreCoverage } from './model.js';
 import { SEVERITIES } from './model.js';
 
@@ -41,6 +42,8 @@ export interface Report {
     bucketRowsRead?: number;
   };
   coverage: StoreCoverage[];
+  /** Full runs only: the last 90 full runs (from the history beside the ledger) and the one before. */
+  trend?: ReportTrend;
   summary: {
     findings: number;
     new: number;

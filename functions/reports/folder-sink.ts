@@ -42,11 +42,20 @@ export class FolderSink implements ReportSink {
     await this.writeAtomically(this.location(key), body);
   }
 
-  async putLedger(body: string, expectedVersion: string | null): Promise<string> {
-    const ledger = this.location(LEDGER_KEY);
+  putLedger(body: string, expectedVersion: string | null): Promise<string> {
+    return this.putState(LEDGER_KEY, body, expectedVersion);
+  }
+
+  async readState(key: string): Promise<{ text: string | null; version: string | null }> {
+    const text = await this.readIfThere(key);
+    return { text, version: text === null ? null : contentVersion(text) };
+  }
+
+  async putState(key: string, body: string, expectedVersion: string | null): Promise<string> {
+    const ledger = this.location(key);
     // Already replaced by another run: no need to queue for the lock to learn it.
-    await this.expectVersion(expectedVersion);
-    const lockPath = this.location('state/ledger.lock');
+    await this.expectVersion(key, expectedVersion);
+    const lockPath = this.location(key.replace(/\.json$/, '.lock'));
     await makeFolder(dirname(lockPath));
     let compromised: Error | null = null;
     let release: () => Promise<void>;
@@ -64,7 +73,7 @@ export class FolderSink implements ReportSink {
       throw err;
     }
     try {
-      await this.expectVersion(expectedVersion);
+      await this.expectVersion(key, expectedVersion);
       await this.writeAtomically(ledger, body, () => {
         // Lost the lock to a takeover (this process stalled past STALE_LOCK_MS): do not replace.
         if (compromised)
@@ -91,10 +100,10 @@ export class FolderSink implements ReportSink {
     }
   }
 
-  private async expectVersion(expected: string | null): Promise<void> {
-    const current = await this.readIfThere(LEDGER_KEY);
+  private async expectVersion(key: string, expected: string | null): Promise<void> {
+    const current = await this.readIfThere(key);
     if ((current === null ? null : contentVersion(current)) !== expected)
-      throw new LedgerConflictError(`another run updated ${this.location(LEDGER_KEY)} while this one ran`);
+      throw new LedgerConflictError(`another run updated ${this.location(key)} while this one ran`);
   }
 
   get(key: string): Promise<string | null> {

@@ -21,8 +21,12 @@ tr.detail td { border-bottom: 2px solid var(--line); padding-top: 0; } details s
 .tallies { display: flex; flex-wrap: wrap; gap: 2rem; margin-top: 1rem; } .counts ul { list-style: none; padding: 0; margin: 0; } .counts li { display: flex; justify-content: space-between; gap: 1rem; }
 .filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin-bottom: .5rem; } .filters input { min-width: 18rem; } .filters input, .filters select { padding: .3rem; font: inherit; }
 #shown { color: var(--muted); margin-left: auto; } .none { color: var(--muted); }
-@media (max-width: 900px) { .cols { grid-template-columns: 1fr; } }
-@media print { .filters { display: none; } body { max-width: none; padding: 0; font-size: 11px; } tbody.finding { break-inside: avoid; } details > summary { list-style: none; } }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.stake-by-store { width: auto; margin-top: .4rem; } table.stake-by-store td, table.stake-by-store th { padding: .15rem .8rem .15rem 0; border: 0; }
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; } figure.trend { margin: 0; } figure.trend > svg { width: 100%; height: auto; display: block; } .legend li { display: flex; align-items: center; gap: .3rem; margin: 0; }
+figure.trend figcaption { font-size: .85rem; color: var(--muted); margin-bottom: .2rem; } .legend { list-style: none; display: flex; flex-wrap: wrap; gap: .8rem; padding: 0; margin: .2rem 0 0; font-size: .8rem; }
+@media (max-width: 900px) { .cols, .charts { grid-template-columns: 1fr; } table.findings td:nth-child(6), table.findings th:nth-child(6) { display: none; } }
+@media print { @page { size: A4; margin: 12mm; } .filters { display: none; } body { max-width: none; padding: 0; font-size: 11px; } tbody.finding, figure.trend { break-inside: avoid; } details > summary { list-style: none; } }
 `;
 
 // Sorts and filters the server-rendered rows; never builds HTML from data.

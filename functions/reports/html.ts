@@ -6,7 +6,9 @@ import type { Finding, StoreCoverage } from '../core/model.js';
 import { SEVERITIES } from '../core/model.js';
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
-import { atStake } from '../core/playbooks.js';
+import { atStake, humanBytes } from '../core/playbooks.js';
+import { MISBILLED_RULES, UNBILLED_RULES } from '../core/report.js';
+import { trendCharts } from './html-trend.js';
 import { HTML_SCRIPT, HTML_STYLE } from './html-assets.js';
 
 /** Escaped for HTML, with control and bidirectional characters shown as escapes (core/shell.ts). */
@@ -29,7 +31,7 @@ function findingRows(f: Finding): string {
   const sev = SEVERITIES.indexOf(f.severity);
   return `<tbody class="finding" data-status="${e(f.status)}" data-severity="${e(f.severity)}" data-rule="${e(f.rule)}" data-store="${e(f.store.name)}"
     data-sort-status="${f.status === 'new' ? 0 : f.status === 'open' ? 1 : 2}" data-sort-severity="${sev}" data-sort-rule="${e(f.rule)}"
-    data-sort-store="${e(f.store.name)}" data-sort-bucket="${e(f.bucket ?? '')}" data-sort-owner="${e(ownerText(f))}" data-sort-first="${e(f.firstSeen)}">
+    data-sort-store="${e(f.store.name)}" data-sort-bucket="${e(f.bucket ?? '')}" data-sort-owner="${e(ownerText(f))}" data-sort-first="${e(f.firstSeen)}" data-sort-bytes="${f.bytes ?? -1}">
   <tr class="summary">
     <td><span class="status ${e(f.status)}">${e(f.status)}</span></td>
     <td><span class="sev ${e(f.severity)}">${e(f.severity)}</span></td>
@@ -37,9 +39,10 @@ function findingRows(f: Finding): string {
     <td>${e(f.store.name)}</td>
     <td class="bucket">${e(f.bucket ?? '-')}</td>
     <td>${e(ownerText(f))}</td>
+    <td class="num">${f.bytes === undefined ? '' : e(humanBytes(f.bytes))}</td>
     <td>${e(f.firstSeen.slice(0, 16).replace('T', ' '))}</td>
   </tr>
-  <tr class="detail"><td colspan="7"><details>
+  <tr class="detail"><td colspan="8"><details>
     <summary>${e(f.message)}</summary>
     <div class="cols">
       <div><h4>Remediation</h4><p>${e(f.remediation.summary)}</p><ol>${f.remediation.steps.map((s) => `<li>${e(s)}</li>`).join('')}</ol></div>
@@ -60,6 +63,24 @@ function coverageWhy(c: StoreCoverage): string {
     .filter(([rule]) => c.checks[rule as keyof typeof c.checks] === 'unverified')
     .map(([rule, why]) => `${rule}: ${why}`);
   return [c.error, ...notes].filter(Boolean).join('; ');
+}
+
+/** Unbilled and misbilled data per store, over unsuppressed findings of known size. */
+function stakeByStore(report: Report): string {
+  const rows = report.coverage.flatMap((c) => {
+    const mine = report.findings.filter((f) => f.status !== 'suppressed' && f.store.uuid === c.store.uuid);
+    const sum = (rules: ReadonlySet<string>) =>
+      mine.filter((f) => rules.has(f.rule)).reduce((n, f) => n + (f.bytes ?? 0), 0);
+    const unbilled = sum(UNBILLED_RULES);
+    const misbilled = sum(MISBILLED_RULES);
+    return unbilled || misbilled
+      ? [
+          `<tr><td>${e(c.store.name)}</td><td class="num">${e(humanBytes(unbilled))}</td><td class="num">${e(humanBytes(misbilled))}</td></tr>`,
+        ]
+      : [];
+  });
+  if (!rows.length) return '';
+  return `<table class="stake-by-store"><thead><tr><th>store</th><th>unbilled</th><th>misbilled</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function options(values: string[]): string {
@@ -92,7 +113,9 @@ export function renderHtml(report: Report): string {
   <p>${e(s.findings)} finding(s): <b>${e(s.new)}</b> new, ${e(s.open)} open, ${e(s.suppressed)} suppressed; ${e(s.resolved)} resolved this run.
   Run <code>${e(report.runId)}</code> (${e(report.trigger)}), ${e(report.startedAt)} to ${e(report.finishedAt)}; CloudStack ${e(report.cloudstack.schema)} database <code>${e(report.cloudstack.database)}</code>.</p>
   ${atStake(s) ? `<p class="stake">At stake: <b>${e(atStake(s))}</b>.</p>` : ''}
+  ${stakeByStore(report)}
 </header>
+${trendCharts(report.trend?.points)}
 <section><h2>Coverage</h2>
 <table class="coverage"><thead><tr><th>store</th><th>provider</th><th>endpoint</th><th>status</th><th>buckets in DB</th><th>in store</th><th>requests</th><th>why</th></tr></thead><tbody>
 ${report.coverage
@@ -116,7 +139,7 @@ ${report.coverage
 </form>
 <table class="findings" id="findings"><thead><tr>
   <th data-key="status">status</th><th data-key="severity">severity</th><th data-key="rule">rule</th><th data-key="store">store</th>
-  <th data-key="bucket">bucket</th><th data-key="owner">owner</th><th data-key="first">first seen</th></tr></thead>
+  <th data-key="bucket">bucket</th><th data-key="owner">owner</th><th data-key="bytes">data</th><th data-key="first">first seen</th></tr></thead>
 ${findings.map(findingRows).join('\n')}
 </table>
 ${findings.length ? '' : '<p class="none">No findings.</p>'}

@@ -7,6 +7,8 @@ import type { Report } from '../core/report.js';
 import type { ReportFormat } from './formats.js';
 import { RENDERERS } from './formats.js';
 import type { ReportSink } from './sink.js';
+import { appendToHistory, isFullRun, reportTrend } from '../core/history.js';
+import { readHistory, recordHistory } from './history-store.js';
 
 export function runFolder(report: Report): string {
   const [y, m, d] = report.startedAt.slice(0, 10).split('-') as [string, string, string];
@@ -44,6 +46,8 @@ export interface Published {
   ledger: Ledger;
   /** How many times the run lost the race for the ledger and merged again. */
   merges: number;
+  /** Why the run history was not updated, when it was not. */
+  historyProblem?: string;
 }
 
 /** Runs that keep losing the race this often have met something else than overlap: they give up. */
@@ -51,8 +55,15 @@ const MAX_MERGES = 20;
 
 export async function publishRun(request: PublishRequest): Promise<Published> {
   const { sink, formats } = request;
-  let { report, ledger, ledgerVersion: expected } = request;
-  const uri = reportUri(sink, report, formats);
+  let { ledger, ledgerVersion: expected } = request;
+  const uri = reportUri(sink, request.report, formats);
+  // A full run's report carries the trend: the history as it will be with this run in it.
+  const stored = request.writeLedger ? await readHistory(sink) : null;
+  const withTrend = (r: Report): Report =>
+    stored && !stored.problem && isFullRun(r)
+      ? { ...r, trend: reportTrend(appendToHistory(stored.history, r), r) }
+      : r;
+  let report = withTrend(request.report);
   for (let merges = 0; ; merges++) {
     const files = formats.map((format) => ({ ext: format, ...RENDERERS[format](report) }));
     const run = runFolder(report);
@@ -70,13 +81,23 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
       }
       // Another run wrote first: take its ledger, lay this run's judgement on it, and try again.
       const fresh = await sink.readLedger();
-      ({ report, ledger } = request.rebase(fresh.ledger));
+      const rebased = request.rebase(fresh.ledger);
+      report = withTrend(rebased.report);
+      ledger = rebased.ledger;
       expected = fresh.version;
       await pause(merges);
       continue;
     }
+    const historyProblem = stored ? await recordHistory(sink, report, stored, pause) : undefined;
     for (const f of files) await sink.put(`latest/report.${f.ext}`, f.body, f.contentType);
-    return { reportUri: uri, ledgerVersion, report, ledger, merges };
+    return {
+      reportUri: uri,
+      ledgerVersion,
+      report,
+      ledger,
+      merges,
+      ...(historyProblem ? { historyProblem } : {}),
+    };
   }
 }
 

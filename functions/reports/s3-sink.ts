@@ -129,27 +129,40 @@ export class S3Sink implements ReportSink {
     );
   }
 
-  async putLedger(body: string, expectedVersion: string | null): Promise<string> {
-    const written = await this.conditionalPut(body, expectedVersion);
+  putLedger(body: string, expectedVersion: string | null): Promise<string> {
+    return this.putState(LEDGER_KEY, body, expectedVersion);
+  }
+
+  async readState(key: string): Promise<{ text: string | null; version: string | null }> {
+    const got = await this.read(key);
+    return got ? { text: got.text, version: got.etag } : { text: null, version: null };
+  }
+
+  async putState(key: string, body: string, expectedVersion: string | null): Promise<string> {
+    const written = await this.conditionalPut(key, body, expectedVersion);
     if (written) return written;
     // RGW 16 compares If-Match with the bare ETag and refuses the quoted form RFC 9110 asks for.
     // If the ledger is unchanged, say it the bare way: still conditional, so nothing slips in.
     const bare = expectedVersion?.replace(/^"|"$/g, '');
-    if (bare && bare !== expectedVersion && (await this.currentVersion()) === expectedVersion) {
-      const retried = await this.conditionalPut(body, bare);
+    if (bare && bare !== expectedVersion && (await this.currentVersion(key)) === expectedVersion) {
+      const retried = await this.conditionalPut(key, body, bare);
       if (retried) return retried;
     }
-    throw new LedgerConflictError(`another run updated ${this.location(LEDGER_KEY)} while this one ran`);
+    throw new LedgerConflictError(`another run updated ${this.location(key)} while this one ran`);
   }
 
   /** The new ETag when written; undefined when the store refused the precondition. */
-  private async conditionalPut(body: string, ifMatch: string | null): Promise<string | undefined> {
+  private async conditionalPut(
+    key: string,
+    body: string,
+    ifMatch: string | null,
+  ): Promise<string | undefined> {
     try {
       const out = await this.call(() =>
         this.s3.send(
           new PutObjectCommand({
             Bucket: this.bucket,
-            Key: this.key(LEDGER_KEY),
+            Key: this.key(key),
             Body: body,
             ContentType: 'application/json',
             ...(ifMatch ? { IfMatch: ifMatch } : { IfNoneMatch: '*' }),
@@ -164,10 +177,10 @@ export class S3Sink implements ReportSink {
     }
   }
 
-  private async currentVersion(): Promise<string | null> {
+  private async currentVersion(key: string): Promise<string | null> {
     try {
       const out = await this.call(() =>
-        this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(LEDGER_KEY) })),
+        this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) })),
       );
       return out.ETag ?? null;
     } catch (err) {

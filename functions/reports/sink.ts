@@ -20,4 +20,8 @@ export interface ReportSink {
   list(prefix: string): Promise<string[]>;
   /** Writes the ledger only if it is still the version read, and returns the new version; otherwise LedgerConflictError. */
   putLedger(body: string, expectedVersion: string | null): Promise<string>;
+  /** Another file of state/ (the run history), read with its version… */
+  readState(key: string): Promise<{ text: string | null; version: string | null }>;
+  /** …and written as safely as the ledger: only over the version read. */
+  putState(key: string, body: string, expectedVersion: string | null): Promise<string>;
 }

@@ -100,4 +100,66 @@ describe('the HTML report in a browser', () => {
     expect(await page.locator('details[open]').count()).toBe(report.findings.length);
     await page.close();
   });
+
+  it('leads with what is at stake: the trend drawn from a planted history, sortable by bytes, no CSP violation', async () => {
+    // Prepare: ten nightly full runs, the last being this report's
+    const base = hostileReport();
+    const nights = Array.from({ length: 10 }, (_, i) => ({
+      at: new Date(Date.UTC(2026, 10, 20 + i, 2, 5)).toISOString(),
+      runId: `night-${i}`,
+      openBySeverity: { critical: 0, high: 10 - i, medium: 2, low: i % 3, info: 0 },
+      unbilledBytes: (i + 1) * 1024 ** 3,
+    }));
+    const sizes = [5 * 1024 ** 3, 1024, 300 * 1024 ** 2];
+    const report = {
+      ...base,
+      findings: base.findings.map((f, i) => (i < sizes.length ? { ...f, bytes: sizes[i] } : f)),
+      trend: {
+        points: nights,
+        previous: { at: nights[8]?.at ?? '', runId: 'night-8', open: 4, unbilledBytes: 9 * 1024 ** 3 },
+      },
+    };
+    const file = join(dir, 'trend.html');
+    await writeFile(file, renderHtml(report));
+    const violations: string[] = [];
+    const desktop = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    desktop.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+    });
+
+    // Act
+    await desktop.goto(pathToFileURL(file).href);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await desktop.screenshot({ path: join(ARTIFACTS, 'html-report-trend.png'), fullPage: true });
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    await phone.goto(pathToFileURL(file).href);
+    await phone.screenshot({ path: join(ARTIFACTS, 'html-report-phone.png'), fullPage: true });
+
+    // Assert: one point per night and series, at the values planted, in order
+    const high = await desktop
+      .locator('#trend-open circle.point[data-series="high"]')
+      .evaluateAll((els) =>
+        els.map((el) => [el.getAttribute('data-at'), Number(el.getAttribute('data-value'))]),
+      );
+    expect(high).toEqual(nights.map((n) => [n.at, n.openBySeverity.high]));
+    const cy = await desktop
+      .locator('#trend-open circle.point[data-series="high"]')
+      .evaluateAll((els) => els.map((el) => Number(el.getAttribute('cy'))));
+    expect(cy).toEqual([...cy].sort((a, b) => a - b)); // fewer open findings each night: each point lower
+    expect(await desktop.locator('#trend-unbilled circle.point').count()).toBe(10);
+    expect(await desktop.locator('#trend-open > svg').boundingBox()).toMatchObject({
+      width: expect.any(Number),
+    });
+    // sorted by bytes, largest first on the second click
+    await desktop.click('th[data-key="bytes"]');
+    await desktop.click('th[data-key="bytes"]');
+    const data = await desktop.locator('tbody.finding td.num').allTextContents();
+    expect(data.slice(0, 3)).toEqual(['5.00 GiB', '300.0 MiB', '0.0 MiB']);
+    // the phone sees the charts one above the other, within its width
+    const box = await phone.locator('#trend-open > svg').boundingBox();
+    expect(box?.width).toBeLessThanOrEqual(390);
+    expect(violations).toEqual([]);
+    await desktop.close();
+    await phone.close();
+  });
 });

@@ -8,6 +8,7 @@ import { publishRun, runFolder } from '../../functions/reports/publish.js';
 import { S3Sink } from '../../functions/reports/s3-sink.js';
 import type { ReportSink } from '../../functions/reports/sink.js';
 import { LEDGER_KEY } from '../../functions/reports/sink.js';
+import { HISTORY_KEY, parseHistory } from '../../functions/core/history.js';
 import { auditWithLedger } from '../support/audit.js';
 import { csdrift } from '../support/cli.js';
 import { bucketName, s3For } from '../support/cloud.js';
@@ -222,6 +223,62 @@ describe('ledger writes that race or crash', () => {
       }
     },
   );
+
+  it('keeps the run history beside the ledger: full runs give the trend, and a crash mid-write keeps the last good one', async () => {
+    // Prepare: two nightly full runs
+    const sink = new FolderSink(ctx.dir);
+    const publish = async (
+      target: ReportSink,
+      previous: Awaited<ReturnType<typeof auditWithLedger>>['ledger'] | null,
+    ) => {
+      const run = await auditWithLedger(ctx.cloud.database, {}, { previousLedger: previous });
+      const stored = await target.readLedger();
+      return publishRun({
+        sink: target,
+        ...run,
+        formats: ['json'],
+        ledgerVersion: stored.version,
+        writeLedger: true,
+      });
+    };
+    const first = await publish(sink, null);
+    const second = await publish(sink, first.ledger);
+    // A targeted run is history too, kept apart
+    const targeted = await auditWithLedger(
+      ctx.cloud.database,
+      {},
+      { buckets: ['nothing-here'], previousLedger: second.ledger },
+    );
+    await publishRun({
+      sink,
+      ...targeted,
+      formats: ['json'],
+      ledgerVersion: (await sink.readLedger()).version,
+      writeLedger: true,
+    });
+    const before = await readFile(join(ctx.dir, HISTORY_KEY), 'utf8');
+
+    // Act: a third run dies just before its history is put in place
+    class CrashingSink extends FolderSink {
+      protected override async replace(tmp: string, path: string): Promise<void> {
+        if (path.endsWith('history.json')) throw new Error('killed');
+        return super.replace(tmp, path);
+      }
+    }
+    await expect(publish(new CrashingSink(ctx.dir), second.ledger)).rejects.toThrow('killed');
+
+    // Assert
+    expect(second.report.trend?.points.map((p) => p.runId)).toEqual([
+      first.report.runId,
+      second.report.runId,
+    ]);
+    expect(second.report.trend?.previous?.runId).toBe(first.report.runId);
+    expectValidReport(second.report);
+    const history = parseHistory(await readFile(join(ctx.dir, HISTORY_KEY), 'utf8'), 'history');
+    expect(history.full.map((e) => e.runId)).toEqual([first.report.runId, second.report.runId]);
+    expect(history.scoped.map((e) => e.scope?.buckets)).toEqual([['nothing-here']]);
+    expect(await readFile(join(ctx.dir, HISTORY_KEY), 'utf8')).toBe(before);
+  });
 
   it('a crash between writing the new ledger and putting it in place leaves the previous ledger intact', async () => {
     // Prepare: a good ledger, then a sink that dies just before the rename

@@ -1,0 +1,48 @@
+// The run history in the sink, beside the ledger and written as safely: conditionally over the
+// version read, read again and appended again when another run wrote in between. A history that
+// cannot be read is left as it is and said, never replaced: it does not stop the audit.
+import type { History } from '../core/history.js';
+import { HISTORY_KEY, appendToHistory, parseHistory } from '../core/history.js';
+import { LedgerConflictError } from '../core/errors.js';
+import type { Report } from '../core/report.js';
+import type { ReportSink } from './sink.js';
+
+export interface StoredHistory {
+  history: History | null;
+  version: string | null;
+  /** Why the history could not be read: then it is not written either. */
+  problem?: string;
+}
+
+export async function readHistory(sink: ReportSink): Promise<StoredHistory> {
+  const { text, version } = await sink.readState(HISTORY_KEY);
+  if (text === null) return { history: null, version: null };
+  try {
+    return { history: parseHistory(text, sink.location(HISTORY_KEY)), version };
+  } catch (err) {
+    return { history: null, version, problem: (err as Error).message };
+  }
+}
+
+/** Appends the run; a problem is returned (and nothing written) rather than thrown. */
+export async function recordHistory(
+  sink: ReportSink,
+  report: Report,
+  stored: StoredHistory,
+  pause: (attempt: number) => Promise<void>,
+): Promise<string | undefined> {
+  let current = stored;
+  for (let attempt = 0; ; attempt++) {
+    if (current.problem) return current.problem;
+    const next = appendToHistory(current.history, report);
+    try {
+      await sink.putState(HISTORY_KEY, `${JSON.stringify(next)}\n`, current.version);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof LedgerConflictError)) throw err;
+      if (attempt >= 20) return `${sink.location(HISTORY_KEY)}: ${err.message}; this run is not in it`;
+      current = await readHistory(sink);
+      await pause(attempt);
+    }
+  }
+}
