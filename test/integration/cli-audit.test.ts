@@ -64,6 +64,7 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
       join('latest', 'report.json'),
       join(runDir, 'report.html'),
       join(runDir, 'report.json'),
+      join('state', 'history.json'),
       join('state', 'ledger.json'),
     ]);
     expect(JSON.parse(await readFile(join(ctx.dir, 'latest', 'report.json'), 'utf8'))).toEqual(report);
