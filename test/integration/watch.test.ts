@@ -255,6 +255,23 @@ describe('csdrift watch', () => {
     expect(sns.published.some((m) => m.message.includes(photos))).toBe(false);
   });
 
+  it('runs the full audit on its cron in the same process, and says when it last succeeded', async () => {
+    // Prepare: the seed case, and a schedule every two seconds (croner takes a seconds field)
+    const { gone } = await cloud();
+    const listening = await startWatcher({ fullAudit: { cron: '*/2 * * * * *', timeZone: 'Europe/Berlin' } });
+
+    // Act
+    await until('a full audit', () => lines.some((l) => /^full audit \S+: drift/.test(l)), 30_000);
+    const metrics = await (await fetch(`http://${listening}/metrics`)).text();
+
+    // Assert: a full audit tells as a full audit does (its task and its digest), once
+    // (a later tick may have begun another run by now: look at the first one's messages)
+    expect(kinds().slice(0, 2)).toEqual(['task bucket-missing-in-store', 'digest all']);
+    expect(sns.published[0]?.message).toContain(gone);
+    const success = Number(/^csdrift_last_full_audit_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(Date.now() / 1000 - success).toBeLessThan(30);
+  });
+
   it('the event table: rows after the cursor become audits; the cursor survives a restart', async () => {
     // Prepare
     const { goneRow, photosRow } = await cloud();
