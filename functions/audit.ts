@@ -189,7 +189,8 @@ export async function finishAudit(
     now: evaluatedAt,
   });
   const finishedAt = now().toISOString();
-  const conclude = (previous: Ledger | null) => {
+  // This run's judgement laid on a ledger: the one it read, or (after losing the race) a newer one.
+  const conclude = (previous: Ledger | null): { report: Report; ledger: Ledger } => {
     const lifecycle = updateLedger({
       previous,
       findings,
@@ -201,10 +202,7 @@ export async function finishAudit(
       buckets,
       confirmRuns: (rule) => config.rules[rule]?.confirmRuns ?? 1,
     });
-    return { lifecycle, report: reportOf(lifecycle) };
-  };
-  const reportOf = (lifecycle: ReturnType<typeof updateLedger>): Report =>
-    buildReport({
+    const report = buildReport({
       runId,
       trigger: request.trigger,
       scope: {
@@ -235,16 +233,9 @@ export async function finishAudit(
           expires,
         })),
     });
-  const { lifecycle, report } = conclude(request.previousLedger ?? null);
-  return {
-    report,
-    ledger: lifecycle.ledger,
-    stores: inventory.stores,
-    rebase: (previous) => {
-      const again = conclude(previous);
-      return { report: again.report, ledger: again.lifecycle.ledger };
-    },
+    return { report, ledger: lifecycle.ledger };
   };
+  return { ...conclude(request.previousLedger ?? null), stores: inventory.stores, rebase: conclude };
 }
 
 async function scanStores(

@@ -4,6 +4,7 @@
 import { createPool } from 'mysql2/promise';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { DbUrl } from './db-url.js';
+import { connectionOptions } from './inventory.js';
 import type { EventRow } from '../sources/cloudstack-event.js';
 
 /** A bucket row's identity: what a targeted audit needs to ask about it. */
@@ -20,17 +21,7 @@ export class CloudStackEventReads {
   private readonly pool: Pool;
 
   constructor(db: DbUrl) {
-    this.pool = createPool({
-      host: db.host,
-      port: db.port,
-      user: db.user,
-      password: db.password,
-      database: db.database,
-      connectionLimit: 2,
-      connectTimeout: 10_000,
-      timezone: 'Z', // CloudStack keeps its datetimes in UTC
-      charset: 'utf8mb4',
-    });
+    this.pool = createPool({ ...connectionOptions(db), connectionLimit: 2 });
   }
 
   /** The rows (active or removed) with these uuids or ids. Never selects a key. */

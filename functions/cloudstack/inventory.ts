@@ -65,20 +65,25 @@ export async function loadCloudStackInventory(
   }
 }
 
+/** How every csdrift connection to the CloudStack database is made (single ones and pools alike). */
+export function connectionOptions(db: DbUrl, connectTimeout = 10_000) {
+  return {
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+    database: db.database,
+    connectTimeout,
+    timezone: 'Z', // CloudStack keeps its datetimes in UTC
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    charset: 'utf8mb4',
+  };
+}
+
 async function connect(db: DbUrl, connectTimeout: number): Promise<Connection> {
   try {
-    return await createConnection({
-      host: db.host,
-      port: db.port,
-      user: db.user,
-      password: db.password,
-      database: db.database,
-      connectTimeout,
-      timezone: 'Z', // CloudStack keeps its datetimes in UTC
-      supportBigNumbers: true,
-      bigNumberStrings: false,
-      charset: 'utf8mb4',
-    });
+    return await createConnection(connectionOptions(db, connectTimeout));
   } catch (err) {
     throw asInventoryError(err, db);
   }

@@ -6,7 +6,6 @@ import { SEVERITIES } from './model.js';
 
 export type RunStatus = 'in_sync' | 'drift' | 'incomplete' | 'error';
 export type Trigger = 'schedule' | 'manual' | 'cli' | 'event';
-export const TRIGGERS = ['schedule', 'manual', 'cli', 'event'] as const;
 
 /** What a run covered; an empty list means all. A scoped run changes findings inside its scope only. */
 export interface RunScope {

@@ -42,6 +42,9 @@ export const functionEnvironmentSchema = z.looseObject({
   STORE_SECRETS: jsonText(z.record(z.string(), z.string().min(1))).optional(),
   WRAP_UP_MS: wholeMs.optional(),
   SECRETS_CACHE_MS: wholeMs.optional(),
+  /** The events path: the queue its producers send to, and the webhook's signing secret. */
+  EVENT_QUEUE_URL: z.url({ message: 'expected the events queue URL' }).optional(),
+  WEBHOOK_SECRET_ID: z.string().min(1).optional(),
 });
 export type FunctionEnvironment = z.infer<typeof functionEnvironmentSchema>;
 
@@ -92,6 +95,13 @@ export function dbSecretId(env: NodeJS.ProcessEnv): string {
   const vars = functionEnvironment(env);
   const db = vars.CSDRIFT_CONFIG?.db as { secretId?: unknown } | undefined;
   return vars.DB_SECRET_ID || (typeof db?.secretId === 'string' ? db.secretId : '');
+}
+
+/** The events queue, for the functions that send to it: required there, named when missing. */
+export function eventQueueUrl(env: NodeJS.ProcessEnv): string {
+  const url = functionEnvironment(env).EVENT_QUEUE_URL;
+  if (!url) throw new ConfigError('environment: EVENT_QUEUE_URL: required (the events queue URL)');
+  return url;
 }
 
 export interface FunctionSettings {

@@ -14,11 +14,10 @@ import { openSink } from '../reports/open-sink.js';
 import { fromEventRow, worthAuditing } from '../sources/cloudstack-event.js';
 import type { ChangeEvent } from '../sources/cloudstack-event.js';
 import { toQueueMessage } from '../sources/queued-event.js';
-import { functionSettings } from './environment.js';
-import { eventsEnvironment } from './events-environment.js';
+import { eventQueueUrl, functionSettings } from './environment.js';
 import { auditSecrets, fetchedSecrets } from './secrets.js';
 
-const env = eventsEnvironment(process.env);
+const queueUrl = eventQueueUrl(process.env); // a missing queue fails the init, loudly
 const sqs = new SQSClient({});
 export const CURSOR_KEY = 'state/event-cursor.json';
 const BATCH = 1000;
@@ -58,7 +57,7 @@ export async function pollFunction(
         const chunk = events.slice(i, i + 10);
         const sent = await sqs.send(
           new SendMessageBatchCommand({
-            QueueUrl: env.EVENT_QUEUE_URL,
+            QueueUrl: queueUrl,
             Entries: chunk.map((e, j) => ({ Id: String(j), MessageBody: toQueueMessage(e) })),
           }),
         );

@@ -12,9 +12,10 @@ import { logger, metrics } from '../observability.js';
 import { MalformedEventError, parseBusMessage, worthAuditing } from '../sources/cloudstack-event.js';
 import { toQueueMessage } from '../sources/queued-event.js';
 import { signatureMatches } from '../sources/webhook-signature.js';
-import { eventsEnvironment } from './events-environment.js';
+import { eventQueueUrl, functionEnvironment } from './environment.js';
 
-const env = eventsEnvironment(process.env); // a typo fails the init, loudly
+const env = functionEnvironment(process.env); // a typo fails the init, loudly
+const queueUrl = eventQueueUrl(process.env);
 const sqs = new SQSClient({});
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -51,9 +52,7 @@ export async function webhookFunction(
     return answer(400, 'not a CloudStack event');
   }
   if (!change || !worthAuditing(change)) return answer(200, 'not an event csdrift audits');
-  await sqs.send(
-    new SendMessageCommand({ QueueUrl: env.EVENT_QUEUE_URL, MessageBody: toQueueMessage(change) }),
-  );
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: toQueueMessage(change) }));
   logger.info('webhook queued', { type: change.type, target: change.target, failed: change.failed });
   return answer(200, 'queued');
 }

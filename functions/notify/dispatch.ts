@@ -7,7 +7,8 @@ import type { Notification } from '../core/notifications.js';
 import { markPublished, planNotifications } from '../core/notifications.js';
 import type { Report } from '../core/report.js';
 import type { ReportSink } from '../reports/sink.js';
-import { pause } from '../reports/publish.js';
+import { writeOverConflicts } from '../reports/merge-retry.js';
+import { LEDGER_KEY } from '../reports/sink.js';
 import { LedgerConflictError } from '../core/errors.js';
 import type { Notifier } from './notifier.js';
 
@@ -67,17 +68,18 @@ async function markInLedger(
   version: string,
   mark: (ledger: Ledger) => Ledger,
 ): Promise<void> {
-  let current = { ledger, version };
-  for (let attempt = 0; ; attempt++) {
-    try {
+  await writeOverConflicts(
+    { ledger, version },
+    async (current) => {
       await sink.putLedger(`${JSON.stringify(mark(current.ledger), null, 2)}\n`, current.version);
-      return;
-    } catch (err) {
-      if (!(err instanceof LedgerConflictError) || attempt >= 20) throw err;
+    },
+    async () => {
       const fresh = await sink.readLedger();
-      if (!fresh.ledger || fresh.version === null) throw err;
-      current = { ledger: fresh.ledger, version: fresh.version };
-      await pause(attempt);
-    }
-  }
+      if (!fresh.ledger || fresh.version === null)
+        throw new LedgerConflictError(
+          `${sink.location(LEDGER_KEY)} is gone: the marks of what was sent are not written`,
+        );
+      return { ledger: fresh.ledger, version: fresh.version };
+    },
+  );
 }

@@ -6,6 +6,7 @@ import { HISTORY_KEY, appendToHistory, parseHistory } from '../core/history.js';
 import { LedgerConflictError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
 import type { ReportSink } from './sink.js';
+import { writeOverConflicts } from './merge-retry.js';
 
 export interface StoredHistory {
   history: History | null;
@@ -29,20 +30,22 @@ export async function recordHistory(
   sink: ReportSink,
   report: Report,
   stored: StoredHistory,
-  pause: (attempt: number) => Promise<void>,
 ): Promise<string | undefined> {
-  let current = stored;
-  for (let attempt = 0; ; attempt++) {
-    if (current.problem) return current.problem;
-    const next = appendToHistory(current.history, report);
-    try {
-      await sink.putState(HISTORY_KEY, `${JSON.stringify(next)}\n`, current.version);
-      return undefined;
-    } catch (err) {
-      if (!(err instanceof LedgerConflictError)) throw err;
-      if (attempt >= 20) return `${sink.location(HISTORY_KEY)}: ${err.message}; this run is not in it`;
-      current = await readHistory(sink);
-      await pause(attempt);
-    }
+  let problem = stored.problem;
+  try {
+    await writeOverConflicts(
+      stored,
+      async (current) => {
+        problem = current.problem;
+        if (problem) return;
+        const next = appendToHistory(current.history, report);
+        await sink.putState(HISTORY_KEY, `${JSON.stringify(next)}\n`, current.version);
+      },
+      () => readHistory(sink),
+    );
+  } catch (err) {
+    if (!(err instanceof LedgerConflictError)) throw err;
+    return `${sink.location(HISTORY_KEY)}: ${err.message}; this run is not in it`;
   }
+  return problem;
 }

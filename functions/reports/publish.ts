@@ -9,6 +9,7 @@ import { RENDERERS } from './formats.js';
 import type { ReportSink } from './sink.js';
 import { appendToHistory, isFullRun, reportTrend } from '../core/history.js';
 import { readHistory, recordHistory } from './history-store.js';
+import { MAX_MERGES, pause } from './merge-retry.js';
 
 export function runFolder(report: Report): string {
   const [y, m, d] = report.startedAt.slice(0, 10).split('-') as [string, string, string];
@@ -50,9 +51,6 @@ export interface Published {
   historyProblem?: string;
 }
 
-/** Runs that keep losing the race this often have met something else than overlap: they give up. */
-const MAX_MERGES = 20;
-
 export async function publishRun(request: PublishRequest): Promise<Published> {
   const { sink, formats } = request;
   let { ledger, ledgerVersion: expected } = request;
@@ -88,7 +86,7 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
       await pause(merges);
       continue;
     }
-    const historyProblem = stored ? await recordHistory(sink, report, stored, pause) : undefined;
+    const historyProblem = stored ? await recordHistory(sink, report, stored) : undefined;
     for (const f of files) await sink.put(`latest/report.${f.ext}`, f.body, f.contentType);
     return {
       reportUri: uri,
@@ -99,10 +97,4 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
       ...(historyProblem ? { historyProblem } : {}),
     };
   }
-}
-
-/** A short random wait, growing a little, so racing runs stop colliding in step. */
-export function pause(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(1000, 20 * 2 ** Math.min(attempt, 6));
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

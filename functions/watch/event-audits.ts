@@ -93,7 +93,8 @@ export class EventAudits {
     const byUuid = new Map(rows.flatMap((r) => (r.uuid ? [[r.uuid, r] as const] : [])));
     const byId = new Map(rows.map((r) => [r.id, r] as const));
 
-    const perStore = new Map<string, { names: Set<string>; events: QueuedEvent[] }>();
+    // Per store, per bucket name: the events that name it.
+    const perStore = new Map<string, Map<string, QueuedEvent[]>>();
     const nameOnly: QueuedEvent[] = [];
     for (const q of buckets) {
       const t = q.event.target as Extract<EventTarget, { kind: 'bucket' }>;
@@ -112,23 +113,17 @@ export class EventAudits {
         q.settle();
         continue;
       }
-      const group = perStore.get(row.storeId) ?? { names: new Set<string>(), events: [] };
-      group.names.add(row.name);
-      group.events.push(q);
-      perStore.set(row.storeId, group);
+      const byName = perStore.get(row.storeId) ?? new Map<string, QueuedEvent[]>();
+      byName.set(row.name, [...(byName.get(row.name) ?? []), q]);
+      perStore.set(row.storeId, byName);
     }
 
     const jobs: AuditJob[] = [];
-    for (const [storeId, group] of perStore) {
-      const names = [...group.names];
+    for (const [storeId, byName] of perStore) {
+      const names = [...byName.keys()];
       for (let i = 0; i < names.length; i += this.options.maxBucketsPerAudit) {
         const chunk = names.slice(i, i + this.options.maxBucketsPerAudit);
-        const inChunk = new Set(chunk);
-        jobs.push({
-          stores: [storeId],
-          buckets: chunk,
-          events: group.events.filter((q) => inChunk.has(nameOf(q, byUuid, byId))),
-        });
+        jobs.push({ stores: [storeId], buckets: chunk, events: chunk.flatMap((n) => byName.get(n) ?? []) });
       }
     }
     if (nameOnly.length) {
@@ -184,15 +179,6 @@ export class EventAudits {
     }
     for (const line of verdictLines(job, report, took)) this.options.log(line);
   }
-}
-
-function nameOf(
-  q: QueuedEvent,
-  byUuid: Map<string, BucketIdentity>,
-  byId: Map<number, BucketIdentity>,
-): string {
-  const t = q.event.target as Extract<EventTarget, { kind: 'bucket' }>;
-  return (t.uuid ? byUuid.get(t.uuid)?.name : t.id !== undefined ? byId.get(t.id)?.name : t.name) ?? '';
 }
 
 function describe(event: ChangeEvent): string {

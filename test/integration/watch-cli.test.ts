@@ -16,20 +16,11 @@ import { AMQP_URL, CloudStackBus } from '../support/cloudstack-events.js';
 import { dbUrlText } from '../support/database.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { cephCloudPerTest } from '../support/per-test.js';
+import { until } from '../support/until.js';
 
 const ceph = inject('ceph');
 const bin = new URL('../../bin/csdrift.js', import.meta.url).pathname;
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks';
-
-async function until<T>(what: string, probe: () => T | Promise<T>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('csdrift watch from the command line', () => {
   const ctx = cephCloudPerTest('4.21');

@@ -15,6 +15,7 @@ import { bucketName } from '../support/cloud.js';
 import type { BucketEvent } from '../support/cloudstack-events.js';
 import { AMQP_URL, CloudStackBus, insertEventRow, postWebhook } from '../support/cloudstack-events.js';
 import { cephCloudPerTest } from '../support/per-test.js';
+import { until } from '../support/until.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 
 const ceph = inject('ceph');
@@ -22,16 +23,6 @@ const TOPIC = 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks';
 const SECRET = 's3cr3t-webhook-key';
 
 const rabbitmqctl = (...args: string[]) => promisify(execFile)('rabbitmqctl', args, { timeout: 120_000 });
-
-async function until<T>(what: string, probe: () => T | Promise<T>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('csdrift watch', () => {
   const ctx = cephCloudPerTest('4.21');

@@ -6,6 +6,7 @@
 // `event` row is what ActionEventUtils persists.
 import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
 import type { Connection } from 'mysql2/promise';
 import { webhookSignature } from '../../functions/sources/webhook-signature.js';
 
@@ -54,8 +55,8 @@ export function routingKey(e: BucketEvent): string {
 /** A publisher as CloudStack's: it declares the durable topic exchange on every publish. */
 export class CloudStackBus {
   private constructor(
-    private readonly conn: Awaited<ReturnType<typeof connect>>,
-    private readonly channel: Awaited<ReturnType<Awaited<ReturnType<typeof connect>>['createChannel']>>,
+    private readonly conn: ChannelModel,
+    private readonly channel: Channel,
     readonly exchange: string,
   ) {}
 
