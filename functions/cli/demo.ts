@@ -1,5 +1,6 @@
 // `csdrift demo`: a throwaway CloudStack database and an in-process S3 store with planted drift,
-// audited by the real engine, then cleaned up. Only the report is left behind.
+// audited by the real engine over a few replayed nights, then cleaned up. Only the reports (and the
+// ledger and history they came from) are left behind.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,10 @@ import { DatabaseUnreachableError } from '../core/errors.js';
 import { RULE_IDS } from '../core/model.js';
 import { RULES } from '../core/rules/index.js';
 import { createThrowawayDatabase } from '../demo/throwaway-db.js';
-import { plantSampleCloud } from '../demo/sample-cloud.js';
+import { DEMO_NIGHTS } from '../demo/replayed-nights.js';
+import { demoS3Client, plantSampleCloud } from '../demo/sample-cloud.js';
+import { DemoUsageShim } from '../demo/usage-shim.js';
+import { atStake } from '../core/playbooks.js';
 import type { Io } from './audit-command.js';
 import { formatSummary } from './summary.js';
 import { FolderSink } from '../reports/folder-sink.js';
@@ -20,6 +24,7 @@ import type { ReportFormat } from '../reports/formats.js';
 const DEMO_FORMATS: ReportFormat[] = ['json', 'html', 'csv', 'md'];
 
 const DEFAULT_SERVER = 'mysql://root@127.0.0.1:3306/mysql';
+const DAY_MS = 24 * 3_600_000;
 
 export async function demoCommand(io: Io): Promise<number> {
   const server = parseDbUrl(process.env.CSDRIFT_DEMO_DB_URL ?? DEFAULT_SERVER);
@@ -33,6 +38,8 @@ export async function demoCommand(io: Io): Promise<number> {
     vhostBuckets: false,
   });
   const { port } = await s3rver.run();
+  const s3 = demoS3Client(`http://127.0.0.1:${port}`);
+  const store = await new DemoUsageShim(port, s3).start();
   let database;
   try {
     database = await createThrowawayDatabase(server, '4.21', 'csdrift_demo').catch(
@@ -45,22 +52,39 @@ export async function demoCommand(io: Io): Promise<number> {
       },
     );
     io.stderr(
-      `demo: database ${database.db.database} on ${server.host}:${server.port}, S3 store on 127.0.0.1:${port}`,
+      `demo: database ${database.db.database} on ${server.host}:${server.port}, S3 store on ${store.endpoint}`,
     );
-    const cloud = await plantSampleCloud(database, `http://127.0.0.1:${port}`);
+    const cloud = await plantSampleCloud(database, store.endpoint);
     const sink = new FolderSink(await mkdtemp(join(tmpdir(), 'csdrift-demo-')));
-    const outcome = await auditAndPublish({
-      db: database.db,
-      config: parseAuditConfig({}),
-      stores: [],
-      // The in-process store answers plain bucket calls only (no policy, quota or admin API): the
-      // attribute rules need a real store, so the demo runs every other rule.
-      rules: RULE_IDS.filter((id) => !RULES[id].attribute),
-      trigger: 'cli',
-      sink,
-      formats: DEMO_FORMATS,
-      notifiers: [],
+    // The in-process store answers plain bucket calls and MinIO's data usage only (no policy, quota or
+    // user API): the attribute rules are switched off in the config, so each night is a full run.
+    const config = parseAuditConfig({
+      rules: Object.fromEntries(
+        RULE_IDS.filter((id) => RULES[id].attribute).map((id) => [id, { enabled: false }]),
+      ),
     });
+    let outcome;
+    for (const night of DEMO_NIGHTS) {
+      await night.apply(s3);
+      const offset = night.daysAgo * DAY_MS;
+      outcome = await auditAndPublish({
+        db: database.db,
+        config,
+        stores: [],
+        rules: [],
+        trigger: night.daysAgo ? 'schedule' : 'cli',
+        now: () => new Date(Date.now() - offset),
+        sink,
+        formats: DEMO_FORMATS,
+        notifiers: [],
+      });
+      if (night.daysAgo)
+        await io.stdout(
+          `night of ${outcome.report.finishedAt.slice(0, 10)}: ${night.story}. ${outcome.report.summary.findings} finding(s); ${atStake(outcome.report.summary) ?? 'nothing at stake'}\n`,
+        );
+    }
+    if (!outcome) throw new Error('the demo has no nights to replay');
+    await io.stdout(`tonight: ${DEMO_NIGHTS.at(-1)?.story}.\n`);
     await io.stdout(formatSummary(outcome.report, outcome.reportUri));
     const seen = outcome.report.findings.some(
       (f) => f.rule === 'bucket-missing-in-store' && f.bucket === cloud.seedCase,
@@ -73,6 +97,8 @@ export async function demoCommand(io: Io): Promise<number> {
     return seen ? 0 : 1;
   } finally {
     await database?.drop().catch(() => {});
+    s3.destroy();
+    await store.stop();
     await s3rver.close();
     await rm(storeDir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
-import { atStake } from '../core/playbooks.js';
+import { changeLine } from '../core/notifications.js';
+import { atStake, humanBytes } from '../core/playbooks.js';
 
 /** A short human summary for standard output when --json is not given. */
 export function formatSummary(report: Report, reportPath: string | undefined): string {
@@ -13,6 +14,8 @@ export function formatSummary(report: Report, reportPath: string | undefined): s
     );
   const stake = atStake(report.summary);
   if (stake) lines.push(`  at stake: ${stake}`);
+  // A full run with a full run before it says what changed, as the digest's first line does.
+  if (report.trend?.previous) lines.push(`  since the last full run: ${changeLine(report)}`);
   const strays = report.cloudstack.rowsWithoutStore;
   if (strays)
     lines.push(
@@ -25,8 +28,9 @@ export function formatSummary(report: Report, reportPath: string | undefined): s
     const owner = f.owner
       ? ` [${f.owner.projectName ? `project ${f.owner.projectName}` : f.owner.accountName}]`
       : '';
+    const data = f.bytes === undefined ? '' : `, ${humanBytes(f.bytes)}`;
     lines.push(
-      `  ${f.severity.padEnd(8)} ${f.rule}: ${f.bucket ?? '-'} on ${f.store.name}${owner}${f.status === 'suppressed' ? ' (suppressed)' : ''}`,
+      `  ${f.severity.padEnd(8)} ${f.rule}: ${f.bucket ?? '-'} on ${f.store.name}${owner}${data}${f.status === 'suppressed' ? ' (suppressed)' : ''}`,
     );
   }
   if (reportPath) lines.push(`report: ${reportPath}`);

@@ -216,11 +216,9 @@ function digestMessage(
   const worst =
     SEVERITIES.find((sev) => report.findings.some((f) => f.status !== 'suppressed' && f.severity === sev)) ??
     'info';
-  const stake = atStake(s);
-  const since = sinceLastFullRun(report);
   const text = [
     // The change first: what a person reading one line wants to know.
-    `+${s.new} new, -${s.resolved} resolved${stake ? `; ${stake}` : ''}${since ? `, ${since}` : ''}.`,
+    changeLine(report),
     `csdrift: ${report.status.replace('_', ' ')}. ${s.findings} finding(s): ${s.new} new, ${s.open} open, ${s.suppressed} suppressed; ${s.resolved} resolved.`,
     `${sent.tasks} task(s) and ${sent.resolved} resolved message(s) sent with this digest.`,
     '',
@@ -263,6 +261,14 @@ function digestMessage(
     dedupId: dedup('digest', report.runId),
     findingIds: [],
   };
+}
+
+/** `+3 new, -2 resolved; 1.20 GiB unbilled, …, +40.00 GiB unbilled since yesterday.` */
+export function changeLine(report: Report): string {
+  const s = report.summary;
+  const stake = atStake(s);
+  const since = sinceLastFullRun(report);
+  return `+${s.new} new, -${s.resolved} resolved${stake ? `; ${stake}` : ''}${since ? `, ${since}` : ''}.`;
 }
 
 /** `+40.00 GiB unbilled since yesterday`: the change in unbilled bytes since the last full run. */

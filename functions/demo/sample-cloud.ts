@@ -1,9 +1,19 @@
 // The demo's cloud: a handful of accounts and buckets with each kind of drift the engine finds.
-import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CloudStackSeed, hoursAgo } from './cloudstack-seed.js';
 import type { ThrowawayDatabase } from './throwaway-db.js';
 
 export const DEMO_STORE_KEYS = { accessKey: 'S3RVER', secretKey: 'S3RVER' }; // s3rver's built-in pair
+
+/** A client of the demo's store with the keys CloudStack holds for it. */
+export function demoS3Client(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: DEMO_STORE_KEYS.accessKey, secretAccessKey: DEMO_STORE_KEYS.secretKey },
+  });
+}
 
 export interface SampleCloud {
   seedCase: string;
@@ -49,19 +59,13 @@ export async function plantSampleCloud(
   await seed.bucket({ name: 'shared-data', store: minio, account: bob, created: hoursAgo(47) });
   await seed.bucket({ name: 'carol-files', store: minio, account: carol });
 
-  const s3 = new S3Client({
-    endpoint: s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: DEMO_STORE_KEYS.accessKey, secretAccessKey: DEMO_STORE_KEYS.secretKey },
-  });
+  const s3 = demoS3Client(s3Endpoint);
   try {
     for (const name of inStore) await s3.send(new CreateBucketCommand({ Bucket: name }));
-    // The seed case: someone deleted it in the store's console; CloudStack still lists it and cannot delete it.
-    await s3.send(new DeleteBucketCommand({ Bucket: 'backups-2025' }));
   } finally {
     s3.destroy();
   }
+  // The seed case (backups-2025 deleted in the store's console) happens on the last replayed night.
   return {
     seedCase: 'backups-2025',
     planted: [

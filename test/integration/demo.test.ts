@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
@@ -9,19 +9,24 @@ import { csdrift } from '../support/cli.js';
 import { TEST_DB_SERVER } from '../support/database.js';
 
 describe('csdrift demo', () => {
-  it('finds the seed case and each planted drift, then drops its database', async () => {
+  it('replays four nights, finds the seed case and each planted drift with its bytes and trend, then drops its database', async () => {
     // Act
     const run = await csdrift(['demo'], { CSDRIFT_DEMO_DB_URL: TEST_DB_SERVER });
 
     // Assert
     expect(run.code).toBe(0);
     for (const line of [
-      /high +bucket-missing-in-store: backups-2025 on minio-1 \[alice\]/,
-      /bucket-unmanaged-in-store: scratch-tmp/,
-      /bucket-removed-but-present: old-reports/,
+      /^night of \d{4}-\d\d-\d\d: scratch-tmp .*4 finding\(s\); 12\.0 MiB unbilled/m,
+      /^night of \d{4}-\d\d-\d\d: scratch-tmp grows by 12 MiB\. 4 finding\(s\); 32\.0 MiB unbilled/m,
+      /^tonight: backups-2025 is deleted/m,
+      /at stake: 40\.0 MiB unbilled, 0\.0 MiB misbilled/,
+      /since the last full run: \+2 new, -0 resolved; .*\+8\.0 MiB unbilled since yesterday/,
+      /high +bucket-missing-in-store: backups-2025 on minio-1 \[alice\]$/m,
+      /bucket-unmanaged-in-store: scratch-tmp on minio-1, 32\.0 MiB$/m,
+      /bucket-removed-but-present: old-reports on minio-1 \[bob\], 6\.0 MiB$/m,
       /bucket-stuck-allocated: upload-staging/,
       /bucket-duplicate-name: shared-data/,
-      /bucket-account-removed: carol-files/,
+      /bucket-account-removed: carol-files on minio-1 \[carol\], 2\.0 MiB$/m,
       /store sim-1 \(Simulator\): skipped/,
       /report: .*report\.html/,
     ]) {
@@ -30,6 +35,14 @@ describe('csdrift demo', () => {
     expect(run.stdout).not.toMatch(/logs-archive/); // within the grace period
     const reportRoot = /report: (.*?csdrift-demo-\w+)/.exec(run.stdout)?.[1];
     expect(reportRoot?.startsWith(join(tmpdir(), 'csdrift-demo-'))).toBe(true);
+    // Four replayed nights, each a full run: the report draws all four, in order, to the byte.
+    const history = JSON.parse(await readFile(join(reportRoot as string, 'state', 'history.json'), 'utf8'));
+    expect(history.full).toHaveLength(4);
+    const html = await readFile(/report: (.*report\.html)/.exec(run.stdout)?.[1] as string, 'utf8');
+    const unbilled = [...html.matchAll(/data-series="unbilled" data-at="[^"]+" data-value="(\d+)"/g)].map(
+      (m) => Number(m[1]) / 2 ** 20,
+    );
+    expect(unbilled).toEqual([12, 20, 32, 40]);
     await rm(reportRoot as string, { recursive: true, force: true });
     const database = /database (csdrift_demo_\w+)/.exec(run.stderr)?.[1];
     expect(database).toBeDefined();
