@@ -8,7 +8,14 @@ import type { AuditConfig } from './core/config.js';
 import { ConfigError, InvalidInputError } from './core/errors.js';
 import { evaluate } from './core/evaluate.js';
 import { recheckCandidates } from './core/recheck.js';
-import type { CloudStackInventory, DbBucket, RuleId, StoreRecord, StoreScan } from './core/model.js';
+import type {
+  CloudStackInventory,
+  DbBucket,
+  RuleId,
+  StoreRecord,
+  StoreRef,
+  StoreScan,
+} from './core/model.js';
 import { bucketsByStore } from './core/model.js';
 import type { Ledger } from './core/ledger.js';
 import { bucketsLastSeenInStore, updateLedger } from './core/ledger.js';
@@ -289,14 +296,15 @@ async function untilAborted(
   ]);
 }
 
-function matches(store: StoreRecord, key: string): boolean {
+/** Whether a key of the config or the command line (uuid, name or id) names this store. */
+export function storeMatches(store: StoreRef, key: string): boolean {
   return key === store.uuid || key === store.name || key === String(store.id);
 }
 
 /** Config `stores.<uuid or name>` may replace a store's endpoint or keys, or skip it. */
 export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig): StoreRecord[] {
   for (const [key, override] of Object.entries(config.stores)) {
-    const matching = stores.filter((s) => matches(s, key));
+    const matching = stores.filter((s) => storeMatches(s, key));
     if (!matching.length) {
       throw new ConfigError(`config: stores.${key}: no store with that uuid, name or id in object_store`);
     }
@@ -320,7 +328,7 @@ export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig):
     }
   }
   return stores.map((store) => {
-    const overrides = Object.entries(config.stores).filter(([key]) => matches(store, key));
+    const overrides = Object.entries(config.stores).filter(([key]) => storeMatches(store, key));
     if (overrides.length > 1) {
       throw new ConfigError(
         `config: stores: ${overrides.map(([key]) => key).join(' and ')} all name store ${store.id}; give it one entry`,
@@ -343,12 +351,12 @@ export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig):
 function selectStores(stores: StoreRecord[], wanted: string[]): StoreRecord[] {
   if (!wanted.length) return stores;
   for (const key of wanted) {
-    if (!stores.some((s) => matches(s, key))) {
+    if (!stores.some((s) => storeMatches(s, key))) {
       const known = stores.map((s) => s.name).join(', ') || 'none';
       throw new InvalidInputError(`--store ${key}: no such store (known: ${known})`);
     }
   }
-  return stores.filter((s) => wanted.some((key) => matches(s, key)));
+  return stores.filter((s) => wanted.some((key) => storeMatches(s, key)));
 }
 
 function newRunId(at: Date): string {

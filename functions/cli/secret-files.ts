@@ -14,6 +14,7 @@ const SECRET_PATHS = [
   ['cloudstack', 'secretKey'],
   ['watch', 'cloudstack', 'amqp', 'url'],
   ['watch', 'cloudstack', 'webhookSecret'],
+  ['watch', 'minio', 'authToken'],
 ] as const;
 
 /** A secret file's text; a config error naming what cannot be read. */

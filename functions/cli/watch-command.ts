@@ -33,9 +33,11 @@ export async function watchCommand(
     const { plainSecret } = await import('../notify/webhook-secret.js');
     cs.webhookSecret = await plainSecret(cs.webhookSecretId, 'config: watch.cloudstack.webhookSecretId');
   }
-  if (!cs?.amqp && !cs?.webhookSecret && !cs?.pollEventsSeconds && !watch.fullAudit)
+  const storeFeeds =
+    Object.keys(watch.opsLogs ?? {}).length > 0 || watch.minio?.authToken || watch.minio?.listen;
+  if (!cs?.amqp && !cs?.webhookSecret && !cs?.pollEventsSeconds && !storeFeeds && !watch.fullAudit)
     throw new ConfigError(
-      'config: watch: no source: give watch.cloudstack.amqp, webhookSecret or pollEventsSeconds, or watch.fullAudit',
+      'config: watch: no source: give watch.cloudstack.amqp, webhookSecret or pollEventsSeconds, watch.opsLogs, watch.minio, or watch.fullAudit',
     );
   checkSchedule(watch);
   const s3 = flags.out.startsWith('s3://');

@@ -65,6 +65,18 @@ export async function loadCloudStackInventory(
   }
 }
 
+/** Every object store (with what reaching it takes), alone: the watcher's stores' feeds start from it. */
+export async function loadStores(db: DbUrl, connectTimeoutMs = 10_000): Promise<StoreRecord[]> {
+  const conn = await connect(db, connectTimeoutMs);
+  try {
+    return await readStores(conn, await detectSchema(conn, db.database, 30_000), 30_000);
+  } catch (err) {
+    throw asInventoryError(err, db);
+  } finally {
+    conn.destroy();
+  }
+}
+
 /** How every csdrift connection to the CloudStack database is made (single ones and pools alike). */
 export function connectionOptions(db: DbUrl, connectTimeout = 10_000) {
   return {

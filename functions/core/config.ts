@@ -69,7 +69,7 @@ const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{
 });
 
 const watchSchema = z.strictObject({
-  /** GET /healthz, GET /metrics, POST /events/cloudstack. */
+  /** GET /healthz, GET /metrics, POST /events/cloudstack, POST /events/minio. */
   listen: listenAddress.default('127.0.0.1:9464'),
   /** Events for one bucket within this many seconds make one targeted audit. */
   debounceSeconds: z.number().min(0).max(3600).default(10),
@@ -104,12 +104,16 @@ const watchSchema = z.strictObject({
       pollEventsSeconds: z.number().int().min(1).max(3600).optional(),
     })
     .optional(),
-  /** The stores' own change feeds: a later version. */
-  opsLogs: z
-    .never({ message: "not supported by this version: it follows CloudStack's own events only" })
-    .optional(),
+  /** Ceph RGW ops logs, by store (uuid, id or name): the file (rgw_ops_log_file_path) or the unix socket. */
+  opsLogs: z.record(z.string().min(1).max(255), z.string().min(1).max(4096)).optional(),
+  /** MinIO's own feeds. */
   minio: z
-    .never({ message: "not supported by this version: it follows CloudStack's own events only" })
+    .strictObject({
+      /** The Authorization value MinIO's audit webhook sends to POST /events/minio, compared as-is. */
+      authToken: z.string().min(1).optional(),
+      /** Follow each MinIO store's bucket create/remove notifications (ListenNotification, its admin keys). */
+      listen: z.boolean().default(false),
+    })
     .optional(),
 });
 export type WatchConfig = z.infer<typeof watchSchema>;

@@ -79,6 +79,7 @@ export class DemoUsageShim {
     const upstream = httpRequest(
       { host: '127.0.0.1', port: this.s3rverPort, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
+        answer.on('error', () => res.destroy());
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },

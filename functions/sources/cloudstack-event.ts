@@ -19,11 +19,16 @@ export const AMQP_BINDING_KEYS = [...BUCKET_EVENTS, ...STORE_EVENTS].map(
   (type) => `*.ActionEvent.${type.replace(/\./g, '-')}.*.*`,
 );
 
-export type EventSource = 'amqp' | 'webhook' | 'event-table';
+/** CloudStack's own (its bus, webhooks, event table) and the stores' change feeds. */
+export type EventSource = 'amqp' | 'webhook' | 'event-table' | 'ops-log' | 'minio-audit' | 'minio-listen';
 
-/** What to look at again: a bucket (by uuid, id or name) or a whole store. */
+/**
+ * What to look at again: a bucket (by uuid, id or name) or a whole store. A store's own feed names
+ * a bucket by name and says which store (uuid, id or name) it came from; without `store`, a bucket
+ * named only by name is looked at on every store.
+ */
 export type EventTarget =
-  | { kind: 'bucket'; uuid?: string; id?: number; name?: string }
+  | { kind: 'bucket'; uuid?: string; id?: number; name?: string; store?: string }
   | { kind: 'store'; uuid?: string; id?: number };
 
 export interface ChangeEvent {

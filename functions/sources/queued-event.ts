@@ -10,6 +10,7 @@ const targetSchema = z.discriminatedUnion('kind', [
     uuid: z.string().max(64).optional(),
     id: z.number().int().nonnegative().optional(),
     name: z.string().max(512).optional(),
+    store: z.string().max(255).optional(),
   }),
   z.strictObject({
     kind: z.literal('store'),
@@ -19,7 +20,7 @@ const targetSchema = z.discriminatedUnion('kind', [
 ]);
 
 export const queuedEventSchema = z.strictObject({
-  source: z.enum(['amqp', 'webhook', 'event-table']),
+  source: z.enum(['amqp', 'webhook', 'event-table', 'ops-log', 'minio-audit', 'minio-listen']),
   type: z.string().max(64),
   status: z.string().max(32),
   at: z.iso.datetime({ offset: true }),

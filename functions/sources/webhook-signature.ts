@@ -14,3 +14,11 @@ export function signatureMatches(secret: string, body: Buffer, header: string | 
   const given = Buffer.from(header.trim());
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
+
+/** Whether a header is exactly the configured token (MinIO's audit webhook), in constant time. */
+export function tokenMatches(token: string, header: string | undefined): boolean {
+  if (!header) return false;
+  const expected = createHmac('sha256', 'csdrift').update(token).digest();
+  const given = createHmac('sha256', 'csdrift').update(header.trim()).digest();
+  return timingSafeEqual(given, expected);
+}

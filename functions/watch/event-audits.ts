@@ -4,6 +4,7 @@
 // let go) only once the verdict of its audit is written; an audit that fails is tried again later.
 import pLimit from 'p-limit';
 import type { BucketIdentity, CloudStackEventReads } from '../cloudstack/event-reads.js';
+import { InvalidInputError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import type { RunOutcome } from '../run.js';
@@ -51,7 +52,7 @@ export function targetKey(target: EventTarget): string {
   if (target.kind === 'store') return `store:${target.uuid ?? target.id ?? '?'}`;
   if (target.uuid) return `bucket:uuid:${target.uuid}`;
   if (target.id !== undefined) return `bucket:id:${target.id}`;
-  return `bucket:name:${target.name ?? '?'}`;
+  return `bucket:name:${target.store ?? '*'}:${target.name ?? '?'}`;
 }
 
 export class EventAudits {
@@ -119,17 +120,24 @@ export class EventAudits {
     }
 
     const jobs: AuditJob[] = [];
-    for (const [storeId, byName] of perStore) {
+    /** One store's buckets in jobs of at most maxBucketsPerAudit. */
+    const inBatches = (stores: string[], byName: Map<string, QueuedEvent[]>) => {
       const names = [...byName.keys()];
       for (let i = 0; i < names.length; i += this.options.maxBucketsPerAudit) {
         const chunk = names.slice(i, i + this.options.maxBucketsPerAudit);
-        jobs.push({ stores: [storeId], buckets: chunk, events: chunk.flatMap((n) => byName.get(n) ?? []) });
+        jobs.push({ stores, buckets: chunk, events: chunk.flatMap((n) => byName.get(n) ?? []) });
       }
+    };
+    for (const [storeId, byName] of perStore) inBatches([storeId], byName);
+    // Named by a store's own feed (or by name alone): per store named, every store when none is.
+    const named = new Map<string, Map<string, QueuedEvent[]>>();
+    for (const q of nameOnly) {
+      const t = q.event.target as { name: string; store?: string };
+      const byName = named.get(t.store ?? '') ?? new Map<string, QueuedEvent[]>();
+      byName.set(t.name, [...(byName.get(t.name) ?? []), q]);
+      named.set(t.store ?? '', byName);
     }
-    if (nameOnly.length) {
-      const names = [...new Set(nameOnly.map((q) => (q.event.target as { name: string }).name))];
-      jobs.push({ stores: [], buckets: names, events: nameOnly });
-    }
+    for (const [store, byName] of named) inBatches(store ? [store] : [], byName);
     const storeKeys = new Map<string, QueuedEvent[]>();
     for (const q of stores) {
       const t = q.event.target as Extract<EventTarget, { kind: 'store' }>;
@@ -163,6 +171,12 @@ export class EventAudits {
       outcome = await this.options.audit({ stores: job.stores, buckets: job.buckets });
     } catch (err) {
       this.options.observer.audited('failed');
+      if (err instanceof InvalidInputError) {
+        // Naming a store that does not exist (a feed's path names one): asking again will not help.
+        this.options.log(visible(`${job.events.length} event(s) dropped: ${err.message}`));
+        for (const q of job.events) q.settle();
+        return;
+      }
       this.options.log(
         `audit of ${job.buckets.length ? `${job.buckets.length} bucket(s)` : 'a whole store'} for ${job.events.length} event(s) failed: ${(err as Error).message}; retrying later`,
       );

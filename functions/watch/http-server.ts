@@ -1,5 +1,5 @@
 // The watcher's HTTP face: GET /healthz, GET /metrics, POST /events/cloudstack (CloudStack's
-// webhooks) and POST /events/minio (a later version). Bodies are capped; nothing here waits on an
+// webhooks) and POST /events/minio (MinIO's audit webhook). Bodies are capped; nothing here waits on an
 // audit: a webhook is answered once its event is spooled.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -14,6 +14,12 @@ export interface WatchRoutes {
   health: () => HttpAnswer;
   metrics: () => Promise<HttpAnswer>;
   cloudstackWebhook: (body: Buffer, headers: IncomingMessage['headers']) => Promise<HttpAnswer>;
+  /** MinIO's audit webhook; `/events/minio/<store>` names the store it comes from. */
+  minioWebhook: (
+    body: Buffer,
+    headers: IncomingMessage['headers'],
+    store: string | undefined,
+  ) => Promise<HttpAnswer>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024; // CloudStack's event JSON is under 2 KiB
@@ -43,12 +49,12 @@ async function answer(req: IncomingMessage, routes: WatchRoutes): Promise<HttpAn
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/healthz') return routes.health();
   if (req.method === 'GET' && path === '/metrics') return routes.metrics();
-  if (path === '/events/cloudstack' || path === '/events/minio') {
+  const minio = /^\/events\/minio(?:\/([^/]{1,255}))?$/.exec(path ?? '');
+  if (path === '/events/cloudstack' || minio) {
     if (req.method !== 'POST') return { status: 405, body: 'POST only\n' };
-    if (path === '/events/minio')
-      return { status: 404, body: "MinIO's events are not supported by this version\n" };
     const body = await readBody(req);
     if (body === null) return { status: 413, body: 'body too large\n' };
+    if (minio) return routes.minioWebhook(body, req.headers, minio[1] && decodeURIComponent(minio[1]));
     return routes.cloudstackWebhook(body, req.headers);
   }
   return { status: 404, body: 'not found\n' };

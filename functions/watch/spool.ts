@@ -6,6 +6,9 @@ import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeFolder, writeFileAtomically } from '../reports/atomic-file.js';
 
+/** A spooled file of change events already read (a JSON array of queue messages), not a CloudStack body. */
+export const STORE_EVENTS_SUFFIX = '.events.json';
+
 export interface Spooled {
   id: string;
   body: string;
@@ -19,8 +22,8 @@ export class EventSpool {
   }
 
   /** Durable (fsynced, renamed into place) before it returns. */
-  async save(body: string): Promise<string> {
-    const id = `${Date.now().toString().padStart(15, '0')}-${randomBytes(6).toString('hex')}.json`;
+  async save(body: string, suffix = '.json'): Promise<string> {
+    const id = `${Date.now().toString().padStart(15, '0')}-${randomBytes(6).toString('hex')}${suffix}`;
     await writeFileAtomically(join(this.dir, id), body);
     return id;
   }

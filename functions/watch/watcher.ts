@@ -1,5 +1,6 @@
-// csdrift watch: CloudStack's change events (its RabbitMQ bus, its webhooks, its event table) become
-// targeted audits; the full audit can run on a schedule in the same process. Every audit is the
+// csdrift watch: CloudStack's change events (its RabbitMQ bus, its webhooks, its event table) and the
+// stores' own feeds (RGW ops logs, MinIO's audit webhook and bucket notifications) become targeted
+// audits; the full audit can run on a schedule in the same process. Every audit is the
 // engine's own run (auditAndPublish): reports, the shared ledger, tasks and resolved messages as a
 // full audit tells them. An event is only ever where to look again; the audit is the verdict.
 import type { Server } from 'node:http';
@@ -23,13 +24,16 @@ import {
   worthAuditing,
 } from '../sources/cloudstack-event.js';
 import { EventTableSource } from '../sources/event-table-source.js';
-import { signatureMatches } from '../sources/webhook-signature.js';
+import { parseMinioAudit } from '../sources/minio-event.js';
+import { fromQueueMessage, toQueueMessage } from '../sources/queued-event.js';
+import { signatureMatches, tokenMatches } from '../sources/webhook-signature.js';
 import { Debouncer } from './debouncer.js';
 import type { QueuedEvent } from './event-audits.js';
 import { EventAudits, targetKey } from './event-audits.js';
 import type { HttpAnswer } from './http-server.js';
 import { startHttpServer } from './http-server.js';
-import { EventSpool } from './spool.js';
+import { EventSpool, STORE_EVENTS_SUFFIX } from './spool.js';
+import { StoreFeeds } from './store-feeds.js';
 import { WatchMetrics } from './watch-metrics.js';
 import { visible } from '../core/shell.js';
 
@@ -50,6 +54,8 @@ export interface WatchRequest {
   log: (line: string) => void;
   /** Retry wait of a failed event audit; tests shorten it. */
   retryMs?: number;
+  /** How long an ops log file may be missing before its feed counts as down (default 30 s); tests shorten it. */
+  feedMissingAfterMs?: number;
 }
 
 /** The full-audit schedule, checked at start: a typo in the cron fails loudly, before anything runs. */
@@ -70,7 +76,10 @@ export class Watcher {
   private readonly reads: CloudStackEventReads;
   private readonly debouncer: Debouncer<QueuedEvent>;
   private readonly spool: EventSpool;
+  private readonly feeds: StoreFeeds;
   private readonly sourceState = new Map<string, string>();
+  /** When a malformed line was last logged, by source: a garbage flood is counted, not logged line by line. */
+  private readonly lastMalformedLog = new Map<string, number>();
   private amqp: AmqpSource | undefined;
   private table: EventTableSource | undefined;
   private server: Server | undefined;
@@ -90,6 +99,19 @@ export class Watcher {
     this.watch = watch;
     this.reads = new CloudStackEventReads(request.db);
     this.spool = new EventSpool(join(request.stateDir, 'spool'));
+    this.feeds = new StoreFeeds(
+      watch,
+      {
+        accept: (event, settle) => {
+          this.metrics.received(event.source);
+          this.accept(event, settle);
+        },
+        malformed: (source, why) => this.dropped(source, 'malformed', new MalformedEventError(why)),
+        state: (feed, up, detail) => this.sourceChanged(feed, up, detail),
+      },
+      request.stateDir,
+      request.feedMissingAfterMs,
+    );
     const audits = new EventAudits({
       reads: this.reads,
       audit: (job) => this.run({ ...job, trigger: 'event' }),
@@ -121,9 +143,14 @@ export class Watcher {
         contentType: this.metrics.registry.contentType,
       }),
       cloudstackWebhook: (body, headers) => this.webhook(body, headers['x-cs-signature']),
+      minioWebhook: (body, headers, store) => this.minioWebhook(body, headers.authorization, store),
     });
     await this.spool.open();
     for (const spooled of await this.spool.pending()) {
+      if (spooled.id.endsWith(STORE_EVENTS_SUFFIX)) {
+        this.acceptSpooledEvents(spooled);
+        continue;
+      }
       const event = this.parse(spooled.body, 'webhook');
       if (event) this.accept(event, () => void this.spool.remove(spooled.id));
       else await this.spool.remove(spooled.id);
@@ -159,6 +186,7 @@ export class Watcher {
       });
       this.table.start();
     }
+    await this.feeds.start(this.request.db, this.request.config);
     if (this.watch.fullAudit) {
       const { cron, timeZone } = this.watch.fullAudit;
       this.cron = new Cron(cron, { timezone: timeZone, protect: true }, () => {
@@ -170,6 +198,8 @@ export class Watcher {
       ...(cs?.amqp ? ['RabbitMQ'] : []),
       ...(cs?.webhookSecret ? ['webhooks'] : []),
       ...(cs?.pollEventsSeconds ? [`cloud.event every ${cs.pollEventsSeconds} s`] : []),
+      ...this.feeds.described,
+      ...(this.watch.minio?.authToken ? ["MinIO's audit webhook"] : []),
       ...(this.watch.fullAudit
         ? [`full audit "${this.watch.fullAudit.cron}" ${this.watch.fullAudit.timeZone}`]
         : []),
@@ -189,7 +219,9 @@ export class Watcher {
     this.cron?.stop();
     await this.amqp?.pause();
     await this.table?.stop();
+    await this.feeds.stop();
     const left = await this.debouncer.stop();
+    await this.feeds.flush();
     await this.fullAudit?.catch(() => {});
     await this.amqp?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -284,6 +316,10 @@ export class Watcher {
 
   private dropped(source: EventSource, reason: 'malformed' | 'signature', err?: unknown): void {
     this.metrics.dropped(source, reason);
+    const now = Date.now();
+    // A log or stream full of garbage is counted in full but logged at most once a minute.
+    if (reason === 'malformed' && now - (this.lastMalformedLog.get(source) ?? -Infinity) < 60_000) return;
+    if (reason === 'malformed') this.lastMalformedLog.set(source, now);
     const why = err instanceof MalformedEventError ? err.message : reason;
     this.request.log(visible(`dropped a ${reason} event from ${source}: ${why.slice(0, 200)}`));
   }
@@ -307,6 +343,60 @@ export class Watcher {
     return { status: 200, body: 'queued\n' };
   }
 
+  /**
+   * MinIO's audit webhook: the Authorization value must be the configured token exactly. The bucket
+   * events it holds are spooled before the 200 (MinIO does not send an entry twice).
+   */
+  private async minioWebhook(
+    body: Buffer,
+    authorization: string | undefined,
+    store: string | undefined,
+  ): Promise<HttpAnswer> {
+    const token = this.watch.minio?.authToken;
+    if (!token)
+      return { status: 404, body: "MinIO's audit webhook is not configured (watch.minio.authToken)\n" };
+    if (this.stopping) return { status: 503, body: 'stopping\n' };
+    if (!tokenMatches(token, authorization)) {
+      this.dropped('minio-audit', 'signature');
+      return { status: 401, body: 'bad or missing Authorization\n' };
+    }
+    let events;
+    try {
+      events = parseMinioAudit(body.toString('utf8'), store, () => new Date());
+    } catch (err) {
+      this.dropped('minio-audit', 'malformed', err);
+      return { status: 400, body: 'not a MinIO audit entry\n' };
+    }
+    this.metrics.received('minio-audit');
+    if (!events.length) return { status: 200, body: 'nothing csdrift audits\n' };
+    const id = await this.spool.save(`[${events.map(toQueueMessage).join(',')}]`, STORE_EVENTS_SUFFIX);
+    this.acceptAll(events, () => void this.spool.remove(id));
+    return { status: 200, body: 'queued\n' };
+  }
+
+  /** Store events spooled by an earlier watcher that did not get to their verdicts. */
+  private acceptSpooledEvents(spooled: { id: string; body: string }): void {
+    let events;
+    try {
+      events = (JSON.parse(spooled.body) as unknown[]).map((e) => fromQueueMessage(JSON.stringify(e)));
+    } catch (err) {
+      this.dropped('minio-audit', 'malformed', err);
+      void this.spool.remove(spooled.id);
+      return;
+    }
+    this.acceptAll(events, () => void this.spool.remove(spooled.id));
+  }
+
+  /** Several events from one delivery: `done` once every one of them is settled. */
+  private acceptAll(events: ChangeEvent[], done: () => void): void {
+    let left = events.length;
+    for (const event of events)
+      this.accept(event, () => {
+        left -= 1;
+        if (left === 0) done();
+      });
+  }
+
   private health(): HttpAnswer {
     const sources = Object.fromEntries(this.sourceState);
     const down = [...this.sourceState.values()].some((s) => s.startsWith('down'));
@@ -322,7 +412,7 @@ export class Watcher {
     };
   }
 
-  private sourceChanged(source: EventSource, up: boolean, detail: string): void {
+  private sourceChanged(source: string, up: boolean, detail: string): void {
     const state = `${up ? 'up' : 'down'}: ${detail}`;
     this.metrics.sourceUp.set({ source }, up ? 1 : 0);
     if (this.sourceState.get(source) !== state) this.request.log(visible(`${source}: ${detail}`));

@@ -148,9 +148,9 @@ describe('csdrift watch refuses bad input with one line and exit 3, and reads a 
       /^csdrift: .*watch.*debounceSecond/,
     ],
     [
-      "the stores' feeds",
-      'watch: { opsLogs: { ceph-1: /var/log/ceph/ops.log } }',
-      /^csdrift: .*watch\.opsLogs: not supported by this version/,
+      'an ops log of no store',
+      'watch: { listen: "127.0.0.1:0", opsLogs: { nowhere-9: /var/log/ceph/ops.log } }',
+      /^csdrift: config: watch\.opsLogs\.nowhere-9: no such store \(known: /,
     ],
     [
       'a listen address in use',

@@ -19,6 +19,7 @@
 #                         config (versioning, policy, lock...) of buckets owned by OTHER users;
 #                         admin caps alone give AccessDenied there. S3_SYSTEM=0 for a plain user.
 #   UP_TIMEOUT=120        seconds to wait for each stage
+#   RGW_OPS_LOG=PATH      write radosgw's ops log to this file (JSON lines)
 #
 # On success prints (and writes to $DIR/env) shell assignments:
 #   CEPH_DIR, CEPH_CONF, S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_UID, CEPH_PIDS
@@ -140,6 +141,10 @@ rgw thread pool size = 64
 rgw enable usage log = true
 rgw dns name = 127.0.0.1
 EOF
+# The ops log as a file (one JSON object per line), for the watcher's RGW source.
+if [[ -n ${RGW_OPS_LOG:-} ]]; then
+  printf 'rgw enable ops log = true\nrgw ops log rados = false\nrgw ops log file path = %s\n' "$RGW_OPS_LOG" >>"$CONF"
+fi
 # radosgw's built-in defaults force ms_mon_client_mode=secure, impossible without cephx
 if [[ $CEPH_AUTH == none ]]; then echo "ms mon client mode = crc" >>"$CONF"; fi
 

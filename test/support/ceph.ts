@@ -25,6 +25,8 @@ export interface CephCluster {
   plainAdmin: Keys;
   /** A plain user that may list buckets but not read their metadata (no metadata cap). */
   listingAdmin: Keys;
+  /** radosgw's ops log (one JSON object per line). */
+  opsLog: string;
 }
 
 export async function startCeph(): Promise<CephCluster> {
@@ -38,6 +40,7 @@ export async function startCeph(): Promise<CephCluster> {
     S3_UID: 'auditadmin',
     S3_ACCESS_KEY: 'CSDRIFTSYSADMIN00001',
     S3_SECRET_KEY: 'csdriftSystemAdminSecret000000000000001',
+    RGW_OPS_LOG: join(dir, 'log', 'rgw-ops.log'),
   };
   try {
     await run('bash', [join(here, 'ceph-up.sh'), dir], { env, timeout: 180_000 });
@@ -70,6 +73,7 @@ export async function startCeph(): Promise<CephCluster> {
     systemAdmin: { accessKey: env.S3_ACCESS_KEY, secretKey: env.S3_SECRET_KEY },
     plainAdmin,
     listingAdmin,
+    opsLog: env.RGW_OPS_LOG,
   };
 }
 

@@ -53,7 +53,10 @@ export class MinioStandin {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://standin');
       if (req.url?.startsWith(PREFIX)) void this.admin(req, res);
+      else if (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('events'))
+        void this.listen(req, res, url);
       else this.forward(req, res);
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
@@ -61,8 +64,72 @@ export class MinioStandin {
   }
 
   async stop(): Promise<void> {
+    this.dropListeners();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Open ListenNotification streams. */
+  get listeners(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * One bucket event on every open ListenNotification stream, as MinIO writes it: one
+   * `{"Records":[event]}` per line (cmd/listen-notification-handlers.go; the record's fields and
+   * order from internal/event/event.go, values illustrative).
+   */
+  notifyBucket(eventName: 's3:BucketCreated:*' | 's3:BucketRemoved:*', bucket: string): void {
+    const record = {
+      eventVersion: '2.0',
+      eventSource: 'minio:s3',
+      awsRegion: '',
+      eventTime: new Date().toISOString(),
+      eventName,
+      userIdentity: { principalId: this.root.accessKey },
+      requestParameters: { principalId: this.root.accessKey, region: '', sourceIPAddress: '10.0.0.5' },
+      responseElements: {
+        'x-amz-request-id': '1823A0B1C2D3E4F5',
+        'x-minio-origin-endpoint': 'http://10.0.0.10:9000',
+      },
+      s3: {
+        s3SchemaVersion: '1.0',
+        configurationId: 'Config',
+        bucket: {
+          name: bucket,
+          ownerIdentity: { principalId: this.root.accessKey },
+          arn: `arn:aws:s3:::${bucket}`,
+        },
+        object: { key: '', sequencer: '1823A0B1C2D3E4F5' },
+      },
+      source: { host: '10.0.0.5', port: '', userAgent: 'MinIO Console' },
+    };
+    for (const res of this.streams) res.write(`${JSON.stringify({ Records: [record] })}\n`);
+  }
+
+  /** Ends every open stream, as a restarting MinIO does. */
+  dropListeners(): void {
+    for (const res of this.streams) res.destroy();
+    this.streams.clear();
+  }
+
+  private readonly streams = new Set<ServerResponse>();
+
+  private async listen(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const refusal = await this.verify(req, url);
+    if (refusal) {
+      res.writeHead(403, { 'content-type': 'application/xml' }).end(`<Error><Code>${refusal}</Code></Error>`);
+      return;
+    }
+    req.on('error', () => {}); // the watcher hanging up is how a stream ends
+    res.writeHead(200, { 'content-type': 'application/json' });
+    this.streams.add(res);
+    const ping = Number(url.searchParams.get('ping') ?? 0);
+    const timer = ping ? setInterval(() => res.write('{"Records":null}\n'), ping * 1000) : undefined;
+    res.on('close', () => {
+      clearInterval(timer);
+      this.streams.delete(res);
+    });
   }
 
   /** A policy as CloudStack's MinIO driver writes it: the account's buckets' objects. */
@@ -83,6 +150,7 @@ export class MinioStandin {
         headers: req.headers,
       },
       (answer) => {
+        answer.on('error', () => res.destroy());
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -158,7 +226,7 @@ export class MinioStandin {
         hostname: hostname ?? '',
         ...(port ? { port: Number(port) } : {}),
         path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
+        query: queryOf(url),
         headers,
       }),
       { signingDate },
@@ -166,4 +234,14 @@ export class MinioStandin {
     const got = /Signature=([0-9a-f]+)/.exec(String(expected.headers.authorization ?? ''))?.[1];
     return got === signature ? undefined : 'SignatureDoesNotMatch';
   }
+}
+
+/** The query with repeated keys kept (ListenNotification repeats `events`). */
+function queryOf(url: URL): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const key of new Set(url.searchParams.keys())) {
+    const all = url.searchParams.getAll(key);
+    query[key] = all.length > 1 ? all : (all[0] as string);
+  }
+  return query;
 }

@@ -1,0 +1,185 @@
+// `tail -F` for one log file, as a stream of whole lines with the position after each: it follows
+// the file across rotation (a new file at the path: the old one is read to its end first) and
+// truncation (copytruncate: read again from the start), keeps a partial last line until its newline
+// comes, and waits for a file that is not there (yet). Polling, not inotify: a rename or a truncate
+// is seen the same way on every filesystem, and a poll every 250 ms is well inside the latency the
+// watcher promises.
+import type { FileHandle } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+
+/** Where a line ends: the file (by inode) and the byte after its newline. */
+export interface FilePosition {
+  ino: number;
+  offset: number;
+}
+
+export interface FileFollowerOptions {
+  path: string;
+  /** Where to begin: a position from an earlier run, `end` (only what is written from now on) or `start`. */
+  from: FilePosition | 'end' | 'start';
+  onLine: (line: string, after: FilePosition) => void;
+  /** Told when the file goes missing for longer than `missingAfterMs`, comes back, or cannot be read. */
+  onState: (up: boolean, detail: string) => void;
+  pollMs?: number;
+  /** A line longer than this is cut off and reported as such (it cannot be an ops log entry). */
+  maxLineBytes?: number;
+  /** A file rotated away and not yet recreated is normal for a quiet RGW: only this long a gap is an outage. */
+  missingAfterMs?: number;
+  onOverlongLine?: () => void;
+}
+
+const CHUNK = 1024 * 1024;
+
+export class FileFollower {
+  private fh: FileHandle | undefined;
+  private ino = -1;
+  private offset = 0;
+  private partial: Buffer = Buffer.alloc(0);
+  private skipping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private missingSince: number | undefined;
+  private state: string | undefined;
+  private polling: Promise<void> = Promise.resolve();
+  private readonly buffer = Buffer.allocUnsafe(CHUNK);
+
+  constructor(private readonly options: FileFollowerOptions) {}
+
+  async start(): Promise<void> {
+    const { from } = this.options;
+    const now = await stat(this.options.path).catch(() => undefined);
+    if (now) {
+      // A saved position in the same file resumes there; another file at the path (rotated while
+      // we were away) is all new; a first start takes only what comes from now on.
+      const offset =
+        from === 'start'
+          ? 0
+          : from === 'end'
+            ? now.size
+            : from.ino === now.ino && from.offset <= now.size
+              ? from.offset
+              : 0;
+      await this.openAt(offset);
+    }
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.polling;
+    await this.fh?.close().catch(() => {});
+    this.fh = undefined;
+  }
+
+  /** Reads what is there now, to the end (tests and the first poll). */
+  poll(): Promise<void> {
+    this.polling = this.polling.then(() => this.pollOnce());
+    return this.polling;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.poll().finally(() => this.schedule(this.options.pollMs ?? 250));
+    }, ms);
+  }
+
+  private async pollOnce(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const atPath = await stat(this.options.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
+      if (this.fh) {
+        const size = (await this.fh.stat()).size;
+        if (size < this.offset) this.restartAt(0); // truncated in place (copytruncate)
+        await this.readToEnd();
+        if (atPath && atPath.ino !== this.ino) {
+          // Rotated: the old file is read to its end, then the new one from its start.
+          this.dropPartial();
+          await this.fh.close().catch(() => {});
+          this.fh = undefined;
+        }
+      }
+      if (!atPath) {
+        // RGW creates the file at its first entry after a start or a rotation: a short gap is normal.
+        this.missingSince ??= Date.now();
+        if (Date.now() - this.missingSince >= (this.options.missingAfterMs ?? 30_000))
+          this.setState(false, `${this.options.path} is not there; waiting for it`);
+        return;
+      }
+      this.missingSince = undefined;
+      if (!this.fh) {
+        await this.openAt(0);
+        await this.readToEnd();
+      }
+      this.setState(true, `following ${this.options.path}`);
+    } catch (err) {
+      this.setState(false, `cannot read ${this.options.path}: ${(err as Error).message}`);
+    }
+  }
+
+  private setState(up: boolean, detail: string): void {
+    if (this.state === detail) return;
+    this.state = detail;
+    this.options.onState(up, detail);
+  }
+
+  private async openAt(offset: number): Promise<void> {
+    this.fh = await open(this.options.path, 'r');
+    this.ino = (await this.fh.stat()).ino;
+    this.restartAt(offset);
+  }
+
+  private restartAt(offset: number): void {
+    this.offset = offset;
+    this.partial = Buffer.alloc(0);
+    this.skipping = false;
+  }
+
+  private async readToEnd(): Promise<void> {
+    const fh = this.fh as FileHandle;
+    for (;;) {
+      const { bytesRead } = await fh.read(this.buffer, 0, CHUNK, this.offset);
+      if (!bytesRead) return;
+      this.take(this.buffer.subarray(0, bytesRead));
+      if (this.stopped) return;
+    }
+  }
+
+  /** Whole lines out, each with the position after its newline; a partial last line waits. */
+  private take(chunk: Buffer): void {
+    const max = this.options.maxLineBytes ?? 64 * 1024;
+    let start = 0;
+    const base = this.offset;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl < 0) break;
+      const bytes = this.partial.length
+        ? Buffer.concat([this.partial, chunk.subarray(start, nl)])
+        : chunk.subarray(start, nl);
+      this.partial = Buffer.alloc(0);
+      if (this.skipping) this.skipping = false;
+      else if (bytes.length)
+        this.options.onLine(bytes.toString('utf8'), { ino: this.ino, offset: base + nl + 1 });
+      start = nl + 1;
+    }
+    if (start < chunk.length && !this.skipping) {
+      this.partial = Buffer.concat([this.partial, chunk.subarray(start)]);
+      if (this.partial.length > max) {
+        this.partial = Buffer.alloc(0);
+        this.skipping = true; // the rest of this line is dropped with it
+        this.options.onOverlongLine?.();
+      }
+    }
+    this.offset = base + chunk.length;
+  }
+
+  /** A last line the old file never finished: it cannot be a whole entry. */
+  private dropPartial(): void {
+    if (this.partial.length) this.options.onOverlongLine?.();
+    this.partial = Buffer.alloc(0);
+  }
+}

@@ -1,0 +1,132 @@
+// One MinIO store's bucket create/remove notifications, followed: ListenNotification
+// (`GET /?events=s3:BucketCreated:*&events=s3:BucketRemoved:*&ping=N`, a MinIO extension signed
+// with the store's admin keys, cmd/listen-notification-handlers.go) streams one
+// `{"Records":[…]}` per line and a `{"Records":null}` ping every N seconds. A stream that ends,
+// fails or falls silent for three pings is opened again, with a growing pause. There is nothing
+// to acknowledge: what happens while it is down is the nightly full audit's to find.
+import { request as httpRequest } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createInterface } from 'node:readline';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { StoreTarget } from '../core/model.js';
+import type { ChangeEvent } from './cloudstack-event.js';
+import { parseMinioNotification } from './minio-event.js';
+
+export const LISTEN_EVENTS = ['s3:BucketCreated:*', 's3:BucketRemoved:*'];
+
+export interface MinioListenOptions {
+  store: StoreTarget;
+  onEvent: (event: ChangeEvent) => void;
+  onMalformed: (why: string) => void;
+  onState: (up: boolean, detail: string) => void;
+  pingSeconds?: number;
+  /** The first pause before opening the stream again; it doubles up to 30 s. */
+  reconnectMs?: number;
+}
+
+export class MinioListenSource {
+  private req: ClientRequest | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private silence: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private pause: number;
+
+  constructor(private readonly options: MinioListenOptions) {
+    this.pause = options.reconnectMs ?? 2000;
+  }
+
+  start(): void {
+    void this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.silence);
+    this.req?.destroy();
+  }
+
+  private async open(): Promise<void> {
+    if (this.stopped) return;
+    const { store } = this.options;
+    const ping = this.options.pingSeconds ?? 30;
+    const base = new URL(store.endpoint);
+    const credentials = store.credentials;
+    if (!credentials) return this.down('the store has no keys in CloudStack');
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: credentials.accessKey, secretAccessKey: credentials.secretKey },
+      region: 'us-east-1',
+      service: 's3',
+      sha256: Sha256,
+    });
+    const signed = await signer.sign(
+      new HttpRequest({
+        method: 'GET',
+        protocol: base.protocol,
+        hostname: base.hostname,
+        ...(base.port ? { port: Number(base.port) } : {}),
+        path: `${base.pathname.replace(/\/$/, '')}/`,
+        query: { events: LISTEN_EVENTS, ping: String(ping) },
+        headers: { host: base.host },
+      }),
+    );
+    const query = Object.entries(signed.query ?? {})
+      .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}=${encodeURIComponent(String(x))}`))
+      .join('&');
+    const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send({
+      method: 'GET',
+      host: base.hostname,
+      port: base.port || undefined,
+      path: `${signed.path}?${query}`,
+      headers: signed.headers,
+    });
+    this.req = req;
+    req.on('response', (res) => this.follow(res, ping));
+    req.on('error', (err) => this.down(err.message));
+    req.end();
+  }
+
+  private follow(res: IncomingMessage, ping: number): void {
+    res.on('error', (err) => this.down(err.message));
+    if (res.statusCode !== 200) {
+      res.resume();
+      return this.down(`HTTP ${res.statusCode ?? '?'}`);
+    }
+    this.pause = this.options.reconnectMs ?? 2000;
+    this.options.onState(true, `listening to ${this.options.store.name}'s bucket notifications`);
+    const quiet = () => {
+      clearTimeout(this.silence);
+      this.silence = setTimeout(() => res.destroy(new Error(`silent for ${3 * ping} s`)), 3 * ping * 1000);
+    };
+    quiet();
+    res.on('data', quiet);
+    const lines = createInterface({ input: res, crlfDelay: Infinity });
+    lines.on('error', () => {}); // readline passes the stream's error on: told by res's own handler
+    lines.on('line', (line) => {
+      try {
+        for (const event of parseMinioNotification(line, this.options.store.uuid, () => new Date()))
+          this.options.onEvent(event);
+      } catch (err) {
+        this.options.onMalformed((err as Error).message);
+      }
+    });
+    res.on('end', () => this.down('the stream ended'));
+  }
+
+  private down(why: string): void {
+    clearTimeout(this.silence);
+    if (this.stopped) return;
+    this.req?.destroy();
+    clearTimeout(this.timer);
+    this.options.onState(
+      false,
+      `${this.options.store.name}: ${why}; listening again in ${this.pause / 1000} s`,
+    );
+    this.timer = setTimeout(() => void this.open(), this.pause);
+    this.pause = Math.min(this.pause * 2, 30_000);
+  }
+}
