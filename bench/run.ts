@@ -11,8 +11,9 @@ import type { Figure } from './results.js';
 import { printTable, writeResults } from './results.js';
 import { storeSpeed } from './store-speed.js';
 import { eventLatency } from './event-latency.js';
+import { feedLatency } from './feed-latency.js';
 
-const BENCHES = ['cold-start', 'database', 'memory', 'store', 'events'] as const;
+const BENCHES = ['cold-start', 'database', 'memory', 'store', 'events', 'feeds'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const program = new Command('bench')
@@ -40,6 +41,7 @@ const steps: [Bench, () => Promise<Figure[]>][] = [
       storeSpeed(server, quick ? [200, 1_000] : [1_000, 10_000], quick ? 200 : 1_000, quick ? 1 : 3, print),
   ],
   ['events', () => eventLatency(server, quick ? 3 : 20, quick ? 1_000 : 100_000, print)],
+  ['feeds', () => feedLatency(server, quick ? 4 : 52, quick ? 1_000 : 100_000, print)],
 ];
 for (const [name, step] of steps) {
   if (!chosen(name)) continue;

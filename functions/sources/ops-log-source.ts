@@ -71,6 +71,8 @@ export class OpsLogSource {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnect);
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     this.socket?.destroy();
     await this.follower?.stop();
   }
@@ -110,6 +112,7 @@ export class OpsLogSource {
 
   private commit(after: FilePosition): void {
     this.committed = after;
+    if (this.stopped) return; // flush() saves it
     this.saveTimer ??= setTimeout(() => {
       this.saveTimer = undefined;
       void this.save();
