@@ -16,6 +16,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DbUrl } from '../functions/cloudstack/db-url.js';
+import { runAudit } from '../functions/audit.js';
 import { parseAuditConfig } from '../functions/core/config.js';
 import type { Report } from '../functions/core/report.js';
 import { CloudStackSeed } from '../functions/demo/cloudstack-seed.js';
@@ -122,6 +123,13 @@ export async function feedLatency(
       notify: { breakerFindings: 10_000 },
       watch: { listen: '127.0.0.1:0', debounceSeconds: DEBOUNCE_SECONDS, opsLogs: { 'ceph-1': ceph.opsLog } },
     });
+    // The floor: the same targeted audit of one changed bucket, run directly.
+    const floors: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await runAudit({ db: database.db, config, stores: [], rules: [], buckets: ['feed-0'], trigger: 'cli' });
+      floors.push((performance.now() - t) / 1000);
+    }
     const client = new SNSClient({
       endpoint: sns.url,
       region: 'us-east-1',
@@ -197,6 +205,13 @@ export async function feedLatency(
         label: `store-side change to SNS task (RGW ops log), max of ${changes}`,
         value: round(Math.max(...latencies), 1),
         unit: 's',
+      },
+      {
+        id: 'feeds.toTaskVsFloor',
+        label: 'store-side change to task, median / the targeted audit alone',
+        value: round(median(latencies) / median(floors), 1),
+        unit: 'x',
+        detail: `floor ${round(median(floors), 3)} s; the debounce is most of it`,
       },
       {
         id: 'feeds.storeRequestsPerChange',

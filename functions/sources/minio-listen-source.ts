@@ -122,10 +122,7 @@ export class MinioListenSource {
     if (this.stopped) return;
     this.req?.destroy();
     clearTimeout(this.timer);
-    this.options.onState(
-      false,
-      `${this.options.store.name}: ${why}; listening again in ${this.pause / 1000} s`,
-    );
+    this.options.onState(false, `${why}; listening again in ${this.pause / 1000} s`);
     this.timer = setTimeout(() => void this.open(), this.pause);
     this.pause = Math.min(this.pause * 2, 30_000);
   }

@@ -13,7 +13,10 @@ export interface DebouncerOptions<T> {
   debounceMs: number;
   /** Batches at work at once; more waiting events join the next batch. */
   maxInFlight?: number;
-  /** The longest an event waits while others keep coming: default three debounce times, at most 30 s. */
+  /**
+   * The longest an event waits while others keep coming: default two debounce times, at most 30 s
+   * (a steady trickle of store-side changes is then told within two debounces plus the audit).
+   */
   maxWaitMs?: number;
   /** Does the work for the due keys; throwing puts them back for a later try. */
   handle: (due: Pending<T>[]) => Promise<void>;
@@ -73,7 +76,7 @@ export class Debouncer<T> {
   private get maxWaitMs(): number {
     return (
       this.options.maxWaitMs ??
-      Math.max(this.options.debounceMs, Math.min(3 * this.options.debounceMs, 30_000))
+      Math.max(this.options.debounceMs, Math.min(2 * this.options.debounceMs, 30_000))
     );
   }
 

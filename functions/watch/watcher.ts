@@ -316,10 +316,12 @@ export class Watcher {
 
   private dropped(source: EventSource, reason: 'malformed' | 'signature', err?: unknown): void {
     this.metrics.dropped(source, reason);
-    const now = Date.now();
-    // A log or stream full of garbage is counted in full but logged at most once a minute.
-    if (reason === 'malformed' && now - (this.lastMalformedLog.get(source) ?? -Infinity) < 60_000) return;
-    if (reason === 'malformed') this.lastMalformedLog.set(source, now);
+    // A store's log or stream full of garbage is counted in full but logged at most once a minute.
+    if (reason === 'malformed' && (source === 'ops-log' || source === 'minio-listen')) {
+      const now = Date.now();
+      if (now - (this.lastMalformedLog.get(source) ?? -Infinity) < 60_000) return;
+      this.lastMalformedLog.set(source, now);
+    }
     const why = err instanceof MalformedEventError ? err.message : reason;
     this.request.log(visible(`dropped a ${reason} event from ${source}: ${why.slice(0, 200)}`));
   }

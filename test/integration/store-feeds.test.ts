@@ -2,11 +2,15 @@
 // turns it on), followed by the watcher, whose targeted audits reach the SNS stand-in; MinIO's audit
 // webhook and ListenNotification stream in the shapes MinIO's source produces (the MinIO stand-in).
 import { execFile } from 'node:child_process';
-import { appendFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { PutBucketPolicyCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteBucketPolicyCommand,
+  PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
+} from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseAuditConfig } from '../../functions/core/config.js';
 import { SnsNotifier } from '../../functions/notify/sns.js';
@@ -165,22 +169,24 @@ describe("csdrift watch follows the stores' own change feeds", () => {
     await s3.send(
       new PutBucketVersioningCommand({ Bucket: n.ver, VersioningConfiguration: { Status: 'Suspended' } }),
     );
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: n.open }));
     await ctx.cloud.deleteInStore(n.after, alice.keys);
-    await until('the resolved messages and the new task', () => sns.published.length >= 8, 15_000);
+    await until('the resolved messages and the new task', () => sns.published.length >= 9, 15_000);
     await settle();
 
-    // Assert: three resolved, one new task from the new file
+    // Assert: four resolved, one new task from the new file
     expect(kinds().slice(4).sort()).toEqual(
       [
         'resolved bucket-missing-in-store',
+        'resolved bucket-policy-mismatch',
         'resolved bucket-unmanaged-in-store',
         'resolved bucket-versioning-mismatch',
         'task bucket-missing-in-store',
       ].sort(),
     );
-    expect(sns.published.at(-1)?.message ?? '').toMatch(
-      new RegExp(`${n.after}|${n.gone}|${unknown}|${n.ver}`),
-    );
+    const newTasks = sns.published.slice(4).filter((m) => m.attributes.kind === 'task');
+    expect(newTasks[0]?.message).toContain(n.after);
+    expect(await readFile(ceph.opsLog, 'utf8')).toContain(`"bucket":"${n.after}"`); // from the new file
     const health = (await (await fetch(`http://${address}/healthz`)).json()) as { status: string };
     expect(health.status).toBe('ok');
   });
@@ -307,6 +313,19 @@ describe("csdrift watch follows the stores' own change feeds", () => {
       const metrics = await (await fetch(`http://${address}/metrics`)).text();
       expect(metrics).toMatch(/csdrift_events_dropped_total\{source="minio-audit",reason="signature"\} 2/);
       expect(JSON.stringify(lines)).not.toContain('minio-audit-token-1');
+
+      // Act: MinIO restarts (the stream drops); the watcher listens again, and hears a new bucket
+      minio.dropListeners();
+      await until('listening again', () => minio.listeners > 0, 15_000);
+      const unknown = bucketName('unknown');
+      await ctx.cloud.createInStore(unknown, ceph.systemAdmin);
+      minio.notifyBucket('s3:BucketCreated:*', unknown);
+      await until('the third task', () => sns.published.length >= 3, 15_000);
+
+      // Assert
+      expect(kinds()[2]).toBe('task bucket-unmanaged-in-store');
+      expect(sns.published[2]?.message).toContain(unknown);
+      expect(lines.some((l) => /minio-listen minio-1: .*listening again in/.test(l))).toBe(true);
     } finally {
       await watcher?.stop();
       watcher = undefined;

@@ -3,6 +3,7 @@
 // only past lines whose verdicts are written.
 import { appendFile, mkdtemp, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,7 +110,7 @@ describe('the ops log source', () => {
 
   it('the unix socket form: `[`, then entries separated by `,\\n`; a closed socket is reconnected', async () => {
     const path = join(dir, 'ops.sock');
-    const clients: import('node:net').Socket[] = [];
+    const clients: Socket[] = [];
     const server = createServer((socket) => {
       clients.push(socket);
       socket.write(`[${entry('s1')},\n${entry('s2', 'get_obj')},\n`);
