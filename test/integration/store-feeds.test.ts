@@ -239,7 +239,7 @@ describe("csdrift watch follows the stores' own change feeds", () => {
     );
   });
 
-  it('a delete made through CloudStack reaches the feed before CloudStack marks its row removed: no finding', async () => {
+  it('a delete made through CloudStack reaches the feed before CloudStack marks its row removed, and a bucket made again: no finding', async () => {
     // Prepare
     const store = await ctx.cloud.store('ceph-1');
     const alice = await ctx.cloud.account('alice');
@@ -247,6 +247,11 @@ describe("csdrift watch follows the stores' own change feeds", () => {
     const row = await ctx.cloud.bucket(name, store, alice);
     await startWatcher({ opsLogs: { 'ceph-1': ceph.opsLog } }, 3);
 
+    // Act: someone deletes a bucket and makes it again within the debounce
+    const back = bucketName('back');
+    await ctx.cloud.bucket(back, store, alice);
+    await ctx.cloud.deleteInStore(back, alice.keys);
+    await ctx.cloud.createInStore(back, alice.keys);
     // Act: CloudStack's driver deletes in the store first, then (a slow second later) marks the row
     await ctx.cloud.deleteInStore(name, alice.keys);
     await new Promise((r) => setTimeout(r, 1000));
@@ -254,12 +259,17 @@ describe("csdrift watch follows the stores' own change feeds", () => {
       'Destroyed',
       row.id,
     ]);
-    await until('the audit', () => lines.some((l) => l.includes(`bucket ${name}:`)), 15_000);
+    await until(
+      'the audits',
+      () => [name, back].every((b) => lines.some((l) => l.includes(`bucket ${b}:`))),
+      15_000,
+    );
     await settle();
 
     // Assert
     expect(sns.published).toEqual([]);
     expect(lines.find((l) => l.includes(`bucket ${name}:`))).toMatch(/in sync/);
+    expect(lines.find((l) => l.includes(`bucket ${back}:`))).toMatch(/in sync/);
   });
 
   it("MinIO: audit webhook entries with the right token become audits; a wrong token is refused; ListenNotification's BucketRemoved too", async () => {
