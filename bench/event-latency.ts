@@ -7,29 +7,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { DbUrl } from '../functions/cloudstack/db-url.js';
-import { runAudit } from '../functions/audit.js';
 import { parseAuditConfig } from '../functions/core/config.js';
-import type { Report } from '../functions/core/report.js';
 import { CloudStackSeed } from '../functions/demo/cloudstack-seed.js';
 import { createThrowawayDatabase } from '../functions/demo/throwaway-db.js';
-import { SnsNotifier } from '../functions/notify/sns.js';
-import { FolderSink } from '../functions/reports/folder-sink.js';
-import { Watcher } from '../functions/watch/watcher.js';
+import type { Watcher } from '../functions/watch/watcher.js';
 import { SnsStandIn } from '../test/support/aws-standins.js';
 import { startCeph, stopCeph } from '../test/support/ceph.js';
 import { AMQP_URL, CloudStackBus } from '../test/support/cloudstack-events.js';
 import type { Figure } from './results.js';
 import { atMost, median, round } from './results.js';
 import { insertAccounts, insertBuckets } from './scale-cloud.js';
+import { benchWatcher, eventRunCosts, percentile, targetedAuditFloor } from './watch-harness.js';
 
 const TARGET_SECONDS = 60;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 export async function eventLatency(
   server: DbUrl,
@@ -74,28 +65,9 @@ export async function eventLatency(
     });
     const debounce = config.watch?.debounceSeconds ?? 10;
     // The floor: the same targeted audit, run directly.
-    const floors: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now();
-      await runAudit({ db: database.db, config, stores: [], rules: [], buckets: ['gone-0'], trigger: 'cli' });
-      floors.push((performance.now() - t) / 1000);
-    }
-    const client = new SNSClient({
-      endpoint: sns.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
-    });
-    const sink = new FolderSink(dir);
-    watcher = new Watcher({
-      db: database.db,
-      config,
-      sink,
-      formats: ['json'],
-      notifiers: [new SnsNotifier('arn:aws:sns:us-east-1:123456789012:bench', client)],
-      stateDir: join(dir, 'watch-state'),
-      log: () => {},
-    });
-    await watcher.start();
+    const floors = await targetedAuditFloor(database.db, config, 'gone-0');
+    const started = await benchWatcher(database.db, config, sns, dir);
+    watcher = started.watcher;
     for (let t = Date.now(); Date.now() - t < 30_000;) {
       if ((await bus.queue(queue)).consumerCount) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -115,16 +87,7 @@ export async function eventLatency(
       latencies.push((Date.now() - at) / 1000);
       if (!sns.published.at(-1)?.message.includes(name)) throw new Error(`the task for ${name} did not come`);
     }
-    const runs = (await sink.list('runs/')).filter((k) => k.endsWith('report.json'));
-    const reports = await Promise.all(
-      runs.map(async (k) => JSON.parse((await sink.get(k)) ?? '{}') as Report),
-    );
-    const eventRuns = reports.filter((r) => r.trigger === 'event');
-    const requests = eventRuns.reduce(
-      (n, r) => n + r.coverage.reduce((m, c) => m + c.evidence.requests, 0),
-      0,
-    );
-    const rowsRead = eventRuns.reduce((n, r) => n + (r.cloudstack.bucketRowsRead ?? 0), 0);
+    const { requests, rowsRead } = await eventRunCosts(started.sink);
     const floor = median(floors);
     const med = median(latencies);
     print(`  ${events} events, debounce ${debounce} s, a cloud of ${otherRows + events} bucket rows`);

@@ -14,23 +14,19 @@ import {
   PutBucketVersioningCommand,
 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { DbUrl } from '../functions/cloudstack/db-url.js';
-import { runAudit } from '../functions/audit.js';
 import { parseAuditConfig } from '../functions/core/config.js';
-import type { Report } from '../functions/core/report.js';
 import { CloudStackSeed } from '../functions/demo/cloudstack-seed.js';
 import { createThrowawayDatabase } from '../functions/demo/throwaway-db.js';
-import { SnsNotifier } from '../functions/notify/sns.js';
-import { FolderSink } from '../functions/reports/folder-sink.js';
 import { OpsLogSource } from '../functions/sources/ops-log-source.js';
-import { Watcher } from '../functions/watch/watcher.js';
+import type { Watcher } from '../functions/watch/watcher.js';
 import { SnsStandIn } from '../test/support/aws-standins.js';
 import { createRgwUser, startCeph, stopCeph } from '../test/support/ceph.js';
 import { s3For } from '../test/support/cloud.js';
 import type { Figure } from './results.js';
 import { atLeast, atMost, median, round } from './results.js';
 import { insertBuckets } from './scale-cloud.js';
+import { benchWatcher, eventRunCosts, percentile, targetedAuditFloor } from './watch-harness.js';
 
 const P95_TARGET_SECONDS = 15;
 const REQUESTS_TARGET = 3;
@@ -39,11 +35,6 @@ const DEBOUNCE_SECONDS = 5;
 
 type Kind = 'deleted' | 'unknown' | 'public' | 'versioned';
 const KINDS: Kind[] = ['deleted', 'unknown', 'public', 'versioned'];
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 async function change(s3: S3Client, kind: Kind, name: string): Promise<void> {
   if (kind === 'deleted') await s3.send(new DeleteBucketCommand({ Bucket: name }));
@@ -124,28 +115,9 @@ export async function feedLatency(
       watch: { listen: '127.0.0.1:0', debounceSeconds: DEBOUNCE_SECONDS, opsLogs: { 'ceph-1': ceph.opsLog } },
     });
     // The floor: the same targeted audit of one changed bucket, run directly.
-    const floors: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now();
-      await runAudit({ db: database.db, config, stores: [], rules: [], buckets: ['feed-0'], trigger: 'cli' });
-      floors.push((performance.now() - t) / 1000);
-    }
-    const client = new SNSClient({
-      endpoint: sns.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
-    });
-    const sink = new FolderSink(dir);
-    watcher = new Watcher({
-      db: database.db,
-      config,
-      sink,
-      formats: ['json'],
-      notifiers: [new SnsNotifier('arn:aws:sns:us-east-1:123456789012:bench', client)],
-      stateDir: join(dir, 'watch-state'),
-      log: () => {},
-    });
-    await watcher.start();
+    const floors = await targetedAuditFloor(database.db, config, 'feed-0');
+    const started = await benchWatcher(database.db, config, sns, dir);
+    watcher = started.watcher;
     await new Promise((r) => setTimeout(r, 2000)); // the plant's own lines pass first
 
     // One change a second, each timed to the task that names its bucket.
@@ -173,13 +145,7 @@ export async function feedLatency(
       throw new Error(`no task for ${missing.map((m) => `${m.name} (${m.kind})`).join(', ')}`);
     const latencies = plan.map(({ name }) => ((toldAt.get(name) ?? 0) - (changedAt.get(name) ?? 0)) / 1000);
 
-    const runs = (await sink.list('runs/')).filter((k) => k.endsWith('report.json'));
-    const reports = await Promise.all(
-      runs.map(async (k) => JSON.parse((await sink.get(k)) ?? '{}') as Report),
-    );
-    const requests = reports
-      .filter((r) => r.trigger === 'event')
-      .reduce((n, r) => n + r.coverage.reduce((m, c) => m + c.evidence.requests, 0), 0);
+    const { requests } = await eventRunCosts(started.sink);
     const lines = await followerSpeed(dir);
     print(
       `  ${changes} store-side changes, one a second, debounce ${DEBOUNCE_SECONDS} s, ${otherRows + changes} bucket rows`,

@@ -2,10 +2,11 @@
 // (the bus drops what it fails to publish). The cursor, the last event id handled, moves only once
 // every event up to it has had its verdict written, and is kept in a file: a watcher that stops
 // mid-batch reads that batch again when it starts. A first start begins at the newest event.
-import { readFile } from 'node:fs/promises';
+import * as z from 'zod';
 import type { CloudStackEventReads } from '../cloudstack/event-reads.js';
 import { writeFileAtomically } from '../reports/atomic-file.js';
 import type { EventRow } from './cloudstack-event.js';
+import { readCursorFile } from './cursor-file.js';
 
 export interface EventTableSourceOptions {
   reads: Pick<CloudStackEventReads, 'eventsSince' | 'latestEventId'>;
@@ -59,19 +60,12 @@ export class EventTableSource {
   }
 
   private async readCursor(): Promise<number | null> {
-    let text: string;
-    try {
-      text = await readFile(this.options.cursorFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-    const lastId = (JSON.parse(text) as { lastEventId?: unknown }).lastEventId;
-    if (typeof lastId !== 'number' || !Number.isInteger(lastId) || lastId < 0)
-      throw new Error(
-        `${this.options.cursorFile} holds no event id; move it aside to start from the newest event`,
-      );
-    return lastId;
+    const cursor = await readCursorFile(
+      this.options.cursorFile,
+      z.looseObject({ lastEventId: z.number().int().nonnegative() }),
+      'move it aside to start from the newest event',
+    );
+    return cursor?.lastEventId ?? null;
   }
 
   private writeCursor(lastEventId: number): Promise<void> {

@@ -5,11 +5,12 @@
 // closes. Lines that change nothing the rules compare are let go at once, without parsing.
 import { createConnection } from 'node:net';
 import type { Socket } from 'node:net';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import * as z from 'zod';
 import { writeFileAtomically } from '../reports/atomic-file.js';
 import type { ChangeEvent } from './cloudstack-event.js';
+import { readCursorFile } from './cursor-file.js';
 import type { FilePosition } from './file-follower.js';
 import { FileFollower } from './file-follower.js';
 import { parseOpsLogLine } from './rgw-ops-entry.js';
@@ -134,20 +135,13 @@ export class OpsLogSource {
   }
 
   private async readCursor(): Promise<FilePosition | null> {
-    let text: string;
-    try {
-      text = await readFile(this.options.cursorFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-    const parsed = cursorSchema.safeParse(JSON.parse(text));
-    if (!parsed.success)
-      throw new Error(
-        `${this.options.cursorFile} holds no ops log position; move it aside to start at the end`,
-      );
-    this.saved = text;
-    return parsed.data;
+    const cursor = await readCursorFile(
+      this.options.cursorFile,
+      cursorSchema,
+      'move it aside to start at the end',
+    );
+    if (cursor) this.saved = `${JSON.stringify(cursor)}\n`;
+    return cursor;
   }
 
   /** The socket form: `[`, then entries separated by `,\n`; no position to keep, so none is. */
