@@ -9,14 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DbUrl } from '../functions/cloudstack/db-url.js';
 import { parseAuditConfig } from '../functions/core/config.js';
-import { CloudStackSeed } from '../functions/demo/cloudstack-seed.js';
-import { createThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import type { Watcher } from '../functions/watch/watcher.js';
 import { SnsStandIn } from '../test/support/aws-standins.js';
-import { startCeph, stopCeph } from '../test/support/ceph.js';
 import { AMQP_URL, CloudStackBus } from '../test/support/cloudstack-events.js';
 import type { Figure } from './results.js';
 import { atMost, median, round } from './results.js';
+import { cephBenchCloud } from './ceph-bench-cloud.js';
 import { insertAccounts, insertBuckets } from './scale-cloud.js';
 import { benchWatcher, eventRunCosts, percentile, targetedAuditFloor } from './watch-harness.js';
 
@@ -28,8 +26,8 @@ export async function eventLatency(
   otherRows: number,
   print: (line: string) => void,
 ): Promise<Figure[]> {
-  const ceph = await startCeph();
-  const database = await createThrowawayDatabase(server, '4.21', 'csdrift_bench');
+  const cloud = await cephBenchCloud(server);
+  const { database, domain, store } = cloud;
   const dir = await mkdtemp(join(tmpdir(), 'csdrift-bench-events-'));
   const sns = await new SnsStandIn().start();
   const id = randomBytes(4).toString('hex');
@@ -38,14 +36,6 @@ export async function eventLatency(
   const bus = await CloudStackBus.open(exchange);
   let watcher: Watcher | undefined;
   try {
-    const seed = new CloudStackSeed(database.conn);
-    const domain = await seed.domain('ROOT');
-    const store = await seed.store({
-      name: 'ceph-1',
-      provider: 'Ceph',
-      url: ceph.endpoint,
-      ...ceph.systemAdmin,
-    });
     const [account] = await insertAccounts(database.conn, domain, 1);
     if (!account) throw new Error('no account');
     // A cloud of other rows, which a targeted audit must never read, and the buckets the events name.
@@ -132,8 +122,7 @@ export async function eventLatency(
     await bus.deleteQueue(queue);
     await bus.close();
     await sns.stop();
+    await cloud.close(); // first: the cluster and the database must not outlive a failed clean-up
     await rm(dir, { recursive: true, force: true });
-    await database.drop();
-    await stopCeph(ceph);
   }
 }

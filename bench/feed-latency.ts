@@ -16,15 +16,14 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DbUrl } from '../functions/cloudstack/db-url.js';
 import { parseAuditConfig } from '../functions/core/config.js';
-import { CloudStackSeed } from '../functions/demo/cloudstack-seed.js';
-import { createThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import { OpsLogSource } from '../functions/sources/ops-log-source.js';
 import type { Watcher } from '../functions/watch/watcher.js';
 import { SnsStandIn } from '../test/support/aws-standins.js';
-import { createRgwUser, startCeph, stopCeph } from '../test/support/ceph.js';
+import { createRgwUser } from '../test/support/ceph.js';
 import { s3For } from '../test/support/cloud.js';
 import type { Figure } from './results.js';
 import { atLeast, atMost, median, round } from './results.js';
+import { cephBenchCloud } from './ceph-bench-cloud.js';
 import { insertBuckets } from './scale-cloud.js';
 import { benchWatcher, eventRunCosts, percentile, targetedAuditFloor } from './watch-harness.js';
 
@@ -63,21 +62,13 @@ export async function feedLatency(
   otherRows: number,
   print: (line: string) => void,
 ): Promise<Figure[]> {
-  const ceph = await startCeph();
-  const database = await createThrowawayDatabase(server, '4.21', 'csdrift_bench');
+  const cloud = await cephBenchCloud(server);
+  const { ceph, database, seed, domain, store } = cloud;
   const dir = await mkdtemp(join(tmpdir(), 'csdrift-bench-feeds-'));
   const sns = await new SnsStandIn().start();
   let watcher: Watcher | undefined;
   let s3: S3Client | undefined;
   try {
-    const seed = new CloudStackSeed(database.conn);
-    const domain = await seed.domain('ROOT');
-    const store = await seed.store({
-      name: 'ceph-1',
-      provider: 'Ceph',
-      url: ceph.endpoint,
-      ...ceph.systemAdmin,
-    });
     const account = await seed.account('tenant', domain);
     const keys = await createRgwUser(ceph.conf, account.uuid, 'tenant');
     await seed.accountDetail(account, 'ceph-rgw-accesskey', keys.accessKey);
@@ -199,9 +190,8 @@ export async function feedLatency(
     await watcher?.stop();
     s3?.destroy();
     await sns.stop();
+    await cloud.close(); // first: the cluster and the database must not outlive a failed clean-up
     await rm(dir, { recursive: true, force: true });
-    await database.drop();
-    await stopCeph(ceph);
   }
 }
 

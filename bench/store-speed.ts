@@ -12,15 +12,14 @@ import { parseAuditConfig } from '../functions/core/config.js';
 import { DEFAULT_FORMATS, parseFormats } from '../functions/reports/formats.js';
 import { openSink } from '../functions/reports/open-sink.js';
 import { auditAndPublish } from '../functions/run.js';
-import { CloudStackSeed } from '../functions/demo/cloudstack-seed.js';
 import type { ThrowawayDatabase } from '../functions/demo/throwaway-db.js';
-import { createThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import type { CephCluster, Keys } from '../test/support/ceph.js';
-import { createRgwUser, startCeph, stopCeph } from '../test/support/ceph.js';
+import { createRgwUser } from '../test/support/ceph.js';
 import { s3For } from '../test/support/cloud.js';
 import { dbUrlText } from '../test/support/database.js';
 import { FaultProxy } from '../test/support/fault-proxy.js';
 import { bareStore } from './bare-store.js';
+import { cephBenchCloud } from './ceph-bench-cloud.js';
 import { auditInOwnProcess } from './cli-peak.js';
 import { floorScan } from './floor.js';
 import { naiveScan } from './naive.js';
@@ -142,18 +141,10 @@ export async function storeSpeed(
   repeats: number,
   print: (line: string) => void,
 ): Promise<Figure[]> {
-  const ceph = await startCeph();
-  const database = await createThrowawayDatabase(server, '4.21', 'csdrift_bench');
+  const cloudAtHand = await cephBenchCloud(server);
+  const { ceph, database, domain, store } = cloudAtHand;
   const figures: Figure[] = [];
   try {
-    const seed = new CloudStackSeed(database.conn);
-    const domain = await seed.domain('ROOT');
-    const store = await seed.store({
-      name: 'ceph-1',
-      provider: 'Ceph',
-      url: ceph.endpoint,
-      ...ceph.systemAdmin,
-    });
     const accounts = await insertAccounts(database.conn, domain, ACCOUNTS);
     const cloud = new ScaleCephCloud(ceph, database.conn, accounts);
     await cloud.users();
@@ -264,8 +255,7 @@ export async function storeSpeed(
     }
     return figures;
   } finally {
-    await database.drop();
-    await stopCeph(ceph);
+    await cloudAtHand.close();
   }
 }
 

@@ -4,11 +4,11 @@
 // (DataUsageInfo: lastUpdate, objectsCount, bucketsCount, bucketsUsageInfo{size, objectsCount}),
 // computed by listing s3rver, and passes every other request through to s3rver unchanged.
 // Loopback only and for the demo's lifetime: it checks no signature.
-import { request as httpRequest } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { passThrough } from './pass-through.js';
 
 const USAGE_PATH = '/minio/admin/v3/datausageinfo';
 
@@ -29,7 +29,7 @@ export class DemoUsageShim {
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       if (req.method === 'GET' && req.url?.split('?')[0] === USAGE_PATH) void this.usage(res);
-      else this.passThrough(req, res);
+      else passThrough(req, res, { host: '127.0.0.1', port: this.s3rverPort });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     return this;
@@ -73,18 +73,5 @@ export class DemoUsageShim {
         .writeHead(500, { 'content-type': 'application/json' })
         .end(JSON.stringify({ Code: 'XMinioAdminInternalError', Message: message }));
     }
-  }
-
-  private passThrough(req: IncomingMessage, res: ServerResponse): void {
-    const upstream = httpRequest(
-      { host: '127.0.0.1', port: this.s3rverPort, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        answer.on('error', () => res.destroy());
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
   }
 }

@@ -15,8 +15,8 @@ export interface FilePosition {
 
 export interface FileFollowerOptions {
   path: string;
-  /** Where to begin: a position from an earlier run, `end` (only what is written from now on) or `start`. */
-  from: FilePosition | 'end' | 'start';
+  /** Where to begin: a position from an earlier run, or `end` (only what is written from now on). */
+  from: FilePosition | 'end';
   onLine: (line: string, after: FilePosition) => void;
   /** Told when the file goes missing for longer than `missingAfterMs`, comes back, or cannot be read. */
   onState: (up: boolean, detail: string) => void;
@@ -52,13 +52,7 @@ export class FileFollower {
       // A saved position in the same file resumes there; another file at the path (rotated while
       // we were away) is all new; a first start takes only what comes from now on.
       const offset =
-        from === 'start'
-          ? 0
-          : from === 'end'
-            ? now.size
-            : from.ino === now.ino && from.offset <= now.size
-              ? from.offset
-              : 0;
+        from === 'end' ? now.size : from.ino === now.ino && from.offset <= now.size ? from.offset : 0;
       await this.openAt(offset);
     }
     this.schedule(0);
@@ -72,16 +66,11 @@ export class FileFollower {
     this.fh = undefined;
   }
 
-  /** Reads what is there now, to the end (tests and the first poll). */
-  poll(): Promise<void> {
-    this.polling = this.polling.then(() => this.pollOnce());
-    return this.polling;
-  }
-
+  /** One poll at a time: the next is scheduled when this one is done, and stop() waits for it. */
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      void this.poll().finally(() => this.schedule(this.options.pollMs ?? 250));
+      this.polling = this.pollOnce().finally(() => this.schedule(this.options.pollMs ?? 250));
     }, ms);
   }
 

@@ -35,6 +35,11 @@ export function toQueueMessage(event: ChangeEvent): string {
 
 /** A queue message back as a ChangeEvent; throws (with zod's issue) for anything else. */
 export function fromQueueMessage(body: string): ChangeEvent {
-  const parsed = queuedEventSchema.parse(JSON.parse(body));
+  return fromQueued(JSON.parse(body));
+}
+
+/** A queue message already parsed from JSON (one of a spooled array) back as a ChangeEvent. */
+export function fromQueued(value: unknown): ChangeEvent {
+  const parsed = queuedEventSchema.parse(value);
   return { ...parsed, at: new Date(parsed.at) } as ChangeEvent;
 }

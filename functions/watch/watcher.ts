@@ -25,7 +25,7 @@ import {
 } from '../sources/cloudstack-event.js';
 import { EventTableSource } from '../sources/event-table-source.js';
 import { parseMinioAudit } from '../sources/minio-event.js';
-import { fromQueueMessage, toQueueMessage } from '../sources/queued-event.js';
+import { fromQueued, toQueueMessage } from '../sources/queued-event.js';
 import { signatureMatches, tokenMatches } from '../sources/webhook-signature.js';
 import { Debouncer } from './debouncer.js';
 import type { QueuedEvent } from './event-audits.js';
@@ -380,7 +380,7 @@ export class Watcher {
   private acceptSpooledEvents(spooled: { id: string; body: string }): void {
     let events;
     try {
-      events = (JSON.parse(spooled.body) as unknown[]).map((e) => fromQueueMessage(JSON.stringify(e)));
+      events = (JSON.parse(spooled.body) as unknown[]).map(fromQueued);
     } catch (err) {
       this.dropped('minio-audit', 'malformed', err);
       void this.spool.remove(spooled.id);

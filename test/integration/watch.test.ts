@@ -3,12 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseAuditConfig } from '../../functions/core/config.js';
-import { SnsNotifier } from '../../functions/notify/sns.js';
-import { FolderSink } from '../../functions/reports/folder-sink.js';
-import { Watcher } from '../../functions/watch/watcher.js';
+import type { Watcher } from '../../functions/watch/watcher.js';
+import { testWatcher } from '../support/watcher.js';
 import { FAST_SCAN } from '../support/audit.js';
 import { SnsStandIn } from '../support/aws-standins.js';
 import { bucketName } from '../support/cloud.js';
@@ -19,7 +17,6 @@ import { until } from '../support/until.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 
 const ceph = inject('ceph');
-const TOPIC = 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks';
 const SECRET = 's3cr3t-webhook-key';
 
 const rabbitmqctl = (...args: string[]) => promisify(execFile)('rabbitmqctl', args, { timeout: 120_000 });
@@ -71,21 +68,7 @@ describe('csdrift watch', () => {
         ...Object.fromEntries(Object.entries(watch).filter(([k]) => k !== 'stores')),
       },
     });
-    const client = new SNSClient({
-      endpoint: sns.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDSTANDIN', secretAccessKey: 'standin' },
-    });
-    watcher = new Watcher({
-      db: ctx.cloud.database.db,
-      config,
-      sink: new FolderSink(ctx.dir),
-      formats: ['json'],
-      notifiers: [new SnsNotifier(TOPIC, client)],
-      stateDir: `${ctx.dir}/watch-state`,
-      log: (line) => lines.push(line),
-      retryMs: 500,
-    });
+    watcher = testWatcher({ db: ctx.cloud.database.db, dir: ctx.dir, config, sns, lines });
     return watcher.start();
   }
 

@@ -1,7 +1,7 @@
 // MinIO cannot run here. This plays its admin API (`/minio/admin/v3/…`) with the response shapes
 // MinIO documents, refusing any request whose SigV4 signature does not verify, and forwards every
 // other request (plain S3) to the live RGW, so the S3 half of the MinIO adapter meets a real store.
-import { request as httpRequest } from 'node:http';
+import { passThrough } from '../../functions/demo/pass-through.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -57,7 +57,7 @@ export class MinioStandin {
       if (req.url?.startsWith(PREFIX)) void this.admin(req, res);
       else if (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('events'))
         void this.listen(req, res, url);
-      else this.forward(req, res);
+      else passThrough(req, res, { host: this.target.hostname, port: this.target.port });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     return this;
@@ -138,25 +138,6 @@ export class MinioStandin {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: buckets.map((b) => `arn:aws:s3:::${b}/*`) }],
     };
-  }
-
-  private forward(req: IncomingMessage, res: ServerResponse): void {
-    const upstream = httpRequest(
-      {
-        host: this.target.hostname,
-        port: this.target.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        answer.on('error', () => res.destroy());
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
   }
 
   private async admin(req: IncomingMessage, res: ServerResponse): Promise<void> {
