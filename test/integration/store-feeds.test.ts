@@ -1,11 +1,8 @@
 // The stores' own change feeds end to end: a live RGW writing its ops log to a file (the harness
 // turns it on), followed by the watcher, whose targeted audits reach the SNS stand-in; MinIO's audit
 // webhook and ListenNotification stream in the shapes MinIO's source produces (the MinIO stand-in).
-import { execFile } from 'node:child_process';
 import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { SNSClient } from '@aws-sdk/client-sns';
 import {
   DeleteBucketPolicyCommand,
   PutBucketPolicyCommand,
@@ -13,24 +10,26 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseAuditConfig } from '../../functions/core/config.js';
-import { SnsNotifier } from '../../functions/notify/sns.js';
-import { FolderSink } from '../../functions/reports/folder-sink.js';
-import { Watcher } from '../../functions/watch/watcher.js';
+import type { Watcher } from '../../functions/watch/watcher.js';
+import { testWatcher } from '../support/watcher.js';
 import { FAST_SCAN } from '../support/audit.js';
 import { SnsStandIn } from '../support/aws-standins.js';
 import { bucketName } from '../support/cloud.js';
 import { MinioStandin } from '../support/minio-standin.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 import { until } from '../support/until.js';
+import { parseMinioAudit } from '../../functions/sources/minio-event.js';
+import { toQueueMessage } from '../../functions/sources/queued-event.js';
+import { EventSpool, STORE_EVENTS_SUFFIX } from '../../functions/watch/spool.js';
 
 const ceph = inject('ceph');
-const TOPIC = 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks';
 const TOKEN = 'Bearer minio-audit-token-1';
 
 /** radosgw reopens its ops log on SIGHUP (seen on 16.2.15): logrotate's `postrotate` does this. */
 async function rotateOpsLog(): Promise<void> {
   await rename(ceph.opsLog, `${ceph.opsLog}.1`);
-  await promisify(execFile)('pkill', ['-HUP', '-f', `radosgw -c ${ceph.conf}`]);
+  const pid = Number((await readFile(join(ceph.dir, 'run', 'client.rgw.gw.pid'), 'utf8')).trim());
+  process.kill(pid, 'SIGHUP');
 }
 
 /** An ops log line as RGW 16.2.15 writes it (FACTS.md, "Ceph RGW ops log"), for a synthetic log. */
@@ -81,20 +80,12 @@ describe("csdrift watch follows the stores' own change feeds", () => {
       scan: FAST_SCAN,
       watch: { listen: '127.0.0.1:0', debounceSeconds, ...watch },
     });
-    const client = new SNSClient({
-      endpoint: sns.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDSTANDIN', secretAccessKey: 'standin' },
-    });
-    watcher = new Watcher({
+    watcher = testWatcher({
       db: ctx.cloud.database.db,
+      dir: ctx.dir,
       config,
-      sink: new FolderSink(ctx.dir),
-      formats: ['json'],
-      notifiers: [new SnsNotifier(TOPIC, client)],
-      stateDir: join(ctx.dir, 'watch-state'),
-      log: (line) => lines.push(line),
-      retryMs: 500,
+      sns,
+      lines,
       feedMissingAfterMs: 300,
     });
     return watcher.start();
@@ -270,6 +261,31 @@ describe("csdrift watch follows the stores' own change feeds", () => {
     expect(sns.published).toEqual([]);
     expect(lines.find((l) => l.includes(`bucket ${name}:`))).toMatch(/in sync/);
     expect(lines.find((l) => l.includes(`bucket ${back}:`))).toMatch(/in sync/);
+  });
+
+  it('a MinIO delivery spooled by a watcher that died before its audit is audited at the next start', async () => {
+    // Prepare: the seed case, and the spool file the dead watcher left (written as the watcher writes it)
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    const gone = bucketName('gone');
+    await ctx.cloud.bucketDeletedInStore(gone, store, alice);
+    const spool = new EventSpool(join(ctx.dir, 'watch-state', 'spool'));
+    await spool.open();
+    const event = parseMinioAudit(
+      JSON.stringify(minioAuditEntry('DeleteBucket', gone, 204)),
+      'ceph-1',
+      () => new Date(),
+    );
+    await spool.save(`[${event.map(toQueueMessage).join(',')}]`, STORE_EVENTS_SUFFIX);
+
+    // Act
+    await startWatcher({ minio: { authToken: TOKEN } });
+    await until('the task', () => sns.published.length >= 1, 15_000);
+    await until('the spool emptied', async () => (await spool.pending()).length === 0);
+
+    // Assert
+    expect(kinds()).toEqual(['task bucket-missing-in-store']);
+    expect(sns.published[0]?.message).toContain(gone);
   });
 
   it("MinIO: audit webhook entries with the right token become audits; a wrong token is refused; ListenNotification's BucketRemoved too", async () => {

@@ -48,6 +48,24 @@ describe('secrets from files', () => {
     expect(warnings).toEqual([]);
   });
 
+  it("reads the watcher's secrets from files: the broker URL, the webhook secret, MinIO's audit token", async () => {
+    const loaded = await loadConfigFile(
+      await config({
+        watch: {
+          cloudstack: {
+            amqp: { urlFile: await secret('amqp', 'amqp://csdrift:pw@mq:5672/') },
+            webhookSecretFile: await secret('hook', 'HOOKSECRET'),
+          },
+          minio: { authTokenFile: await secret('minio', 'Bearer MINIOTOKEN'), listen: true },
+        },
+      }),
+      () => {},
+    );
+    expect(loaded.watch?.cloudstack?.amqp?.url).toBe('amqp://csdrift:pw@mq:5672/');
+    expect(loaded.watch?.cloudstack?.webhookSecret).toBe('HOOKSECRET');
+    expect(loaded.watch?.minio).toEqual({ authToken: 'Bearer MINIOTOKEN', listen: true });
+  });
+
   it('warns of a file others can read, naming it and never its content', async () => {
     const warnings: string[] = [];
     const path = await secret('sk', 'TOPSECRETVALUE', 0o644);
