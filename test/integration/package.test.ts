@@ -56,6 +56,10 @@ describe('the npm package, installed as an operator would', () => {
       env: { ...process.env, CSDRIFT_DEMO_DB_URL: TEST_DB_SERVER },
     }).catch((err: { code: number; stdout: string }) => err);
     expect(demo.stdout).toMatch(/bucket-missing-in-store: backups-2025/);
+    // The demo leaves its reports behind for the user; the test does not.
+    const reportRoot = /report: (.*?csdrift-demo-\w+)/.exec(demo.stdout)?.[1];
+    if (reportRoot?.startsWith(join(tmpdir(), 'csdrift-demo-')))
+      await rm(reportRoot, { recursive: true, force: true });
   }, 120_000);
 
   it('audits a live RGW and writes a metrics file promtool accepts', async () => {
