@@ -27,7 +27,7 @@ import { inspectionTargets } from './core/rules/attribute-rule.js';
 import { rulesInScope } from './core/evaluate.js';
 import { lazyOwnerKeys } from './cloudstack/owner-keys.js';
 import { scanStore } from './stores/scan-store.js';
-import { safeEndpoint } from './stores/endpoint.js';
+import { safeEndpoint } from './core/endpoint.js';
 
 export type AuditProgress =
   | { kind: 'inventory'; database: string }
@@ -207,6 +207,7 @@ export async function finishAudit(
       // The DB was read before any store answered: the run saw nothing later than this.
       observedAt: inventory.readAt,
       buckets,
+      rules: request.rules,
       confirmRuns: (rule) => config.rules[rule]?.confirmRuns ?? 1,
     });
     const report = buildReport({

@@ -1,6 +1,6 @@
 // Guarded remediation of one finding. Refuses unless the rule allows it, the finding was confirmed on
-// two consecutive runs and seen by the last one, and a fresh look now still finds it on a verified
-// store. Without `apply` it only plans. Every attempt is recorded in the ledger and in remediations/.
+// two consecutive runs and is open (the last run that covered its bucket and rule saw it), and a
+// fresh look now still finds it on a verified store. Without `apply` it only plans. Every attempt is recorded in the ledger and in remediations/.
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { runAudit } from './audit.js';
 import { CloudStackApi } from './cloudstack/api-client.js';
@@ -14,6 +14,7 @@ import { RemediationRefusedError } from './core/errors.js';
 import type { Finding, StoreRecord } from './core/model.js';
 import type { RemediationRecord, RemediationStep } from './core/remediation.js';
 import { planFor, refusal, whyNoPlan } from './core/remediation.js';
+import { writeCurrentView } from './reports/publish.js';
 import type { ReportSink } from './reports/sink.js';
 import { CountingHttpHandler } from './stores/http.js';
 import { headBucket, makeS3Client } from './stores/s3-client.js';
@@ -82,7 +83,7 @@ export async function remediate(request: RemediateRequest): Promise<RemediateOut
     }
     await carryOut(plan, record, { ...request, finding, store, api: new CloudStackApi(api) });
   }
-  await remember(request.sink, stored.version, stored.ledger, record);
+  await remember(request.sink, stored.version, stored.ledger, record, config.pricing);
   return { finding, record };
 }
 
@@ -178,6 +179,7 @@ async function remember(
   version: string | null,
   ledger: Ledger,
   record: RemediationRecord,
+  pricing: AuditConfig['pricing'],
 ): Promise<void> {
   const stamp = record.at.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   await sink.put(
@@ -199,5 +201,6 @@ async function remember(
     } as const,
   ];
   const next = { ...ledger, entries: { ...ledger.entries, [record.findingId]: { ...entry, remediations } } };
-  await sink.putLedger(`${JSON.stringify(next, null, 2)}\n`, version);
+  const written = await sink.putLedger(`${JSON.stringify(next, null, 2)}\n`, version);
+  await writeCurrentView(sink, ['json', 'html'], { ledger: next, version: written }, pricing);
 }

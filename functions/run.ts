@@ -19,10 +19,6 @@ export interface RunRequest extends Omit<AuditRequest, 'previousLedger'> {
   dryRun?: boolean;
   /** Scans made elsewhere (the Step Functions fan-out): finish from these instead of scanning. */
   scans?: StoreScan[];
-  /** Stores whose new findings are not told one by one this run (the watcher's storm breaker). */
-  quietStores?: ReadonlySet<string>;
-  /** New findings per store told by recent event runs: they count toward this run's breaker. */
-  recentlyTold?: ReadonlyMap<string, number>;
 }
 
 export interface RunOutcome extends AuditOutcome {
@@ -37,7 +33,7 @@ export interface RunOutcome extends AuditOutcome {
 }
 
 export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> {
-  const { sink, formats, notifiers, dryRun, scans, quietStores, recentlyTold, ...audit } = request;
+  const { sink, formats, notifiers, dryRun, scans, ...audit } = request;
   // A corrupt ledger stops the run here, before anything is audited or written.
   const stored = await sink.readLedger();
   const auditRequest = { ...audit, previousLedger: stored.ledger };
@@ -54,6 +50,7 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
       ledgerVersion: stored.version,
       writeLedger: !dryRun,
       rebase: outcome.rebase,
+      ...(request.config.pricing ? { pricing: request.config.pricing } : {}),
     });
   } catch (err) {
     if (!(err instanceof LedgerConflictError)) throw err;
@@ -78,8 +75,7 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
     reportUri: published.reportUri,
     notifiers,
     config: request.config.notify,
-    ...(quietStores ? { quietStores } : {}),
-    ...(recentlyTold ? { recentlyTold } : {}),
+    ...(request.now ? { now: request.now } : {}),
   });
   return { ...written, notified };
 }

@@ -141,13 +141,15 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('report')
-    .description('print a stored run (or the latest) again, in any format, without auditing')
+    .description(
+      'print the current view (every open finding now, from the ledger), or a stored run, in any format, without auditing',
+    )
     .option(
       '--out <dir>',
       'where the reports and the ledger are: a folder or s3://BUCKET/PREFIX',
       './drift-reports',
     )
-    .option('--run <id>', 'the run id, or latest', 'latest')
+    .option('--run <id>', 'a run id, latest (the last full run) or current', 'current')
     .option('--format <format>', 'one of json, html, csv, md', 'md')
     .option('--list', 'list the stored runs, newest first')
     .action(async (flags: ReportFlags) => {

@@ -1,5 +1,8 @@
-// `csdrift report`: any stored run (or the latest) rendered again in any format, without auditing.
+// `csdrift report`: the current view (the ledger's open findings now), or any stored run, rendered
+// in any format without auditing.
+import { currentReport } from '../core/current.js';
 import { InvalidInputError } from '../core/errors.js';
+import { emptyLedger } from '../core/ledger.js';
 import { EXIT } from '../core/report.js';
 import { RENDERERS, parseFormats } from '../reports/formats.js';
 import { openSink } from '../reports/open-sink.js';
@@ -27,7 +30,11 @@ export async function reportCommand(flags: ReportFlags, io: Io): Promise<number>
     throw new InvalidInputError(
       '--format: csdrift report prints one format; give one of json, html, csv, md',
     );
-  const report = await readStoredReport(sink, flags.run);
+  // The current view is made from the ledger itself, so it is true even if current/ lags behind.
+  const report =
+    flags.run === 'current'
+      ? currentReport((await sink.readLedger()).ledger ?? emptyLedger(), new Date())
+      : await readStoredReport(sink, flags.run);
   await io.stdout(RENDERERS[format](report).body);
   return EXIT.inSync;
 }

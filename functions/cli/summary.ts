@@ -1,4 +1,5 @@
 import type { Report } from '../core/report.js';
+import { reportHeadline } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { changeLine } from '../core/notifications.js';
 import { atStake, humanBytes } from '../core/playbooks.js';
@@ -12,6 +13,7 @@ export function formatSummary(report: Report, reportPath: string | undefined): s
     lines.push(
       `  targeted: ${buckets.length} bucket(s): ${buckets.slice(0, 5).join(', ')}${buckets.length > 5 ? ', …' : ''}`,
     );
+  if (report.kind === 'current') lines.push(`  ${reportHeadline(report)}`);
   const stake = atStake(report.summary);
   if (stake) lines.push(`  at stake: ${stake}`);
   // A full run with a full run before it says what changed, as the digest's first line does.

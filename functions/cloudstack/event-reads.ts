@@ -5,7 +5,19 @@ import { createPool } from 'mysql2/promise';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { DbUrl } from './db-url.js';
 import { connectionOptions } from './inventory.js';
-import type { EventRow } from '../sources/cloudstack-event.js';
+
+/** A row of cloud.event, as the poller reads it. */
+export interface EventRow {
+  id: number;
+  uuid: string | null;
+  type: string;
+  state: string;
+  description: string;
+  resourceId: number | null;
+  resourceType: string | null;
+  /** UTC, as CloudStack writes it. */
+  created: Date;
+}
 
 /** A bucket row's identity: what a targeted audit needs to ask about it. */
 export interface BucketIdentity {

@@ -11,7 +11,7 @@ import type { CloudStackInventory, CloudStackSchema, DbBucket, StoreRecord } fro
 import type { DbUrl } from './db-url.js';
 import { NO_STORE, numberOrNull, readBucketRows } from './bucket-rows.js';
 import { detectSchema } from './schema-shape.js';
-import { safeEndpoint } from '../stores/endpoint.js';
+import { safeEndpoint } from '../core/endpoint.js';
 
 export interface InventoryOptions {
   connectTimeoutMs?: number;

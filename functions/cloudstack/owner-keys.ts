@@ -3,7 +3,7 @@
 // needed; never logged or reported.
 import { createConnection } from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
-import type { Keys } from '../stores/adapter.js';
+import type { Keys } from '../core/model.js';
 import type { DbUrl } from './db-url.js';
 
 const KEY_NAMES: Record<string, [string, string]> = {

@@ -3,9 +3,9 @@ import * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { RULE_IDS, SEVERITIES } from './model.js';
 import type { RuleId } from './model.js';
-import { REMEDIABLE } from './remediation.js';
 import { RULES } from './rules/index.js';
-import { TOLERANCE_OPTIONS } from './rules/tolerance.js';
+import type { RulesConfig } from './rules/options.js';
+import { COMMON_RULE_OPTIONS, REMEDIABLE } from './rules/options.js';
 import { parseAt } from './validation.js';
 
 const storeOverride = z.strictObject({
@@ -17,17 +17,9 @@ const storeOverride = z.strictObject({
   skip: z.boolean().optional(),
 });
 
-/** What every rule takes; each rule adds its own options (Rule.options), and nothing else is accepted. */
-const commonRuleOptions = {
-  enabled: z.boolean().optional(),
-  severity: z.enum(SEVERITIES).optional(),
-  /** Consecutive runs a finding must be seen before it is reported as new (for flapping stores). */
-  confirmRuns: z.number().int().min(1).max(30).optional(),
-};
-
 function optionsOf(id: RuleId) {
   return z.strictObject({
-    ...commonRuleOptions,
+    ...COMMON_RULE_OPTIONS,
     /** Allow `csdrift remediate --apply` for this rule's findings. Off unless said. */
     ...(REMEDIABLE.includes(id) ? { remediate: z.boolean().optional() } : {}),
     ...RULES[id].options,
@@ -44,14 +36,6 @@ const ruleOptionsSchema = z.strictObject(
     [K in RuleId]: z.ZodOptional<ReturnType<typeof optionsOf>>;
   },
 );
-
-/** Every option any rule takes: the type of one rule's options as the rules read them. */
-export const anyRuleOptions = z.object({
-  ...commonRuleOptions,
-  remediate: z.boolean().optional(),
-  ...TOLERANCE_OPTIONS,
-});
-export type RuleOptions = z.infer<typeof anyRuleOptions>;
 
 const suppression = z.strictObject({
   rule: z.enum(RULE_IDS),
@@ -210,7 +194,7 @@ export const auditConfigSchema = z.strictObject({
 });
 
 export type AuditConfig = Omit<z.infer<typeof auditConfigSchema>, 'rules'> & {
-  rules: Partial<Record<RuleId, RuleOptions>>;
+  rules: RulesConfig;
 };
 export type StoreOverride = z.infer<typeof storeOverride>;
 

@@ -3,7 +3,7 @@
 // report in, the next history out; the trend and the change since the last full run read from it.
 import * as z from 'zod';
 import { LedgerCorruptError } from './errors.js';
-import type { Report } from './report.js';
+import type { Report, ReportTrend, TrendPoint } from './report.js';
 import { SEVERITIES } from './model.js';
 import { firstIssue } from './validation.js';
 
@@ -108,20 +108,6 @@ export function previousFullRun(
   before: string,
 ): HistoryEntry | undefined {
   return history?.full.filter((e) => e.runId !== runId && e.at < before).at(-1);
-}
-
-/** One point of the trend: when, open findings by severity, unbilled bytes (where known). */
-export interface TrendPoint {
-  at: string;
-  runId: string;
-  openBySeverity: Record<string, number>;
-  unbilledBytes?: number;
-}
-
-/** What a full run's report carries of the history: the trend, and the full run before it. */
-export interface ReportTrend {
-  points: TrendPoint[];
-  previous?: { at: string; runId: string; open: number; unbilledBytes?: number; misbilledBytes?: number };
 }
 
 /** The trend of a full run's report from the history that already holds it. */

@@ -11,6 +11,7 @@ import * as z from 'zod';
 import { LedgerCorruptError } from './errors.js';
 import type { Finding, RuleId, StoreCoverage, StoreRef } from './model.js';
 import { RULE_IDS } from './model.js';
+import { coverageSchema, findingSchema } from './report-schema.js';
 import { firstIssue } from './validation.js';
 
 export type LedgerStatus = 'pending' | 'new' | 'open' | 'suppressed' | 'resolved';
@@ -29,10 +30,35 @@ export interface LedgerEntry {
   seenRuns: number;
   resolvedAt?: string;
   lastRunId: string;
-  /** The run that told people about it, per kind of message (see core/notifications.ts). */
-  published?: { task?: string; resolved?: string };
+  /**
+   * The run that told people about it, per kind of message (see core/notifications.ts), and when a
+   * task was told: an event run's tasks, and its "investigate this store" task, are the storm
+   * memory every shell reads (core/notifications.ts stormMemory).
+   */
+  published?: {
+    task?: string;
+    resolved?: string;
+    /** When the task (or the "investigate this store" task that stood for it) was sent. */
+    taskAt?: string;
+    /** Told by a run a change event started. */
+    byEvent?: boolean;
+    /** Told inside one "investigate this store" task, not on its own. */
+    inStormTask?: boolean;
+  };
+  /** The finding as the run that last observed it reported it: what the current view shows. */
+  finding?: Finding;
   /** Every automated remediation tried on it (csdrift remediate). */
   remediations?: { at: string; applied: boolean; outcome: 'planned' | 'done' | 'failed'; detail?: string }[];
+}
+
+/** A store as the last run that audited all of it saw it (no bucket or rule scope). */
+export interface LedgerStoreState {
+  coverage: StoreCoverage;
+  runId: string;
+  /** When that run observed the store (its DB read). An older observation never replaces it. */
+  observedAt: string;
+  /** When a run last verified the whole store: complete listing, no check left unverified. */
+  lastFullVerification: string | null;
 }
 
 export interface Ledger {
@@ -40,6 +66,8 @@ export interface Ledger {
   updatedAt: string;
   lastRunId: string | null;
   entries: Record<string, LedgerEntry>;
+  /** By store uuid. Ledgers written before 0.10 have none: then no store counts as fully verified. */
+  stores?: Record<string, LedgerStoreState>;
 }
 
 export interface ResolvedFinding {
@@ -81,6 +109,8 @@ export interface LedgerInput {
   observedAt?: string;
   /** The buckets the run was scoped to (--bucket); only their entries may change. Empty: all. */
   buckets?: string[];
+  /** The rules the run was scoped to (--rule). Empty: all. Only a run of every rule speaks for a whole store. */
+  rules?: readonly string[];
   /** Consecutive runs a rule's finding must be seen before it is reported (default 1). */
   confirmRuns: (rule: RuleId) => number;
   /** How long resolved entries are kept, so that a drift coming back is known as re-opened. */
@@ -105,7 +135,16 @@ const ledgerSchema = z.object({
       seenRuns: z.number().int().min(0),
       resolvedAt: z.string().optional(),
       lastRunId: z.string(),
-      published: z.object({ task: z.string().optional(), resolved: z.string().optional() }).optional(),
+      published: z
+        .object({
+          task: z.string().optional(),
+          resolved: z.string().optional(),
+          taskAt: z.string().optional(),
+          byEvent: z.boolean().optional(),
+          inStormTask: z.boolean().optional(),
+        })
+        .optional(),
+      finding: findingSchema.optional(),
       remediations: z
         .array(
           z.object({
@@ -118,6 +157,17 @@ const ledgerSchema = z.object({
         .optional(),
     }),
   ),
+  stores: z
+    .record(
+      z.string(),
+      z.object({
+        coverage: coverageSchema,
+        runId: z.string(),
+        observedAt: z.string(),
+        lastFullVerification: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 
 /** A ledger read back from its file. Anything else is an error that names where it is, never a fresh start. */
@@ -138,7 +188,8 @@ export function parseLedger(text: string, where: string): Ledger {
       { cause: result.error },
     );
   }
-  return result.data;
+  // Checked above; the snapshots are kept whole, as the run that wrote them reported them.
+  return result.data as Ledger;
 }
 
 export function emptyLedger(): Ledger {
@@ -194,6 +245,12 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
       seenRuns,
       lastRunId: runId,
       ...(published ? { published } : {}),
+      finding: {
+        ...finding,
+        status: status === 'suppressed' ? 'suppressed' : status === 'open' ? 'open' : 'new',
+        firstSeen,
+        lastSeen: at,
+      },
     };
     if (status === 'pending') {
       pending.push({ id: finding.id, ...identity(finding), seenRuns, needed });
@@ -221,7 +278,8 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
       continue;
     }
     if (entry.status === 'pending') continue; // the streak is broken before it was ever reported
-    entries[id] = { ...entry, status: 'resolved', resolvedAt: at, observedAt, seenRuns: 0, lastRunId: runId };
+    const { finding: _gone, ...kept } = entry; // a resolved entry keeps its identity, not its last report
+    entries[id] = { ...kept, status: 'resolved', resolvedAt: at, observedAt, seenRuns: 0, lastRunId: runId };
     resolved.push({
       id,
       rule: entry.rule,
@@ -232,12 +290,48 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
     });
   }
 
+  const stores = storeStates(input.previous?.stores, input, observedAt);
   return {
-    ledger: { schemaVersion: 1, updatedAt: at, lastRunId: runId, entries },
+    ledger: {
+      schemaVersion: 1,
+      updatedAt: at,
+      lastRunId: runId,
+      entries,
+      ...(Object.keys(stores).length ? { stores } : {}),
+    },
     findings,
     resolved,
     pending,
   };
+}
+
+/**
+ * Each store's state after this run: a run of every rule over every bucket of a store replaces what
+ * an older observation said of it; a scoped run (buckets, rules) leaves it as it was.
+ */
+function storeStates(
+  previous: Ledger['stores'],
+  input: LedgerInput,
+  observedAt: string,
+): Record<string, LedgerStoreState> {
+  const stores: Record<string, LedgerStoreState> = { ...previous };
+  if (input.buckets?.length || input.rules?.length) return stores;
+  for (const coverage of input.coverage) {
+    const before = stores[coverage.store.uuid];
+    if (before && Date.parse(before.observedAt) > Date.parse(observedAt)) continue;
+    stores[coverage.store.uuid] = {
+      coverage,
+      runId: input.runId,
+      observedAt,
+      lastFullVerification: fullyVerified(coverage) ? observedAt : (before?.lastFullVerification ?? null),
+    };
+  }
+  return stores;
+}
+
+/** A complete listing and no check left unverified: the store was seen whole. */
+export function fullyVerified(coverage: Pick<StoreCoverage, 'status' | 'checks'>): boolean {
+  return coverage.status === 'verified' && !Object.values(coverage.checks).includes('unverified');
 }
 
 /** A bucket-scoped run speaks only for its buckets: never for a store-level entry or another bucket. */

@@ -34,9 +34,15 @@ export interface StoreRef {
   endpoint: string;
 }
 
+/** An access key pair of a store (the admin's, or an owner's). Never shown, logged or reported. */
+export interface Keys {
+  accessKey: string;
+  secretKey: string;
+}
+
 /** A store with what is needed to reach it. Credentials never leave the adapters. */
 export interface StoreTarget extends StoreRef {
-  credentials: { accessKey: string; secretKey: string } | null;
+  credentials: Keys | null;
   skip: boolean;
 }
 
@@ -91,28 +97,17 @@ export interface CloudStackInventory {
   rowsWithoutStore?: { count: number; bucketIds: number[] };
 }
 
-export const COVERAGE_STATUSES = ['verified', 'partial', 'unreachable', 'auth_failed', 'skipped'] as const;
-export type CoverageStatus = (typeof COVERAGE_STATUSES)[number];
-
-/** The bucket attributes the attribute rules compare; each adapter declares which it can read. */
-export const BUCKET_ATTRIBUTES = [
-  'owner',
-  'versioning',
-  'encryption',
-  'objectLock',
-  'policy',
-  'quota',
-  'usage',
-] as const;
-export type BucketAttribute = (typeof BUCKET_ATTRIBUTES)[number];
-
 /** What was read, or why it could not be: never a guess. */
 export type Observed<T> = { value: T } | { error: string };
 
 // The scan phase's values are declared by their schemas (core/scan-schema.ts), which also check a
 // scan read back from storage (the fan-out's merge): one declaration, no twin to drift from it.
+import type { CoverageStatus } from './scan-schema.js';
+export { BUCKET_ATTRIBUTES, COVERAGE_STATUSES } from './scan-schema.js';
 export type {
   AbsenceCheck,
+  BucketAttribute,
+  CoverageStatus,
   AnonymousAccess,
   BucketAttributes,
   BucketOwnership,
@@ -152,6 +147,8 @@ export interface StoreCoverage {
     /** Listing entries no bucket can be named: counted and shown escaped, never compared. */
     unusableBucketNames?: { count: number; examples: string[] };
   };
+  /** The current view only: when a run last verified the whole store (null: never yet). */
+  lastFullVerification?: string | null;
 }
 
 export interface Remediation {
@@ -192,6 +189,8 @@ export interface Finding extends Omit<RuleFinding, 'dbBucket'> {
   owner: Owner | null;
   firstSeen: string;
   lastSeen: string;
+  /** The current view only: when the last run whose scope covered this bucket and rule observed it. */
+  lastVerifiedAt?: string;
 }
 
 /**

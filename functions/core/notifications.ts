@@ -22,19 +22,24 @@ export interface Notification {
   dedupId: string;
   /** Ledger entries this message tells about, marked as published once it is sent. */
   findingIds: string[];
+  /** One "investigate this store" task standing for many new findings (the storm breaker). */
+  investigate?: boolean;
 }
 
 export interface NotificationPlan {
   messages: Notification[];
-  /** Stores whose new findings were folded into one "investigate this store" task… */
+  /** Stores, by name, whose new findings were folded into one "investigate this store" task. */
   trippedStores: string[];
-  /** …by uuid. */
-  trippedStoreUuids: string[];
 }
 
 export const SNS_SUBJECT_MAX = 100;
 /** SNS takes 256 KiB; leave room for attributes and encoding. */
 export const MESSAGE_MAX_BYTES = 250 * 1024;
+
+/** New findings told by event runs within this window count toward the next event run's breaker. */
+export const STORM_WINDOW_MS = 15 * 60_000;
+/** How long after a storm tripped a store's breaker its new findings wait for the full audit. */
+export const STORM_QUIET_MS = 60 * 60_000;
 
 type NotifyConfig = NonNullable<AuditConfig['notify']>;
 
@@ -125,6 +130,7 @@ function breakerMessage(
   findings: Finding[],
   report: Report,
   reportUri: string,
+  toldBefore: number,
 ): Notification {
   const share = coverage.bucketsInDb ? Math.round((findings.length / coverage.bucketsInDb) * 100) : 100;
   const byRule = Object.entries(
@@ -136,6 +142,11 @@ function breakerMessage(
   const text = [
     `HIGH: investigate store ${coverage.store.name}`,
     `${findings.length} new findings on one store in one run (${share}% of its ${coverage.bucketsInDb} buckets). A mass drift is far likelier a broken store, endpoint or credential than a mass deletion, so they are not sent one by one.`,
+    ...(toldBefore
+      ? [
+          `${toldBefore} more new finding(s) on this store were told one by one by event audits in the last ${STORM_WINDOW_MS / 60_000} minutes; further ones wait for the next full audit.`,
+        ]
+      : []),
     '',
     ...byRule.map(([rule, n]) => `  ${rule}: ${n}`),
     '',
@@ -168,6 +179,7 @@ function breakerMessage(
     groupId: coverage.store.uuid,
     dedupId: dedup('breaker', coverage.store.uuid, report.runId),
     findingIds: findings.map((f) => f.id),
+    investigate: true,
   };
 }
 
@@ -315,7 +327,6 @@ export function planNotifications({
   );
   const messages: Notification[] = [];
   const trippedStores: string[] = [];
-  const trippedStoreUuids: string[] = [];
   for (const coverage of report.coverage) {
     const mine = untold.filter((f) => f.store.uuid === coverage.store.uuid);
     if (!mine.length || quietStores?.has(coverage.store.uuid)) continue;
@@ -328,8 +339,7 @@ export function planNotifications({
       mine.length + recent > limit || (mine.length >= 5 && share * 100 > (notify?.breakerPercent ?? 20));
     if (tripped) {
       trippedStores.push(coverage.store.name);
-      trippedStoreUuids.push(coverage.store.uuid);
-      messages.push(breakerMessage(coverage, mine, report, reportUri));
+      messages.push(breakerMessage(coverage, mine, report, reportUri, recent));
     } else {
       messages.push(...mine.map((f) => taskMessage(f, report, reportUri)));
     }
@@ -342,19 +352,64 @@ export function planNotifications({
   // A run started by a change event tells its tasks and resolutions only: the digest is the full audits'.
   if (report.trigger !== 'event')
     messages.push(digestMessage(report, reportUri, { tasks, resolved: resolved.length }));
-  return { messages, trippedStores, trippedStoreUuids };
+  return { messages, trippedStores };
 }
 
-/** The ledger after the messages were sent: each told finding marked, so no later run tells it again. */
-export function markPublished(ledger: Ledger, sent: Notification[], runId: string): Ledger {
+/** When, and by what kind of run, the messages were sent. */
+export interface SentBy {
+  runId: string;
+  trigger: Report['trigger'];
+  at: Date;
+}
+
+/**
+ * The ledger after the messages were sent: each told finding marked, so no later run tells it again,
+ * and a task marked with when an event run told it, which is the storm memory (stormMemory).
+ */
+export function markPublished(ledger: Ledger, sent: Notification[], by: SentBy): Ledger {
   const entries = { ...ledger.entries };
   for (const message of sent) {
     if (message.kind === 'digest') continue;
     for (const id of message.findingIds) {
       const entry = entries[id];
       if (!entry) continue;
-      entries[id] = { ...entry, published: { ...entry.published, [message.kind]: runId } };
+      const told =
+        message.kind === 'task'
+          ? {
+              task: by.runId,
+              taskAt: by.at.toISOString(),
+              ...(by.trigger === 'event' ? { byEvent: true } : {}),
+              ...(message.investigate ? { inStormTask: true } : {}),
+            }
+          : { [message.kind]: by.runId };
+      entries[id] = { ...entry, published: { ...entry.published, ...told } };
     }
   }
   return { ...ledger, entries };
+}
+
+/**
+ * What event runs told lately, read from the ledger: stores whose breaker an event run tripped within
+ * the last hour (their new findings wait for the full audit), and per store how many findings event
+ * runs told one by one within the last 15 minutes (they count toward the breaker). Every shell (the
+ * watcher, the AWS event-audit function) reads it the same way, so a storm spread over many batches,
+ * processes or invocations still becomes one "investigate this store" task.
+ */
+export function stormMemory(
+  ledger: Ledger,
+  now: Date,
+): { quietStores: Set<string>; recentlyTold: Map<string, number> } {
+  const quietStores = new Set<string>();
+  const recentlyTold = new Map<string, number>();
+  for (const entry of Object.values(ledger.entries)) {
+    const told = entry.published;
+    if (!told?.byEvent || !told.taskAt) continue;
+    const age = now.getTime() - Date.parse(told.taskAt);
+    if (told.inStormTask) {
+      if (age < STORM_QUIET_MS) quietStores.add(entry.store.uuid);
+    } else if (age < STORM_WINDOW_MS) {
+      recentlyTold.set(entry.store.uuid, (recentlyTold.get(entry.store.uuid) ?? 0) + 1);
+    }
+  }
+  return { quietStores, recentlyTold };
 }

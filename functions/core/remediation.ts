@@ -3,15 +3,7 @@
 import type { AuditConfig } from './config.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 import type { Finding, RuleId } from './model.js';
-
-/** Rules with an automated action: the seed case, and the attributes updateBucket re-applies. */
-export const REMEDIABLE: readonly RuleId[] = [
-  'bucket-missing-in-store',
-  'bucket-versioning-mismatch',
-  'bucket-encryption-mismatch',
-  'bucket-policy-mismatch',
-  'bucket-quota-mismatch',
-];
+import { REMEDIABLE } from './rules/options.js';
 
 /** updateBucket's parameter for each attribute rule: CloudStack calls the store driver whenever one is given. */
 const UPDATE_PARAMETER: Partial<Record<RuleId, string>> = {
@@ -61,8 +53,9 @@ export function refusal(
     return `remediation is off for ${entry.rule} (set rules.${entry.rule}.remediate: true to allow it)`;
   if (entry.status !== 'new' && entry.status !== 'open')
     return `finding ${findingId} is ${entry.status}, not open`;
-  if (entry.lastRunId !== ledger.lastRunId)
-    return `finding ${findingId} is stale: the last run (${ledger.lastRunId}) did not see it`;
+  // Staleness is judged by observation, never by "the last run": a run that covered this bucket and
+  // rule and did not see the finding resolved it, so an open entry is one the last run that looked
+  // saw. Event runs of other buckets leave it as it is; the fresh audit below looks again anyway.
   if (entry.seenRuns < 2)
     return `finding ${findingId} was seen on ${entry.seenRuns} run(s); it must be confirmed on two consecutive runs first`;
   return undefined;

@@ -1,6 +1,5 @@
 // The report of the contract (schemaVersion 1), its status and the exit code it implies.
 import type { LedgerUpdate, PendingFinding, ResolvedFinding } from './ledger.js';
-import type { ReportTrend } from './history.js';
 import type { CloudStackSchema, Finding, Severity, StoreCoverage } from './model.js';
 import { SEVERITIES } from './model.js';
 
@@ -14,6 +13,20 @@ export interface RunScope {
   buckets: string[];
 }
 
+/** One point of the trend: when, open findings by severity, unbilled bytes (where known). */
+export interface TrendPoint {
+  at: string;
+  runId: string;
+  openBySeverity: Record<string, number>;
+  unbilledBytes?: number;
+}
+
+/** What a full run's report carries of the history: the trend, and the full run before it. */
+export interface ReportTrend {
+  points: TrendPoint[];
+  previous?: { at: string; runId: string; open: number; unbilledBytes?: number; misbilledBytes?: number };
+}
+
 export interface ExpiredSuppression {
   rule: string;
   store: string;
@@ -25,6 +38,10 @@ export interface ExpiredSuppression {
 
 export interface Report {
   schemaVersion: 1;
+  /** `current`: the ledger's open findings now (current/report.*), not one run's. Absent: one run's report. */
+  kind?: 'current';
+  /** The current view: when it was made from the ledger. */
+  asOf?: string;
   runId: string;
   trigger: Trigger;
   startedAt: string;
@@ -65,6 +82,25 @@ export interface Report {
   pending: PendingFinding[];
   /** Config suppressions past their expiry: they no longer apply. */
   expiredSuppressions: ExpiredSuppression[];
+}
+
+/** What the report is of, in one line for its header: a run (full or targeted) or the current view. */
+export function reportHeadline(report: Report): string {
+  if (report.kind === 'current') {
+    return `Current view as of ${report.asOf ?? report.finishedAt}: every open and suppressed finding of the ledger (last run ${report.runId})`;
+  }
+  const scope = report.scope ?? { stores: [], rules: [], buckets: [] };
+  const targets = [
+    scope.buckets.length
+      ? `${scope.buckets.length} bucket(s): ${scope.buckets.slice(0, 5).join(', ')}${scope.buckets.length > 5 ? ', …' : ''}`
+      : '',
+    scope.stores.length ? `store(s) ${scope.stores.join(', ')}` : '',
+    scope.rules.length ? `rule(s) ${scope.rules.join(', ')}` : '',
+  ].filter(Boolean);
+  const what = targets.length
+    ? `Targeted run (${report.trigger}): ${targets.join('; ')}`
+    : `Full run (${report.trigger})`;
+  return `${what}, ${report.runId}, ${report.startedAt} to ${report.finishedAt}`;
 }
 
 export const EXIT = { inSync: 0, drift: 1, incomplete: 2, error: 3 } as const;

@@ -1,7 +1,21 @@
 // The scan phase's output, declared once as schemas: the types the rules read are derived from them,
 // and a scan read back from storage (the fan-out's merge) is checked against them before it is used.
 import * as z from 'zod';
-import { BUCKET_ATTRIBUTES, COVERAGE_STATUSES } from './model.js';
+
+export const COVERAGE_STATUSES = ['verified', 'partial', 'unreachable', 'auth_failed', 'skipped'] as const;
+export type CoverageStatus = (typeof COVERAGE_STATUSES)[number];
+
+/** The bucket attributes the attribute rules compare; each adapter declares which it can read. */
+export const BUCKET_ATTRIBUTES = [
+  'owner',
+  'versioning',
+  'encryption',
+  'objectLock',
+  'policy',
+  'quota',
+  'usage',
+] as const;
+export type BucketAttribute = (typeof BUCKET_ATTRIBUTES)[number];
 
 const observed = <T extends z.ZodType>(value: T) =>
   z.union([z.strictObject({ value }), z.strictObject({ error: z.string() })]);

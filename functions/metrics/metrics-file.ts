@@ -1,7 +1,7 @@
 // `csdrift audit --metrics-file PATH`: the run's figures, written atomically (a temporary file in the
 // same folder, flushed, renamed) so node_exporter never reads half a file.
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomically } from '../reports/atomic-file.js';
+import { writeFileAtomically } from '../common/atomic-file.js';
 import type { RunFigures } from './run-metrics.js';
 import { isSuccess, lastSuccessIn, renderRunMetrics } from './run-metrics.js';
 

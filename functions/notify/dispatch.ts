@@ -4,7 +4,7 @@
 import type { AuditConfig } from '../core/config.js';
 import type { Ledger } from '../core/ledger.js';
 import type { Notification } from '../core/notifications.js';
-import { markPublished, planNotifications } from '../core/notifications.js';
+import { markPublished, planNotifications, stormMemory } from '../core/notifications.js';
 import type { Report } from '../core/report.js';
 import type { ReportSink } from '../reports/sink.js';
 import { writeOverConflicts } from '../reports/merge-retry.js';
@@ -20,28 +20,27 @@ export interface NotifyRequest {
   reportUri: string;
   notifiers: Notifier[];
   config: AuditConfig['notify'];
-  /** Stores whose new findings are not told one by one this run (see planNotifications). */
-  quietStores?: ReadonlySet<string>;
-  recentlyTold?: ReadonlyMap<string, number>;
+  now?: () => Date;
 }
 
 export interface NotifyOutcome {
   sent: Record<string, number>;
   failures: string[];
-  /** Stores, by name, whose new findings went into one "investigate this store" task… */
+  /** Stores, by name, whose new findings went into one "investigate this store" task. */
   trippedStores: string[];
-  /** …and the same stores by uuid. */
-  trippedStoreUuids: string[];
 }
 
 export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> {
+  const now = request.now ?? (() => new Date());
+  // An event run's breaker counts what event runs told lately, as the ledger records it: the same
+  // in the watcher and in the AWS event-audit function, across batches, processes and invocations.
+  const storm = request.report.trigger === 'event' ? stormMemory(request.ledger, now()) : {};
   const plan = planNotifications({
     report: request.report,
     ledger: request.ledger,
     reportUri: request.reportUri,
     notify: request.config,
-    ...(request.quietStores ? { quietStores: request.quietStores } : {}),
-    ...(request.recentlyTold ? { recentlyTold: request.recentlyTold } : {}),
+    ...storm,
   });
   const told = new Map<string, Notification>();
   const sent: Record<string, number> = {};
@@ -55,10 +54,14 @@ export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> 
   const messages = [...told.values()];
   if (request.ledgerVersion !== null && messages.some((m) => m.kind !== 'digest')) {
     await markInLedger(request.sink, request.ledger, request.ledgerVersion, (ledger) =>
-      markPublished(ledger, messages, request.report.runId),
+      markPublished(ledger, messages, {
+        runId: request.report.runId,
+        trigger: request.report.trigger,
+        at: now(),
+      }),
     );
   }
-  return { sent, failures, trippedStores: plan.trippedStores, trippedStoreUuids: plan.trippedStoreUuids };
+  return { sent, failures, trippedStores: plan.trippedStores };
 }
 
 /** The marks of what was sent, written conditionally; a run that wrote in between is read again and kept. */

@@ -1,6 +1,6 @@
 // The run digest and new tasks as Block Kit messages to a Slack incoming webhook. The webhook URL
 // is a secret: it is never part of an error, a log line or a report.
-import { redact } from '../stores/redact.js';
+import { redact } from '../common/redact.js';
 import type { Notification } from '../core/notifications.js';
 import { textPart } from '../core/notifications.js';
 import type { Notifier } from './notifier.js';

@@ -9,7 +9,7 @@ import type { AuditConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Notification } from '../core/notifications.js';
 import { textPart } from '../core/notifications.js';
-import { redact } from '../stores/redact.js';
+import { redact } from '../common/redact.js';
 import type { Notifier } from './notifier.js';
 
 export type SmtpSettings = NonNullable<NonNullable<AuditConfig['notify']>['smtp']>;

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { makeFolder, writeFileAtomically } from './atomic-file.js';
+import { makeFolder, writeFileAtomically } from '../common/atomic-file.js';
 import lockfile from 'proper-lockfile';
 import { LedgerConflictError } from '../core/errors.js';
 import { parseLedger } from '../core/ledger.js';

@@ -2,7 +2,7 @@
 // drawn as inline SVG from the report's own `trend` (the report stays one file that loads nothing).
 // Every point carries its run, time and value (data-* and a <title>): readable without hovering.
 import escapeHtml from 'escape-html';
-import type { TrendPoint } from '../core/history.js';
+import type { TrendPoint } from '../core/report.js';
 import { SEVERITIES } from '../core/model.js';
 import { humanBytes } from '../core/playbooks.js';
 

@@ -7,7 +7,7 @@ import { SEVERITIES } from '../core/model.js';
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { atStake, humanBytes } from '../core/playbooks.js';
-import { MISBILLED_RULES, UNBILLED_RULES } from '../core/report.js';
+import { MISBILLED_RULES, UNBILLED_RULES, reportHeadline } from '../core/report.js';
 import { trendCharts } from './html-trend.js';
 import { HTML_SCRIPT, HTML_STYLE } from './html-assets.js';
 
@@ -46,7 +46,7 @@ function findingRows(f: Finding): string {
     <summary>${e(f.message)}</summary>
     <div class="cols">
       <div><h4>Remediation</h4><p>${e(f.remediation.summary)}</p><ol>${f.remediation.steps.map((s) => `<li>${e(s)}</li>`).join('')}</ol></div>
-      <div><h4>Evidence</h4><pre>${e(JSON.stringify({ findingId: f.id, ...attributeDrift(f), owner: f.owner, dbBucket: f.dbBucket, ...f.evidence }, null, 2))}</pre></div>
+      <div><h4>Evidence</h4><pre>${e(JSON.stringify({ findingId: f.id, ...(f.lastVerifiedAt ? { lastVerifiedAt: f.lastVerifiedAt } : {}), ...attributeDrift(f), owner: f.owner, dbBucket: f.dbBucket, ...f.evidence }, null, 2))}</pre></div>
     </div>
   </details></td></tr>
 </tbody>`;
@@ -62,7 +62,12 @@ function coverageWhy(c: StoreCoverage): string {
   const notes = Object.entries(c.evidence.checkNotes ?? {})
     .filter(([rule]) => c.checks[rule as keyof typeof c.checks] === 'unverified')
     .map(([rule, why]) => `${rule}: ${why}`);
-  return [c.error, ...notes].filter(Boolean).join('; ');
+  // The current view: when the whole store was last seen verified.
+  const verified =
+    c.lastFullVerification === undefined
+      ? undefined
+      : `last fully verified ${c.lastFullVerification ?? 'never'}`;
+  return [c.error, ...notes, verified].filter(Boolean).join('; ');
 }
 
 /** Unbilled and misbilled data per store, over unsuppressed findings of known size. */
@@ -111,7 +116,7 @@ export function renderHtml(report: Report): string {
 <header class="run ${e(report.status)}">
   <h1>CloudStack object storage drift <span class="verdict">${e(report.status.replace('_', ' '))}</span></h1>
   <p>${e(s.findings)} finding(s): <b>${e(s.new)}</b> new, ${e(s.open)} open, ${e(s.suppressed)} suppressed; ${e(s.resolved)} resolved this run.
-  Run <code>${e(report.runId)}</code> (${e(report.trigger)}), ${e(report.startedAt)} to ${e(report.finishedAt)}; CloudStack ${e(report.cloudstack.schema)} database <code>${e(report.cloudstack.database)}</code>.</p>
+  <b class="headline">${e(reportHeadline(report))}</b>${report.kind === 'current' ? '' : `; CloudStack ${e(report.cloudstack.schema)} database <code>${e(report.cloudstack.database)}</code>`}.</p>
   ${atStake(s) ? `<p class="stake">At stake: <b>${e(atStake(s))}</b>.</p>` : ''}
   ${stakeByStore(report)}
 </header>

@@ -1,5 +1,6 @@
 // Short, for a ticket or a chat message: the verdict, the stores, and the findings that matter most.
 import type { Report } from '../core/report.js';
+import { reportHeadline } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { atStake } from '../core/playbooks.js';
 
@@ -13,7 +14,8 @@ export function escapeMarkdown(text: string): string {
 export function renderMarkdown(report: Report): string {
   const s = report.summary;
   const lines = [
-    `**csdrift ${report.status.replace('_', ' ')}**: ${s.findings} finding(s) (${s.new} new, ${s.open} open, ${s.suppressed} suppressed), ${s.resolved} resolved. Run \`${report.runId}\`, ${report.finishedAt}.`,
+    `**csdrift ${report.status.replace('_', ' ')}**: ${s.findings} finding(s) (${s.new} new, ${s.open} open, ${s.suppressed} suppressed), ${s.resolved} resolved.`,
+    escapeMarkdown(reportHeadline(report)),
     ...(atStake(report.summary) ? [`At stake: ${atStake(report.summary)}.`] : []),
     '',
     '| store | provider | coverage | buckets in DB / store |',

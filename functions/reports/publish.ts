@@ -1,9 +1,12 @@
-// Writes one run: the run's files first, then the ledger, then latest/. A crash at any point leaves
-// the last good ledger, and latest/ always shows a run whose ledger was written: a dry run and a run
-// that lost the ledger race keep their own files under runs/ and leave latest/ alone.
+// Writes one run: the run's files first, then the ledger, then the views. A crash at any point leaves
+// the last good ledger. The views never lie about what the ledger holds:
+// - latest/ is the last full run whose ledger was written (scoped and event runs never replace it);
+// - current/ is the ledger's open findings now, rewritten after every run that wrote the ledger.
+// A dry run and a run that lost the ledger race keep their own files under runs/ and touch no view.
 import { LedgerConflictError } from '../core/errors.js';
+import { currentReport } from '../core/current.js';
 import type { Ledger } from '../core/ledger.js';
-import type { Report } from '../core/report.js';
+import type { Pricing, Report } from '../core/report.js';
 import type { ReportFormat } from './formats.js';
 import { RENDERERS } from './formats.js';
 import type { ReportSink } from './sink.js';
@@ -35,6 +38,8 @@ export interface PublishRequest {
    * conditional write reads the ledger again, merges, rewrites its report and tries again.
    */
   rebase?: (previous: Ledger | null) => { report: Report; ledger: Ledger };
+  /** For the current view's money at stake. */
+  pricing?: Pricing;
 }
 
 export interface Published {
@@ -87,7 +92,9 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
       continue;
     }
     const historyProblem = stored ? await recordHistory(sink, report, stored) : undefined;
-    for (const f of files) await sink.put(`latest/report.${f.ext}`, f.body, f.contentType);
+    if (isFullRun(report))
+      for (const f of files) await sink.put(`latest/report.${f.ext}`, f.body, f.contentType);
+    await writeCurrentView(sink, formats, { ledger, version: ledgerVersion }, request.pricing);
     return {
       reportUri: uri,
       ledgerVersion,
@@ -96,5 +103,30 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
       merges,
       ...(historyProblem ? { historyProblem } : {}),
     };
+  }
+}
+
+/**
+ * current/report.<ext> from the ledger as written. Runs overlap: after writing, the ledger is read
+ * again, and if another run has changed it since, the view is made again from that one. So the last
+ * writer always leaves a view of the ledger as it stands, never of an older one.
+ */
+export async function writeCurrentView(
+  sink: ReportSink,
+  formats: ReportFormat[],
+  written: { ledger: Ledger; version: string | null },
+  pricing?: Pricing,
+): Promise<void> {
+  let { ledger, version } = written;
+  for (let attempt = 0; attempt <= MAX_MERGES; attempt++) {
+    const view = currentReport(ledger, new Date(), pricing);
+    for (const format of formats) {
+      const { body, contentType } = RENDERERS[format](view);
+      await sink.put(`current/report.${format}`, body, contentType);
+    }
+    const fresh = await sink.readLedger();
+    if (fresh.version === version || !fresh.ledger) return;
+    ({ ledger, version } = { ledger: fresh.ledger, version: fresh.version });
+    await pause(attempt);
   }
 }

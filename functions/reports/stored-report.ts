@@ -2,21 +2,13 @@
 // format without auditing again. What is read back is checked before any renderer sees it.
 import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.js';
-import { COVERAGE_STATUSES, RULE_IDS, SEVERITIES } from '../core/model.js';
+import { coverageSchema, findingSchema } from '../core/report-schema.js';
 import type { Report } from '../core/report.js';
 import { parseAt } from '../core/validation.js';
 import type { ReportSink } from './sink.js';
 
 /** A run id as runs are named: the start time, then six hex digits. */
 const RUN_ID = /^(\d{4})(\d{2})(\d{2})T\d{6}Z-[0-9a-f]{6}$/;
-
-const storeRef = z.looseObject({
-  id: z.number(),
-  uuid: z.string(),
-  name: z.string(),
-  provider: z.string(),
-  endpoint: z.string(),
-});
 
 /** What the renderers read of a report (schemaVersion 1); anything more is kept as it is. */
 const storedReportSchema = z.looseObject({
@@ -27,16 +19,7 @@ const storedReportSchema = z.looseObject({
   finishedAt: z.string(),
   status: z.enum(['in_sync', 'drift', 'incomplete', 'error']),
   cloudstack: z.looseObject({ schema: z.string(), database: z.string(), readAt: z.string() }),
-  coverage: z.array(
-    z.looseObject({
-      store: storeRef,
-      status: z.enum(COVERAGE_STATUSES),
-      bucketsInDb: z.number(),
-      bucketsInStore: z.number(),
-      checks: z.record(z.string(), z.string()),
-      evidence: z.looseObject({ requests: z.number(), startedAt: z.string(), finishedAt: z.string() }),
-    }),
-  ),
+  coverage: z.array(coverageSchema),
   summary: z.looseObject({
     findings: z.number(),
     new: z.number(),
@@ -46,21 +29,7 @@ const storedReportSchema = z.looseObject({
     bySeverity: z.record(z.string(), z.number()),
     byRule: z.record(z.string(), z.number()),
   }),
-  findings: z.array(
-    z.looseObject({
-      id: z.string(),
-      rule: z.enum(RULE_IDS),
-      severity: z.enum(SEVERITIES),
-      status: z.enum(['new', 'open', 'suppressed']),
-      store: storeRef,
-      bucket: z.string().nullable(),
-      message: z.string(),
-      evidence: z.record(z.string(), z.unknown()),
-      remediation: z.looseObject({ summary: z.string(), steps: z.array(z.string()) }),
-      firstSeen: z.string(),
-      lastSeen: z.string(),
-    }),
-  ),
+  findings: z.array(findingSchema),
   resolved: z.array(
     z.looseObject({
       id: z.string(),

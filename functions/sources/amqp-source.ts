@@ -5,7 +5,7 @@
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
 import { AMQP_BINDING_KEYS } from './cloudstack-event.js';
-import { redact } from '../stores/redact.js';
+import { redact } from '../common/redact.js';
 
 export interface AmqpSourceOptions {
   url: string;

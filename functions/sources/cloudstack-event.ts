@@ -5,6 +5,7 @@
 // `status`, `entity`, `entityuuid`, `description`, `eventDateTime` (`yyyy-MM-dd HH:mm:ss Z`), with
 // nulls left out. It has no bucket name and no numeric id: the uuid is looked up in the database.
 import * as z from 'zod';
+import type { EventRow } from '../cloudstack/event-reads.js';
 import { firstIssue } from '../core/validation.js';
 
 /** The event types that can change what the auditor compares (api/.../EventTypes.java). */
@@ -83,19 +84,6 @@ export function parseBusMessage(body: string, source: EventSource, now: () => Da
     target,
     failed: isFailure(m.description),
   };
-}
-
-/** A row of cloud.event, as the poller reads it. */
-export interface EventRow {
-  id: number;
-  uuid: string | null;
-  type: string;
-  state: string;
-  description: string;
-  resourceId: number | null;
-  resourceType: string | null;
-  /** UTC, as CloudStack writes it. */
-  created: Date;
 }
 
 export function fromEventRow(row: EventRow): ChangeEvent | null {

@@ -4,8 +4,8 @@
 // mid-batch reads that batch again when it starts. A first start begins at the newest event.
 import * as z from 'zod';
 import type { CloudStackEventReads } from '../cloudstack/event-reads.js';
-import { writeFileAtomically } from '../reports/atomic-file.js';
-import type { EventRow } from './cloudstack-event.js';
+import { writeFileAtomically } from '../common/atomic-file.js';
+import type { EventRow } from '../cloudstack/event-reads.js';
 import { readCursorFile } from './cursor-file.js';
 
 export interface EventTableSourceOptions {

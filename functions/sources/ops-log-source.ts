@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import * as z from 'zod';
-import { writeFileAtomically } from '../reports/atomic-file.js';
+import { writeFileAtomically } from '../common/atomic-file.js';
 import type { ChangeEvent } from './cloudstack-event.js';
 import { readCursorFile } from './cursor-file.js';
 import type { FilePosition } from './file-follower.js';

@@ -2,17 +2,13 @@ import type {
   AbsenceCheck,
   BucketAttribute,
   BucketAttributes,
+  Keys,
   Observed,
   StoreAccounts,
   StoreBucket,
   StoreTarget,
 } from '../core/model.js';
 import type { TransportOptions } from './http.js';
-
-export interface Keys {
-  accessKey: string;
-  secretKey: string;
-}
 
 /** A bucket CloudStack and the store both have, whose attributes the rules compare. */
 export interface InspectTarget {

@@ -10,6 +10,7 @@ import type * as z from 'zod';
 import type { StoreTarget } from '../core/model.js';
 import { firstIssue } from '../core/validation.js';
 import { ListingCutShortError, NotTheDocumentError, isRetryable } from './classify.js';
+import type { Body } from './bounds.js';
 import { ERROR_BODY_BYTES, boundedText, capped, entryCounter, jsonNestingGuard } from './bounds.js';
 import { DEFAULT_MAX_BODY_MIB, DEFAULT_MAX_BUCKETS } from './http.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
@@ -25,8 +26,6 @@ export class AdminApiError extends Error {
     this.$metadata = { httpStatusCode: statusCode };
   }
 }
-
-export type Body = AsyncIterable<Buffer>;
 
 export class SignedGetClient {
   private readonly signer: SignatureV4;

@@ -2,7 +2,9 @@
 // 400 MiB error page, a listing of millions of entries or 10 MB of nested brackets. Past a bound the
 // store is `partial`, with the reason; memory stays bounded whatever it sends.
 import { ListingCutShortError } from './classify.js';
-import type { Body } from './admin-api.js';
+
+/** A response body as the store sends it, read in chunks. */
+export type Body = AsyncIterable<Buffer>;
 
 /** An error answer is read only as far as its code can be: the rest is never needed. */
 export const ERROR_BODY_BYTES = 64 * 1024;

@@ -9,7 +9,7 @@ import type {
 } from '@smithy/types';
 import { HttpResponse } from '@smithy/protocol-http';
 import { NotTheDocumentError } from './classify.js';
-import type { Body } from './admin-api.js';
+import type { Body } from './bounds.js';
 import { ERROR_BODY_BYTES, boundedText } from './bounds.js';
 
 /** Far above any real versioning, encryption, object lock or policy document (a policy is at most 20 KB). */

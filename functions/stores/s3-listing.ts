@@ -4,7 +4,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser } from 'saxes';
 import type { StoreBucket } from '../core/model.js';
-import type { Body, SignedGetClient } from './admin-api.js';
+import type { SignedGetClient } from './admin-api.js';
+import type { Body } from './bounds.js';
 import { ListingCutShortError } from './classify.js';
 import { MAX_NESTING, entryCounter } from './bounds.js';
 import { DEFAULT_MAX_BUCKETS } from './http.js';

@@ -18,8 +18,8 @@ import {
   storeFaultOrThrow,
 } from './classify.js';
 import type { TransportOptions } from './http.js';
-import { redact } from './redact.js';
-import { endpointProblem } from './endpoint.js';
+import { redact } from '../common/redact.js';
+import { endpointProblem } from '../core/endpoint.js';
 import { visible } from '../core/shell.js';
 import { byName } from '../core/model.js';
 import { CONTROL, MAX_BUCKET_NAME_BYTES } from '../core/bucket-name.js';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeFolder, writeFileAtomically } from '../reports/atomic-file.js';
+import { makeFolder, writeFileAtomically } from '../common/atomic-file.js';
 
 /** A spooled file of change events already read (a JSON array of queue messages), not a CloudStack body. */
 export const STORE_EVENTS_SUFFIX = '.events.json';

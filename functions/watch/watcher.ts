@@ -37,11 +37,6 @@ import { StoreFeeds } from './store-feeds.js';
 import { WatchMetrics } from './watch-metrics.js';
 import { visible } from '../core/shell.js';
 
-/** How long after a storm tripped a store's breaker its new findings wait for the full audit. */
-const QUIET_MS = 60 * 60_000;
-/** New findings told by event runs within this window count toward the next run's breaker. */
-const STORM_WINDOW_MS = 15 * 60_000;
-
 export interface WatchRequest {
   db: AuditRequest['db'];
   config: AuditConfig;
@@ -87,10 +82,6 @@ export class Watcher {
   private fullAudit: Promise<void> | undefined;
   private stopping = false;
   private started = false;
-  /** Stores whose breaker an event run tripped, and until when their new findings stay untold. */
-  private readonly quietUntil = new Map<string, number>();
-  /** New findings event runs reported, by store, with when: a storm told in batches still trips the breaker. */
-  private told: { store: string; at: number; count: number }[] = [];
 
   constructor(private readonly request: WatchRequest) {
     const watch = request.config.watch;
@@ -240,14 +231,7 @@ export class Watcher {
     trigger: 'event' | 'schedule';
   }): Promise<RunOutcome> {
     const { request } = this;
-    const now = Date.now();
-    const quietStores = new Set(
-      [...this.quietUntil].filter(([, until]) => until > now).map(([uuid]) => uuid),
-    );
-    this.told = this.told.filter((t) => t.at > now - STORM_WINDOW_MS);
-    const recentlyTold = new Map<string, number>();
-    for (const t of this.told) recentlyTold.set(t.store, (recentlyTold.get(t.store) ?? 0) + t.count);
-    const event = scope.trigger === 'event';
+    // The storm breaker's memory (what event runs told lately) is read from the ledger by the run.
     return auditAndPublish({
       db: request.db,
       config: request.config,
@@ -258,24 +242,10 @@ export class Watcher {
       sink: request.sink,
       formats: request.formats,
       notifiers: request.notifiers,
-      // After a storm's "investigate this store" task, its later batches tell nothing one by one.
-      ...(event ? { quietStores, recentlyTold } : {}),
     }).then((outcome) => {
       this.metrics.setOpenFindings(outcome.ledger, request.config);
-      if (event) this.remember(outcome);
       return outcome;
     });
-  }
-
-  /** What an event run told, so that a storm told in batches still trips the breaker once. */
-  private remember(outcome: RunOutcome): void {
-    const at = Date.now();
-    for (const uuid of outcome.notified?.trippedStoreUuids ?? []) this.quietUntil.set(uuid, at + QUIET_MS);
-    const { report } = outcome;
-    for (const c of report.coverage) {
-      const count = report.findings.filter((f) => f.status === 'new' && f.store.uuid === c.store.uuid).length;
-      if (count) this.told.push({ store: c.store.uuid, at, count });
-    }
   }
 
   private async runFullAudit(): Promise<void> {

@@ -170,6 +170,42 @@ describe('the AWS events path', () => {
     expect(sns.published[0]?.message).toContain(gone);
   });
 
+  it('audit: a 40-bucket storm over four SQS batches gives one "investigate" task, then quiet, as in the watcher', async () => {
+    // Prepare: a script deletes 40 buckets in the store; CloudStack's deletes of them all fail
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    const { handler: webhook } = await freshHandler<typeof WebhookModule>(
+      '../../functions/handlers/event-webhook.js',
+      env,
+    );
+    for (let i = 0; i < 40; i++) {
+      const row = await ctx.cloud.bucketDeletedInStore(bucketName(`s${i}`), store, alice);
+      const body = busBody({ type: 'BUCKET.DELETE', bucketUuid: row.uuid, failed: true });
+      await webhook(urlEvent(body, webhookSignature(SECRET, Buffer.from(body))), lambdaContext());
+    }
+    const { handler } = await freshHandler<typeof AuditModule>(
+      '../../functions/handlers/event-audit.js',
+      env,
+    );
+    const { Records } = sqs.asEvent();
+
+    // Act: each batch in its own invocation, as SQS hands them over when the storm outlasts a window
+    const results = [];
+    for (let i = 0; i < Records.length; i += 10)
+      results.push(
+        await handler({ Records: Records.slice(i, i + 10) } as unknown as SQSEvent, lambdaContext()),
+      );
+
+    // Assert: tasks until the breaker (25) trips on what earlier invocations told, read from the ledger
+    expect(results.every((r) => r.batchItemFailures.length === 0)).toBe(true);
+    const subjects = sns.published.map((m) => m.subject);
+    const investigate = subjects.filter((s) => /investigate store ceph-1/.test(s));
+    expect(investigate).toEqual(['[high] investigate store ceph-1: 10 new findings']);
+    expect(subjects).toHaveLength(21); // 20 told one by one by the first two batches, then one task for the rest
+    expect(subjects.indexOf(investigate[0] as string)).toBe(20);
+    expect(sns.published[20]?.message).toContain('20 more new finding(s) on this store were told one by one');
+  });
+
   it('audit: an event whose audit fails is handed back to SQS as a batch item failure', async () => {
     const { row } = await seedCase();
     const { handler } = await freshHandler<typeof WebhookModule>(

@@ -136,15 +136,24 @@ describe('csdrift remediate on the seed case (a bucket deleted behind CloudStack
     expect(cloudstack.calls).toEqual([]);
   });
 
-  it('refuses a stale finding the last run did not see', async () => {
+  it('judges a finding by the last run that covered it: event runs of other buckets leave it current', async () => {
+    // Prepare: two full runs saw it; then targeted runs of another bucket and of another rule
     await audit();
     const id = (await audit()).findings[0]?.id as string;
-    await audit('--rule', 'bucket-stuck-allocated'); // the last run looked elsewhere
+    await audit('--bucket', bucketName('elsewhere'));
+    await audit('--rule', 'bucket-stuck-allocated');
 
+    // Act
     const run = await remediateCli(id, '--apply');
 
-    expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/is stale: the last run .* did not see it/);
+    // Assert
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(await rowRemoved()).toBe(true);
+    // The current view was rewritten after the remediation wrote the ledger.
+    const current = JSON.parse(await readFile(join(ctx.dir, 'current', 'report.json'), 'utf8'));
+    expect(current.kind).toBe('current');
+    expect(current.findings[0]?.id).toBe(id);
   });
 
   it('refuses when the store is not verified now', async () => {

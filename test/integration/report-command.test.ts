@@ -36,9 +36,12 @@ describe('csdrift report', () => {
     expect(rows[0]?.[0]).toBe('id');
     expect(rows.slice(1).map((r) => `${r[3]} ${r[7]}`)).toEqual([`bucket-missing-in-store ${gone}`]);
 
-    const md = await csdrift(['report', '--out', ctx.dir]); // latest, as Markdown
+    const md = await csdrift(['report', '--out', ctx.dir, '--run', 'latest']); // the last full run, as Markdown
     expect(md.code).toBe(0);
-    expect(md.stdout).toContain(`Run \`${report.runId}\``);
+    expect(md.stdout).toContain(`Full run \\(cli\\), ${report.runId}`);
+    const current = await csdrift(['report', '--out', ctx.dir]); // the current view, from the ledger
+    expect(current.stdout).toMatch(/^\*\*csdrift drift\*\*: 1 finding/);
+    expect(current.stdout).toContain('Current view as of');
 
     const list = await csdrift(['report', '--out', ctx.dir, '--list']);
     expect(list.stdout.trim().split('\n')).toEqual([report.runId]);

@@ -281,5 +281,15 @@ describe('a full audit racing a burst of targeted audits on one ledger', () => {
     const missing = Object.values(ledger.entries).filter((e) => e.rule === 'bucket-missing-in-store');
     expect(missing.map((e) => e.bucket).sort()).toEqual([...names].sort());
     expect(Object.values(ledger.entries).map((e) => e.status)).not.toContain('resolved');
+    // The current view, written by whichever run wrote last, is the ledger as it stands.
+    const currentText = target.startsWith('s3://')
+      ? await (
+          await s3For(ceph.endpoint, ceph.systemAdmin).send(
+            new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/current/report.json` }),
+          )
+        ).Body?.transformToString()
+      : await readFile(join(ctx.dir, 'current/report.json'), 'utf8');
+    const current = JSON.parse(currentText ?? '{}') as { findings: { id: string }[] };
+    expect(current.findings.map((f) => f.id).sort()).toEqual(Object.keys(ledger.entries).sort());
   });
 });

@@ -15,6 +15,12 @@ import { AMQP_URL, CloudStackBus, insertEventRow, postWebhook } from '../support
 import { cephCloudPerTest } from '../support/per-test.js';
 import { until } from '../support/until.js';
 import { FaultProxy } from '../support/fault-proxy.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Report } from '../../functions/core/report.js';
+import { csdrift } from '../support/cli.js';
+import { dbUrlText } from '../support/database.js';
+import { expectValidReport } from '../support/report-schema.js';
 
 const ceph = inject('ceph');
 const SECRET = 's3cr3t-webhook-key';
@@ -189,6 +195,63 @@ describe('csdrift watch', () => {
     expect(kinds()).toEqual(['task bucket-missing-in-store']);
     expect(lines.some((l) => l.startsWith('amqp: lost'))).toBe(true);
     await proxy.stop();
+  });
+
+  it('views stay true: after a full audit with drift, a webhook for another bucket leaves latest/ on the full run and current/ with every open finding', async () => {
+    // Prepare: the nightly audit finds the seed case; the watcher shares its --out, as the README's set-up has it
+    const { gone, photos, photosRow } = await cloud();
+    const full = await csdrift([
+      'audit',
+      '--quiet',
+      '--db',
+      dbUrlText(ctx.cloud.database.db),
+      '--out',
+      ctx.dir,
+      '--format',
+      'json,html,md',
+    ]);
+    expect(full.code).toBe(1);
+    const listening = await startWatcher({ cloudstack: { webhookSecret: SECRET } });
+    const read = async (key: string) => JSON.parse(await readFile(join(ctx.dir, key), 'utf8')) as Report;
+    const fullRun = await read('latest/report.json');
+
+    // Act: CloudStack updates the bucket in sync; its event run finds it in sync
+    const update = await postWebhook(
+      `http://${listening}/events/cloudstack`,
+      { type: 'BUCKET.UPDATE', bucketUuid: photosRow.uuid },
+      SECRET,
+    );
+    await until('the event run', () => lines.some((l) => l.includes(`bucket ${photos}: in sync`)));
+    await until(
+      'the current view of the event run',
+      async () => (await read('current/report.json')).runId !== fullRun.runId,
+    );
+
+    // Assert: latest/ is still the full run and its drift
+    expect(update.status).toBe(200);
+    const latest = await read('latest/report.json');
+    expect(latest.runId).toBe(fullRun.runId);
+    expect(latest.status).toBe('drift');
+    expect(await readFile(join(ctx.dir, 'latest/report.html'), 'utf8')).not.toMatch(/verdict">in sync/);
+    // current/ holds every open finding of the ledger, when it was last verified, and the store's last full verification
+    const current = await read('current/report.json');
+    expect(current.kind).toBe('current');
+    expect(current.status).toBe('drift');
+    expect(current.findings.map((f) => `${f.rule} ${f.bucket}`)).toEqual([`bucket-missing-in-store ${gone}`]);
+    expect(current.findings[0]?.lastVerifiedAt).toBe(fullRun.cloudstack.readAt);
+    expect(current.coverage[0]?.lastFullVerification).toBe(fullRun.cloudstack.readAt);
+    expectValidReport(current);
+    // The event run's own report says it is targeted.
+    const runs = await csdrift(['report', '--out', ctx.dir, '--list']);
+    const eventRun = runs.stdout.trim().split('\n')[0] as string;
+    const own = await csdrift(['report', '--out', ctx.dir, '--run', eventRun, '--format', 'md']);
+    expect(own.stdout).toContain(`Targeted run \\(event\\): 1 bucket\\(s\\): ${photos}`);
+    // csdrift report, with no run named, prints the current view: the drift, not "in sync".
+    const printed = await csdrift(['report', '--out', ctx.dir]);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toMatch(/^\*\*csdrift drift\*\*: 1 finding/);
+    expect(printed.stdout).toContain('Current view as of');
+    expect(printed.stdout).toContain(gone);
   });
 
   it('webhooks: a good signature is queued and audited, a bad one refused; in sync says nothing; re-created is resolved', async () => {

@@ -12,8 +12,8 @@ import { SlackNotifier } from '../../functions/notify/slack.js';
 import { FolderSink } from '../../functions/reports/folder-sink.js';
 import { openSink } from '../../functions/reports/open-sink.js';
 import { S3Sink, parseS3Uri } from '../../functions/reports/s3-sink.js';
-import { endpointProblem, safeEndpoint } from '../../functions/stores/endpoint.js';
-import { redact } from '../../functions/stores/redact.js';
+import { endpointProblem, safeEndpoint } from '../../functions/core/endpoint.js';
+import { redact } from '../../functions/common/redact.js';
 
 const SECRET = 'wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY';
 

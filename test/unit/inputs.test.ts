@@ -7,7 +7,7 @@ import {
   listingFailureStatus,
   ListingCutShortError,
 } from '../../functions/stores/classify.js';
-import { redact } from '../../functions/stores/redact.js';
+import { redact } from '../../functions/common/redact.js';
 
 describe('parseDbUrl', () => {
   it('reads user, password, host, port and database, defaulting the database to cloud', () => {

@@ -39,7 +39,15 @@ function run(rows: DbBucket[], scan: StoreScan, previous: Ledger | null, day = 0
     reportUri: REPORT,
     notify: parseAuditConfig({ notify }).notify,
   });
-  return { report, ledger: markPublished(lifecycle.ledger, plan.messages, report.runId), plan };
+  return {
+    report,
+    ledger: markPublished(lifecycle.ledger, plan.messages, {
+      runId: report.runId,
+      trigger: report.trigger,
+      at: NOW,
+    }),
+    plan,
+  };
 }
 
 const kinds = (plan: ReturnType<typeof run>['plan']) => plan.messages.map((m) => m.kind);
@@ -167,7 +175,7 @@ describe('planNotifications', () => {
     // Twenty told a moment ago: past the 25 of the breaker, one "investigate this store" task.
     const tripped = plan({ recentlyTold: new Map([[store, 20]]) });
     expect(tripped.messages.map((m) => m.subject)).toEqual([expect.stringMatching(/investigate store/)]);
-    expect(tripped.trippedStoreUuids).toEqual([store]);
+    expect(tripped.trippedStores).toEqual(['minio-1']);
     // Once tripped, the store's later batches say nothing one by one.
     expect(plan({ quietStores: new Set([store]) }).messages).toEqual([]);
   });

@@ -3,7 +3,8 @@ import { attributeCoverage, comparable } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
 import { ownerText } from './rule.js';
 import type { Rule } from './rule.js';
-import { TOLERANCE_OPTIONS, beyond, toleranceOf } from './tolerance.js';
+import { TOLERANCE_OPTIONS } from './options.js';
+import { beyond, toleranceOf } from './tolerance.js';
 
 const CEPH_KIB_BUG =
   "apache/cloudstack#13224: CloudStack stores Ceph's size_kb as if it were bytes, so it records (and bills) 1/1024 of the real usage";

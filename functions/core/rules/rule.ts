@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { AuditConfig } from '../config.js';
+import type { RulesConfig } from './options.js';
 import type {
   BucketAttribute,
   CheckStatus,
@@ -34,7 +34,7 @@ export interface RuleContext {
   now: Date;
   gracePeriodMinutes: number;
   /** Each rule's options from the config (tolerances and the like). */
-  options: AuditConfig['rules'];
+  options: RulesConfig;
 }
 
 /**

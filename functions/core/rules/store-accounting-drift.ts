@@ -5,7 +5,8 @@ import { GIB, humanBytes } from '../playbooks.js';
 import { dbOnly } from './rule.js';
 import type { Rule } from './rule.js';
 import type { StoreView } from './rule.js';
-import { TOLERANCE_OPTIONS, beyond, toleranceOf } from './tolerance.js';
+import { TOLERANCE_OPTIONS } from './options.js';
+import { beyond, toleranceOf } from './tolerance.js';
 
 // The store's own totals in object_store against what its active buckets add up to. Both sides are
 // CloudStack's numbers: this is CloudStack's bookkeeping, read from its database only.

@@ -1,14 +1,7 @@
 // How far two sizes may differ before it is drift: both sides lag (CloudStack refreshes hourly,
 // MinIO's usage is a periodic scan), so small and recent differences are not drift.
-import * as z from 'zod';
 import type { RuleContext } from './rule.js';
 import type { RuleId } from '../model.js';
-
-/** The options of the rules that compare sizes: drift only beyond both this share and this many MiB. */
-export const TOLERANCE_OPTIONS = {
-  tolerancePercent: z.number().min(0).max(1000).optional(),
-  toleranceMiB: z.number().min(0).optional(),
-};
 
 export interface Tolerance {
   percent: number;
