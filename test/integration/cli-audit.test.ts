@@ -60,6 +60,8 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
     const files = (await filesUnder(ctx.dir)).map((f) => f.slice(ctx.dir.length + 1)).sort();
     const runDir = join('runs', ...report.startedAt.slice(0, 10).split('-'), report.runId);
     expect(files).toEqual([
+      join('current', 'report.html'),
+      join('current', 'report.json'),
       join('latest', 'report.html'),
       join('latest', 'report.json'),
       join(runDir, 'report.html'),
@@ -68,6 +70,9 @@ describe('csdrift audit against a CloudStack-shaped DB and a live RGW', () => {
       join('state', 'ledger.json'),
     ]);
     expect(JSON.parse(await readFile(join(ctx.dir, 'latest', 'report.json'), 'utf8'))).toEqual(report);
+    const current = JSON.parse(await readFile(join(ctx.dir, 'current', 'report.json'), 'utf8')) as Report;
+    expect(current).toMatchObject({ kind: 'current', status: 'drift', runId: report.runId });
+    expect(current.findings.map((f) => f.id).sort()).toEqual(report.findings.map((f) => f.id).sort());
   });
 
   it('--fail-on high exits 0 when only low findings remain; --rule narrows the run', async () => {
