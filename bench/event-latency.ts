@@ -77,7 +77,7 @@ export async function eventLatency(
       latencies.push((Date.now() - at) / 1000);
       if (!sns.published.at(-1)?.message.includes(name)) throw new Error(`the task for ${name} did not come`);
     }
-    const { requests, rowsRead } = await eventRunCosts(started.sink);
+    const { requests, rowsRead } = await eventRunCosts(started.storage);
     const floor = median(floors);
     const med = median(latencies);
     print(`  ${events} events, debounce ${debounce} s, a cloud of ${otherRows + events} bucket rows`);

@@ -16,7 +16,8 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DbUrl } from '../functions/cloudstack/db-url.js';
 import { parseAuditConfig } from '../functions/core/config.js';
-import { OpsLogSource } from '../functions/sources/ops-log-source.js';
+import { OpsLogSource, opsLogPosition } from '../functions/sources/ops-log-source.js';
+import { FolderStorage } from '../functions/state/folder-storage.js';
 import type { Watcher } from '../functions/watch/watcher.js';
 import { SnsStandIn } from '../test/support/aws-standins.js';
 import { createRgwUser } from '../test/support/ceph.js';
@@ -136,7 +137,7 @@ export async function feedLatency(
       throw new Error(`no task for ${missing.map((m) => `${m.name} (${m.kind})`).join(', ')}`);
     const latencies = plan.map(({ name }) => ((toldAt.get(name) ?? 0) - (changedAt.get(name) ?? 0)) / 1000);
 
-    const { requests } = await eventRunCosts(started.sink);
+    const { requests } = await eventRunCosts(started.storage);
     const lines = await followerSpeed(dir);
     print(
       `  ${changes} store-side changes, one a second, debounce ${DEBOUNCE_SECONDS} s, ${otherRows + changes} bucket rows`,
@@ -230,7 +231,7 @@ async function followerSpeed(
   const source = new OpsLogSource({
     store: 'bench',
     path: log,
-    cursorFile: join(dir, 'speed-cursor.json'),
+    cursor: opsLogPosition(new FolderStorage(dir), 'speed-cursor.json'),
     onEvent: (_event, settle) => {
       settle();
       done();

@@ -10,7 +10,7 @@ import pLimit from 'p-limit';
 import type { DbUrl } from '../functions/cloudstack/db-url.js';
 import { parseAuditConfig } from '../functions/core/config.js';
 import { DEFAULT_FORMATS, parseFormats } from '../functions/reports/formats.js';
-import { openSink } from '../functions/reports/open-sink.js';
+import { openStorage } from '../functions/state/open-storage.js';
 import { auditAndPublish } from '../functions/run.js';
 import type { ThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import type { CephCluster, Keys } from '../test/support/ceph.js';
@@ -56,7 +56,7 @@ async function auditOnce(db: DbUrl): Promise<Timed> {
       stores: [],
       rules: [],
       trigger: 'cli',
-      sink: openSink(out),
+      storage: openStorage(out),
       formats: parseFormats(DEFAULT_FORMATS),
       notifiers: [],
     });

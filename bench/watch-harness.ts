@@ -7,7 +7,7 @@ import type { DbUrl } from '../functions/cloudstack/db-url.js';
 import type { AuditConfig } from '../functions/core/config.js';
 import type { Report } from '../functions/core/report.js';
 import { SnsNotifier } from '../functions/notify/sns.js';
-import { FolderSink } from '../functions/reports/folder-sink.js';
+import { FolderStorage } from '../functions/state/folder-storage.js';
 import { Watcher } from '../functions/watch/watcher.js';
 import type { SnsStandIn } from '../test/support/aws-standins.js';
 
@@ -33,30 +33,32 @@ export async function benchWatcher(
   config: AuditConfig,
   sns: SnsStandIn,
   dir: string,
-): Promise<{ watcher: Watcher; sink: FolderSink }> {
+): Promise<{ watcher: Watcher; storage: FolderStorage }> {
   const client = new SNSClient({
     endpoint: sns.url,
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
   });
-  const sink = new FolderSink(dir);
+  const storage = new FolderStorage(dir);
   const watcher = new Watcher({
     db,
     config,
-    sink,
+    storage,
     formats: ['json'],
     notifiers: [new SnsNotifier('arn:aws:sns:us-east-1:123456789012:bench', client)],
     stateDir: join(dir, 'watch-state'),
     log: () => {},
   });
   await watcher.start();
-  return { watcher, sink };
+  return { watcher, storage };
 }
 
 /** Store requests and bucket rows read, summed over the event runs' reports. */
-export async function eventRunCosts(sink: FolderSink): Promise<{ requests: number; rowsRead: number }> {
-  const runs = (await sink.list('runs/')).filter((k) => k.endsWith('report.json'));
-  const reports = await Promise.all(runs.map(async (k) => JSON.parse((await sink.get(k)) ?? '{}') as Report));
+export async function eventRunCosts(storage: FolderStorage): Promise<{ requests: number; rowsRead: number }> {
+  const runs = (await storage.list('runs/')).filter((k) => k.endsWith('report.json'));
+  const reports = await Promise.all(
+    runs.map(async (k) => JSON.parse((await storage.read(k))?.text ?? '{}') as Report),
+  );
   const eventRuns = reports.filter((r) => r.trigger === 'event');
   return {
     requests: eventRuns.reduce((n, r) => n + r.coverage.reduce((m, c) => m + c.evidence.requests, 0), 0),

@@ -14,15 +14,16 @@ import { RemediationRefusedError } from './core/errors.js';
 import type { Finding, StoreRecord } from './core/model.js';
 import type { RemediationRecord, RemediationStep } from './core/remediation.js';
 import { planFor, refusal, whyNoPlan } from './core/remediation.js';
-import { writeCurrentView } from './reports/publish.js';
-import type { ReportSink } from './reports/sink.js';
+import { writeCurrentView } from './publish.js';
+import { changeLedger, readLedger } from './state/ledger-store.js';
+import type { StateStorage } from './state/storage.js';
 import { CountingHttpHandler } from './stores/http.js';
 import { headBucket, makeS3Client } from './stores/s3-client.js';
 
 export interface RemediateRequest {
   db: DbUrl;
   config: AuditConfig;
-  sink: ReportSink;
+  storage: StateStorage;
   findingId: string;
   apply: boolean;
   now?: () => Date;
@@ -37,7 +38,7 @@ export interface RemediateOutcome {
 export async function remediate(request: RemediateRequest): Promise<RemediateOutcome> {
   const { config, findingId } = request;
   const now = request.now ?? (() => new Date());
-  const stored = await request.sink.readLedger();
+  const stored = await readLedger(request.storage);
   const entry = stored.ledger?.entries[findingId];
   const refused = refusal(findingId, entry, stored.ledger, config);
   if (refused || !entry || !stored.ledger) throw new RemediationRefusedError(`refused: ${refused}`);
@@ -83,7 +84,7 @@ export async function remediate(request: RemediateRequest): Promise<RemediateOut
     }
     await carryOut(plan, record, { ...request, finding, store, api: new CloudStackApi(api) });
   }
-  await remember(request.sink, stored.version, stored.ledger, record, config.pricing);
+  await remember(request.storage, stored.version, stored.ledger, record, config.pricing);
   return { finding, record };
 }
 
@@ -175,32 +176,31 @@ async function runStep(step: RemediationStep, ctx: StepContext): Promise<string>
 
 /** The attempt goes into the finding's ledger entry and into remediations/ beside the runs. */
 async function remember(
-  sink: ReportSink,
+  storage: StateStorage,
   version: string | null,
   ledger: Ledger,
   record: RemediationRecord,
   pricing: AuditConfig['pricing'],
 ): Promise<void> {
   const stamp = record.at.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  await sink.put(
+  await storage.put(
     `remediations/${stamp}-${record.findingId}.json`,
     `${JSON.stringify(record, null, 2)}\n`,
     'application/json',
   );
-  const entry = ledger.entries[record.findingId];
-  if (!entry) return;
   const failed = record.steps.find((s) => s.outcome === 'failed');
-  const outcome = !record.applied ? 'planned' : failed ? 'failed' : 'done';
-  const remediations = [
-    ...(entry.remediations ?? []),
-    {
-      at: record.at,
-      applied: record.applied,
-      outcome,
-      ...(failed?.detail ? { detail: failed.detail } : {}),
-    } as const,
-  ];
-  const next = { ...ledger, entries: { ...ledger.entries, [record.findingId]: { ...entry, remediations } } };
-  const written = await sink.putLedger(`${JSON.stringify(next, null, 2)}\n`, version);
-  await writeCurrentView(sink, ['json', 'html'], { ledger: next, version: written }, pricing);
+  const attempt = {
+    at: record.at,
+    applied: record.applied,
+    outcome: !record.applied ? 'planned' : failed ? 'failed' : 'done',
+    ...(failed?.detail ? { detail: failed.detail } : {}),
+  } as const;
+  // Laid on the ledger as it stands now: a run may have written it during the fresh audit.
+  const written = await changeLedger(storage, { ledger, version }, (current) => {
+    const entry = current.entries[record.findingId];
+    if (!entry) return current;
+    const remediations = [...(entry.remediations ?? []), attempt];
+    return { ...current, entries: { ...current.entries, [record.findingId]: { ...entry, remediations } } };
+  });
+  await writeCurrentView(storage, ['json', 'html'], written, pricing);
 }

@@ -3,16 +3,17 @@
 import type { AuditOutcome, AuditRequest } from './audit.js';
 import { finishAudit, prepareAudit, runAudit } from './audit.js';
 import type { StoreScan } from './core/model.js';
-import { LedgerConflictError } from './core/errors.js';
+import { StateConflictError } from './core/errors.js';
 import type { NotifyOutcome } from './notify/dispatch.js';
 import { notifyRun } from './notify/dispatch.js';
 import type { Notifier } from './notify/notifier.js';
 import type { ReportFormat } from './reports/formats.js';
-import { publishRun, reportUri } from './reports/publish.js';
-import type { ReportSink } from './reports/sink.js';
+import { publishRun, reportUri } from './publish.js';
+import { readLedger } from './state/ledger-store.js';
+import type { StateStorage } from './state/storage.js';
 
 export interface RunRequest extends Omit<AuditRequest, 'previousLedger'> {
-  sink: ReportSink;
+  storage: StateStorage;
   formats: ReportFormat[];
   notifiers: Notifier[];
   /** A dry run writes its reports but neither the ledger nor any notification. */
@@ -24,7 +25,7 @@ export interface RunRequest extends Omit<AuditRequest, 'previousLedger'> {
 export interface RunOutcome extends AuditOutcome {
   reportUri: string;
   /** Set when another run updated the ledger first: this run's reports stand, its ledger and notifications do not. */
-  conflict?: LedgerConflictError;
+  conflict?: StateConflictError;
   /** How many times the run found the ledger changed under it and merged again. */
   merges?: number;
   /** Why the run history beside the ledger was not updated, when it was not. */
@@ -33,9 +34,9 @@ export interface RunOutcome extends AuditOutcome {
 }
 
 export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> {
-  const { sink, formats, notifiers, dryRun, scans, ...audit } = request;
+  const { storage, formats, notifiers, dryRun, scans, ...audit } = request;
   // A corrupt ledger stops the run here, before anything is audited or written.
-  const stored = await sink.readLedger();
+  const stored = await readLedger(storage);
   const auditRequest = { ...audit, previousLedger: stored.ledger };
   const outcome = scans
     ? await finishAudit(await prepareAudit(auditRequest), scans, auditRequest)
@@ -43,7 +44,7 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
   let published;
   try {
     published = await publishRun({
-      sink,
+      storage,
       report: outcome.report,
       ledger: outcome.ledger,
       formats,
@@ -53,8 +54,8 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
       ...(request.config.pricing ? { pricing: request.config.pricing } : {}),
     });
   } catch (err) {
-    if (!(err instanceof LedgerConflictError)) throw err;
-    return { ...outcome, reportUri: reportUri(sink, outcome.report, formats), conflict: err };
+    if (!(err instanceof StateConflictError)) throw err;
+    return { ...outcome, reportUri: reportUri(storage, outcome.report, formats), conflict: err };
   }
   // After a merge, the report and ledger are those written, not those the run first computed.
   const { report, ledger } = published;
@@ -68,7 +69,7 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
   };
   if (dryRun || !notifiers.length) return written;
   const notified = await notifyRun({
-    sink,
+    storage,
     report,
     ledger,
     ledgerVersion: published.ledgerVersion,

@@ -12,7 +12,7 @@ import type { Notifier } from '../notify/notifier.js';
 import { SlackNotifier } from '../notify/slack.js';
 import { parseFormats } from '../reports/formats.js';
 import { renderJson } from '../reports/json.js';
-import { openSink } from '../reports/open-sink.js';
+import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
 import { loadConfigFile } from './load-config.js';
 import { readSecretFile } from './secret-files.js';
@@ -117,7 +117,7 @@ async function auditWithReport(flags: AuditFlags, io: Io): Promise<{ code: numbe
   const outcome = await auditAndPublish({
     ...inputs,
     trigger: 'cli',
-    sink: openSink(flags.out),
+    storage: openStorage(flags.out),
     formats,
     notifiers,
     onProgress: progressPrinter(io.stderr, { quiet: flags.quiet === true }),

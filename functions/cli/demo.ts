@@ -18,7 +18,7 @@ import { DemoUsageShim } from '../demo/usage-shim.js';
 import { atStake } from '../core/playbooks.js';
 import type { Io } from './audit-command.js';
 import { formatSummary } from './summary.js';
-import { FolderSink } from '../reports/folder-sink.js';
+import { FolderStorage } from '../state/folder-storage.js';
 import type { ReportFormat } from '../reports/formats.js';
 
 const DEMO_FORMATS: ReportFormat[] = ['json', 'html', 'csv', 'md'];
@@ -55,7 +55,7 @@ export async function demoCommand(io: Io): Promise<number> {
       `demo: database ${database.db.database} on ${server.host}:${server.port}, S3 store on ${store.endpoint}`,
     );
     const cloud = await plantSampleCloud(database, store.endpoint);
-    const sink = new FolderSink(await mkdtemp(join(tmpdir(), 'csdrift-demo-')));
+    const storage = new FolderStorage(await mkdtemp(join(tmpdir(), 'csdrift-demo-')));
     // The in-process store answers plain bucket calls and MinIO's data usage only (no policy, quota or
     // user API): the attribute rules are switched off in the config, so each night is a full run.
     const config = parseAuditConfig({
@@ -74,7 +74,7 @@ export async function demoCommand(io: Io): Promise<number> {
         rules: [],
         trigger: night.daysAgo ? 'schedule' : 'cli',
         now: () => new Date(Date.now() - offset),
-        sink,
+        storage,
         formats: DEMO_FORMATS,
         notifiers: [],
       });

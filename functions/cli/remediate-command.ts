@@ -3,7 +3,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { EXIT } from '../core/report.js';
 import { describeStep } from '../core/remediation.js';
 import { remediate } from '../remediate.js';
-import { openSink } from '../reports/open-sink.js';
+import { openStorage } from '../state/open-storage.js';
 import type { AuditFlags, Io } from './audit-command.js';
 import { resolveAuditInputs } from './audit-command.js';
 
@@ -18,7 +18,7 @@ export async function remediateCommand(flags: RemediateFlags, io: Io): Promise<n
   const { finding, record } = await remediate({
     db: inputs.db,
     config: inputs.config,
-    sink: openSink(flags.out),
+    storage: openStorage(flags.out),
     findingId: flags.finding,
     apply: Boolean(flags.apply),
   });

@@ -5,8 +5,9 @@ import { InvalidInputError } from '../core/errors.js';
 import { emptyLedger } from '../core/ledger.js';
 import { EXIT } from '../core/report.js';
 import { RENDERERS, parseFormats } from '../reports/formats.js';
-import { openSink } from '../reports/open-sink.js';
-import { readStoredReport, storedRuns } from '../reports/stored-report.js';
+import { readLedger } from '../state/ledger-store.js';
+import { openStorage } from '../state/open-storage.js';
+import { readStoredReport, storedRuns } from '../state/stored-report.js';
 import type { Io } from './audit-command.js';
 
 export interface ReportFlags {
@@ -17,11 +18,11 @@ export interface ReportFlags {
 }
 
 export async function reportCommand(flags: ReportFlags, io: Io): Promise<number> {
-  const sink = openSink(flags.out);
+  const storage = openStorage(flags.out);
   if (flags.list) {
-    const runs = await storedRuns(sink);
+    const runs = await storedRuns(storage);
     await io.stdout(runs.length ? `${runs.join('\n')}\n` : '');
-    if (!runs.length) io.stderr(`no stored run under ${sink.location('runs/')}`);
+    if (!runs.length) io.stderr(`no stored run under ${storage.location('runs/')}`);
     return EXIT.inSync;
   }
   const formats = parseFormats(flags.format);
@@ -33,8 +34,8 @@ export async function reportCommand(flags: ReportFlags, io: Io): Promise<number>
   // The current view is made from the ledger itself, so it is true even if current/ lags behind.
   const report =
     flags.run === 'current'
-      ? currentReport((await sink.readLedger()).ledger ?? emptyLedger(), new Date())
-      : await readStoredReport(sink, flags.run);
+      ? currentReport((await readLedger(storage)).ledger ?? emptyLedger(), new Date())
+      : await readStoredReport(storage, flags.run);
   await io.stdout(RENDERERS[format](report).body);
   return EXIT.inSync;
 }

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { ConfigError, InvalidInputError } from '../core/errors.js';
 import { parseFormats } from '../reports/formats.js';
-import { openSink } from '../reports/open-sink.js';
+import { openStorage } from '../state/open-storage.js';
 import { Watcher, checkSchedule } from '../watch/watcher.js';
 import type { AuditFlags, Io } from './audit-command.js';
 import { notifiersFor, resolveAuditInputs } from './audit-command.js';
@@ -45,12 +45,12 @@ export async function watchCommand(
     throw new ConfigError(
       'config: watch.stateDir: required when --out is s3:// (a local folder for the spool and cursor)',
     );
-  const sink = openSink(flags.out);
+  const storage = openStorage(flags.out);
   const notifiers = flags.notify ? await notifiersFor(flags, inputs.config) : [];
   const watcher = new Watcher({
     db: inputs.db,
     config: inputs.config,
-    sink,
+    storage,
     formats,
     notifiers,
     stateDir: watch.stateDir ?? join(flags.out, 'watch-state'),

@@ -24,14 +24,17 @@ export class DatabaseUnreachableError extends CsdriftError {
   }
 }
 
-/** The ledger is unreadable: it is never overwritten, the run stops before anything is written. */
-export class LedgerCorruptError extends CsdriftError {
-  override name = 'LedgerCorruptError';
+/**
+ * A file of state (the ledger, the run history, a source's cursor) cannot be read: it is never
+ * overwritten, and what needed it stops before anything is written. The message names the file.
+ */
+export class StateCorruptError extends CsdriftError {
+  override name = 'StateCorruptError';
 }
 
-/** Another run updated the ledger since this run read it; this run's reports stay written. */
-export class LedgerConflictError extends CsdriftError {
-  override name = 'LedgerConflictError';
+/** Another run changed a file of state since this one read it (conditional writes); this run's reports stay written. */
+export class StateConflictError extends CsdriftError {
+  override name = 'StateConflictError';
 }
 
 /** A remediation that must not run now; nothing was changed. */

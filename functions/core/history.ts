@@ -2,7 +2,7 @@
 // (targeted, event, --store or --rule) runs kept apart, each list bounded. Pure: the history and a
 // report in, the next history out; the trend and the change since the last full run read from it.
 import * as z from 'zod';
-import { LedgerCorruptError } from './errors.js';
+import { StateCorruptError } from './errors.js';
 import type { Report, ReportTrend, TrendPoint } from './report.js';
 import { SEVERITIES } from './model.js';
 import { firstIssue } from './validation.js';
@@ -52,11 +52,11 @@ export function parseHistory(text: string, where: string): History {
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new LedgerCorruptError(`${where} is not valid JSON; move it aside to start a new history`);
+    throw new StateCorruptError(`${where} is not valid JSON; move it aside to start a new history`);
   }
   const result = historySchema.safeParse(raw);
   if (!result.success)
-    throw new LedgerCorruptError(
+    throw new StateCorruptError(
       `${where} is not a csdrift history (${firstIssue(result.error)}); move it aside`,
     );
   return result.data;

@@ -8,7 +8,7 @@
 // when its bucket was last observed, and a run whose observation is older than the entry's leaves
 // the entry as it is. A listing taken at 02:01 never resolves what a check at 02:03 confirmed.
 import * as z from 'zod';
-import { LedgerCorruptError } from './errors.js';
+import { StateCorruptError } from './errors.js';
 import type { Finding, RuleId, StoreCoverage, StoreRef } from './model.js';
 import { RULE_IDS } from './model.js';
 import { coverageSchema, findingSchema } from './report-schema.js';
@@ -176,14 +176,14 @@ export function parseLedger(text: string, where: string): Ledger {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new LedgerCorruptError(
+    throw new StateCorruptError(
       `${where} is not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')}); move it aside to start a new ledger`,
       { cause: err },
     );
   }
   const result = ledgerSchema.safeParse(raw);
   if (!result.success) {
-    throw new LedgerCorruptError(
+    throw new StateCorruptError(
       `${where} is not a csdrift ledger (${firstIssue(result.error)}); move it aside to start a new ledger`,
       { cause: result.error },
     );

@@ -8,7 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { AuditResult } from '../observability.js';
 import { auditResult, logger, metrics } from '../observability.js';
-import { openSink } from '../reports/open-sink.js';
+import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
 import type { AuditInvocation } from './events.js';
 import { parseInvocation } from './events.js';
@@ -40,7 +40,7 @@ export async function auditFunction(
     rules: event.rules,
     buckets: event.buckets,
     trigger: event.trigger,
-    sink: openSink(settings.out),
+    storage: openStorage(settings.out),
     formats: settings.formats,
     notifiers,
     dryRun: event.dryRun,

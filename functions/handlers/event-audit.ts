@@ -9,7 +9,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CloudStackEventReads } from '../cloudstack/event-reads.js';
 import { SnsNotifier } from '../notify/sns.js';
 import { logger, metrics } from '../observability.js';
-import { openSink } from '../reports/open-sink.js';
+import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
 import { fromQueueMessage } from '../sources/queued-event.js';
 import type { QueuedEvent } from '../watch/event-audits.js';
@@ -20,7 +20,7 @@ import { auditSecrets, fetchedSecrets } from './secrets.js';
 export async function eventAuditFunction(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const secrets = fetchedSecrets(context);
   const settings = functionSettings(process.env, secrets.stores);
-  const sink = openSink(settings.out);
+  const storage = openStorage(settings.out);
   const notifiers = settings.topicArn ? [new SnsNotifier(settings.topicArn)] : [];
   const failed = new Set<string>();
   const queued: QueuedEvent[] = [];
@@ -51,7 +51,7 @@ export async function eventAuditFunction(event: SQSEvent, context: Context): Pro
           rules: [],
           buckets,
           trigger: 'event',
-          sink,
+          storage,
           formats: settings.formats,
           notifiers,
         }),

@@ -14,7 +14,8 @@ import { parseAt } from '../core/validation.js';
 import { SnsNotifier } from '../notify/sns.js';
 import type { AuditResult } from '../observability.js';
 import { auditResult, logger, metrics } from '../observability.js';
-import { openSink } from '../reports/open-sink.js';
+import { readLedger } from '../state/ledger-store.js';
+import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
 import { functionSettings } from './environment.js';
 import type { AuditInvocation } from './events.js';
@@ -53,7 +54,7 @@ export async function fanOutFunction(
     buckets: invocation.buckets,
     trigger: invocation.trigger,
   };
-  const sink = openSink(settings.out);
+  const storage = openStorage(settings.out);
 
   if (event.step === 'list') {
     const prepared = await prepareAudit(base);
@@ -73,10 +74,10 @@ export async function fanOutFunction(
     const store = prepared.inventory.stores[0];
     if (!store) throw new InvalidInputError(`scan: store ${event.store} is no longer in object_store`);
     // The ledger names buckets last seen in the store, whose disappearance the scan must confirm.
-    const { ledger } = await sink.readLedger();
+    const { ledger } = await readLedger(storage);
     const scan = await scanOneStore(prepared, store, { ...shared, previousLedger: ledger });
     const key = scanKey(event.runId, store.uuid);
-    await sink.put(key, JSON.stringify(scan), 'application/json');
+    await storage.put(key, JSON.stringify(scan), 'application/json');
     logger.info('store scanned', {
       runId: event.runId,
       store: store.name,
@@ -88,7 +89,7 @@ export async function fanOutFunction(
 
   const scans = await Promise.all(
     event.scans.map(async ({ key }) => {
-      const text = await sink.get(key);
+      const text = (await storage.read(key))?.text ?? null;
       if (text === null)
         throw new InvalidInputError(`merge: the scan ${key} is missing from the report bucket`);
       // Read back from storage: checked like any other input before the merge believes it.
@@ -103,7 +104,7 @@ export async function fanOutFunction(
   );
   const outcome = await auditAndPublish({
     ...shared,
-    sink,
+    storage,
     formats: settings.formats,
     notifiers: invocation.notify && settings.topicArn ? [new SnsNotifier(settings.topicArn)] : [],
     dryRun: invocation.dryRun,

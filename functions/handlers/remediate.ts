@@ -9,7 +9,7 @@ import { parseAt } from '../core/validation.js';
 import type { RemediationRecord } from '../core/remediation.js';
 import { logger } from '../observability.js';
 import { remediate } from '../remediate.js';
-import { openSink } from '../reports/open-sink.js';
+import { openStorage } from '../state/open-storage.js';
 import { functionSettings } from './environment.js';
 import { auditSecrets, fetchedSecrets } from './secrets.js';
 
@@ -28,7 +28,7 @@ export async function remediateFunction(
   const { record } = await remediate({
     db: secrets.db,
     config: settings.config,
-    sink: openSink(settings.out),
+    storage: openStorage(settings.out),
     findingId: event.findingId,
     apply: event.apply ?? false,
   });

@@ -6,14 +6,12 @@ import type { Ledger } from '../core/ledger.js';
 import type { Notification } from '../core/notifications.js';
 import { markPublished, planNotifications, stormMemory } from '../core/notifications.js';
 import type { Report } from '../core/report.js';
-import type { ReportSink } from '../reports/sink.js';
-import { writeOverConflicts } from '../reports/merge-retry.js';
-import { LEDGER_KEY } from '../reports/sink.js';
-import { LedgerConflictError } from '../core/errors.js';
+import type { StateStorage } from '../state/storage.js';
+import { changeLedger } from '../state/ledger-store.js';
 import type { Notifier } from './notifier.js';
 
 export interface NotifyRequest {
-  sink: ReportSink;
+  storage: StateStorage;
   report: Report;
   ledger: Ledger;
   ledgerVersion: string | null;
@@ -53,36 +51,17 @@ export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> 
   }
   const messages = [...told.values()];
   if (request.ledgerVersion !== null && messages.some((m) => m.kind !== 'digest')) {
-    await markInLedger(request.sink, request.ledger, request.ledgerVersion, (ledger) =>
-      markPublished(ledger, messages, {
-        runId: request.report.runId,
-        trigger: request.report.trigger,
-        at: now(),
-      }),
+    // A second conditional write; a run that wrote in between is read again and kept.
+    await changeLedger(
+      request.storage,
+      { ledger: request.ledger, version: request.ledgerVersion },
+      (ledger) =>
+        markPublished(ledger, messages, {
+          runId: request.report.runId,
+          trigger: request.report.trigger,
+          at: now(),
+        }),
     );
   }
   return { sent, failures, trippedStores: plan.trippedStores };
-}
-
-/** The marks of what was sent, written conditionally; a run that wrote in between is read again and kept. */
-async function markInLedger(
-  sink: ReportSink,
-  ledger: Ledger,
-  version: string,
-  mark: (ledger: Ledger) => Ledger,
-): Promise<void> {
-  await writeOverConflicts(
-    { ledger, version },
-    async (current) => {
-      await sink.putLedger(`${JSON.stringify(mark(current.ledger), null, 2)}\n`, current.version);
-    },
-    async () => {
-      const fresh = await sink.readLedger();
-      if (!fresh.ledger || fresh.version === null)
-        throw new LedgerConflictError(
-          `${sink.location(LEDGER_KEY)} is gone: the marks of what was sent are not written`,
-        );
-      return { ledger: fresh.ledger, version: fresh.version };
-    },
-  );
 }

@@ -8,9 +8,9 @@ import type { Socket } from 'node:net';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import * as z from 'zod';
-import { writeFileAtomically } from '../common/atomic-file.js';
+import { Cursor } from '../state/cursor.js';
+import type { StateStorage } from '../state/storage.js';
 import type { ChangeEvent } from './cloudstack-event.js';
-import { readCursorFile } from './cursor-file.js';
 import type { FilePosition } from './file-follower.js';
 import { FileFollower } from './file-follower.js';
 import { parseOpsLogLine } from './rgw-ops-entry.js';
@@ -19,8 +19,8 @@ export interface OpsLogSourceOptions {
   /** The store the log belongs to (uuid, id or name, as in `watch.opsLogs`). */
   store: string;
   path: string;
-  /** Where the position of the file form is kept between runs. */
-  cursorFile: string;
+  /** Where the position of the file form is kept between runs (opsLogPosition). */
+  cursor: Cursor<FilePosition>;
   /** An event for the watcher, and what to call once its verdict is written. */
   onEvent: (event: ChangeEvent, settle: () => void) => void;
   /** A line that is not an ops log entry (or a cut-off one). */
@@ -31,10 +31,15 @@ export interface OpsLogSourceOptions {
   reconnectMs?: number;
 }
 
-const cursorSchema = z.strictObject({
+const positionSchema = z.strictObject({
   ino: z.number().int().nonnegative(),
   offset: z.number().int().nonnegative(),
 });
+
+/** Where an ops log's position is kept: at `key` of the watcher's state storage. */
+export function opsLogPosition(storage: StateStorage, key: string): Cursor<FilePosition> {
+  return new Cursor(storage, key, positionSchema, 'move it aside to start at the end');
+}
 
 export class OpsLogSource {
   private follower: FileFollower | undefined;
@@ -124,23 +129,21 @@ export class OpsLogSource {
     this.saving = this.saving.then(async () => {
       const at = this.committed;
       if (!at) return;
-      const text = `${JSON.stringify({ ino: at.ino, offset: at.offset })}\n`;
+      const text = JSON.stringify({ ino: at.ino, offset: at.offset });
       if (text === this.saved) return;
-      await writeFileAtomically(this.options.cursorFile, text).catch((err: Error) =>
-        this.options.onState(false, `cannot save the ops log position: ${err.message}`),
-      );
+      await this.options.cursor
+        .write({ ino: at.ino, offset: at.offset })
+        .catch((err: Error) =>
+          this.options.onState(false, `cannot save the ops log position: ${err.message}`),
+        );
       this.saved = text;
     });
     return this.saving;
   }
 
   private async readCursor(): Promise<FilePosition | null> {
-    const cursor = await readCursorFile(
-      this.options.cursorFile,
-      cursorSchema,
-      'move it aside to start at the end',
-    );
-    if (cursor) this.saved = `${JSON.stringify(cursor)}\n`;
+    const cursor = await this.options.cursor.read();
+    if (cursor) this.saved = JSON.stringify({ ino: cursor.ino, offset: cursor.offset });
     return cursor;
   }
 

@@ -64,8 +64,7 @@ export class FolderStorage implements StateStorage {
       await this.expectVersion(key, expected);
       await this.writeAtomically(path, body, () => {
         // Lost the lock to a takeover (this process stalled past STALE_LOCK_MS): do not replace.
-        if (compromised)
-          throw new StateConflictError(`lost the lock on ${lockPath}`, { cause: compromised });
+        if (compromised) throw new StateConflictError(`lost the lock on ${lockPath}`, { cause: compromised });
       });
       for (const dir of [dirname(path), this.location('latest'), this.location('current')])
         await this.sweepStaleTemps(dir);

@@ -39,7 +39,8 @@ export function defaultS3Client(): S3Client {
   });
 }
 
-const statusOf = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+const statusOf = (err: unknown) =>
+  (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 
 export class S3Storage implements StateStorage {
   private readonly bucket: string;
@@ -137,7 +138,11 @@ export class S3Storage implements StateStorage {
   }
 
   /** The new ETag when written; undefined when the store refused the precondition. */
-  private async conditionalPut(key: string, body: string, ifMatch: string | null): Promise<string | undefined> {
+  private async conditionalPut(
+    key: string,
+    body: string,
+    ifMatch: string | null,
+  ): Promise<string | undefined> {
     try {
       const out = await this.call(() =>
         this.s3.send(

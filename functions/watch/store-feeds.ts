@@ -3,7 +3,6 @@
 // came from (its uuid), so its events become targeted audits of that store alone. Stores are read
 // from CloudStack once, at start: a key that names no store fails the start, loudly.
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { applyStoreOverrides, storeMatches } from '../audit.js';
 import type { DbUrl } from '../cloudstack/db-url.js';
 import { loadStores } from '../cloudstack/inventory.js';
@@ -11,7 +10,8 @@ import type { AuditConfig, WatchConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { ChangeEvent, EventSource } from '../sources/cloudstack-event.js';
 import { MinioListenSource } from '../sources/minio-listen-source.js';
-import { OpsLogSource } from '../sources/ops-log-source.js';
+import { OpsLogSource, opsLogPosition } from '../sources/ops-log-source.js';
+import type { StateStorage } from '../state/storage.js';
 
 export interface StoreFeedHooks {
   /** An event for the debouncer, and what to call once its verdict is written. */
@@ -29,7 +29,7 @@ export class StoreFeeds {
   constructor(
     private readonly watch: WatchConfig,
     private readonly hooks: StoreFeedHooks,
-    private readonly stateDir: string,
+    private readonly state: StateStorage,
     private readonly missingAfterMs?: number,
   ) {}
 
@@ -48,8 +48,8 @@ export class StoreFeeds {
       const source = new OpsLogSource({
         store: store.uuid,
         path,
-        cursorFile: join(
-          this.stateDir,
+        cursor: opsLogPosition(
+          this.state,
           `ops-log-${createHash('sha256').update(store.uuid).digest('hex').slice(0, 16)}.json`,
         ),
         onEvent: (event, settle) => this.hooks.accept(event, settle),

@@ -4,7 +4,6 @@
 // engine's own run (auditAndPublish): reports, the shared ledger, tasks and resolved messages as a
 // full audit tells them. An event is only ever where to look again; the audit is the verdict.
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { Cron } from 'croner';
 import type { AuditRequest } from '../audit.js';
 import { CloudStackEventReads } from '../cloudstack/event-reads.js';
@@ -12,7 +11,7 @@ import type { AuditConfig, WatchConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { ReportFormat } from '../reports/formats.js';
-import type { ReportSink } from '../reports/sink.js';
+import type { StateStorage } from '../state/storage.js';
 import type { RunOutcome } from '../run.js';
 import { auditAndPublish } from '../run.js';
 import { AmqpSource } from '../sources/amqp-source.js';
@@ -23,7 +22,8 @@ import {
   parseBusMessage,
   worthAuditing,
 } from '../sources/cloudstack-event.js';
-import { EventTableSource } from '../sources/event-table-source.js';
+import { EventTableSource, eventCursor } from '../sources/event-table-source.js';
+import { FolderStorage } from '../state/folder-storage.js';
 import { parseMinioAudit } from '../sources/minio-event.js';
 import { fromQueued, toQueueMessage } from '../sources/queued-event.js';
 import { signatureMatches, tokenMatches } from '../sources/webhook-signature.js';
@@ -40,7 +40,7 @@ import { visible } from '../core/shell.js';
 export interface WatchRequest {
   db: AuditRequest['db'];
   config: AuditConfig;
-  sink: ReportSink;
+  storage: StateStorage;
   formats: ReportFormat[];
   notifiers: Notifier[];
   /** Where the spool of webhook deliveries and the event table's cursor are kept. */
@@ -70,6 +70,8 @@ export class Watcher {
   private readonly watch: WatchConfig;
   private readonly reads: CloudStackEventReads;
   private readonly debouncer: Debouncer<QueuedEvent>;
+  /** The watcher's own state folder: the spool, the event table's cursor, the ops logs' positions. */
+  private readonly state: FolderStorage;
   private readonly spool: EventSpool;
   private readonly feeds: StoreFeeds;
   private readonly sourceState = new Map<string, string>();
@@ -89,7 +91,8 @@ export class Watcher {
       throw new ConfigError('config: watch: required for csdrift watch (at least one event source)');
     this.watch = watch;
     this.reads = new CloudStackEventReads(request.db);
-    this.spool = new EventSpool(join(request.stateDir, 'spool'));
+    this.state = new FolderStorage(request.stateDir);
+    this.spool = new EventSpool(this.state);
     this.feeds = new StoreFeeds(
       watch,
       {
@@ -100,7 +103,7 @@ export class Watcher {
         malformed: (source, why) => this.dropped(source, 'malformed', new MalformedEventError(why)),
         state: (feed, up, detail) => this.sourceChanged(feed, up, detail),
       },
-      request.stateDir,
+      this.state,
       request.feedMissingAfterMs,
     );
     const audits = new EventAudits({
@@ -136,7 +139,6 @@ export class Watcher {
       cloudstackWebhook: (body, headers) => this.webhook(body, headers['x-cs-signature']),
       minioWebhook: (body, headers, store) => this.minioWebhook(body, headers.authorization, store),
     });
-    await this.spool.open();
     for (const spooled of await this.spool.pending()) {
       if (spooled.id.endsWith(STORE_EVENTS_SUFFIX)) {
         this.acceptSpooledEvents(spooled);
@@ -164,9 +166,8 @@ export class Watcher {
     }
     if (cs?.pollEventsSeconds) {
       this.table = new EventTableSource({
-        reads: this.reads,
+        poller: { reads: this.reads, cursor: eventCursor(this.state, 'event-cursor.json') },
         intervalMs: cs.pollEventsSeconds * 1000,
-        cursorFile: join(this.request.stateDir, 'event-cursor.json'),
         onRow: (row) => {
           this.metrics.received('event-table');
           const event = fromEventRowSafely(row, (err) => this.dropped('event-table', 'malformed', err));
@@ -239,7 +240,7 @@ export class Watcher {
       rules: [],
       buckets: scope.buckets,
       trigger: scope.trigger,
-      sink: request.sink,
+      storage: request.storage,
       formats: request.formats,
       notifiers: request.notifiers,
     }).then((outcome) => {

@@ -7,7 +7,7 @@ import type { Report } from '../../functions/core/report.js';
 import { hoursAgo } from '../../functions/demo/cloudstack-seed.js';
 import { csdrift } from '../support/cli.js';
 import { bucketName, s3For } from '../support/cloud.js';
-import { runFolder } from '../../functions/reports/publish.js';
+import { runFolder } from '../../functions/publish.js';
 import { dbUrlText } from '../support/database.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 import { expectValidReport } from '../support/report-schema.js';

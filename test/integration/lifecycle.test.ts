@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Report } from '../../functions/core/report.js';
-import { FolderSink } from '../../functions/reports/folder-sink.js';
-import { publishRun, runFolder } from '../../functions/reports/publish.js';
-import { S3Sink } from '../../functions/reports/s3-sink.js';
-import type { ReportSink } from '../../functions/reports/sink.js';
-import { LEDGER_KEY } from '../../functions/reports/sink.js';
+import { FolderStorage } from '../../functions/state/folder-storage.js';
+import { publishRun, runFolder } from '../../functions/publish.js';
+import { S3Storage } from '../../functions/state/s3-storage.js';
+import type { StateStorage } from '../../functions/state/storage.js';
+import { LEDGER_KEY, readLedger } from '../../functions/state/ledger-store.js';
 import { HISTORY_KEY, parseHistory } from '../../functions/core/history.js';
 import { auditWithLedger } from '../support/audit.js';
 import { csdrift } from '../support/cli.js';
@@ -146,12 +146,12 @@ describe('ledger writes that race or crash', () => {
   });
 
   /** Two runs that both read the ledger before either writes it. */
-  async function race(sink: ReportSink, merge: boolean) {
-    const stored = await sink.readLedger();
+  async function race(storage: StateStorage, merge: boolean) {
+    const stored = await readLedger(storage);
     const [a, b] = [await auditWithLedger(ctx.cloud.database), await auditWithLedger(ctx.cloud.database)];
     const publish = ({ rebase, ...o }: typeof a) =>
       publishRun({
-        sink,
+        storage,
         ...o,
         ...(merge ? { rebase } : {}),
         formats: ['json'],
@@ -159,18 +159,18 @@ describe('ledger writes that race or crash', () => {
         writeLedger: true,
       });
     const results = await Promise.allSettled([publish(a), publish(b)]);
-    return { a, b, results, after: await sink.readLedger() };
+    return { a, b, results, after: await readLedger(storage) };
   }
 
-  const sinks: [string, () => ReportSink][] = [
-    ['a folder', () => new FolderSink(ctx.dir)],
+  const sinks: [string, () => StateStorage][] = [
+    ['a folder', () => new FolderStorage(ctx.dir)],
     [
       'an S3 prefix on RGW (conditional writes)',
-      () => new S3Sink(`s3://${bucketForLedgers}/nightly`, s3For(ceph.endpoint, ceph.systemAdmin)),
+      () => new S3Storage(`s3://${bucketForLedgers}/nightly`, s3For(ceph.endpoint, ceph.systemAdmin)),
     ],
   ];
-  async function prepare(sink: ReportSink): Promise<void> {
-    if (sink instanceof S3Sink)
+  async function prepare(storage: StateStorage): Promise<void> {
+    if (storage instanceof S3Storage)
       await s3For(ceph.endpoint, ceph.systemAdmin).send(
         new CreateBucketCommand({ Bucket: bucketForLedgers }),
       );
@@ -179,11 +179,11 @@ describe('ledger writes that race or crash', () => {
   it.each(sinks)(
     'in %s, the second of two racing runs that cannot merge loses and says so, keeping its run files',
     async (_label, makeSink) => {
-      const sink = makeSink();
-      await prepare(sink);
+      const storage = makeSink();
+      await prepare(storage);
 
       for (const round of ['creating the ledger', 'updating it']) {
-        const { a, b, results, after } = await race(sink, false);
+        const { a, b, results, after } = await race(storage, false);
         const lost = results.filter((r) => r.status === 'rejected');
         expect(lost, round).toHaveLength(1);
         expect(String((lost[0] as PromiseRejectedResult).reason)).toMatch(
@@ -192,8 +192,8 @@ describe('ledger writes that race or crash', () => {
         const winner = results[0]?.status === 'fulfilled' ? a : b;
         expect(after.ledger?.lastRunId, round).toBe(winner.report.runId);
         const loser = winner === a ? b : a;
-        expect((await sink.readLedger()).ledger).toEqual(winner.ledger);
-        const loserReport = JSON.parse(await readRunReport(sink, loser.report)) as Report;
+        expect((await readLedger(storage)).ledger).toEqual(winner.ledger);
+        const loserReport = JSON.parse(await readRunReport(storage, loser.report)) as Report;
         expect(loserReport.runId).toBe(loser.report.runId);
       }
     },
@@ -202,11 +202,11 @@ describe('ledger writes that race or crash', () => {
   it.each(sinks)(
     'in %s, a run that loses the race reads the ledger again and merges',
     async (_label, makeSink) => {
-      const sink = makeSink();
-      await prepare(sink);
+      const storage = makeSink();
+      await prepare(storage);
 
       for (const round of ['creating the ledger', 'updating it']) {
-        const { results, after } = await race(sink, true);
+        const { results, after } = await race(storage, true);
         expect(
           results.map((r) => r.status),
           round,
@@ -226,23 +226,23 @@ describe('ledger writes that race or crash', () => {
 
   it('keeps the run history beside the ledger: full runs give the trend, and a crash mid-write keeps the last good one', async () => {
     // Prepare: two nightly full runs
-    const sink = new FolderSink(ctx.dir);
+    const storage = new FolderStorage(ctx.dir);
     const publish = async (
-      target: ReportSink,
+      target: StateStorage,
       previous: Awaited<ReturnType<typeof auditWithLedger>>['ledger'] | null,
     ) => {
       const run = await auditWithLedger(ctx.cloud.database, {}, { previousLedger: previous });
-      const stored = await target.readLedger();
+      const stored = await readLedger(target);
       return publishRun({
-        sink: target,
+        storage: target,
         ...run,
         formats: ['json'],
         ledgerVersion: stored.version,
         writeLedger: true,
       });
     };
-    const first = await publish(sink, null);
-    const second = await publish(sink, first.ledger);
+    const first = await publish(storage, null);
+    const second = await publish(storage, first.ledger);
     // A targeted run is history too, kept apart
     const targeted = await auditWithLedger(
       ctx.cloud.database,
@@ -250,16 +250,16 @@ describe('ledger writes that race or crash', () => {
       { buckets: ['nothing-here'], previousLedger: second.ledger },
     );
     await publishRun({
-      sink,
+      storage,
       ...targeted,
       formats: ['json'],
-      ledgerVersion: (await sink.readLedger()).version,
+      ledgerVersion: (await readLedger(storage)).version,
       writeLedger: true,
     });
     const before = await readFile(join(ctx.dir, HISTORY_KEY), 'utf8');
 
     // Act: a third run dies just before its history is put in place
-    class CrashingSink extends FolderSink {
+    class CrashingSink extends FolderStorage {
       protected override async replace(tmp: string, path: string): Promise<void> {
         if (path.endsWith('history.json')) throw new Error('killed');
         return super.replace(tmp, path);
@@ -281,12 +281,12 @@ describe('ledger writes that race or crash', () => {
   });
 
   it('a crash between writing the new ledger and putting it in place leaves the previous ledger intact', async () => {
-    // Prepare: a good ledger, then a sink that dies just before the rename
-    const sink = new FolderSink(ctx.dir);
+    // Prepare: a good ledger, then a storage that dies just before the rename
+    const storage = new FolderStorage(ctx.dir);
     const first = await auditWithLedger(ctx.cloud.database);
-    await publishRun({ sink, ...first, formats: ['json'], ledgerVersion: null, writeLedger: true });
+    await publishRun({ storage, ...first, formats: ['json'], ledgerVersion: null, writeLedger: true });
     const before = await readFile(join(ctx.dir, LEDGER_KEY), 'utf8');
-    class CrashingSink extends FolderSink {
+    class CrashingSink extends FolderStorage {
       protected override async replace(tmp: string, path: string): Promise<void> {
         if (path.endsWith('ledger.json')) throw new Error('killed');
         return super.replace(tmp, path);
@@ -296,25 +296,25 @@ describe('ledger writes that race or crash', () => {
 
     // Act
     const crash = publishRun({
-      sink: new CrashingSink(ctx.dir),
+      storage: new CrashingSink(ctx.dir),
       ...second,
       formats: ['json'],
-      ledgerVersion: (await sink.readLedger()).version,
+      ledgerVersion: (await readLedger(storage)).version,
       writeLedger: true,
     });
 
     // Assert
     await expect(crash).rejects.toThrow('killed');
     expect(await readFile(join(ctx.dir, LEDGER_KEY), 'utf8')).toBe(before);
-    expect((await sink.readLedger()).ledger).toEqual(first.ledger);
+    expect((await readLedger(storage)).ledger).toEqual(first.ledger);
     const latest = JSON.parse(await readFile(join(ctx.dir, 'latest', 'report.json'), 'utf8')) as Report;
     expect(latest.runId).toBe(first.report.runId); // latest/ is replaced only after the ledger
     const third = await auditWithLedger(ctx.cloud.database, {}, { previousLedger: first.ledger });
     await publishRun({
-      sink,
+      storage,
       ...third,
       formats: ['json'],
-      ledgerVersion: (await sink.readLedger()).version,
+      ledgerVersion: (await readLedger(storage)).version,
       writeLedger: true,
     }); // the next run is not blocked
   });
@@ -322,9 +322,9 @@ describe('ledger writes that race or crash', () => {
 
 const bucketForLedgers = `csdrift-reports-${Date.now().toString(36)}`;
 
-async function readRunReport(sink: ReportSink, report: Report): Promise<string> {
+async function readRunReport(storage: StateStorage, report: Report): Promise<string> {
   const key = `${runFolder(report)}/report.json`;
-  if (sink instanceof FolderSink) return readFile(sink.location(key), 'utf8');
+  if (storage instanceof FolderStorage) return readFile(storage.location(key), 'utf8');
   const object = await s3For(ceph.endpoint, ceph.systemAdmin).send(
     new GetObjectCommand({ Bucket: bucketForLedgers, Key: `nightly/${key}` }),
   );

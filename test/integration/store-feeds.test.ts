@@ -21,6 +21,7 @@ import { until } from '../support/until.js';
 import { parseMinioAudit } from '../../functions/sources/minio-event.js';
 import { toQueueMessage } from '../../functions/sources/queued-event.js';
 import { EventSpool, STORE_EVENTS_SUFFIX } from '../../functions/watch/spool.js';
+import { FolderStorage } from '../../functions/state/folder-storage.js';
 
 const ceph = inject('ceph');
 const TOKEN = 'Bearer minio-audit-token-1';
@@ -269,8 +270,7 @@ describe("csdrift watch follows the stores' own change feeds", () => {
     const alice = await ctx.cloud.account('alice');
     const gone = bucketName('gone');
     await ctx.cloud.bucketDeletedInStore(gone, store, alice);
-    const spool = new EventSpool(join(ctx.dir, 'watch-state', 'spool'));
-    await spool.open();
+    const spool = new EventSpool(new FolderStorage(join(ctx.dir, 'watch-state')));
     const event = parseMinioAudit(
       JSON.stringify(minioAuditEntry('DeleteBucket', gone, 204)),
       'ceph-1',

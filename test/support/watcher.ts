@@ -5,7 +5,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { DbUrl } from '../../functions/cloudstack/db-url.js';
 import type { AuditConfig } from '../../functions/core/config.js';
 import { SnsNotifier } from '../../functions/notify/sns.js';
-import { FolderSink } from '../../functions/reports/folder-sink.js';
+import { FolderStorage } from '../../functions/state/folder-storage.js';
 import { Watcher } from '../../functions/watch/watcher.js';
 import type { SnsStandIn } from './aws-standins.js';
 
@@ -27,7 +27,7 @@ export function testWatcher(options: {
   return new Watcher({
     db: options.db,
     config: options.config,
-    sink: new FolderSink(options.dir),
+    storage: new FolderStorage(options.dir),
     formats: ['json'],
     notifiers: [new SnsNotifier(TEST_TOPIC, client)],
     stateDir: join(options.dir, 'watch-state'),

@@ -25,18 +25,18 @@ describe('the boundary lint rule keeps functions/core pure', () => {
       "import { createServer } from 'node:net';",
       "import { createPool } from 'mysql2/promise';",
       "import { S3Client } from '@aws-sdk/client-s3';",
-      "import type { ReportSink } from '../reports/sink.js';",
+      "import type { StateStorage } from '../state/storage.js';",
       "import * as z from 'zod';",
       "import { createHash } from 'node:crypto';",
       "import { RULES } from './rules/index.js';",
-      'export const all = [readFile, createServer, createPool, S3Client, z, createHash, RULES] as unknown as ReportSink;',
+      'export const all = [readFile, createServer, createPool, S3Client, z, createHash, RULES] as unknown as StateStorage;',
     ].join('\n');
     expect(await restricted('functions/core/planted.ts', planted)).toEqual([
       'node:fs/promises',
       'node:net',
       'mysql2/promise',
       '@aws-sdk/client-s3',
-      '../reports/sink.js',
+      '../state/storage.js',
     ]);
   });
 

@@ -9,9 +9,10 @@ import { emptyLedger, parseLedger } from '../../functions/core/ledger.js';
 import { byName } from '../../functions/core/model.js';
 import { shellQuote } from '../../functions/core/shell.js';
 import { SlackNotifier } from '../../functions/notify/slack.js';
-import { FolderSink } from '../../functions/reports/folder-sink.js';
-import { openSink } from '../../functions/reports/open-sink.js';
-import { S3Sink, parseS3Uri } from '../../functions/reports/s3-sink.js';
+import { FolderStorage } from '../../functions/state/folder-storage.js';
+import { openStorage } from '../../functions/state/open-storage.js';
+import { LEDGER_KEY, readLedger } from '../../functions/state/ledger-store.js';
+import { S3Storage, parseS3Uri } from '../../functions/state/s3-storage.js';
 import { endpointProblem, safeEndpoint } from '../../functions/core/endpoint.js';
 import { redact } from '../../functions/common/redact.js';
 
@@ -101,7 +102,7 @@ describe('paths and flags', () => {
     process.env.AWS_CONFIG_FILE = join(tmpdir(), 'no-such-aws-config');
     process.env.AWS_SHARED_CREDENTIALS_FILE = join(tmpdir(), 'no-such-aws-credentials');
     try {
-      await expect(new S3Sink('s3://drift-reports/x').readLedger()).rejects.toThrow(
+      await expect(readLedger(new S3Storage('s3://drift-reports/x'))).rejects.toThrow(
         '--out s3://drift-reports: no AWS region is configured: set AWS_REGION',
       );
     } finally {
@@ -110,7 +111,7 @@ describe('paths and flags', () => {
   });
 
   it("--out '' is refused rather than writing into the working folder", () => {
-    expect(() => openSink('')).toThrow(/--out: empty/);
+    expect(() => openStorage('')).toThrow(/--out: empty/);
   });
 
   it('--db with a bare % names the part, not its text', () => {
@@ -145,8 +146,8 @@ describe('files', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it('--out inside a pseudo-filesystem that refuses folders fails at once, naming the folder', async () => {
-    const sink = new FolderSink('/proc/csdrift-cannot-be-made');
-    await expect(sink.put('runs/x/report.json', '{}')).rejects.toThrow(
+    const storage = new FolderStorage('/proc/csdrift-cannot-be-made');
+    await expect(storage.put('runs/x/report.json', '{}')).rejects.toThrow(
       '--out: cannot make the folder /proc/csdrift-cannot-be-made (ENOENT)',
     );
   });
@@ -158,8 +159,8 @@ describe('files', () => {
   });
 
   it('temporary files a killed run left behind are swept once they are an hour old', async () => {
-    const sink = new FolderSink(dir);
-    await sink.putLedger(JSON.stringify(emptyLedger()), null);
+    const storage = new FolderStorage(dir);
+    await storage.putIf(LEDGER_KEY, JSON.stringify(emptyLedger()), null);
     const old = join(dir, 'state', 'ledger.json.dead1234.tmp');
     const fresh = join(dir, 'state', 'ledger.json.live5678.tmp');
     await writeFile(old, 'half');
@@ -167,9 +168,10 @@ describe('files', () => {
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
     await utimes(old, twoHoursAgo, twoHoursAgo);
 
-    await sink.putLedger(
+    await storage.putIf(
+      LEDGER_KEY,
       JSON.stringify({ ...emptyLedger(), lastRunId: 'r2' }),
-      (await sink.readLedger()).version,
+      (await readLedger(storage)).version,
     );
 
     expect((await readdir(join(dir, 'state'))).filter((f) => f.endsWith('.tmp'))).toEqual([

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../functions/sources/cloudstack-event.js';
-import { OpsLogSource } from '../../functions/sources/ops-log-source.js';
+import { OpsLogSource, opsLogPosition } from '../../functions/sources/ops-log-source.js';
+import { FolderStorage } from '../../functions/state/folder-storage.js';
 import { until } from '../support/until.js';
 
 const entry = (bucket: string, operation = 'delete_bucket') =>
@@ -45,7 +46,7 @@ describe('the ops log source', () => {
     source = new OpsLogSource({
       store: 'store-1',
       path,
-      cursorFile: join(dir, 'cursor.json'),
+      cursor: opsLogPosition(new FolderStorage(dir), 'cursor.json'),
       onEvent: (event, settle) => events.push({ event, settle }),
       onMalformed: (why) => malformed.push(why),
       onState: (up, detail) => states.push(`${up ? 'up' : 'down'}: ${detail}`),

@@ -5,7 +5,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { coverageSchema, findingSchema } from '../core/report-schema.js';
 import type { Report } from '../core/report.js';
 import { parseAt } from '../core/validation.js';
-import type { ReportSink } from './sink.js';
+import type { StateStorage } from './storage.js';
 
 /** A run id as runs are named: the start time, then six hex digits. */
 const RUN_ID = /^(\d{4})(\d{2})(\d{2})T\d{6}Z-[0-9a-f]{6}$/;
@@ -50,31 +50,31 @@ export function storedReportKey(run: string): string {
   return `runs/${m[1]}/${m[2]}/${m[3]}/${run}/report.json`;
 }
 
-export async function readStoredReport(sink: ReportSink, run: string): Promise<Report> {
+export async function readStoredReport(storage: StateStorage, run: string): Promise<Report> {
   const key = storedReportKey(run);
-  const text = await sink.get(key);
+  const text = (await storage.read(key))?.text ?? null;
   if (text === null)
     throw new InvalidInputError(
-      `--run ${run}: no JSON report at ${sink.location(key)} (runs write JSON with --format json; csdrift report --list shows the runs there are)`,
+      `--run ${run}: no JSON report at ${storage.location(key)} (runs write JSON with --format json; csdrift report --list shows the runs there are)`,
     );
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new InvalidInputError(`${sink.location(key)}: not valid JSON`, { cause: err });
+    throw new InvalidInputError(`${storage.location(key)}: not valid JSON`, { cause: err });
   }
   // Checked, then taken as the Report it was written as: only what the renderers need is required.
   return parseAt(
     storedReportSchema,
     raw,
-    sink.location(key),
+    storage.location(key),
     (m, o) => new InvalidInputError(m, o),
   ) as unknown as Report;
 }
 
 /** The runs whose JSON report is stored, newest first. */
-export async function storedRuns(sink: ReportSink): Promise<string[]> {
-  const keys = await sink.list('runs/');
+export async function storedRuns(storage: StateStorage): Promise<string[]> {
+  const keys = await storage.list('runs/');
   return keys
     .map((key) => /^runs\/\d{4}\/\d{2}\/\d{2}\/([^/]+)\/report\.json$/.exec(key)?.[1])
     .filter((id): id is string => Boolean(id && RUN_ID.test(id)))

@@ -1,12 +1,12 @@
-// The run history in the sink, beside the ledger and written as safely: conditionally over the
+// The run history in state storage, beside the ledger and written as safely: conditionally over the
 // version read, read again and appended again when another run wrote in between. A history that
 // cannot be read is left as it is and said, never replaced: it does not stop the audit.
 import type { History } from '../core/history.js';
 import { HISTORY_KEY, appendToHistory, parseHistory } from '../core/history.js';
-import { LedgerConflictError } from '../core/errors.js';
+import { StateConflictError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
-import type { ReportSink } from './sink.js';
-import { writeOverConflicts } from './merge-retry.js';
+import { writeOverConflicts } from './conflicts.js';
+import type { StateStorage } from './storage.js';
 
 export interface StoredHistory {
   history: History | null;
@@ -15,11 +15,12 @@ export interface StoredHistory {
   problem?: string;
 }
 
-export async function readHistory(sink: ReportSink): Promise<StoredHistory> {
-  const { text, version } = await sink.readState(HISTORY_KEY);
-  if (text === null) return { history: null, version: null };
+export async function readHistory(storage: StateStorage): Promise<StoredHistory> {
+  const got = await storage.read(HISTORY_KEY);
+  if (got === null) return { history: null, version: null };
+  const { text, version } = got;
   try {
-    return { history: parseHistory(text, sink.location(HISTORY_KEY)), version };
+    return { history: parseHistory(text, storage.location(HISTORY_KEY)), version };
   } catch (err) {
     return { history: null, version, problem: (err as Error).message };
   }
@@ -27,7 +28,7 @@ export async function readHistory(sink: ReportSink): Promise<StoredHistory> {
 
 /** Appends the run; a problem is returned (and nothing written) rather than thrown. */
 export async function recordHistory(
-  sink: ReportSink,
+  storage: StateStorage,
   report: Report,
   stored: StoredHistory,
 ): Promise<string | undefined> {
@@ -39,13 +40,13 @@ export async function recordHistory(
         problem = current.problem;
         if (problem) return;
         const next = appendToHistory(current.history, report);
-        await sink.putState(HISTORY_KEY, `${JSON.stringify(next)}\n`, current.version);
+        await storage.putIf(HISTORY_KEY, `${JSON.stringify(next)}\n`, current.version);
       },
-      () => readHistory(sink),
+      () => readHistory(storage),
     );
   } catch (err) {
-    if (!(err instanceof LedgerConflictError)) throw err;
-    return `${sink.location(HISTORY_KEY)}: ${err.message}; this run is not in it`;
+    if (!(err instanceof StateConflictError)) throw err;
+    return `${storage.location(HISTORY_KEY)}: ${err.message}; this run is not in it`;
   }
   return problem;
 }

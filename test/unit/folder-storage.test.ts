@@ -3,41 +3,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyLedger } from '../../functions/core/ledger.js';
-import { FolderSink } from '../../functions/reports/folder-sink.js';
+import { FolderStorage } from '../../functions/state/folder-storage.js';
+import { LEDGER_KEY, readLedger } from '../../functions/state/ledger-store.js';
 
-describe('FolderSink.putLedger', () => {
+describe('FolderStorage.putIf (the ledger)', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'csdrift-sink-'));
+    dir = await mkdtemp(join(tmpdir(), 'csdrift-storage-'));
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
   const body = JSON.stringify(emptyLedger());
 
   it('lets exactly one of many simultaneous writers win, the others losing with a conflict', async () => {
-    const sink = new FolderSink(dir);
+    const storage = new FolderStorage(dir);
     for (let round = 0; round < 25; round++) {
-      const { version } = await sink.readLedger();
+      const { version } = await readLedger(storage);
       const results = await Promise.allSettled(
         Array.from({ length: 8 }, (_, i) =>
-          sink.putLedger(body.replace('"entries"', `"r${round}w${i}":1,"entries"`), version),
+          storage.putIf(LEDGER_KEY, body.replace('"entries"', `"r${round}w${i}":1,"entries"`), version),
         ),
       );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results.filter((r) => r.status === 'rejected')) {
-        expect((r as PromiseRejectedResult).reason.name).toBe('LedgerConflictError');
+        expect((r as PromiseRejectedResult).reason.name).toBe('StateConflictError');
       }
     }
   });
 
   it('takes over a lock left by a run that crashed long ago, but not a fresh one', async () => {
-    const sink = new FolderSink(dir);
-    await sink.putLedger(body, null);
+    const storage = new FolderStorage(dir);
+    await storage.putIf(LEDGER_KEY, body, null);
     const lock = join(dir, 'state', 'ledger.lock');
     await mkdir(lock);
-    const { version } = await sink.readLedger();
-    await expect(sink.putLedger(body, version)).rejects.toThrow(/another run holds/);
+    const { version } = await readLedger(storage);
+    await expect(storage.putIf(LEDGER_KEY, body, version)).rejects.toThrow(/another run holds/);
     const anHourAgo = new Date(Date.now() - 3_600_000);
     await utimes(lock, anHourAgo, anHourAgo);
-    await expect(sink.putLedger(body, version)).resolves.toMatch(/^[0-9a-f]{64}$/);
+    await expect(storage.putIf(LEDGER_KEY, body, version)).resolves.toMatch(/^[0-9a-f]{64}$/);
   });
 });
