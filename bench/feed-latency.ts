@@ -232,15 +232,17 @@ async function followerSpeed(
     store: 'bench',
     path: log,
     cursor: opsLogPosition(new FolderStorage(dir), 'speed-cursor.json'),
-    onEvent: (_event, settle) => {
+    pollMs: 10,
+  });
+  await source.start({
+    emit: (_event, settle) => {
       settle();
       done();
     },
-    onMalformed: () => {},
-    onState: () => {},
-    pollMs: 10,
+    received: () => {},
+    dropped: () => {},
+    health: () => {},
   });
-  await source.start();
   await new Promise((r) => setTimeout(r, 50));
   const t = performance.now();
   await writeFile(log, text, { flag: 'a' });

@@ -46,7 +46,7 @@ export function recordRunMetrics(report: Report): void {
   }
 }
 
-/** What an audit invocation returns (CONTRACT.md: { runId, status, summary, reportUri }). */
+/** What an audit invocation returns: { runId, status, summary, reportUri } (docs/contract.md, "Lambda"). */
 export interface AuditResult {
   runId: string;
   status: Report['status'];
@@ -54,7 +54,7 @@ export interface AuditResult {
   reportUri: string;
 }
 
-/** The end of every audit invocation: its metrics, its log lines, and the contract's result. */
+/** The end of every audit invocation: its metrics, its log lines, and the result docs/contract.md promises. */
 export function auditResult(outcome: RunOutcome): AuditResult {
   const { report } = outcome;
   recordRunMetrics(report);

@@ -26,7 +26,7 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
-/** The inputs `audit` and `baseline` share (CONTRACT.md: "same inputs"). */
+/** The inputs `audit` and `baseline` share (docs/contract.md, "Command line"). */
 function auditInputs(command: Command): Command {
   return command
     .option(

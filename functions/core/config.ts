@@ -1,4 +1,5 @@
-// The config file's schema (CONTRACT.md). Unknown keys are errors so that a typo fails loudly.
+// The config file's schema (docs/contract.md, "Config file"). Unknown keys are errors so that a
+// typo fails loudly.
 import * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { RULE_IDS, SEVERITIES } from './model.js';
@@ -57,6 +58,11 @@ const watchSchema = z.strictObject({
   listen: listenAddress.default('127.0.0.1:9464'),
   /** Events for one bucket within this many seconds make one targeted audit. */
   debounceSeconds: z.number().min(0).max(3600).default(10),
+  /**
+   * Events handed over and not yet audited, at most: above it every source pauses (the backlog waits
+   * in the broker, the log file, the table, the spool on disk) and resumes below half of it.
+   */
+  maxPendingEvents: z.number().int().min(10).max(1_000_000).default(10_000),
   /** At most this many buckets in one targeted audit: a storm becomes a few batches, not a thousand runs. */
   maxBucketsPerAudit: z.number().int().min(1).max(10_000).default(500),
   /**

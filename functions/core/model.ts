@@ -25,7 +25,7 @@ export type RuleId = (typeof RULE_IDS)[number];
 
 export type CloudStackSchema = '4.19' | '4.21';
 
-/** A store as the report names it (the contract's STORE). */
+/** A store as the report names it (docs/contract.md: STORE). */
 export interface StoreRef {
   id: number;
   uuid: string;

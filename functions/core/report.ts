@@ -1,4 +1,4 @@
-// The report of the contract (schemaVersion 1), its status and the exit code it implies.
+// The report of docs/contract.md (schemaVersion 1), its status and the exit code it implies.
 import type { LedgerUpdate, PendingFinding, ResolvedFinding } from './ledger.js';
 import type { CloudStackSchema, Finding, Severity, StoreCoverage } from './model.js';
 import { SEVERITIES } from './model.js';

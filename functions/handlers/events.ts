@@ -1,5 +1,5 @@
-// What the audit function accepts: the schedule's event, or the contract's manual payload. Anything
-// else is refused before any work, with the path of what is wrong.
+// What the audit function accepts: the schedule's event, or the manual payload (docs/contract.md,
+// "Lambda"). Anything else is refused before any work, with the path of what is wrong.
 import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import { RULE_IDS } from '../core/model.js';

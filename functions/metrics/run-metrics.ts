@@ -1,4 +1,4 @@
-// The figures of one run in the Prometheus text format (CONTRACT.md, "Metrics of one-shot runs"),
+// The figures of one run in the Prometheus text format (docs/contract.md, "Metrics"),
 // for node_exporter's textfile collector: what an on-prem operator alerts on.
 import { Gauge, Registry } from 'prom-client';
 import type { Report, RunStatus } from '../core/report.js';

@@ -4,26 +4,32 @@
 // broker goes away, amqplib's recovery reconnects with backoff and `setup` declares everything again.
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
-import { AMQP_BINDING_KEYS } from './cloudstack-event.js';
 import { redact } from '../common/redact.js';
+import type { ChangeSource, SourceContext } from './change-source.js';
+import { AMQP_BINDING_KEYS, parseBody } from './cloudstack-event.js';
 
 export interface AmqpSourceOptions {
   url: string;
   exchange: string;
   queue: string;
-  /** Each delivery's body, with how to settle it: `done` acknowledges it, after the verdict. */
-  onMessage: (body: string, done: () => void) => void;
-  onState: (up: boolean, detail: string) => void;
   /** Unacknowledged messages one watcher holds at most: a storm waits in the broker, not in memory. */
   prefetch?: number;
 }
 
-export class AmqpSource {
+export class AmqpSource implements ChangeSource {
+  readonly name = 'amqp';
+  readonly kind = 'amqp' as const;
   private model: RecoveringChannelModel | undefined;
   private channel: Channel | undefined;
   private consumerTag: string | undefined;
+  private ctx: SourceContext | undefined;
+  private paused = false;
 
   constructor(private readonly options: AmqpSourceOptions) {}
+
+  get description(): string {
+    return `RabbitMQ (${this.options.queue} on ${this.where})`;
+  }
 
   /** Where the broker is, for people: never its password. */
   get where(): string {
@@ -36,7 +42,8 @@ export class AmqpSource {
   }
 
   /** Connects in the background: a broker that is down at start is retried like one that went away. */
-  async start(): Promise<void> {
+  async start(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
     const { exchange, queue } = this.options;
     this.model = await connect(this.options.url, {
       recovery: {
@@ -51,24 +58,18 @@ export class AmqpSource {
           await channel.assertQueue(queue, { durable: true });
           for (const key of AMQP_BINDING_KEYS) await channel.bindQueue(queue, exchange, key);
           await channel.prefetch(this.options.prefetch ?? 1000);
-          const { consumerTag } = await channel.consume(
-            queue,
-            (msg: ConsumeMessage | null) => this.deliver(channel, msg),
-            {
-              noAck: false,
-            },
-          );
           this.channel = channel;
-          this.consumerTag = consumerTag;
-          this.options.onState(true, `consuming ${queue} on ${this.where}`);
+          this.consumerTag = undefined;
+          if (!this.paused) await this.consume();
+          ctx.health(true, `consuming ${queue} on ${this.where}`);
         },
       },
     });
     this.model.on('disconnect', (err: Error) =>
-      this.options.onState(false, `lost ${this.where}: ${this.clean(err)}; reconnecting`),
+      ctx.health(false, `lost ${this.where}: ${this.clean(err)}; reconnecting`),
     );
     this.model.on('connect-failed', (err: Error) =>
-      this.options.onState(false, `cannot reach ${this.where}: ${this.clean(err)}; retrying`),
+      ctx.health(false, `cannot reach ${this.where}: ${this.clean(err)}; retrying`),
     );
     this.model.on('error', () => {}); // reported through disconnect; never an unhandled 'error'
   }
@@ -87,10 +88,22 @@ export class AmqpSource {
     return redact(redact(err.message, [this.options.url, password]), user.length >= 4 ? [user] : []);
   }
 
+  private async consume(): Promise<void> {
+    const channel = this.channel;
+    if (!channel || this.consumerTag) return;
+    const { consumerTag } = await channel.consume(
+      this.options.queue,
+      (msg: ConsumeMessage | null) => this.deliver(channel, msg),
+      { noAck: false },
+    );
+    this.consumerTag = consumerTag;
+  }
+
   private deliver(channel: Channel, msg: ConsumeMessage | null): void {
-    if (!msg) return; // the broker cancelled the consumer (queue deleted): recovery sets it up again
+    const ctx = this.ctx;
+    if (!msg || !ctx) return; // the broker cancelled the consumer (queue deleted): recovery sets it up again
     let settled = false;
-    this.options.onMessage(msg.content.toString('utf8'), () => {
+    const ack = () => {
       if (settled) return;
       settled = true;
       try {
@@ -98,15 +111,30 @@ export class AmqpSource {
       } catch {
         // The channel died after the verdict: the broker delivers it again, and it is audited again.
       }
-    });
+    };
+    ctx.received();
+    const event = parseBody(ctx, msg.content.toString('utf8'), 'amqp');
+    // Malformed, or of no interest: dropped and acknowledged, never redelivered for ever.
+    if (!event) return ack();
+    ctx.emit(event, ack);
   }
 
-  /** Stops taking messages; those not acknowledged go back to the queue when the connection closes. */
-  async pause(): Promise<void> {
-    if (this.channel && this.consumerTag) await this.channel.cancel(this.consumerTag).catch(() => {});
+  /** Takes no more messages (the consumer is cancelled): what comes waits in the queue. */
+  pause(): void {
+    this.paused = true;
+    const { channel, consumerTag } = this;
+    this.consumerTag = undefined;
+    if (channel && consumerTag) void channel.cancel(consumerTag).catch(() => {});
   }
 
+  resume(): void {
+    this.paused = false;
+    void this.consume().catch(() => {}); // a dead channel: recovery consumes again when it comes back
+  }
+
+  /** Closing the channel waits for the broker's answer: every acknowledgement given is through. */
   async stop(): Promise<void> {
+    this.paused = true;
     // Closing the channel first waits for the broker's answer: every acknowledgement is through.
     await this.channel?.close().catch(() => {});
     await this.model?.close().catch(() => {});

@@ -152,3 +152,22 @@ export function parseEventDateTime(text: string | undefined): Date | undefined {
   const at = new Date(`${m[1]}T${m[2]}${m[3]}${m[4]}:${m[5]}`);
   return Number.isNaN(at.getTime()) ? undefined : at;
 }
+
+/**
+ * A bus body (RabbitMQ or a webhook) as a source hands it over: the event, or null after telling the
+ * source's context why it was dropped (malformed, or of no interest to an audit).
+ */
+export function parseBody(
+  ctx: { dropped(reason: 'malformed' | 'not-relevant', why?: string): void },
+  body: string,
+  source: EventSource,
+): ChangeEvent | null {
+  try {
+    const event = parseBusMessage(body, source, () => new Date());
+    if (!event) ctx.dropped('not-relevant');
+    return event;
+  } catch (err) {
+    ctx.dropped('malformed', err instanceof MalformedEventError ? err.message : 'not a bus message');
+    return null;
+  }
+}

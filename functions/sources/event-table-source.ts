@@ -8,6 +8,8 @@ import * as z from 'zod';
 import type { CloudStackEventReads, EventRow } from '../cloudstack/event-reads.js';
 import { Cursor } from '../state/cursor.js';
 import type { StateStorage } from '../state/storage.js';
+import type { ChangeSource, SourceContext } from './change-source.js';
+import { fromEventRow } from './cloudstack-event.js';
 
 const eventCursorSchema = z.looseObject({ lastEventId: z.number().int().nonnegative() });
 
@@ -22,8 +24,8 @@ export interface EventTablePollerOptions {
   /** Settles once every row is handled (its verdict written, or queued); a throw leaves the cursor. */
   handle: (rows: EventRow[]) => Promise<void>;
   batchSize?: number;
-  /** Asked between batches: a poll that should stop ends without moving the cursor further. */
-  stopped?: () => boolean;
+  /** Asked before each batch: a poll that should pause or stop reads no further. */
+  halted?: () => boolean;
 }
 
 export interface PollResult {
@@ -41,7 +43,7 @@ export class EventTablePoller {
   /** One poll: the rows since the cursor, handed over a batch at a time; the cursor moves after each. */
   async pollOnce(): Promise<PollResult> {
     const { reads, cursor: store, handle } = this.options;
-    const stopped = this.options.stopped ?? (() => false);
+    const halted = this.options.halted ?? (() => false);
     let cursor = (await store.read())?.lastEventId ?? null;
     if (cursor === null) {
       cursor = await reads.latestEventId();
@@ -49,11 +51,10 @@ export class EventTablePoller {
       return { rows: 0, cursor, started: true };
     }
     let handled = 0;
-    while (!stopped()) {
+    while (!halted()) {
       const rows = await reads.eventsSince(cursor, this.options.batchSize ?? 1000);
       if (!rows.length) break;
-      await handle(rows);
-      if (stopped()) break; // handled only as far as the watcher got: read again next time
+      await handle(rows); // a watcher that stops first never settles them: read again next time
       handled += rows.length;
       cursor = Math.max(...rows.map((r) => r.id));
       await store.write({ lastEventId: cursor, at: new Date().toISOString() });
@@ -63,44 +64,75 @@ export class EventTablePoller {
 }
 
 export interface EventTableSourceOptions {
-  poller: Omit<EventTablePollerOptions, 'handle' | 'stopped'>;
+  poller: Omit<EventTablePollerOptions, 'handle' | 'halted'>;
   intervalMs: number;
-  /** A row for the watcher; the promise settles once its verdict is written (or it is dropped). */
-  onRow: (row: EventRow) => Promise<void>;
-  onState: (up: boolean, detail: string) => void;
 }
 
-/** The watcher's event table source: the poller on a timer, each row handed to the watcher. */
-export class EventTableSource {
+/** The watcher's event table source: the poller on a timer, each row's event handed over. */
+export class EventTableSource implements ChangeSource {
+  readonly name = 'event-table';
+  readonly kind = 'event-table' as const;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private paused = false;
   private readonly poller: EventTablePoller;
+  private ctx: SourceContext | undefined;
 
   constructor(private readonly options: EventTableSourceOptions) {
     this.poller = new EventTablePoller({
       ...options.poller,
-      handle: async (rows) => {
-        await Promise.all(rows.map((row) => options.onRow(row)));
-      },
-      stopped: () => this.stopped,
+      handle: (rows) => this.handle(rows),
+      halted: () => this.stopped || this.paused,
     });
   }
 
-  start(): void {
+  get description(): string {
+    return `cloud.event every ${this.options.intervalMs / 1000} s`;
+  }
+
+  async start(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
     this.loop();
+  }
+
+  /** Each row's event, settled once its verdict is written (at once when it is none). */
+  private async handle(rows: EventRow[]): Promise<void> {
+    const ctx = this.ctx as SourceContext;
+    ctx.received(rows.length);
+    await Promise.all(
+      rows.map((row) => {
+        let event;
+        try {
+          event = fromEventRow(row);
+        } catch (err) {
+          ctx.dropped('malformed', `event ${row.id}: ${(err as Error).message}`);
+          return undefined;
+        }
+        if (!event) return undefined;
+        return new Promise<void>((resolve) => ctx.emit(event, resolve));
+      }),
+    );
   }
 
   private loop(): void {
     if (this.stopped) return;
-    void this.poller
-      .pollOnce()
-      .then(() => this.options.onState(true, 'reading cloud.event'))
+    const ctx = this.ctx as SourceContext;
+    void (this.paused ? Promise.resolve() : this.poller.pollOnce())
+      .then(() => ctx.health(true, 'reading cloud.event'))
       .catch((err: unknown) =>
-        this.options.onState(false, `cannot read cloud.event: ${(err as Error).message}; retrying`),
+        ctx.health(false, `cannot read cloud.event: ${(err as Error).message}; retrying`),
       )
       .finally(() => {
         if (!this.stopped) this.timer = setTimeout(() => this.loop(), this.options.intervalMs);
       });
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
   }
 
   /** Stops polling; a poll in progress ends without moving the cursor past what was not settled. */

@@ -38,6 +38,7 @@ export class FileFollower {
   private skipping = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private paused = false;
   private missingSince: number | undefined;
   private state: string | undefined;
   private polling: Promise<void> = Promise.resolve();
@@ -58,6 +59,15 @@ export class FileFollower {
     this.schedule(0);
   }
 
+  /** Reads nothing more until resume: what is written meanwhile waits in the file. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -75,7 +85,7 @@ export class FileFollower {
   }
 
   private async pollOnce(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.paused) return;
     try {
       const atPath = await stat(this.options.path).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return undefined;
@@ -84,7 +94,7 @@ export class FileFollower {
       if (this.fh) {
         const size = (await this.fh.stat()).size;
         if (size < this.offset) this.restartAt(0); // truncated in place (copytruncate)
-        await this.readToEnd();
+        if (!(await this.readToEnd())) return; // paused or stopped half-way: the rest waits in the file
         if (atPath && atPath.ino !== this.ino) {
           // Rotated: the old file is read to its end, then the new one from its start.
           this.dropPartial();
@@ -128,13 +138,18 @@ export class FileFollower {
     this.skipping = false;
   }
 
-  private async readToEnd(): Promise<void> {
+  /**
+   * Reads on to the end of the file, a chunk at a time, yielding to the event loop between chunks
+   * (a backlog of a million lines never freezes the process); false when paused or stopped first.
+   */
+  private async readToEnd(): Promise<boolean> {
     const fh = this.fh as FileHandle;
     for (;;) {
       const { bytesRead } = await fh.read(this.buffer, 0, CHUNK, this.offset);
-      if (!bytesRead) return;
+      if (!bytesRead) return true;
       this.take(this.buffer.subarray(0, bytesRead));
-      if (this.stopped) return;
+      if (this.stopped || this.paused) return false;
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

@@ -12,37 +12,59 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { StoreTarget } from '../core/model.js';
-import type { ChangeEvent } from './cloudstack-event.js';
+import type { ChangeSource, SourceContext } from './change-source.js';
 import { parseMinioNotification } from './minio-event.js';
 
 export const LISTEN_EVENTS = ['s3:BucketCreated:*', 's3:BucketRemoved:*'];
 
 export interface MinioListenOptions {
   store: StoreTarget;
-  onEvent: (event: ChangeEvent) => void;
-  onMalformed: (why: string) => void;
-  onState: (up: boolean, detail: string) => void;
   pingSeconds?: number;
   /** The first pause before opening the stream again; it doubles up to 30 s. */
   reconnectMs?: number;
 }
 
-export class MinioListenSource {
+export class MinioListenSource implements ChangeSource {
+  readonly kind = 'minio-listen' as const;
   private req: ClientRequest | undefined;
+  private res: IncomingMessage | undefined;
   private timer: NodeJS.Timeout | undefined;
   private silence: NodeJS.Timeout | undefined;
   private stopped = false;
-  private pause: number;
+  private paused = false;
+  private retryMs: number;
+  private ctx: SourceContext | undefined;
 
   constructor(private readonly options: MinioListenOptions) {
-    this.pause = options.reconnectMs ?? 2000;
+    this.retryMs = options.reconnectMs ?? 2000;
   }
 
-  start(): void {
+  get name(): string {
+    return `minio-listen ${this.options.store.name}`;
+  }
+
+  get description(): string {
+    return `${this.options.store.name}'s bucket notifications`;
+  }
+
+  async start(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
     void this.open();
   }
 
-  stop(): void {
+  /** The stream is read no further (TCP pushes back on MinIO); its silence is no outage meanwhile. */
+  pause(): void {
+    this.paused = true;
+    clearTimeout(this.silence);
+    this.res?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.res?.resume();
+  }
+
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.silence);
@@ -96,22 +118,29 @@ export class MinioListenSource {
       res.resume();
       return this.down(`HTTP ${res.statusCode ?? '?'}`);
     }
-    this.pause = this.options.reconnectMs ?? 2000;
-    this.options.onState(true, `listening to ${this.options.store.name}'s bucket notifications`);
+    this.retryMs = this.options.reconnectMs ?? 2000;
+    this.res = res;
+    const ctx = this.ctx as SourceContext;
+    ctx.health(true, `listening to ${this.options.store.name}'s bucket notifications`);
     const quiet = () => {
       clearTimeout(this.silence);
+      if (this.paused) return;
       this.silence = setTimeout(() => res.destroy(new Error(`silent for ${3 * ping} s`)), 3 * ping * 1000);
     };
     quiet();
+    if (this.paused) res.pause();
     res.on('data', quiet);
+    res.on('resume', quiet);
     const lines = createInterface({ input: res, crlfDelay: Infinity });
     lines.on('error', () => {}); // readline passes the stream's error on: told by res's own handler
     lines.on('line', (line) => {
       try {
-        for (const event of parseMinioNotification(line, this.options.store.uuid, () => new Date()))
-          this.options.onEvent(event);
+        for (const event of parseMinioNotification(line, this.options.store.uuid, () => new Date())) {
+          ctx.received();
+          ctx.emit(event, () => {}); // a stream keeps no position: nothing to acknowledge
+        }
       } catch (err) {
-        this.options.onMalformed((err as Error).message);
+        ctx.dropped('malformed', (err as Error).message);
       }
     });
     res.on('end', () => this.down('the stream ended'));
@@ -122,8 +151,8 @@ export class MinioListenSource {
     if (this.stopped) return;
     this.req?.destroy();
     clearTimeout(this.timer);
-    this.options.onState(false, `${why}; listening again in ${this.pause / 1000} s`);
-    this.timer = setTimeout(() => void this.open(), this.pause);
-    this.pause = Math.min(this.pause * 2, 30_000);
+    this.ctx?.health(false, `${why}; listening again in ${this.retryMs / 1000} s`);
+    this.timer = setTimeout(() => void this.open(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, 30_000);
   }
 }

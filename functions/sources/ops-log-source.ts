@@ -10,22 +10,19 @@ import { createInterface } from 'node:readline';
 import * as z from 'zod';
 import { Cursor } from '../state/cursor.js';
 import type { StateStorage } from '../state/storage.js';
+import type { ChangeSource, SourceContext } from './change-source.js';
 import type { ChangeEvent } from './cloudstack-event.js';
 import type { FilePosition } from './file-follower.js';
 import { FileFollower } from './file-follower.js';
 import { parseOpsLogLine } from './rgw-ops-entry.js';
 
 export interface OpsLogSourceOptions {
-  /** The store the log belongs to (uuid, id or name, as in `watch.opsLogs`). */
+  /** The store the log belongs to (its uuid), and its name for people. */
   store: string;
+  storeName?: string;
   path: string;
   /** Where the position of the file form is kept between runs (opsLogPosition). */
   cursor: Cursor<FilePosition>;
-  /** An event for the watcher, and what to call once its verdict is written. */
-  onEvent: (event: ChangeEvent, settle: () => void) => void;
-  /** A line that is not an ops log entry (or a cut-off one). */
-  onMalformed: (why: string) => void;
-  onState: (up: boolean, detail: string) => void;
   pollMs?: number;
   missingAfterMs?: number;
   reconnectMs?: number;
@@ -41,13 +38,27 @@ export function opsLogPosition(storage: StateStorage, key: string): Cursor<FileP
   return new Cursor(storage, key, positionSchema, 'move it aside to start at the end');
 }
 
-export class OpsLogSource {
+/** An event line handed over and not yet settled; `through` is how far the lines after it go. */
+interface Unsettled {
+  through: FilePosition;
+  done: boolean;
+}
+
+export class OpsLogSource implements ChangeSource {
+  readonly kind = 'ops-log' as const;
   private follower: FileFollower | undefined;
   private socket: Socket | undefined;
   private reconnect: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** Lines handed over and not yet settled, in file order; the cursor moves past settled ones only. */
-  private readonly unsettled: { after: FilePosition; done: boolean }[] = [];
+  private paused = false;
+  private ctx: SourceContext | undefined;
+  /**
+   * Event lines handed over and not yet settled, in file order, from `head` on. Positions only: the
+   * lines between two events that change nothing move the last entry's `through` on, so a million
+   * object lines behind one unsettled delete cost nothing.
+   */
+  private readonly unsettled: Unsettled[] = [];
+  private head = 0;
   private committed: FilePosition | undefined;
   private saved: string | undefined;
   private saving: Promise<void> = Promise.resolve();
@@ -55,7 +66,16 @@ export class OpsLogSource {
 
   constructor(private readonly options: OpsLogSourceOptions) {}
 
-  async start(): Promise<void> {
+  get name(): string {
+    return `ops-log ${this.options.storeName ?? this.options.store}`;
+  }
+
+  get description(): string {
+    return `${this.options.storeName ?? this.options.store}'s ops log ${this.options.path}`;
+  }
+
+  async start(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
     const isSocket = await stat(this.options.path).then(
       (s) => s.isSocket(),
       () => false,
@@ -65,15 +85,28 @@ export class OpsLogSource {
       path: this.options.path,
       from: (await this.readCursor()) ?? 'end',
       onLine: (line, after) => this.line(line, after),
-      onState: this.options.onState,
-      onOverlongLine: () => this.options.onMalformed('a line cut off or too long'),
+      onState: (up, detail) => ctx.health(up, detail),
+      onOverlongLine: () => ctx.dropped('malformed', 'a line cut off or too long'),
       ...(this.options.pollMs ? { pollMs: this.options.pollMs } : {}),
       ...(this.options.missingAfterMs !== undefined ? { missingAfterMs: this.options.missingAfterMs } : {}),
     });
     await this.follower.start();
   }
 
-  /** Reads no further; the cursor is saved as far as verdicts are written. */
+  /** The file form reads no further (the rest waits in the file); the socket form stops reading it. */
+  pause(): void {
+    this.paused = true;
+    this.follower?.pause();
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.follower?.resume();
+    this.socket?.resume();
+  }
+
+  /** Reads no further; the position is saved as far as the verdicts written go. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnect);
@@ -81,44 +114,52 @@ export class OpsLogSource {
     this.saveTimer = undefined;
     this.socket?.destroy();
     await this.follower?.stop();
-  }
-
-  /** After the watcher's audits in flight are done: the last position all verdicts cover. */
-  async flush(): Promise<void> {
-    clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
     await this.save();
   }
 
   private line(text: string, after?: FilePosition): void {
+    const ctx = this.ctx as SourceContext;
     let event: ChangeEvent | null;
     try {
       event = parseOpsLogLine(text, this.options.store, () => new Date());
     } catch (err) {
-      this.options.onMalformed((err as Error).message);
+      ctx.dropped('malformed', (err as Error).message);
       event = null;
     }
     if (!after) {
-      if (event) this.options.onEvent(event, () => {});
+      // The socket form keeps no position: nothing to settle.
+      if (event) {
+        ctx.received();
+        ctx.emit(event, () => {});
+      }
       return;
     }
     if (!event) {
       // Nothing to wait for: the cursor moves at once when nothing before it is pending.
-      if (!this.unsettled.length) this.commit(after);
-      else this.unsettled.push({ after, done: true });
+      const last = this.unsettled.at(-1);
+      if (!last || this.head >= this.unsettled.length) this.commit(after);
+      else last.through = after;
       return;
     }
-    const entry = { after, done: false };
+    ctx.received();
+    const entry: Unsettled = { through: after, done: false };
     this.unsettled.push(entry);
-    this.options.onEvent(event, () => {
+    ctx.emit(event, () => {
       entry.done = true;
-      while (this.unsettled[0]?.done) this.commit((this.unsettled.shift() as { after: FilePosition }).after);
+      let through: FilePosition | undefined;
+      while (this.head < this.unsettled.length && (this.unsettled[this.head] as Unsettled).done)
+        through = (this.unsettled[this.head++] as Unsettled).through;
+      if (this.head === this.unsettled.length) {
+        this.unsettled.length = 0;
+        this.head = 0;
+      }
+      if (through) this.commit(through);
     });
   }
 
   private commit(after: FilePosition): void {
     this.committed = after;
-    if (this.stopped) return; // flush() saves it
+    if (this.stopped) return; // stop() saves it
     this.saveTimer ??= setTimeout(() => {
       this.saveTimer = undefined;
       void this.save();
@@ -133,9 +174,7 @@ export class OpsLogSource {
       if (text === this.saved) return;
       await this.options.cursor
         .write({ ino: at.ino, offset: at.offset })
-        .catch((err: Error) =>
-          this.options.onState(false, `cannot save the ops log position: ${err.message}`),
-        );
+        .catch((err: Error) => this.ctx?.health(false, `cannot save the ops log position: ${err.message}`));
       this.saved = text;
     });
     return this.saving;
@@ -152,7 +191,8 @@ export class OpsLogSource {
     if (this.stopped) return;
     const socket = createConnection(this.options.path);
     this.socket = socket;
-    socket.on('connect', () => this.options.onState(true, `reading the socket ${this.options.path}`));
+    socket.on('connect', () => this.ctx?.health(true, `reading the socket ${this.options.path}`));
+    if (this.paused) socket.pause();
     const lines = createInterface({ input: socket, crlfDelay: Infinity });
     lines.on('error', () => {}); // readline passes the socket's error on: told by the close handler
     lines.on('line', (raw) => {
@@ -165,7 +205,7 @@ export class OpsLogSource {
     socket.on('error', () => {});
     socket.on('close', () => {
       if (this.stopped) return;
-      this.options.onState(false, `the socket ${this.options.path} closed; reconnecting`);
+      this.ctx?.health(false, `the socket ${this.options.path} closed; reconnecting`);
       this.reconnect = setTimeout(() => this.connect(), this.options.reconnectMs ?? 2000);
     });
   }

@@ -1,25 +1,17 @@
-// The watcher's HTTP face: GET /healthz, GET /metrics, POST /events/cloudstack (CloudStack's
-// webhooks) and POST /events/minio (MinIO's audit webhook). Bodies are capped; nothing here waits on an
-// audit: a webhook is answered once its event is spooled.
+// The watcher's HTTP face: GET /healthz, GET /metrics, and the routes of its webhook sources
+// (POST /events/cloudstack, POST /events/minio[/<store>]), each source bringing its own. Bodies are
+// capped; nothing here waits on an audit: a webhook is answered once its event is spooled.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { HttpAnswer, WebhookRoute } from '../sources/change-source.js';
 
-export interface HttpAnswer {
-  status: number;
-  body: string;
-  contentType?: string;
-}
+export type { HttpAnswer } from '../sources/change-source.js';
 
 export interface WatchRoutes {
   health: () => HttpAnswer;
   metrics: () => Promise<HttpAnswer>;
-  cloudstackWebhook: (body: Buffer, headers: IncomingMessage['headers']) => Promise<HttpAnswer>;
-  /** MinIO's audit webhook; `/events/minio/<store>` names the store it comes from. */
-  minioWebhook: (
-    body: Buffer,
-    headers: IncomingMessage['headers'],
-    store: string | undefined,
-  ) => Promise<HttpAnswer>;
+  /** The webhook sources' routes, as they are configured. */
+  webhooks: WebhookRoute[];
 }
 
 const MAX_BODY_BYTES = 1024 * 1024; // CloudStack's event JSON is under 2 KiB
@@ -49,13 +41,24 @@ async function answer(req: IncomingMessage, routes: WatchRoutes): Promise<HttpAn
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/healthz') return routes.health();
   if (req.method === 'GET' && path === '/metrics') return routes.metrics();
-  const minio = /^\/events\/minio(?:\/([^/]{1,255}))?$/.exec(path ?? '');
-  if (path === '/events/cloudstack' || minio) {
+  for (const route of routes.webhooks) {
+    const rest =
+      path === route.path
+        ? ''
+        : path?.startsWith(`${route.path}/`) && route.withName
+          ? path.slice(route.path.length + 1)
+          : null;
+    if (rest === null || rest === undefined || rest.includes('/') || rest.length > 255) continue;
+    let name: string | undefined;
+    try {
+      name = rest ? decodeURIComponent(rest) : undefined;
+    } catch {
+      return { status: 400, body: 'malformed path\n' };
+    }
     if (req.method !== 'POST') return { status: 405, body: 'POST only\n' };
     const body = await readBody(req);
     if (body === null) return { status: 413, body: 'body too large\n' };
-    if (minio) return routes.minioWebhook(body, req.headers, minio[1] && decodeURIComponent(minio[1]));
-    return routes.cloudstackWebhook(body, req.headers);
+    return route.handle(body, req.headers, name);
   }
   return { status: 404, body: 'not found\n' };
 }
@@ -80,6 +83,6 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
 
 function send(res: ServerResponse, a: HttpAnswer): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(a.status, { 'content-type': a.contentType ?? 'text/plain; charset=utf-8' });
+  res.writeHead(a.status, { 'content-type': a.contentType ?? 'text/plain; charset=utf-8', ...a.headers });
   res.end(a.body);
 }

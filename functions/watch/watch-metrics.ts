@@ -1,9 +1,10 @@
-// The watcher's figures for Prometheus (GET /metrics, CONTRACT.md "Continuous mode").
+// The watcher's figures for Prometheus (GET /metrics, docs/contract.md, "Metrics").
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditConfig } from '../core/config.js';
 import type { Ledger } from '../core/ledger.js';
 import type { RuleId } from '../core/model.js';
 import { RULES } from '../core/rules/index.js';
+import type { DropReason } from '../sources/change-source.js';
 import type { EventSource } from '../sources/cloudstack-event.js';
 import type { EventAuditObserver } from './event-audits.js';
 
@@ -51,11 +52,22 @@ export class WatchMetrics implements EventAuditObserver {
     registers: [this.registry],
   });
 
-  received(source: EventSource): void {
-    this.eventsReceived.inc({ source });
+  readonly eventsPending = new Gauge({
+    name: 'csdrift_events_pending',
+    help: 'Change events handed over by the sources and not yet audited (what backpressure bounds).',
+    registers: [this.registry],
+  });
+  readonly paused = new Gauge({
+    name: 'csdrift_sources_paused',
+    help: 'Whether the sources are paused (1) because too many events wait for their audits.',
+    registers: [this.registry],
+  });
+
+  received(source: EventSource, count = 1): void {
+    this.eventsReceived.inc({ source }, count);
   }
 
-  dropped(source: EventSource, reason: 'malformed' | 'signature' | 'unknown-bucket' | 'not-relevant'): void {
+  dropped(source: EventSource, reason: DropReason): void {
     this.eventsDropped.inc({ source, reason });
   }
 

@@ -9,33 +9,23 @@ import type { AuditRequest } from '../audit.js';
 import { CloudStackEventReads } from '../cloudstack/event-reads.js';
 import type { AuditConfig, WatchConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+import { visible } from '../core/shell.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { ReportFormat } from '../reports/formats.js';
-import type { StateStorage } from '../state/storage.js';
 import type { RunOutcome } from '../run.js';
 import { auditAndPublish } from '../run.js';
-import { AmqpSource } from '../sources/amqp-source.js';
-import type { ChangeEvent, EventSource } from '../sources/cloudstack-event.js';
-import {
-  MalformedEventError,
-  fromEventRow,
-  parseBusMessage,
-  worthAuditing,
-} from '../sources/cloudstack-event.js';
-import { EventTableSource, eventCursor } from '../sources/event-table-source.js';
+import type { ChangeSource, DropReason, SourceContext } from '../sources/change-source.js';
+import type { ChangeEvent } from '../sources/cloudstack-event.js';
+import { worthAuditing } from '../sources/cloudstack-event.js';
 import { FolderStorage } from '../state/folder-storage.js';
-import { parseMinioAudit } from '../sources/minio-event.js';
-import { fromQueued, toQueueMessage } from '../sources/queued-event.js';
-import { signatureMatches, tokenMatches } from '../sources/webhook-signature.js';
+import type { StateStorage } from '../state/storage.js';
 import { Debouncer } from './debouncer.js';
 import type { QueuedEvent } from './event-audits.js';
 import { EventAudits, targetKey } from './event-audits.js';
 import type { HttpAnswer } from './http-server.js';
 import { startHttpServer } from './http-server.js';
-import { EventSpool, STORE_EVENTS_SUFFIX } from './spool.js';
-import { StoreFeeds } from './store-feeds.js';
+import { watchSources } from './sources.js';
 import { WatchMetrics } from './watch-metrics.js';
-import { visible } from '../core/shell.js';
 
 export interface WatchRequest {
   db: AuditRequest['db'];
@@ -72,18 +62,19 @@ export class Watcher {
   private readonly debouncer: Debouncer<QueuedEvent>;
   /** The watcher's own state folder: the spool, the event table's cursor, the ops logs' positions. */
   private readonly state: FolderStorage;
-  private readonly spool: EventSpool;
-  private readonly feeds: StoreFeeds;
+  /** The sources started so far, in start order: stopped in reverse. */
+  private readonly sources: ChangeSource[] = [];
   private readonly sourceState = new Map<string, string>();
-  /** When a malformed line was last logged, by source: a garbage flood is counted, not logged line by line. */
-  private readonly lastMalformedLog = new Map<string, number>();
-  private amqp: AmqpSource | undefined;
-  private table: EventTableSource | undefined;
+  /** When a dropped input was last logged, by source: a flood of garbage is counted, not logged line by line. */
+  private readonly lastDropLog = new Map<string, number>();
   private server: Server | undefined;
   private cron: Cron | undefined;
   private fullAudit: Promise<void> | undefined;
   private stopping = false;
   private started = false;
+  /** Events handed over by the sources and not yet acknowledged: what backpressure bounds. */
+  private pending = 0;
+  private paused = false;
 
   constructor(private readonly request: WatchRequest) {
     const watch = request.config.watch;
@@ -92,20 +83,6 @@ export class Watcher {
     this.watch = watch;
     this.reads = new CloudStackEventReads(request.db);
     this.state = new FolderStorage(request.stateDir);
-    this.spool = new EventSpool(this.state);
-    this.feeds = new StoreFeeds(
-      watch,
-      {
-        accept: (event, settle) => {
-          this.metrics.received(event.source);
-          this.accept(event, settle);
-        },
-        malformed: (source, why) => this.dropped(source, 'malformed', new MalformedEventError(why)),
-        state: (feed, up, detail) => this.sourceChanged(feed, up, detail),
-      },
-      this.state,
-      request.feedMissingAfterMs,
-    );
     const audits = new EventAudits({
       reads: this.reads,
       audit: (job) => this.run({ ...job, trigger: 'event' }),
@@ -126,9 +103,22 @@ export class Watcher {
     });
   }
 
-  /** The listener first (a port in use fails the start), then what earlier runs left, then the sources. */
+  /**
+   * The sources are built from the config (a feed naming no store fails here), the listener comes
+   * up with their routes (a port in use fails the start), then each source starts, in order.
+   */
   async start(): Promise<string> {
     const { log } = this.request;
+    const sources = await watchSources({
+      watch: this.watch,
+      db: this.request.db,
+      config: this.request.config,
+      reads: this.reads,
+      state: this.state,
+      ...(this.request.feedMissingAfterMs !== undefined
+        ? { feedMissingAfterMs: this.request.feedMissingAfterMs }
+        : {}),
+    });
     this.server = await startHttpServer(this.watch.listen, {
       health: () => this.health(),
       metrics: async () => ({
@@ -136,49 +126,12 @@ export class Watcher {
         body: await this.metrics.text(),
         contentType: this.metrics.registry.contentType,
       }),
-      cloudstackWebhook: (body, headers) => this.webhook(body, headers['x-cs-signature']),
-      minioWebhook: (body, headers, store) => this.minioWebhook(body, headers.authorization, store),
+      webhooks: sources.flatMap((s) => (s.route ? [s.route] : [])),
     });
-    for (const spooled of await this.spool.pending()) {
-      if (spooled.id.endsWith(STORE_EVENTS_SUFFIX)) {
-        this.acceptSpooledEvents(spooled);
-        continue;
-      }
-      const event = this.parse(spooled.body, 'webhook');
-      if (event) this.accept(event, () => void this.spool.remove(spooled.id));
-      else await this.spool.remove(spooled.id);
+    for (const source of sources) {
+      await source.start(this.contextFor(source));
+      this.sources.push(source);
     }
-    const cs = this.watch.cloudstack;
-    if (cs?.amqp) {
-      this.amqp = new AmqpSource({
-        url: cs.amqp.url,
-        exchange: cs.amqp.exchange,
-        queue: cs.amqp.queue,
-        onMessage: (body, done) => {
-          this.metrics.received('amqp');
-          const event = this.parse(body, 'amqp');
-          if (event) this.accept(event, done);
-          else done(); // malformed or of no interest: logged, dropped, never redelivered for ever
-        },
-        onState: (up, detail) => this.sourceChanged('amqp', up, detail),
-      });
-      await this.amqp.start();
-    }
-    if (cs?.pollEventsSeconds) {
-      this.table = new EventTableSource({
-        poller: { reads: this.reads, cursor: eventCursor(this.state, 'event-cursor.json') },
-        intervalMs: cs.pollEventsSeconds * 1000,
-        onRow: (row) => {
-          this.metrics.received('event-table');
-          const event = fromEventRowSafely(row, (err) => this.dropped('event-table', 'malformed', err));
-          if (!event) return Promise.resolve();
-          return new Promise<void>((resolve) => this.accept(event, resolve));
-        },
-        onState: (up, detail) => this.sourceChanged('event-table', up, detail),
-      });
-      this.table.start();
-    }
-    await this.feeds.start(this.request.db, this.request.config);
     if (this.watch.fullAudit) {
       const { cron, timeZone } = this.watch.fullAudit;
       this.cron = new Cron(cron, { timezone: timeZone, protect: true }, () => {
@@ -186,12 +139,8 @@ export class Watcher {
         return this.fullAudit;
       });
     }
-    const sources = [
-      ...(cs?.amqp ? ['RabbitMQ'] : []),
-      ...(cs?.webhookSecret ? ['webhooks'] : []),
-      ...(cs?.pollEventsSeconds ? [`cloud.event every ${cs.pollEventsSeconds} s`] : []),
-      ...this.feeds.described,
-      ...(this.watch.minio?.authToken ? ["MinIO's audit webhook"] : []),
+    const described = [
+      ...sources.map((s) => s.description),
       ...(this.watch.fullAudit
         ? [`full audit "${this.watch.fullAudit.cron}" ${this.watch.fullAudit.timeZone}`]
         : []),
@@ -199,23 +148,24 @@ export class Watcher {
     const address = this.server.address();
     const listening =
       typeof address === 'object' && address ? `${address.address}:${address.port}` : this.watch.listen;
-    log(`watching: ${sources.join(', ') || 'no source configured'}; listening on ${listening}`);
+    log(`watching: ${described.join(', ') || 'no source configured'}; listening on ${listening}`);
     this.started = true;
     return listening;
   }
 
-  /** SIGTERM: no new event; the audits in flight finish, write and acknowledge; the rest waits at its source. */
+  /**
+   * SIGTERM: every source pauses (nothing new is handed over), the audits in flight finish, write and
+   * acknowledge; then the sources stop in reverse order, each saving how far it was acknowledged.
+   * What was not yet audited stays at its source for the next start.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.cron?.stop();
-    await this.amqp?.pause();
-    await this.table?.stop();
-    await this.feeds.stop();
+    for (const source of [...this.sources].reverse()) source.pause();
     const left = await this.debouncer.stop();
-    await this.feeds.flush();
     await this.fullAudit?.catch(() => {});
-    await this.amqp?.stop();
+    for (const source of [...this.sources].reverse()) await source.stop().catch(() => {});
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
     await this.reads.close().catch(() => {});
@@ -224,6 +174,49 @@ export class Watcher {
     this.request.log(
       `stopped${waiting ? `: ${waiting} event(s) not yet audited stay at their source for the next start` : ''}`,
     );
+  }
+
+  /** How a source tells the watcher what it has: events, drops and its health, under its name. */
+  private contextFor(source: ChangeSource): SourceContext {
+    return {
+      emit: (event, ack) => {
+        this.pending += 1;
+        this.metrics.eventsPending.set(this.pending);
+        let settled = false;
+        this.accept(event, () => {
+          if (settled) return;
+          settled = true;
+          this.pending -= 1;
+          this.metrics.eventsPending.set(this.pending);
+          ack();
+          this.relieve();
+        });
+        this.pressure();
+      },
+      received: (count = 1) => this.metrics.received(source.kind, count),
+      dropped: (reason, why) => this.dropped(source, reason, why),
+      health: (up, detail) => this.sourceChanged(source.name, up, detail),
+    };
+  }
+
+  /** Above the high-water mark of events waiting for their verdicts, every source pauses… */
+  private pressure(): void {
+    if (this.paused || this.pending < this.watch.maxPendingEvents) return;
+    this.paused = true;
+    this.metrics.paused.set(1);
+    this.request.log(
+      `${this.pending} event(s) waiting for their audits: sources paused until half of them are done`,
+    );
+    for (const source of this.sources) source.pause();
+  }
+
+  /** …and resumes below half of it. */
+  private relieve(): void {
+    if (!this.paused || this.stopping || this.pending > this.watch.maxPendingEvents / 2) return;
+    this.paused = false;
+    this.metrics.paused.set(0);
+    this.request.log(`${this.pending} event(s) waiting: sources resumed`);
+    for (const source of this.sources) source.resume();
   }
 
   private run(scope: {
@@ -274,100 +267,15 @@ export class Watcher {
     this.debouncer.add(targetKey(event.target), { event, settle });
   }
 
-  private parse(body: string, source: EventSource): ChangeEvent | null {
-    try {
-      const event = parseBusMessage(body, source, () => new Date());
-      if (!event) this.metrics.dropped(source, 'not-relevant');
-      return event;
-    } catch (err) {
-      this.dropped(source, 'malformed', err);
-      return null;
-    }
-  }
-
-  private dropped(source: EventSource, reason: 'malformed' | 'signature', err?: unknown): void {
-    this.metrics.dropped(source, reason);
-    // A store's log or stream full of garbage is counted in full but logged at most once a minute.
-    if (reason === 'malformed' && (source === 'ops-log' || source === 'minio-listen')) {
-      const now = Date.now();
-      if (now - (this.lastMalformedLog.get(source) ?? -Infinity) < 60_000) return;
-      this.lastMalformedLog.set(source, now);
-    }
-    const why = err instanceof MalformedEventError ? err.message : reason;
-    this.request.log(visible(`dropped a ${reason} event from ${source}: ${why.slice(0, 200)}`));
-  }
-
-  /** A webhook delivery: 200 only once the event is spooled, so a crash cannot lose it. */
-  private async webhook(body: Buffer, signature: string | string[] | undefined): Promise<HttpAnswer> {
-    const secret = this.watch.cloudstack?.webhookSecret;
-    if (!secret)
-      return { status: 404, body: 'webhooks are not configured (watch.cloudstack.webhookSecret)\n' };
-    if (this.stopping) return { status: 503, body: 'stopping\n' };
-    if (!signatureMatches(secret, body, typeof signature === 'string' ? signature : undefined)) {
-      this.dropped('webhook', 'signature');
-      return { status: 401, body: 'bad or missing X-CS-Signature\n' };
-    }
-    this.metrics.received('webhook');
-    const text = body.toString('utf8');
-    const event = this.parse(text, 'webhook');
-    if (!event) return { status: 200, body: 'not an event csdrift audits\n' };
-    const id = await this.spool.save(text);
-    this.accept(event, () => void this.spool.remove(id));
-    return { status: 200, body: 'queued\n' };
-  }
-
-  /**
-   * MinIO's audit webhook: the Authorization value must be the configured token exactly. The bucket
-   * events it holds are spooled before the 200 (MinIO does not send an entry twice).
-   */
-  private async minioWebhook(
-    body: Buffer,
-    authorization: string | undefined,
-    store: string | undefined,
-  ): Promise<HttpAnswer> {
-    const token = this.watch.minio?.authToken;
-    if (!token)
-      return { status: 404, body: "MinIO's audit webhook is not configured (watch.minio.authToken)\n" };
-    if (this.stopping) return { status: 503, body: 'stopping\n' };
-    if (!tokenMatches(token, authorization)) {
-      this.dropped('minio-audit', 'signature');
-      return { status: 401, body: 'bad or missing Authorization\n' };
-    }
-    let events;
-    try {
-      events = parseMinioAudit(body.toString('utf8'), store, () => new Date());
-    } catch (err) {
-      this.dropped('minio-audit', 'malformed', err);
-      return { status: 400, body: 'not a MinIO audit entry\n' };
-    }
-    this.metrics.received('minio-audit');
-    if (!events.length) return { status: 200, body: 'nothing csdrift audits\n' };
-    const id = await this.spool.save(`[${events.map(toQueueMessage).join(',')}]`, STORE_EVENTS_SUFFIX);
-    this.acceptAll(events, () => void this.spool.remove(id));
-    return { status: 200, body: 'queued\n' };
-  }
-
-  /** Store events spooled by an earlier watcher that did not get to their verdicts. */
-  private acceptSpooledEvents(spooled: { id: string; body: string }): void {
-    let events;
-    try {
-      events = (JSON.parse(spooled.body) as unknown[]).map(fromQueued);
-    } catch (err) {
-      this.dropped('minio-audit', 'malformed', err);
-      void this.spool.remove(spooled.id);
-      return;
-    }
-    this.acceptAll(events, () => void this.spool.remove(spooled.id));
-  }
-
-  /** Several events from one delivery: `done` once every one of them is settled. */
-  private acceptAll(events: ChangeEvent[], done: () => void): void {
-    let left = events.length;
-    for (const event of events)
-      this.accept(event, () => {
-        left -= 1;
-        if (left === 0) done();
-      });
+  private dropped(source: ChangeSource, reason: DropReason, why?: string): void {
+    this.metrics.dropped(source.kind, reason);
+    if (reason === 'not-relevant') return; // of no interest: counted, not logged
+    // Garbage or refused input is counted in full but logged at most once a minute per source.
+    const now = Date.now();
+    if (now - (this.lastDropLog.get(source.name) ?? -Infinity) < 60_000) return;
+    this.lastDropLog.set(source.name, now);
+    const words = reason === 'signature' ? 'refused a delivery' : 'dropped input that is no change event';
+    this.request.log(visible(`${source.name}: ${words}: ${(why ?? reason).slice(0, 200)}`));
   }
 
   private health(): HttpAnswer {
@@ -380,6 +288,8 @@ export class Watcher {
         status: this.stopping ? 'stopping' : down ? 'degraded' : 'ok',
         sources,
         eventsWaiting: this.debouncer.waiting,
+        eventsPending: this.pending,
+        paused: this.paused,
         auditsInFlight: this.debouncer.busy,
       })}\n`,
     };
@@ -390,17 +300,5 @@ export class Watcher {
     this.metrics.sourceUp.set({ source }, up ? 1 : 0);
     if (this.sourceState.get(source) !== state) this.request.log(visible(`${source}: ${detail}`));
     this.sourceState.set(source, state);
-  }
-}
-
-function fromEventRowSafely(
-  row: Parameters<typeof fromEventRow>[0],
-  onError: (err: unknown) => void,
-): ChangeEvent | null {
-  try {
-    return fromEventRow(row);
-  } catch (err) {
-    onError(err);
-    return null;
   }
 }

@@ -20,7 +20,7 @@ import { cephCloudPerTest } from '../support/per-test.js';
 import { until } from '../support/until.js';
 import { parseMinioAudit } from '../../functions/sources/minio-event.js';
 import { toQueueMessage } from '../../functions/sources/queued-event.js';
-import { EventSpool, STORE_EVENTS_SUFFIX } from '../../functions/watch/spool.js';
+import { EventSpool, STORE_EVENTS_SUFFIX } from '../../functions/state/spool.js';
 import { FolderStorage } from '../../functions/state/folder-storage.js';
 
 const ceph = inject('ceph');

@@ -1,0 +1,82 @@
+// MinIO's audit webhook (`mc admin config set … audit_webhook:…`) posting to POST /events/minio, or
+// /events/minio/<store> to name the store it comes from. The Authorization value must be the
+// configured token exactly (compared in constant time). Its bucket events are spooled before the 200:
+// MinIO does not send an entry twice.
+import type { EventSpool } from '../state/spool.js';
+import { STORE_EVENTS_SUFFIX } from '../state/spool.js';
+import type { ChangeSource, HttpAnswer, SourceContext, WebhookRoute } from './change-source.js';
+import { MalformedEventError } from './cloudstack-event.js';
+import { parseMinioAudit } from './minio-event.js';
+import { fromQueued, toQueueMessage } from './queued-event.js';
+import { tokenMatches } from './webhook-signature.js';
+import { WebhookInbox } from './webhook-inbox.js';
+
+export class MinioAuditSource implements ChangeSource {
+  readonly name = 'minio-audit';
+  readonly kind = 'minio-audit' as const;
+  readonly description = "MinIO's audit webhook (POST /events/minio)";
+  readonly route: WebhookRoute;
+  private readonly inbox: WebhookInbox;
+  private ctx: SourceContext | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly token: string,
+    spool: EventSpool,
+  ) {
+    this.inbox = new WebhookInbox(
+      spool,
+      (id) => id.endsWith(STORE_EVENTS_SUFFIX),
+      (body) => (JSON.parse(body) as unknown[]).map(fromQueued),
+      STORE_EVENTS_SUFFIX,
+    );
+    this.route = {
+      path: '/events/minio',
+      withName: true,
+      handle: (body, headers, store) => this.delivery(body, headers.authorization, store),
+    };
+  }
+
+  async start(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
+    await this.inbox.start(ctx);
+    ctx.health(true, 'taking audit entries');
+  }
+
+  private async delivery(
+    body: Buffer,
+    authorization: string | undefined,
+    store: string | undefined,
+  ): Promise<HttpAnswer> {
+    const ctx = this.ctx;
+    if (!ctx || this.stopped) return { status: 503, body: 'stopping\n' };
+    if (!tokenMatches(this.token, authorization)) {
+      ctx.dropped('signature', 'bad or missing Authorization');
+      return { status: 401, body: 'bad or missing Authorization\n' };
+    }
+    let events;
+    try {
+      events = parseMinioAudit(body.toString('utf8'), store, () => new Date());
+    } catch (err) {
+      ctx.dropped('malformed', err instanceof MalformedEventError ? err.message : 'not a MinIO audit entry');
+      return { status: 400, body: 'not a MinIO audit entry\n' };
+    }
+    ctx.received();
+    if (!events.length) return { status: 200, body: 'nothing csdrift audits\n' };
+    await this.inbox.take(`[${events.map(toQueueMessage).join(',')}]`, events);
+    return { status: 200, body: 'queued\n' };
+  }
+
+  pause(): void {
+    this.inbox.pause();
+  }
+
+  resume(): void {
+    this.inbox.resume();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.inbox.pause();
+  }
+}

@@ -1,0 +1,83 @@
+// What the two webhook sources share: a delivery is answered 200 only once it is in the spool (on
+// disk, flushed), because neither CloudStack nor MinIO sends it again; its events are handed to the
+// watcher and the spool entry is removed once every one of them has its verdict. While the watcher
+// is paused, deliveries still go to the spool but wait there; resume (and the next start) hands
+// them over. So a backlog of webhooks waits on disk, not in memory.
+import type { ChangeEvent } from './cloudstack-event.js';
+import type { EventSpool } from '../state/spool.js';
+import type { SourceContext } from './change-source.js';
+
+export class WebhookInbox {
+  private ctx: SourceContext | undefined;
+  private paused = false;
+  /** Spool entries handed over and not yet settled: a replay must not hand them over twice. */
+  private readonly inFlight = new Set<string>();
+  private replaying: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly spool: EventSpool,
+    /** Which of the spool's entries are this source's. */
+    private readonly mine: (id: string) => boolean,
+    /** A spooled body back to its events (an empty list: nothing to audit); throws when it is not one. */
+    private readonly decode: (body: string) => ChangeEvent[],
+    private readonly suffix: string,
+  ) {}
+
+  /** Hands over what an earlier watcher stored but never finished. */
+  start(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
+    return this.replay();
+  }
+
+  /** Stored first (the caller answers 200 after this), then handed over unless paused. */
+  async take(body: string, events: ChangeEvent[]): Promise<void> {
+    if (!events.length) return;
+    const id = await this.spool.save(body, this.suffix);
+    if (!this.paused) this.handOver(id, events);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    void this.replay();
+  }
+
+  private replay(): Promise<void> {
+    this.replaying = this.replaying.then(async () => {
+      const ctx = this.ctx;
+      if (!ctx) return;
+      for (const spooled of await this.spool.pending()) {
+        if (this.paused) return;
+        if (!this.mine(spooled.id) || this.inFlight.has(spooled.id)) continue;
+        let events: ChangeEvent[];
+        try {
+          events = this.decode(spooled.body);
+        } catch (err) {
+          ctx.dropped('malformed', `spooled ${spooled.id}: ${(err as Error).message}`);
+          events = [];
+        }
+        if (events.length) this.handOver(spooled.id, events);
+        else await this.spool.remove(spooled.id);
+      }
+    });
+    return this.replaying;
+  }
+
+  /** Every event of one delivery; its spool entry goes once all of them are settled. */
+  private handOver(id: string, events: ChangeEvent[]): void {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    this.inFlight.add(id);
+    let left = events.length;
+    for (const event of events)
+      ctx.emit(event, () => {
+        left -= 1;
+        if (left) return;
+        this.inFlight.delete(id);
+        void this.spool.remove(id);
+      });
+  }
+}
