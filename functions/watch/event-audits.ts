@@ -115,7 +115,7 @@ export class EventAudits {
         continue;
       }
       const byName = perStore.get(row.storeId) ?? new Map<string, QueuedEvent[]>();
-      byName.set(row.name, [...(byName.get(row.name) ?? []), q]);
+      pushTo(byName, row.name, q);
       perStore.set(row.storeId, byName);
     }
 
@@ -134,7 +134,7 @@ export class EventAudits {
     for (const q of nameOnly) {
       const t = q.event.target as { name: string; store?: string };
       const byName = named.get(t.store ?? '') ?? new Map<string, QueuedEvent[]>();
-      byName.set(t.name, [...(byName.get(t.name) ?? []), q]);
+      pushTo(byName, t.name, q);
       named.set(t.store ?? '', byName);
     }
     for (const [store, byName] of named) inBatches(store ? [store] : [], byName);
@@ -146,7 +146,7 @@ export class EventAudits {
         q.settle();
         continue;
       }
-      storeKeys.set(key, [...(storeKeys.get(key) ?? []), q]);
+      pushTo(storeKeys, key, q);
     }
     for (const [key, events] of storeKeys) jobs.push({ stores: [key], buckets: [], events });
     return jobs;
@@ -193,6 +193,13 @@ export class EventAudits {
     }
     for (const line of verdictLines(job, report, took)) this.options.log(line);
   }
+}
+
+/** Appends in place: many events for one bucket are linear work, never a copy per event. */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function describe(event: ChangeEvent): string {

@@ -41,6 +41,14 @@ export interface WatchRequest {
   retryMs?: number;
   /** How long an ops log file may be missing before its feed counts as down (default 30 s); tests shorten it. */
   feedMissingAfterMs?: number;
+  /** Sources to follow instead of those the config names (tests, and programs that embed the watcher). */
+  sources?: ChangeSource[];
+  /** The audit each event batch and the scheduled full audit run; the engine's own unless given (tests). */
+  runAudit?: (scope: {
+    stores: string[];
+    buckets: string[];
+    trigger: 'event' | 'schedule';
+  }) => Promise<RunOutcome>;
 }
 
 /** The full-audit schedule, checked at start: a typo in the cron fails loudly, before anything runs. */
@@ -109,16 +117,18 @@ export class Watcher {
    */
   async start(): Promise<string> {
     const { log } = this.request;
-    const sources = await watchSources({
-      watch: this.watch,
-      db: this.request.db,
-      config: this.request.config,
-      reads: this.reads,
-      state: this.state,
-      ...(this.request.feedMissingAfterMs !== undefined
-        ? { feedMissingAfterMs: this.request.feedMissingAfterMs }
-        : {}),
-    });
+    const sources =
+      this.request.sources ??
+      (await watchSources({
+        watch: this.watch,
+        db: this.request.db,
+        config: this.request.config,
+        reads: this.reads,
+        state: this.state,
+        ...(this.request.feedMissingAfterMs !== undefined
+          ? { feedMissingAfterMs: this.request.feedMissingAfterMs }
+          : {}),
+      }));
     this.server = await startHttpServer(this.watch.listen, {
       health: () => this.health(),
       metrics: async () => ({
@@ -225,6 +235,7 @@ export class Watcher {
     trigger: 'event' | 'schedule';
   }): Promise<RunOutcome> {
     const { request } = this;
+    if (request.runAudit) return request.runAudit(scope);
     // The storm breaker's memory (what event runs told lately) is read from the ledger by the run.
     return auditAndPublish({
       db: request.db,

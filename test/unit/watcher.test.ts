@@ -1,0 +1,177 @@
+// The watcher's own logic with fake sources and a fake audit, no services: the order sources start
+// and stop in, acknowledgement only after the verdict, backpressure (pause above the high-water mark,
+// resume below half), a storm planned into few audits, and the webhook spool replayed at start.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAuditConfig } from '../../functions/core/config.js';
+import type { ChangeSource, SourceContext } from '../../functions/sources/change-source.js';
+import type { ChangeEvent } from '../../functions/sources/cloudstack-event.js';
+import { MinioAuditSource } from '../../functions/sources/minio-audit-source.js';
+import { toQueueMessage } from '../../functions/sources/queued-event.js';
+import { FolderStorage } from '../../functions/state/folder-storage.js';
+import { EventSpool, STORE_EVENTS_SUFFIX } from '../../functions/state/spool.js';
+import type { RunOutcome } from '../../functions/run.js';
+import { Watcher } from '../../functions/watch/watcher.js';
+import { until } from '../support/until.js';
+
+/** A source that records what the watcher does to it and emits what the test says. */
+class FakeSource implements ChangeSource {
+  readonly kind = 'ops-log' as const;
+  readonly description: string;
+  ctx: SourceContext | undefined;
+  paused = false;
+  readonly acked: string[] = [];
+  constructor(
+    readonly name: string,
+    private readonly log: string[],
+  ) {
+    this.description = `fake ${name}`;
+  }
+  async start(ctx: SourceContext) {
+    this.ctx = ctx;
+    this.log.push(`start ${this.name}`);
+  }
+  pause() {
+    this.paused = true;
+    this.log.push(`pause ${this.name}`);
+  }
+  resume() {
+    this.paused = false;
+    this.log.push(`resume ${this.name}`);
+  }
+  async stop() {
+    this.log.push(`stop ${this.name} (acked ${this.acked.length})`);
+  }
+  emit(bucket: string) {
+    const event: ChangeEvent = {
+      source: 'ops-log',
+      type: 'BUCKET.DELETE',
+      status: 'Completed',
+      at: new Date(),
+      target: { kind: 'bucket', name: bucket, store: 'store-1' },
+      failed: false,
+    };
+    this.ctx?.emit(event, () => this.acked.push(bucket));
+  }
+}
+
+describe('the watcher, with fake sources and a fake audit', () => {
+  let dir: string;
+  const log: string[] = [];
+  let watcher: Watcher | undefined;
+  let release: () => void = () => {};
+  let audits: { buckets: string[] }[] = [];
+  let gate: Promise<void> = Promise.resolve();
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'csdrift-watcher-'));
+    log.length = 0;
+    audits = [];
+    gate = Promise.resolve();
+  });
+  afterEach(async () => {
+    release();
+    await watcher?.stop();
+    watcher = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function start(sources: ChangeSource[], watch: Record<string, unknown> = {}) {
+    const config = parseAuditConfig({
+      watch: { listen: '127.0.0.1:0', debounceSeconds: 0.02, concurrentAudits: 1, ...watch },
+    });
+    watcher = new Watcher({
+      db: { host: '127.0.0.1', port: 1, user: 'x', password: '', database: 'cloud' },
+      config,
+      storage: new FolderStorage(dir),
+      formats: ['json'],
+      notifiers: [],
+      stateDir: join(dir, 'watch-state'),
+      log: (line) => log.push(line),
+      sources,
+      runAudit: async (scope) => {
+        audits.push({ buckets: scope.buckets });
+        await gate;
+        return {
+          report: { status: 'in_sync', runId: 'r', findings: [], resolved: [], coverage: [] },
+          ledger: { schemaVersion: 1, updatedAt: '', lastRunId: 'r', entries: {} },
+        } as unknown as RunOutcome;
+      },
+    });
+    return watcher.start();
+  }
+
+  it('starts sources in order, stops them in reverse after pausing them all, and acknowledges only after the verdict', async () => {
+    const a = new FakeSource('a', log);
+    const b = new FakeSource('b', log);
+    await start([a, b]);
+    gate = new Promise((r) => (release = r));
+    a.emit('x');
+    await until('the audit', () => audits.length === 1);
+    expect(a.acked).toEqual([]); // the verdict is not written yet
+    const stopping = watcher?.stop();
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await stopping;
+    watcher = undefined;
+    expect(a.acked).toEqual(['x']);
+    expect(log.filter((l) => /^(start|pause|stop) /.test(l))).toEqual([
+      'start a',
+      'start b',
+      'pause b',
+      'pause a',
+      'stop b (acked 0)',
+      'stop a (acked 1)',
+    ]);
+  });
+
+  it('pauses every source above the high-water mark of unsettled events, and resumes below half of it', async () => {
+    const a = new FakeSource('a', log);
+    const b = new FakeSource('b', log);
+    await start([a, b], { maxPendingEvents: 10 });
+    gate = new Promise((r) => (release = r));
+    for (let i = 0; i < 12; i++) a.emit(`bucket-${i}`);
+    expect([a.paused, b.paused]).toEqual([true, true]);
+    const health = await (await fetch(`http://${await addressOf()}/healthz`)).json();
+    expect(health).toMatchObject({ eventsPending: 12, paused: true });
+    release();
+    await until('all acknowledged', () => a.acked.length === 12);
+    expect([a.paused, b.paused]).toEqual([false, false]);
+    expect(log.some((l) => /10 event\(s\) waiting for their audits: sources paused/.test(l))).toBe(true);
+  });
+
+  it('plans a storm of events for one bucket into one audit (50,001 events; bench/ times it)', async () => {
+    const a = new FakeSource('a', log);
+    await start([a]);
+    gate = new Promise((r) => (release = r));
+    for (let i = 0; i < 50_000; i++) a.emit('busy');
+    a.emit('other');
+    release();
+    await until('acknowledged', () => a.acked.length === 50_001, 20_000);
+    expect(audits.flatMap((x) => x.buckets).sort()).toEqual(['busy', 'other']);
+  });
+
+  it('hands over webhook deliveries an earlier watcher spooled, and removes them once audited', async () => {
+    const state = new FolderStorage(join(dir, 'watch-state'));
+    const spool = new EventSpool(state);
+    const event: ChangeEvent = {
+      source: 'minio-audit',
+      type: 's3:BucketRemoved',
+      status: 'Completed',
+      at: new Date(),
+      target: { kind: 'bucket', name: 'gone', store: 'store-1' },
+      failed: false,
+    };
+    await spool.save(`[${toQueueMessage(event)}]`, STORE_EVENTS_SUFFIX);
+    await start([new MinioAuditSource('token', spool)]);
+    await until('the spool is empty', async () => (await spool.pending()).length === 0, 10_000);
+    expect(audits).toEqual([{ buckets: ['gone'] }]);
+  });
+
+  async function addressOf(): Promise<string> {
+    const line = log.find((l) => l.includes('listening on')) ?? '';
+    return line.replace(/.*listening on /, '');
+  }
+});
