@@ -12,8 +12,9 @@ import { printTable, writeResults } from './results.js';
 import { storeSpeed } from './store-speed.js';
 import { eventLatency } from './event-latency.js';
 import { feedLatency } from './feed-latency.js';
+import { watchMemory } from './watch-memory.js';
 
-const BENCHES = ['cold-start', 'database', 'memory', 'store', 'events', 'feeds'] as const;
+const BENCHES = ['cold-start', 'database', 'memory', 'store', 'events', 'feeds', 'watch-memory'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const program = new Command('bench')
@@ -42,6 +43,17 @@ const steps: [Bench, () => Promise<Figure[]>][] = [
   ],
   ['events', () => eventLatency(server, quick ? 3 : 20, quick ? 1_000 : 100_000, print)],
   ['feeds', () => feedLatency(server, quick ? 4 : 52, quick ? 1_000 : 100_000, print)],
+  [
+    'watch-memory',
+    () =>
+      watchMemory(
+        server,
+        quick
+          ? { lines: 100_000, outageSeconds: 10, ghosts: 2_000 }
+          : { lines: 1_000_000, outageSeconds: 300, ghosts: 30_000 },
+        print,
+      ),
+  ],
 ];
 for (const [name, step] of steps) {
   if (!chosen(name)) continue;
