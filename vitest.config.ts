@@ -2,8 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // The pure core and the store layer carry every verdict: their coverage may not fall below this
-    // (npm test runs with --coverage). Measured over the whole suite, unit and integration.
+    // Every folder of functions/ has a coverage floor (npm test runs with --coverage), a few points
+    // under what the whole suite, unit and integration, measured when they were set (see the README,
+    // "How it is built"). Coverage is counted in the test process only: cli/ and demo/ run mostly
+    // as the built `csdrift` in child processes, so their floors are low by construction.
     coverage: {
       provider: 'v8',
       include: ['functions/**/*.ts'],
@@ -11,10 +13,20 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
       thresholds: {
-        // A little under what the suite measured when they were set (core 92% lines, 81% branches;
-        // stores 93% and 80%): a change that drops well below fails npm test.
-        'functions/core/**/*.ts': { lines: 88, branches: 77, functions: 92, statements: 87 },
-        'functions/stores/**/*.ts': { lines: 88, branches: 75, functions: 90, statements: 86 },
+        'functions/*.ts': { lines: 83, branches: 66, functions: 85, statements: 81 },
+        'functions/cli/**/*.ts': { lines: 20, branches: 17, functions: 11, statements: 19 },
+        'functions/cloudstack/**/*.ts': { lines: 83, branches: 60, functions: 85, statements: 80 },
+        'functions/common/**/*.ts': { lines: 95, branches: 78, functions: 75, statements: 95 },
+        'functions/core/**/*.ts': { lines: 92, branches: 81, functions: 95, statements: 90 },
+        'functions/demo/**/*.ts': { lines: 35, branches: 58, functions: 37, statements: 32 },
+        'functions/handlers/**/*.ts': { lines: 88, branches: 65, functions: 85, statements: 82 },
+        'functions/metrics/**/*.ts': { lines: 75, branches: 50, functions: 30, statements: 74 },
+        'functions/notify/**/*.ts': { lines: 56, branches: 31, functions: 55, statements: 58 },
+        'functions/reports/**/*.ts': { lines: 92, branches: 74, functions: 92, statements: 91 },
+        'functions/sources/**/*.ts': { lines: 90, branches: 72, functions: 78, statements: 84 },
+        'functions/state/**/*.ts': { lines: 74, branches: 58, functions: 74, statements: 72 },
+        'functions/stores/**/*.ts': { lines: 90, branches: 76, functions: 91, statements: 88 },
+        'functions/watch/**/*.ts': { lines: 88, branches: 70, functions: 84, statements: 83 },
       },
     },
     projects: [
