@@ -242,6 +242,7 @@ async function followerSpeed(
     received: () => {},
     dropped: () => {},
     health: () => {},
+    warn: () => {},
   });
   await new Promise((r) => setTimeout(r, 50));
   const t = performance.now();

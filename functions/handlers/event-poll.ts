@@ -37,6 +37,11 @@ export async function pollFunction(
       reads,
       cursor: eventCursor(openStorage(settings.out), CURSOR_KEY),
       batchSize: BATCH,
+      onCursorReset: (from, to) =>
+        logger.warn('event cursor was ahead of cloud.event (a restored database?); reset to its end', {
+          from,
+          to,
+        }),
       handle: async (rows) => {
         metrics.addMetric('EventsReceived', MetricUnit.Count, rows.length);
         const events = rows.flatMap((row): ChangeEvent[] => {

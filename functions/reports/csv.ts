@@ -3,7 +3,11 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Report } from '../core/report.js';
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A formula, even after leading whitespace or control characters (spreadsheets trim those before
+ * they look for `=`): ` =1+1`, `\n@SUM(…)`, `\u00a0+cmd`. A tab or CR at the start is one too.
+ */
+const FORMULA_START = /^[\s\p{Cc}\p{Cf}]*[=+\-@]|^[\t\r]/u;
 
 export function neutralise(cell: string): string {
   return FORMULA_START.test(cell) ? `'${cell}` : cell;

@@ -19,6 +19,8 @@ export interface SourceContext {
   dropped(reason: DropReason, why?: string): void;
   /** Whether the source is connected and reading, in words for /healthz and the log. */
   health(up: boolean, detail: string): void;
+  /** Something the operator should know that is neither an event nor a change of health: logged. */
+  warn(message: string): void;
 }
 
 /** An HTTP answer of the watcher's listener. */

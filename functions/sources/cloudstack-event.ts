@@ -87,6 +87,9 @@ export function parseBusMessage(body: string, source: EventSource, now: () => Da
 }
 
 export function fromEventRow(row: EventRow): ChangeEvent | null {
+  // MariaDB's default sql_mode takes '0000-00-00 00:00:00', which reads back as no date at all.
+  if (!(row.created instanceof Date) || Number.isNaN(row.created.getTime()))
+    throw new MalformedEventError('an impossible created date');
   const target = targetOf(row.type, row.resourceId !== null ? { id: row.resourceId } : {}, row.description);
   if (!target) return null;
   return {

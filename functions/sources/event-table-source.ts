@@ -26,6 +26,8 @@ export interface EventTablePollerOptions {
   batchSize?: number;
   /** Asked before each batch: a poll that should pause or stop reads no further. */
   halted?: () => boolean;
+  /** Told when the cursor was ahead of the table (a database restored from an older backup) and reset. */
+  onCursorReset?: (from: number, to: number) => void;
 }
 
 export interface PollResult {
@@ -45,10 +47,18 @@ export class EventTablePoller {
     const { reads, cursor: store, handle } = this.options;
     const halted = this.options.halted ?? (() => false);
     let cursor = (await store.read())?.lastEventId ?? null;
+    const newest = await reads.latestEventId();
     if (cursor === null) {
-      cursor = await reads.latestEventId();
+      await store.write({ lastEventId: newest, at: new Date().toISOString() });
+      return { rows: 0, cursor: newest, started: true };
+    }
+    if (cursor > newest) {
+      // The table is behind the cursor: CloudStack's database was restored from an older backup (or
+      // the cursor belongs to another cloud). Every new event would be below it and skipped for
+      // ever: start again at the table's end, and say so.
+      this.options.onCursorReset?.(cursor, newest);
+      cursor = newest;
       await store.write({ lastEventId: cursor, at: new Date().toISOString() });
-      return { rows: 0, cursor, started: true };
     }
     let handled = 0;
     while (!halted()) {
@@ -83,6 +93,10 @@ export class EventTableSource implements ChangeSource {
       ...options.poller,
       handle: (rows) => this.handle(rows),
       halted: () => this.stopped || this.paused,
+      onCursorReset: (from, to) =>
+        this.ctx?.warn(
+          `the cursor (event ${from}) was ahead of cloud.event (newest ${to}): was the database restored from a backup? Reading on from ${to}`,
+        ),
     });
   }
 
@@ -105,7 +119,7 @@ export class EventTableSource implements ChangeSource {
         try {
           event = fromEventRow(row);
         } catch (err) {
-          ctx.dropped('malformed', `event ${row.id}: ${(err as Error).message}`);
+          ctx.dropped('malformed', `cloud.event ${row.id}: ${(err as Error).message}`);
           return undefined;
         }
         if (!event) return undefined;

@@ -27,7 +27,7 @@ export interface AuditJob {
 
 /** What event audits report as they go: Prometheus in the watcher, Powertools metrics in Lambda. */
 export interface EventAuditObserver {
-  dropped(source: EventSource, reason: 'unknown-bucket'): void;
+  dropped(source: EventSource, reason: 'unknown-bucket' | 'malformed'): void;
   /** An audit's end: its report's status, or `failed`. */
   audited(status: string): void;
   /** From an event's own time to its written verdict. */
@@ -143,6 +143,9 @@ export class EventAudits {
       const t = q.event.target as Extract<EventTarget, { kind: 'store' }>;
       const key = t.uuid ?? (t.id !== undefined ? String(t.id) : '');
       if (!key) {
+        // A store event whose store is named by nothing usable (a malformed uuid): said, counted, let go.
+        this.options.log(visible(`${describe(q.event)}: names no store csdrift can look up; dropped`));
+        this.options.observer.dropped(q.event.source, 'malformed');
         q.settle();
         continue;
       }
@@ -188,7 +191,9 @@ export class EventAudits {
     this.options.observer.audited(report.status);
     const took = ((Date.now() - started) / 1000).toFixed(1);
     for (const q of job.events) {
-      this.options.observer.verdictAfter(Math.max(0, (now.getTime() - q.event.at.getTime()) / 1000));
+      const seconds = (now.getTime() - q.event.at.getTime()) / 1000;
+      // A metric never throws an event away: an impossible time is not observed, the event still settled.
+      if (Number.isFinite(seconds)) this.options.observer.verdictAfter(Math.max(0, seconds));
       q.settle();
     }
     for (const line of verdictLines(job, report, took)) this.options.log(line);

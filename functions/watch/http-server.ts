@@ -23,7 +23,7 @@ export async function startHttpServer(listen: string, routes: WatchRoutes): Prom
   const server = createServer((req, res) => {
     answer(req, routes)
       .catch((): HttpAnswer => ({ status: 500, body: 'internal error\n' }))
-      .then((a) => send(res, a));
+      .then((a) => send(req, res, a));
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -58,31 +58,75 @@ async function answer(req: IncomingMessage, routes: WatchRoutes): Promise<HttpAn
     if (req.method !== 'POST') return { status: 405, body: 'POST only\n' };
     const body = await readBody(req);
     if (body === null) return { status: 413, body: 'body too large\n' };
+    if (body === 'busy')
+      return { status: 503, body: 'busy: too many bodies in flight\n', headers: { 'retry-after': '5' } };
     return route.handle(body, req.headers, name);
   }
   return { status: 404, body: 'not found\n' };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
+/** Bytes held for request bodies across all connections at once: many slow uploads cannot add up. */
+const MAX_BODY_BYTES_IN_FLIGHT = 16 * MAX_BODY_BYTES;
+let bodyBytesInFlight = 0;
+
+/**
+ * The body, counted and capped as it streams, in one buffer that grows by doubling (a body sent a
+ * byte at a time costs its bytes, not a million small buffers); null past the cap, 'busy' when the
+ * listener already holds too many bytes of other bodies.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | null | 'busy'> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    const declared = Number(req.headers['content-length']);
+    if (declared > MAX_BODY_BYTES) return resolve(null);
+    let held = 0;
+    const hold = (bytes: number) => {
+      bodyBytesInFlight += bytes - held;
+      held = bytes;
+    };
+    let buf = Buffer.alloc(0);
     let size = 0;
+    let done = false;
+    const finish = (result: Buffer | null | 'busy') => {
+      if (done) return;
+      done = true;
+      hold(0);
+      req.removeAllListeners('data');
+      if (result === null || result === 'busy') req.pause(); // answered first, then the socket goes
+      resolve(result);
+    };
     req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(null);
-        req.destroy();
-        return;
+      if (size + chunk.length > MAX_BODY_BYTES) return finish(null);
+      if (size + chunk.length > buf.length) {
+        const grown = Math.min(MAX_BODY_BYTES, Math.max(16 * 1024, buf.length * 2, size + chunk.length));
+        if (bodyBytesInFlight - held + grown > MAX_BODY_BYTES_IN_FLIGHT) return finish('busy');
+        const next = Buffer.allocUnsafe(grown);
+        buf.copy(next, 0, 0, size);
+        buf = next;
+        hold(grown);
       }
-      chunks.push(chunk);
+      chunk.copy(buf, size);
+      size += chunk.length;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => finish(buf.subarray(0, size)));
+    req.on('error', (err) => {
+      hold(0);
+      done = true;
+      reject(err);
+    });
+    req.on('close', () => hold(0));
   });
 }
 
-function send(res: ServerResponse, a: HttpAnswer): void {
+/** The answer; for a refused body (413, 503) it is sent whole, then the connection is closed. */
+function send(req: IncomingMessage, res: ServerResponse, a: HttpAnswer): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(a.status, { 'content-type': a.contentType ?? 'text/plain; charset=utf-8', ...a.headers });
-  res.end(a.body);
+  const closing = a.status === 413 || (a.status === 503 && req.method === 'POST');
+  res.writeHead(a.status, {
+    'content-type': a.contentType ?? 'text/plain; charset=utf-8',
+    ...(closing ? { connection: 'close' } : {}),
+    ...a.headers,
+  });
+  res.end(a.body, () => {
+    if (closing) req.socket.destroy();
+  });
 }

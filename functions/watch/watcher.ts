@@ -206,6 +206,7 @@ export class Watcher {
       received: (count = 1) => this.metrics.received(source.kind, count),
       dropped: (reason, why) => this.dropped(source, reason, why),
       health: (up, detail) => this.sourceChanged(source.name, up, detail),
+      warn: (message) => this.request.log(visible(`${source.name}: ${message}`)),
     };
   }
 

@@ -20,6 +20,7 @@ export function recordingContext(): RecordingContext {
     received: (count = 1) => void (ctx.receivedCount += count),
     dropped: (reason, why) => void ctx.dropped_.push({ reason, ...(why !== undefined ? { why } : {}) }),
     health: (up, detail) => void ctx.states.push(`${up ? 'up' : 'down'}: ${detail}`),
+    warn: (message) => void ctx.states.push(`warning: ${message}`),
   };
   return ctx;
 }

@@ -18,6 +18,17 @@ describe('the CSV report', () => {
     expect(neutralise(cell)).toBe(`'${cell}`);
   });
 
+  it.each([' =1+1', '\n=HYPERLINK("x")', '  +cmd', '\u00a0-2', '\u200b@SUM(A1)', '\u0007=1', '\t =1'])(
+    'neutralises a formula after leading whitespace or control characters: %j (OWASP CSV injection)',
+    (cell) => {
+      expect(neutralise(cell)).toBe(`'${cell}`);
+    },
+  );
+
+  it.each(['photos-prod', 'a=b', ' photos', 'x-1'])('leaves a plain cell as it is: %j', (cell) => {
+    expect(neutralise(cell)).toBe(cell);
+  });
+
   it('has one row per finding and no cell a spreadsheet would run', () => {
     const report = hostileReport();
     const rows = parse(renderCsv(report)) as string[][];

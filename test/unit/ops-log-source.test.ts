@@ -55,6 +55,7 @@ describe('the ops log source', () => {
       received: () => {},
       dropped: (_reason, why) => malformed.push(why ?? ''),
       health: (up, detail) => states.push(`${up ? 'up' : 'down'}: ${detail}`),
+      warn: (message) => states.push(`warning: ${message}`),
     });
     return source;
   }

@@ -1,0 +1,94 @@
+// The cloud.event poller against a fake table: a first start at the newest event, the cursor moving
+// only once rows are handled, a cursor ahead of the table (a database restored from an older backup)
+// reset with a warning, and a row with an impossible date counted and skipped, never stuck.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventRow } from '../../functions/cloudstack/event-reads.js';
+import {
+  EventTablePoller,
+  EventTableSource,
+  eventCursor,
+} from '../../functions/sources/event-table-source.js';
+import { FolderStorage } from '../../functions/state/folder-storage.js';
+import { recordingContext } from '../support/source-context.js';
+import { until } from '../support/until.js';
+
+const row = (id: number, created = new Date('2026-12-04T02:05:13Z')): EventRow => ({
+  id,
+  uuid: null,
+  type: 'BUCKET.DELETE',
+  state: 'Completed',
+  description: `Error while deleting bucket. Bucket Id: ${id}`,
+  resourceId: id,
+  resourceType: 'Bucket',
+  created,
+});
+
+/** cloud.event as a list of rows. */
+function table(rows: EventRow[]) {
+  return {
+    rows,
+    latestEventId: async () => Math.max(0, ...rows.map((r) => r.id)),
+    eventsSince: async (after: number, limit: number) => rows.filter((r) => r.id > after).slice(0, limit),
+  };
+}
+
+describe('the cloud.event poller', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'csdrift-events-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const cursor = () => eventCursor(new FolderStorage(dir), 'event-cursor.json');
+
+  it('starts at the newest event, then hands over what comes after and moves past it', async () => {
+    const reads = table([row(1), row(2)]);
+    const handed: number[] = [];
+    const poller = new EventTablePoller({
+      reads,
+      cursor: cursor(),
+      handle: async (rows) => void handed.push(...rows.map((r) => r.id)),
+    });
+    expect(await poller.pollOnce()).toEqual({ rows: 0, cursor: 2, started: true });
+    reads.rows.push(row(3), row(4));
+    expect(await poller.pollOnce()).toEqual({ rows: 2, cursor: 4, started: false });
+    expect(handed).toEqual([3, 4]);
+    expect((await cursor().read())?.lastEventId).toBe(4);
+  });
+
+  it('resets a cursor ahead of the table to its end, with a warning, and reads what comes next', async () => {
+    await cursor().write({ lastEventId: 90_000 }); // the database was restored from last week's backup
+    const reads = table([row(1), row(2)]);
+    const resets: string[] = [];
+    const handed: number[] = [];
+    const poller = new EventTablePoller({
+      reads,
+      cursor: cursor(),
+      handle: async (rows) => void handed.push(...rows.map((r) => r.id)),
+      onCursorReset: (from, to) => resets.push(`${from} -> ${to}`),
+    });
+    await poller.pollOnce();
+    reads.rows.push(row(3));
+    await poller.pollOnce();
+    expect(resets).toEqual(['90000 -> 2']);
+    expect(handed).toEqual([3]); // before the fix: nothing, ever, and no word of it
+  });
+
+  it('counts and skips a row with a zero date (MariaDB takes one), and the rows after it are audited', async () => {
+    await cursor().write({ lastEventId: 0 });
+    const reads = table([row(1, new Date('0000-00-00 00:00:00')), row(2)]);
+    const source = new EventTableSource({ poller: { reads, cursor: cursor() }, intervalMs: 10 });
+    const ctx = recordingContext();
+    await source.start(ctx);
+    await until('row 2', () => ctx.events.length === 1);
+    ctx.events[0]?.settle();
+    await until('the cursor past both', async () => (await cursor().read())?.lastEventId === 2);
+    await source.stop();
+    expect(ctx.dropped_).toEqual([
+      { reason: 'malformed', why: 'cloud.event 1: an impossible created date' },
+    ]);
+    expect(ctx.receivedCount).toBe(2);
+  });
+});
