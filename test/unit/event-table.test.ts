@@ -86,9 +86,7 @@ describe('the cloud.event poller', () => {
     ctx.events[0]?.settle();
     await until('the cursor past both', async () => (await cursor().read())?.lastEventId === 2);
     await source.stop();
-    expect(ctx.dropped_).toEqual([
-      { reason: 'malformed', why: 'cloud.event 1: an impossible created date' },
-    ]);
+    expect(ctx.dropped_).toEqual([{ reason: 'malformed', why: 'cloud.event 1: an impossible created date' }]);
     expect(ctx.receivedCount).toBe(2);
   });
 });
