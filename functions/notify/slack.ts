@@ -16,6 +16,14 @@ export function escapeSlack(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Text for inside a code block: escaped, and a backtick shown as `ˋ` (U+02CB), so that no name can
+ * close the block and have the rest read as formatting, links or mentions.
+ */
+export function inCodeBlock(text: string): string {
+  return escapeSlack(text).replace(/`/g, '\u02cb');
+}
+
 function plainPart(body: string): string {
   const text = textPart(body);
   return text.length > SECTION_MAX ? `${text.slice(0, SECTION_MAX)}…` : text;
@@ -26,10 +34,10 @@ export function slackBlocks(m: Notification, extraLines: string[] = []): { text:
   const extra = extraLines.length ? `\n\n${extraLines.join('\n')}` : '';
   const body = plainPart(`${plainPart(m.body)}${extra}`);
   return {
-    text: m.subject, // the notification's fallback text
+    text: escapeSlack(m.subject), // the notification's fallback text: parsed as mrkdwn by Slack
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: `${m.subject}`.slice(0, 150), emoji: true } },
-      { type: 'section', text: { type: 'mrkdwn', text: `${icon} ${'```'}${escapeSlack(body)}${'```'}` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `${icon} ${'```'}${inCodeBlock(body)}${'```'}` } },
       {
         type: 'context',
         elements: [{ type: 'mrkdwn', text: `csdrift · ${m.kind} · ${escapeSlack(m.attributes.store)}` }],

@@ -204,4 +204,15 @@ describe('Slack messages', () => {
     expect(section).not.toContain('<!channel>');
     expect(section).not.toContain('--- JSON ---');
   });
+
+  it('never let a name mention, link or close the code block: the fallback text escaped, backticks shown as ˋ', () => {
+    const name = '<!channel>```*bold*<mailto:a@b|Click to confirm>`x';
+    const { plan } = run([aBucket(name)], aScan([], { absenceChecks: absent(name) }), null);
+    const message = slackBlocks(plan.messages[0] as NonNullable<(typeof plan.messages)[0]>);
+    expect(message.text).not.toMatch(/<!channel>|<mailto:/);
+    const section = (message.blocks[1] as { text: { text: string } }).text.text;
+    expect(section.match(/```/g)).toHaveLength(2); // the block's own fences only
+    expect(section).not.toMatch(/<!channel>|<mailto:/);
+    expect(section).toContain('ˋˋˋ*bold*');
+  });
 });
