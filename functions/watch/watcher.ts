@@ -297,7 +297,7 @@ export class Watcher {
       status: this.stopping ? 503 : 200,
       contentType: 'application/json',
       body: `${JSON.stringify({
-        status: this.stopping ? 'stopping' : down ? 'degraded' : 'ok',
+        status: this.stopping ? 'stopping' : !this.started ? 'starting' : down ? 'degraded' : 'ok',
         sources,
         eventsWaiting: this.debouncer.waiting,
         eventsPending: this.pending,

@@ -14,6 +14,7 @@ import { FolderStorage } from '../../functions/state/folder-storage.js';
 import { EventSpool, STORE_EVENTS_SUFFIX } from '../../functions/state/spool.js';
 import type { RunOutcome } from '../../functions/run.js';
 import { Watcher } from '../../functions/watch/watcher.js';
+import { freePort } from '../support/ports.js';
 import { until } from '../support/until.js';
 
 /** A source that records what the watcher does to it and emits what the test says. */
@@ -168,6 +169,28 @@ describe('the watcher, with fake sources and a fake audit', () => {
     await start([new MinioAuditSource('token', spool)]);
     await until('the spool is empty', async () => (await spool.pending()).length === 0, 10_000);
     expect(audits).toEqual([{ buckets: ['gone'] }]);
+  });
+
+  it('answers /healthz "starting" until every source has started', async () => {
+    const port = await freePort();
+    let letStart: () => void = () => {};
+    const slow = new FakeSource('slow', log);
+    slow.start = async (ctx) => {
+      slow.ctx = ctx;
+      await new Promise<void>((r) => (letStart = r));
+    };
+    const starting = start([slow], { listen: `127.0.0.1:${port}` });
+    await until('the listener', () =>
+      fetch(`http://127.0.0.1:${port}/healthz`).then(
+        () => true,
+        () => false,
+      ),
+    );
+    const before = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+    letStart();
+    await starting;
+    const after = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+    expect([before.status, after.status]).toEqual(['starting', 'ok']);
   });
 
   async function addressOf(): Promise<string> {
