@@ -186,10 +186,10 @@ describe('the watcher, with fake sources and a fake audit', () => {
         () => false,
       ),
     );
-    const before = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+    const before = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { status: string };
     letStart();
     await starting;
-    const after = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+    const after = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { status: string };
     expect([before.status, after.status]).toEqual(['starting', 'ok']);
   });
 
