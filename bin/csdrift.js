@@ -1,3 +1,25 @@
 #!/usr/bin/env node
-// The compiled CLI lives in dist/ (built by `npm run build`, which `npm ci` runs through `prepare`).
-import '../dist/cli/main.js';
+// The compiled CLI lives in dist/ (`npm run build`; `npm test`, `npm run demo` and `npm pack` build it first).
+//
+// csdrift watch runs for weeks under bursts of events: V8 lets garbage pile up towards its default
+// heap limit (gigabytes on a large host) before it collects. So the watcher caps its heap
+// (CSDRIFT_WATCH_HEAP_MIB, default 192; 0: no cap), re-executing itself with the flag in the same
+// process (same pid, for systemd) where the runtime can (Node.js 22.15 and later).
+import process from 'node:process';
+
+const HEAP_FLAG = '--max-old-space-size';
+const heapMiB = Number(process.env.CSDRIFT_WATCH_HEAP_MIB ?? 192);
+if (
+  process.argv[2] === 'watch' &&
+  heapMiB > 0 &&
+  typeof process.execve === 'function' &&
+  !process.execArgv.some((arg) => arg.startsWith(HEAP_FLAG)) &&
+  !(process.env.NODE_OPTIONS ?? '').includes(HEAP_FLAG)
+) {
+  process.execve(
+    process.execPath,
+    [process.execPath, `${HEAP_FLAG}=${heapMiB}`, ...process.execArgv, ...process.argv.slice(1)],
+    process.env,
+  );
+}
+await import('../dist/cli/main.js');
