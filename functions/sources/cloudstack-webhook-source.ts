@@ -4,48 +4,40 @@
 // answered only once the body is in the spool (see webhook-inbox.ts).
 import type { EventSpool } from '../state/spool.js';
 import { STORE_EVENTS_SUFFIX } from '../state/spool.js';
-import type { ChangeSource, HttpAnswer, SourceContext, WebhookRoute } from './change-source.js';
+import type { HttpAnswer, WebhookRoute } from './change-source.js';
 import { parseBody, parseBusMessage } from './cloudstack-event.js';
 import { signatureMatches } from './webhook-signature.js';
-import { WebhookInbox } from './webhook-inbox.js';
+import { WebhookInbox, WebhookSource } from './webhook-inbox.js';
 
-export class CloudStackWebhookSource implements ChangeSource {
+export class CloudStackWebhookSource extends WebhookSource {
   readonly name = 'webhook';
   readonly kind = 'webhook' as const;
   readonly description = 'CloudStack webhooks (POST /events/cloudstack)';
-  readonly route: WebhookRoute;
-  private readonly inbox: WebhookInbox;
-  private ctx: SourceContext | undefined;
-  private stopped = false;
+  readonly route: WebhookRoute = {
+    path: '/events/cloudstack',
+    handle: (body, headers) => this.delivery(body, headers['x-cs-signature']),
+  };
 
   constructor(
     private readonly secret: string,
     spool: EventSpool,
   ) {
-    this.inbox = new WebhookInbox(
-      spool,
-      (id) => !id.endsWith(STORE_EVENTS_SUFFIX),
-      (body) => {
-        const event = parseBusMessage(body, 'webhook', () => new Date());
-        return event ? [event] : [];
-      },
-      '.json',
+    super(
+      new WebhookInbox(
+        spool,
+        (id) => !id.endsWith(STORE_EVENTS_SUFFIX),
+        (body) => {
+          const event = parseBusMessage(body, 'webhook', () => new Date());
+          return event ? [event] : [];
+        },
+        '.json',
+      ),
     );
-    this.route = {
-      path: '/events/cloudstack',
-      handle: (body, headers) => this.delivery(body, headers['x-cs-signature']),
-    };
-  }
-
-  async start(ctx: SourceContext): Promise<void> {
-    this.ctx = ctx;
-    await this.inbox.start(ctx);
-    ctx.health(true, 'taking webhooks');
   }
 
   private async delivery(body: Buffer, signature: string | string[] | undefined): Promise<HttpAnswer> {
-    const ctx = this.ctx;
-    if (!ctx || this.stopped) return { status: 503, body: 'stopping\n' };
+    const ctx = this.taking();
+    if ('status' in ctx) return ctx;
     if (!signatureMatches(this.secret, body, typeof signature === 'string' ? signature : undefined)) {
       ctx.dropped('signature', 'bad or missing X-CS-Signature');
       return { status: 401, body: 'bad or missing X-CS-Signature\n' };
@@ -56,18 +48,5 @@ export class CloudStackWebhookSource implements ChangeSource {
     if (!event) return { status: 200, body: 'not an event csdrift audits\n' };
     await this.inbox.take(text, [event]);
     return { status: 200, body: 'queued\n' };
-  }
-
-  pause(): void {
-    this.inbox.pause();
-  }
-
-  resume(): void {
-    this.inbox.resume();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.inbox.pause();
   }
 }

@@ -4,43 +4,35 @@
 // MinIO does not send an entry twice.
 import type { EventSpool } from '../state/spool.js';
 import { STORE_EVENTS_SUFFIX } from '../state/spool.js';
-import type { ChangeSource, HttpAnswer, SourceContext, WebhookRoute } from './change-source.js';
+import type { HttpAnswer, WebhookRoute } from './change-source.js';
 import { MalformedEventError } from './cloudstack-event.js';
 import { parseMinioAudit } from './minio-event.js';
 import { fromQueued, toQueueMessage } from './queued-event.js';
 import { tokenMatches } from './webhook-signature.js';
-import { WebhookInbox } from './webhook-inbox.js';
+import { WebhookInbox, WebhookSource } from './webhook-inbox.js';
 
-export class MinioAuditSource implements ChangeSource {
+export class MinioAuditSource extends WebhookSource {
   readonly name = 'minio-audit';
   readonly kind = 'minio-audit' as const;
   readonly description = "MinIO's audit webhook (POST /events/minio)";
-  readonly route: WebhookRoute;
-  private readonly inbox: WebhookInbox;
-  private ctx: SourceContext | undefined;
-  private stopped = false;
+  readonly route: WebhookRoute = {
+    path: '/events/minio',
+    withName: true,
+    handle: (body, headers, store) => this.delivery(body, headers.authorization, store),
+  };
 
   constructor(
     private readonly token: string,
     spool: EventSpool,
   ) {
-    this.inbox = new WebhookInbox(
-      spool,
-      (id) => id.endsWith(STORE_EVENTS_SUFFIX),
-      (body) => (JSON.parse(body) as unknown[]).map(fromQueued),
-      STORE_EVENTS_SUFFIX,
+    super(
+      new WebhookInbox(
+        spool,
+        (id) => id.endsWith(STORE_EVENTS_SUFFIX),
+        (body) => (JSON.parse(body) as unknown[]).map(fromQueued),
+        STORE_EVENTS_SUFFIX,
+      ),
     );
-    this.route = {
-      path: '/events/minio',
-      withName: true,
-      handle: (body, headers, store) => this.delivery(body, headers.authorization, store),
-    };
-  }
-
-  async start(ctx: SourceContext): Promise<void> {
-    this.ctx = ctx;
-    await this.inbox.start(ctx);
-    ctx.health(true, 'taking audit entries');
   }
 
   private async delivery(
@@ -48,8 +40,8 @@ export class MinioAuditSource implements ChangeSource {
     authorization: string | undefined,
     store: string | undefined,
   ): Promise<HttpAnswer> {
-    const ctx = this.ctx;
-    if (!ctx || this.stopped) return { status: 503, body: 'stopping\n' };
+    const ctx = this.taking();
+    if ('status' in ctx) return ctx;
     if (!tokenMatches(this.token, authorization)) {
       ctx.dropped('signature', 'bad or missing Authorization');
       return { status: 401, body: 'bad or missing Authorization\n' };
@@ -65,18 +57,5 @@ export class MinioAuditSource implements ChangeSource {
     if (!events.length) return { status: 200, body: 'nothing csdrift audits\n' };
     await this.inbox.take(`[${events.map(toQueueMessage).join(',')}]`, events);
     return { status: 200, body: 'queued\n' };
-  }
-
-  pause(): void {
-    this.inbox.pause();
-  }
-
-  resume(): void {
-    this.inbox.resume();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.inbox.pause();
   }
 }

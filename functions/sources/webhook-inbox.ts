@@ -3,9 +3,9 @@
 // watcher and the spool entry is removed once every one of them has its verdict. While the watcher
 // is paused, deliveries still go to the spool but wait there; resume (and the next start) hands
 // them over. So a backlog of webhooks waits on disk, not in memory.
-import type { ChangeEvent } from './cloudstack-event.js';
+import type { ChangeEvent, EventSource } from './cloudstack-event.js';
 import type { EventSpool } from '../state/spool.js';
-import type { SourceContext } from './change-source.js';
+import type { ChangeSource, HttpAnswer, SourceContext, WebhookRoute } from './change-source.js';
 
 export class WebhookInbox {
   private ctx: SourceContext | undefined;
@@ -79,5 +79,41 @@ export class WebhookInbox {
         this.inFlight.delete(id);
         void this.spool.remove(id);
       });
+  }
+}
+
+/** A webhook source: its route, its inbox on the spool, and the ChangeSource life cycle around them. */
+export abstract class WebhookSource implements ChangeSource {
+  abstract readonly name: string;
+  abstract readonly kind: EventSource;
+  abstract readonly description: string;
+  abstract readonly route: WebhookRoute;
+  protected ctx: SourceContext | undefined;
+  private stopped = false;
+
+  constructor(protected readonly inbox: WebhookInbox) {}
+
+  async start(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
+    await this.inbox.start(ctx);
+    ctx.health(true, 'taking deliveries');
+  }
+
+  /** The context to answer a delivery with, or the 503 of a source that is not (or no longer) taking any. */
+  protected taking(): SourceContext | HttpAnswer {
+    return !this.ctx || this.stopped ? { status: 503, body: 'stopping\n' } : this.ctx;
+  }
+
+  pause(): void {
+    this.inbox.pause();
+  }
+
+  resume(): void {
+    this.inbox.resume();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.inbox.pause();
   }
 }
