@@ -4,6 +4,8 @@
 // comes, and waits for a file that is not there (yet). Polling, not inotify: a rename or a truncate
 // is seen the same way on every filesystem, and a poll every 250 ms is well inside the latency the
 // watcher promises.
+import { constants } from 'node:fs';
+import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open, stat } from 'node:fs/promises';
 
@@ -49,7 +51,7 @@ export class FileFollower {
   async start(): Promise<void> {
     const { from } = this.options;
     const now = await stat(this.options.path).catch(() => undefined);
-    if (now) {
+    if (now?.isFile()) {
       // A saved position in the same file resumes there; another file at the path (rotated while
       // we were away) is all new; a first start takes only what comes from now on.
       const offset =
@@ -102,6 +104,14 @@ export class FileFollower {
           this.fh = undefined;
         }
       }
+      if (atPath && !atPath.isFile()) {
+        // A FIFO, a device (a link to /dev/zero), a folder: never opened (it could block or never end).
+        this.setState(
+          false,
+          `${this.options.path} is not a regular file (${kindOf(atPath)}); waiting for one`,
+        );
+        return;
+      }
       if (!atPath) {
         // RGW creates the file at its first entry after a start or a rotation: a short gap is normal.
         this.missingSince ??= Date.now();
@@ -126,9 +136,16 @@ export class FileFollower {
     this.options.onState(up, detail);
   }
 
+  /** Non-blocking, so that a FIFO swapped in after the stat cannot hang the open; checked again after. */
   private async openAt(offset: number): Promise<void> {
-    this.fh = await open(this.options.path, 'r');
-    this.ino = (await this.fh.stat()).ino;
+    const fh = await open(this.options.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await fh.stat();
+    if (!info.isFile()) {
+      await fh.close().catch(() => {});
+      throw new Error(`it is not a regular file (${kindOf(info)})`);
+    }
+    this.fh = fh;
+    this.ino = info.ino;
     this.restartAt(offset);
   }
 
@@ -186,4 +203,12 @@ export class FileFollower {
     if (this.partial.length) this.options.onOverlongLine?.();
     this.partial = Buffer.alloc(0);
   }
+}
+
+function kindOf(info: Stats): string {
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isDirectory()) return 'a folder';
+  if (info.isSocket()) return 'a socket';
+  return 'not a file';
 }

@@ -7,11 +7,11 @@
 import { request as httpRequest } from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createInterface } from 'node:readline';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { StoreTarget } from '../core/model.js';
+import { MAX_LINE_BYTES, followLines } from './bounded-lines.js';
 import type { ChangeSource, SourceContext } from './change-source.js';
 import { parseMinioNotification } from './minio-event.js';
 
@@ -131,18 +131,24 @@ export class MinioListenSource implements ChangeSource {
     if (this.paused) res.pause();
     res.on('data', quiet);
     res.on('resume', quiet);
-    const lines = createInterface({ input: res, crlfDelay: Infinity });
-    lines.on('error', () => {}); // readline passes the stream's error on: told by res's own handler
-    lines.on('line', (line) => {
-      try {
-        for (const event of parseMinioNotification(line, this.options.store.uuid, () => new Date())) {
-          ctx.received();
-          ctx.emit(event, () => {}); // a stream keeps no position: nothing to acknowledge
+    const overlong = () => {
+      ctx.dropped('malformed', `a line of more than ${MAX_LINE_BYTES} bytes`);
+      res.destroy(new Error('a line too long'));
+    };
+    followLines(
+      res,
+      (line) => {
+        try {
+          for (const event of parseMinioNotification(line, this.options.store.uuid, () => new Date())) {
+            ctx.received();
+            ctx.emit(event, () => {}); // a stream keeps no position: nothing to acknowledge
+          }
+        } catch (err) {
+          ctx.dropped('malformed', (err as Error).message);
         }
-      } catch (err) {
-        ctx.dropped('malformed', (err as Error).message);
-      }
-    });
+      },
+      overlong,
+    );
     res.on('end', () => this.down('the stream ended'));
   }
 

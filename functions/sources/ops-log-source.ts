@@ -6,10 +6,10 @@
 import { createConnection } from 'node:net';
 import type { Socket } from 'node:net';
 import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import * as z from 'zod';
 import { Cursor } from '../state/cursor.js';
 import type { StateStorage } from '../state/storage.js';
+import { MAX_LINE_BYTES, followLines } from './bounded-lines.js';
 import type { ChangeSource, SourceContext } from './change-source.js';
 import type { ChangeEvent } from './cloudstack-event.js';
 import type { FilePosition } from './file-follower.js';
@@ -193,15 +193,21 @@ export class OpsLogSource implements ChangeSource {
     this.socket = socket;
     socket.on('connect', () => this.ctx?.health(true, `reading the socket ${this.options.path}`));
     if (this.paused) socket.pause();
-    const lines = createInterface({ input: socket, crlfDelay: Infinity });
-    lines.on('error', () => {}); // readline passes the socket's error on: told by the close handler
-    lines.on('line', (raw) => {
-      const text = raw
-        .replace(/^\s*\[/, '')
-        .replace(/,\s*$/, '')
-        .trim();
-      if (text && text !== ']') this.line(text);
-    });
+    const overlong = () => {
+      this.ctx?.dropped('malformed', `a line of more than ${MAX_LINE_BYTES} bytes`);
+      socket.destroy(); // reconnected by the close handler
+    };
+    followLines(
+      socket,
+      (raw) => {
+        const text = raw
+          .replace(/^\s*\[/, '')
+          .replace(/,\s*$/, '')
+          .trim();
+        if (text && text !== ']') this.line(text);
+      },
+      overlong,
+    );
     socket.on('error', () => {});
     socket.on('close', () => {
       if (this.stopped) return;

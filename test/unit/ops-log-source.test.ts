@@ -1,7 +1,8 @@
 // Following an ops log on disk (and through RGW's unix socket form) without a real RGW: rotation,
 // copytruncate, a partial last line, a file that goes and comes back, and the cursor, which moves
 // only past lines whose verdicts are written.
-import { appendFile, mkdtemp, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -127,6 +128,50 @@ describe('the ops log source', () => {
       await until('reconnected', () => clients.length === 2);
       expect(names()).toEqual(['s1', 's3', 's1']);
       expect(states.some((s) => s.startsWith('down: the socket'))).toBe(true);
+    } finally {
+      await source?.stop();
+      for (const c of clients) c.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('never opens what is not a regular file: a link to /dev/zero or a FIFO is told as down, and a real log after it is followed', async () => {
+    const log = join(dir, 'ops.log');
+    await writeFile(log, '');
+    await follow(log);
+    await rm(log);
+    await symlink('/dev/zero', log); // the path briefly points at an endless file
+    await until('down: a device', () => states.some((s) => /not a regular file \(a device\)/.test(s)));
+    await rm(log);
+    await writeFile(log, `${entry('real')}\n`);
+    await until('real', () => names().includes('real'));
+    await rm(log);
+    execFileSync('mkfifo', [log]); // opening a FIFO for reading would wait for a writer for ever
+    await until('down: a FIFO', () => states.some((s) => /not a regular file \(a FIFO\)/.test(s)));
+    await rm(log);
+    await writeFile(log, `${entry('again')}\n`);
+    await until('again', () => names().includes('again'));
+    expect(names()).toEqual(['real', 'again']);
+    expect(states.at(-1)).toMatch(/^up: following/);
+  });
+
+  it('the socket form cuts a line without end at 64 KiB, counts it, and reconnects', async () => {
+    const path = join(dir, 'ops.sock');
+    const clients: Socket[] = [];
+    const server = createServer((socket) => {
+      clients.push(socket);
+      socket.on('error', () => {}); // the watcher cuts the first one off
+      if (clients.length === 1) {
+        const endless = Buffer.alloc(256 * 1024, 'x'); // a peer that never sends a newline
+        socket.write('[');
+        socket.write(endless);
+      } else socket.write(`[${entry('after')},\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      await follow(path);
+      await until('after', () => names().includes('after'));
+      expect(malformed).toEqual(['a line of more than 65536 bytes']);
     } finally {
       await source?.stop();
       for (const c of clients) c.destroy();
