@@ -3,6 +3,7 @@
 // capped; nothing here waits on an audit: a webhook is answered once its event is spooled.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { HttpAnswer, WebhookRoute } from '../sources/change-source.js';
 
 export type { HttpAnswer } from '../sources/change-source.js';
@@ -16,7 +17,25 @@ export interface WatchRoutes {
 
 const MAX_BODY_BYTES = 1024 * 1024; // CloudStack's event JSON is under 2 KiB
 
-export async function startHttpServer(listen: string, routes: WatchRoutes): Promise<Server> {
+/** The listener's own deadlines and cap: it does not rely on the runtime's connection checker. */
+export interface ListenerLimits {
+  /** From a connection (or the end of its last answer) to a request's complete headers. */
+  headersMs: number;
+  /** A connection that sends nothing for this long is closed. */
+  idleMs: number;
+  /** Connections open at once; past it a new one is answered 503 and closed. */
+  maxConnections: number;
+}
+
+const LIMITS: ListenerLimits = { headersMs: 10_000, idleMs: 30_000, maxConnections: 256 };
+const TOO_MANY =
+  'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nRetry-After: 5\r\nContent-Length: 21\r\n\r\ntoo many connections\n';
+
+export async function startHttpServer(
+  listen: string,
+  routes: WatchRoutes,
+  limits: ListenerLimits = LIMITS,
+): Promise<Server> {
   const at = listen.lastIndexOf(':');
   const host = listen.slice(0, at).replace(/^\[|\]$/g, '');
   const port = Number(listen.slice(at + 1));
@@ -26,7 +45,40 @@ export async function startHttpServer(listen: string, routes: WatchRoutes): Prom
       .then((a) => send(req, res, a));
   });
   server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  server.headersTimeout = limits.headersMs;
+  // Each connection has its own deadlines: the runtime's shared check misses connections that stop
+  // mid-headers when there are several, and one client must not hold a descriptor for ever.
+  const open = new Set<Socket>();
+  const headersDue = new Map<Socket, NodeJS.Timeout>();
+  const awaitHeaders = (socket: Socket) => {
+    clearTimeout(headersDue.get(socket));
+    headersDue.set(
+      socket,
+      setTimeout(() => socket.destroy(), limits.headersMs),
+    );
+  };
+  server.on('connection', (socket: Socket) => {
+    if (open.size >= limits.maxConnections) {
+      socket.on('error', () => {});
+      socket.end(TOO_MANY);
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    open.add(socket);
+    socket.setTimeout(limits.idleMs, () => socket.destroy());
+    awaitHeaders(socket);
+    socket.on('close', () => {
+      open.delete(socket);
+      clearTimeout(headersDue.get(socket));
+      headersDue.delete(socket);
+    });
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    clearTimeout(headersDue.get(req.socket));
+    res.on('finish', () => {
+      if (!req.socket.destroyed) awaitHeaders(req.socket); // a kept-alive connection's next request
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

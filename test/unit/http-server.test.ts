@@ -82,3 +82,45 @@ describe("the watcher's HTTP listener", () => {
     expect(got).toEqual([{ body: 2000, name: undefined }]);
   });
 });
+
+describe("the watcher's HTTP listener defends itself", () => {
+  let server: Server;
+  let port: number;
+  beforeEach(async () => {
+    server = await startHttpServer(
+      '127.0.0.1:0',
+      {
+        health: () => ({ status: 200, body: 'ok' }),
+        metrics: async () => ({ status: 200, body: '' }),
+        webhooks: [],
+      },
+      { headersMs: 300, idleMs: 600_000, maxConnections: 3 }, // idle: far past the test's own timeout
+    );
+    port = (server.address() as { port: number }).port;
+  });
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  /** A client that sends part of its headers and then nothing. */
+  const stalled = async () => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('POST /events/cloudstack HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    let text = '';
+    socket.on('data', (d) => (text += d.toString()));
+    const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+    return { socket, closed };
+  };
+
+  it('closes every connection that stops mid-headers at its own deadline, and refuses one past the cap with 503', async () => {
+    const held = await Promise.all([stalled(), stalled(), stalled()]);
+    const refused = await stalled(); // the fourth, while three are open
+    expect(await refused.closed).toMatch(/^HTTP\/1\.1 503 Service Unavailable[\s\S]*too many connections/);
+    await Promise.all(held.map((h) => h.closed)); // by the headers deadline: the idle one is 10 minutes
+    // Once they are gone, a new client is served.
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe('ok');
+  });
+});
