@@ -73,19 +73,57 @@ export class CloudStackEventReads {
       values: [afterId, limit],
       timeout: 30_000,
     });
-    return rows.map((r) => ({
-      id: Number(r.id),
-      uuid: r.uuid === null ? null : String(r.uuid),
-      type: String(r.type),
-      state: String(r.state),
-      description: String(r.description ?? ''),
-      resourceId: r.resourceId === null ? null : Number(r.resourceId),
-      resourceType: r.resourceType === null ? null : String(r.resourceType),
-      created: r.created instanceof Date ? r.created : new Date(String(r.created)),
-    }));
+    return rows.map(toEventRow);
+  }
+
+  /** The bucket and object store events with these ids that exist now (committed late), oldest first. */
+  async eventsByIds(ids: number[]): Promise<EventRow[]> {
+    if (!ids.length) return [];
+    const [rows] = await this.pool.query<RowDataPacket[]>({
+      sql: `SELECT id, uuid, type, state, description, resource_id AS resourceId,
+                   resource_type AS resourceType, created
+              FROM event WHERE id IN (?) AND ${EVENT_TYPES} ORDER BY id`,
+      values: [ids],
+      timeout: 30_000,
+    });
+    return rows.map(toEventRow);
+  }
+
+  /** Which ids in (afterId, upTo] exist now, of any type: the rest are not committed (yet). */
+  async eventIdsBetween(afterId: number, upTo: number): Promise<number[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>({
+      sql: 'SELECT id FROM event WHERE id > ? AND id <= ?',
+      values: [afterId, upTo],
+      timeout: 30_000,
+    });
+    return rows.map((r) => Number(r.id));
+  }
+
+  /** Which of these ids exist now, of any type. */
+  async existingEventIds(ids: number[]): Promise<number[]> {
+    if (!ids.length) return [];
+    const [rows] = await this.pool.query<RowDataPacket[]>({
+      sql: 'SELECT id FROM event WHERE id IN (?)',
+      values: [ids],
+      timeout: 30_000,
+    });
+    return rows.map((r) => Number(r.id));
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+function toEventRow(r: RowDataPacket): EventRow {
+  return {
+    id: Number(r.id),
+    uuid: r.uuid === null ? null : String(r.uuid),
+    type: String(r.type),
+    state: String(r.state),
+    description: String(r.description ?? ''),
+    resourceId: r.resourceId === null ? null : Number(r.resourceId),
+    resourceType: r.resourceType === null ? null : String(r.resourceType),
+    created: r.created instanceof Date ? r.created : new Date(String(r.created)),
+  };
 }

@@ -11,16 +11,33 @@ import type { StateStorage } from '../state/storage.js';
 import type { ChangeSource, SourceContext } from './change-source.js';
 import { fromEventRow } from './cloudstack-event.js';
 
-const eventCursorSchema = z.looseObject({ lastEventId: z.number().int().nonnegative() });
+const eventCursorSchema = z.looseObject({
+  lastEventId: z.number().int().nonnegative(),
+  /**
+   * Ids below the cursor that did not exist when it passed them: CloudStack gives an event its id at
+   * insert, not at commit, so an event in a transaction still open can appear after a later one.
+   * Each is looked up again on every poll until it appears or LATE_COMMIT_MS has passed.
+   */
+  gaps: z.array(z.strictObject({ id: z.number().int().nonnegative(), since: z.string() })).optional(),
+});
+type EventCursor = z.infer<typeof eventCursorSchema>;
+
+/** How long an id the cursor passed is waited for: a management server's transaction is shorter. */
+export const LATE_COMMIT_MS = 10 * 60_000;
+/** Gaps kept at most: a table with that many holes has lost ids to rollbacks, not to slow commits. */
+const MAX_GAPS = 10_000;
 
 /** The event table's cursor at `key` of `storage` (the watcher's state folder, or beside the ledger). */
-export function eventCursor(storage: StateStorage, key: string): Cursor<z.infer<typeof eventCursorSchema>> {
+export function eventCursor(storage: StateStorage, key: string): Cursor<EventCursor> {
   return new Cursor(storage, key, eventCursorSchema, 'move it aside to start from the newest event');
 }
 
 export interface EventTablePollerOptions {
-  reads: Pick<CloudStackEventReads, 'eventsSince' | 'latestEventId'>;
-  cursor: Cursor<z.infer<typeof eventCursorSchema>>;
+  reads: Pick<
+    CloudStackEventReads,
+    'eventsSince' | 'latestEventId' | 'eventsByIds' | 'eventIdsBetween' | 'existingEventIds'
+  >;
+  cursor: Cursor<EventCursor>;
   /** Settles once every row is handled (its verdict written, or queued); a throw leaves the cursor. */
   handle: (rows: EventRow[]) => Promise<void>;
   batchSize?: number;
@@ -28,6 +45,9 @@ export interface EventTablePollerOptions {
   halted?: () => boolean;
   /** Told when the cursor was ahead of the table (a database restored from an older backup) and reset. */
   onCursorReset?: (from: number, to: number) => void;
+  /** Told of ids waited for LATE_COMMIT_MS that never appeared (rolled back): given up. */
+  onGapsExpired?: (ids: number[]) => void;
+  now?: () => Date;
 }
 
 export interface PollResult {
@@ -42,32 +62,63 @@ export interface PollResult {
 export class EventTablePoller {
   constructor(private readonly options: EventTablePollerOptions) {}
 
-  /** One poll: the rows since the cursor, handed over a batch at a time; the cursor moves after each. */
+  /**
+   * One poll: first the ids the cursor passed before they were committed, then the rows since the
+   * cursor, handed over a batch at a time; the cursor (with its gaps) moves after each.
+   */
   async pollOnce(): Promise<PollResult> {
     const { reads, cursor: store, handle } = this.options;
     const halted = this.options.halted ?? (() => false);
-    let cursor = (await store.read())?.lastEventId ?? null;
+    const now = this.options.now ?? (() => new Date());
+    const saved = await store.read();
     const newest = await reads.latestEventId();
-    if (cursor === null) {
-      await store.write({ lastEventId: newest, at: new Date().toISOString() });
+    if (saved === null) {
+      await store.write({ lastEventId: newest, at: now().toISOString() });
       return { rows: 0, cursor: newest, started: true };
     }
+    let cursor = saved.lastEventId;
+    let gaps = saved.gaps ?? [];
+    const write = () =>
+      store.write({ lastEventId: cursor, at: now().toISOString(), ...(gaps.length ? { gaps } : {}) });
     if (cursor > newest) {
       // The table is behind the cursor: CloudStack's database was restored from an older backup (or
       // the cursor belongs to another cloud). Every new event would be below it and skipped for
       // ever: start again at the table's end, and say so.
       this.options.onCursorReset?.(cursor, newest);
       cursor = newest;
-      await store.write({ lastEventId: cursor, at: new Date().toISOString() });
+      gaps = [];
+      await write();
     }
     let handled = 0;
+    if (gaps.length && !halted()) {
+      const ids = gaps.map((g) => g.id);
+      const late = await reads.eventsByIds(ids);
+      if (late.length) await handle(late);
+      handled += late.length;
+      const appeared = new Set(await reads.existingEventIds(ids));
+      const expired = gaps.filter(
+        (g) => !appeared.has(g.id) && now().getTime() - Date.parse(g.since) > LATE_COMMIT_MS,
+      );
+      if (expired.length) this.options.onGapsExpired?.(expired.map((g) => g.id));
+      gaps = gaps.filter((g) => !appeared.has(g.id) && !expired.includes(g));
+      await write();
+    }
     while (!halted()) {
       const rows = await reads.eventsSince(cursor, this.options.batchSize ?? 1000);
       if (!rows.length) break;
       await handle(rows); // a watcher that stops first never settles them: read again next time
       handled += rows.length;
-      cursor = Math.max(...rows.map((r) => r.id));
-      await store.write({ lastEventId: cursor, at: new Date().toISOString() });
+      const upTo = Math.max(...rows.map((r) => r.id));
+      // Ids passed but not there (of any type): an insert not committed yet, or one rolled back.
+      const present = new Set(await reads.eventIdsBetween(cursor, upTo));
+      const since = now().toISOString();
+      for (let id = cursor + 1; id <= upTo; id++) if (!present.has(id)) gaps.push({ id, since });
+      if (gaps.length > MAX_GAPS) {
+        this.options.onGapsExpired?.(gaps.slice(0, gaps.length - MAX_GAPS).map((g) => g.id));
+        gaps = gaps.slice(-MAX_GAPS);
+      }
+      cursor = upTo;
+      await write();
     }
     return { rows: handled, cursor, started: false };
   }
@@ -96,6 +147,10 @@ export class EventTableSource implements ChangeSource {
       onCursorReset: (from, to) =>
         this.ctx?.warn(
           `the cursor (event ${from}) was ahead of cloud.event (newest ${to}): was the database restored from a backup? Reading on from ${to}`,
+        ),
+      onGapsExpired: (ids) =>
+        this.ctx?.warn(
+          `${ids.length} event id(s) passed before they were committed never appeared (rolled back?): ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`,
         ),
     });
   }

@@ -26,12 +26,26 @@ const row = (id: number, created = new Date('2026-12-04T02:05:13Z')): EventRow =
   created,
 });
 
-/** cloud.event as a list of rows. */
-function table(rows: EventRow[]) {
+/** cloud.event as a list of rows; `hidden` ids are inserted but not committed yet. */
+function table(rows: EventRow[], hidden = new Set<number>()) {
+  const seen = () => rows.filter((r) => !hidden.has(r.id));
   return {
     rows,
-    latestEventId: async () => Math.max(0, ...rows.map((r) => r.id)),
-    eventsSince: async (after: number, limit: number) => rows.filter((r) => r.id > after).slice(0, limit),
+    hidden,
+    latestEventId: async () => Math.max(0, ...seen().map((r) => r.id)),
+    eventsSince: async (after: number, limit: number) =>
+      seen()
+        .filter((r) => r.id > after)
+        .slice(0, limit),
+    eventsByIds: async (ids: number[]) => seen().filter((r) => ids.includes(r.id)),
+    eventIdsBetween: async (after: number, upTo: number) =>
+      seen()
+        .filter((r) => r.id > after && r.id <= upTo)
+        .map((r) => r.id),
+    existingEventIds: async (ids: number[]) =>
+      seen()
+        .filter((r) => ids.includes(r.id))
+        .map((r) => r.id),
   };
 }
 
@@ -88,5 +102,31 @@ describe('the cloud.event poller', () => {
     await source.stop();
     expect(ctx.dropped_).toEqual([{ reason: 'malformed', why: 'cloud.event 1: an impossible created date' }]);
     expect(ctx.receivedCount).toBe(2);
+  });
+
+  it('an event committed after a later one is still handed over; one never committed is given up after the grace time', async () => {
+    await cursor().write({ lastEventId: 0 });
+    const reads = table([row(1), row(2), row(3)], new Set([1, 2])); // 1 and 2 still in open transactions
+    const handed: number[] = [];
+    const expired: number[] = [];
+    let clock = new Date('2026-12-04T02:00:00Z');
+    const poller = new EventTablePoller({
+      reads,
+      cursor: cursor(),
+      handle: async (rows) => void handed.push(...rows.map((r) => r.id)),
+      onGapsExpired: (ids) => void expired.push(...ids),
+      now: () => clock,
+    });
+    await poller.pollOnce();
+    expect(handed).toEqual([3]);
+    expect((await cursor().read())?.gaps?.map((g) => g.id)).toEqual([1, 2]);
+    reads.hidden.delete(1); // 1 commits six seconds late
+    clock = new Date('2026-12-04T02:00:06Z');
+    await poller.pollOnce();
+    expect(handed).toEqual([3, 1]); // before: 1 was never audited, and nothing said so
+    clock = new Date('2026-12-04T02:11:00Z'); // 2 was rolled back: never appears
+    await poller.pollOnce();
+    expect(expired).toEqual([2]);
+    expect((await cursor().read())?.gaps).toBeUndefined();
   });
 });
