@@ -3,6 +3,7 @@
 import type { AuditConfig } from './config.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 import type { Finding, RuleId } from './model.js';
+import { bucketNameProblem } from './bucket-name.js';
 import { REMEDIABLE } from './rules/options.js';
 
 /** updateBucket's parameter for each attribute rule: CloudStack calls the store driver whenever one is given. */
@@ -64,6 +65,9 @@ export function refusal(
 /** Why a finding that passed the refusals still has no plan, or nothing when it has one. */
 export function whyNoPlan(finding: Finding): string | undefined {
   if (!finding.dbBucket?.uuid || !finding.bucket) return 'the finding names no CloudStack bucket uuid';
+  const impossible = bucketNameProblem(finding.bucket);
+  if (impossible)
+    return `no store can have a bucket named ${finding.bucket} (${impossible}); follow the finding's steps`;
   if (finding.rule === 'bucket-quota-mismatch') {
     if (finding.store.provider === 'Ceph')
       return "updateBucket would repeat the Ceph driver's quota bug; set the quota in the store (the finding's steps)";

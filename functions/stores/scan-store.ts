@@ -19,6 +19,7 @@ import {
 } from './classify.js';
 import type { TransportOptions } from './http.js';
 import { redact } from '../common/redact.js';
+import { bucketNameProblem } from '../core/bucket-name.js';
 import { endpointProblem } from '../core/endpoint.js';
 import { visible } from '../core/shell.js';
 import { byName } from '../core/model.js';
@@ -149,10 +150,16 @@ async function scanConnected(
   const { options } = request;
   const now = request.now ?? (() => new Date());
   {
+    // A CloudStack row naming a bucket no store can have (`team/archive`: bucket.name is free text)
+    // is judged alone: never sent (the SDK refuses the request, which would end the whole scan), it
+    // is absent by construction; every other bucket of the store is audited as usual.
+    const expected = [...new Set(request.expected)];
+    const impossible = expected.filter((name) => bucketNameProblem(name) !== undefined);
+    const askable = expected.filter((name) => bucketNameProblem(name) === undefined);
     let buckets;
     try {
       buckets = request.targeted
-        ? await lookUpEach(connection, [...new Set(request.expected)], options.concurrency)
+        ? await lookUpEach(connection, askable, options.concurrency)
         : await connection.listBuckets();
     } catch (err) {
       storeFaultOrThrow(err);
@@ -168,8 +175,14 @@ async function scanConnected(
     const listed = new Set(buckets.map((b) => b.name));
     const limit = pLimit(options.concurrency);
     const absenceChecks: StoreScan['absenceChecks'] = byName();
+    for (const name of impossible)
+      absenceChecks[name] = {
+        result: 'absent',
+        detail: `not asked: no store can have a bucket of this name (${bucketNameProblem(name)})`,
+        checkedAt: now().toISOString(),
+      };
     await Promise.all(
-      [...new Set(request.expected)]
+      askable
         .filter((name) => !listed.has(name))
         .map((name) =>
           limit(async () => {

@@ -1,3 +1,4 @@
+import { bucketNameProblem } from '../bucket-name.js';
 import { isActive, storeRef } from '../model.js';
 import type { DbBucket, RuleFinding } from '../model.js';
 import { deleteThroughCloudStack, recountCommand, softDeleteSql, storeSideCommand } from '../playbooks.js';
@@ -28,6 +29,26 @@ export const bucketMissingInStore: Rule = {
       if (check?.result !== 'absent') continue;
       const reread = view.recheckedRows.find((r) => r.id === bucket.id);
       if (!reread || !isActive(reread) || reread.state !== 'Created') continue; // deleted while we looked
+      const impossible = bucketNameProblem(bucket.name);
+      if (impossible) {
+        // bucket.name is free text: a row can name a bucket no store can have (`team/archive`).
+        findings.push({
+          store: storeRef(view.store),
+          bucket: bucket.name,
+          dbBucket: bucket,
+          message: `Bucket ${bucket.name} of ${ownerText(bucket)} is recorded in CloudStack under a name no store can have (${impossible}): it cannot exist in store ${view.store.name}.`,
+          evidence: { listedAt: view.scan.finishedAt, nameProblem: impossible, dbCreated: bucket.created },
+          remediation: {
+            summary: 'No store can hold this bucket: soft-delete its CloudStack row.',
+            steps: [
+              `Confirm with the owner which bucket was meant (the row's name was entered by hand or by a script).`,
+              `Soft-delete the row (never DELETE it): ${softDeleteSql(bucket)} then recount the owner's resources: ${recountCommand(bucket)}`,
+              `Verify: the next audit no longer reports it.`,
+            ],
+          },
+        });
+        continue;
+      }
       findings.push({
         store: storeRef(view.store),
         bucket: bucket.name,
