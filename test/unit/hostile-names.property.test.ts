@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
+import { bucketNameProblem } from '../../functions/core/bucket-name.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatSummary } from '../../functions/cli/summary.js';
 import { parseAuditConfig } from '../../functions/core/config.js';
@@ -138,7 +139,11 @@ describe('hostile names through every output (property)', () => {
                   expect(arg, JSON.stringify(args)).toBe(`${prefix}${finding.bucket}`);
             }
           }
-          if (['bucket-unmanaged-in-store', 'bucket-missing-in-store'].includes(finding.rule))
+          // A row no store can hold (a "/" in its name) has no store-side command: its steps soft-delete the row.
+          if (
+            ['bucket-unmanaged-in-store', 'bucket-missing-in-store'].includes(finding.rule) &&
+            !bucketNameProblem(finding.bucket)
+          )
             expect(calls.some((args) => args.includes(`--bucket=${finding.bucket}`))).toBe(true);
         }
         expect(readdirSync(SCRATCH)).toEqual([]); // no `$(…)` or redirection ever ran
