@@ -272,11 +272,16 @@ describe('csdrift watch', () => {
     const unsigned = await postWebhook(url, failed, SECRET, '');
     const good = await postWebhook(url, failed, SECRET);
     await until('the task', () => sns.published.length >= 1);
+    // The verdict's metrics come once the run is done, just after the task (its marks are written first).
+    const metricsText = () => fetch(`http://${listening}/metrics`).then((r) => r.text());
+    await until('the verdict counted', async () =>
+      /csdrift_event_to_verdict_seconds_count 1/.test(await metricsText()),
+    );
 
     // Assert
     expect([forged.status, unsigned.status, good.status]).toEqual([401, 401, 200]);
     expect(kinds()).toEqual(['task bucket-missing-in-store']);
-    const metrics = await (await fetch(`http://${listening}/metrics`)).text();
+    const metrics = await metricsText();
     expect(metrics).toMatch(/csdrift_events_received_total\{source="webhook"\} 1/);
     expect(metrics).toMatch(/csdrift_events_dropped_total\{source="webhook",reason="signature"\} 2/);
     expect(metrics).toMatch(/csdrift_event_to_verdict_seconds_count 1/);
