@@ -1,9 +1,7 @@
 // csdrift watch end to end: CloudStack's events from a real RabbitMQ, signed webhooks and the real
 // `event` table become targeted audits of a live RGW, whose tasks reach the SNS stand-in.
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseAuditConfig } from '../../functions/core/config.js';
 import type { Watcher } from '../../functions/watch/watcher.js';
 import { testWatcher } from '../support/watcher.js';
@@ -21,11 +19,10 @@ import type { Report } from '../../functions/core/report.js';
 import { csdrift } from '../support/cli.js';
 import { dbUrlText } from '../support/database.js';
 import { expectValidReport } from '../support/report-schema.js';
+import { PrivateRabbitMq } from '../support/private-rabbitmq.js';
 
 const ceph = inject('ceph');
 const SECRET = 's3cr3t-webhook-key';
-
-const rabbitmqctl = (...args: string[]) => promisify(execFile)('rabbitmqctl', args, { timeout: 120_000 });
 
 describe('csdrift watch', () => {
   const ctx = cephCloudPerTest('4.21');
@@ -145,59 +142,75 @@ describe('csdrift watch', () => {
     expect((await bus.queue(queue)).messageCount).toBe(0);
   });
 
-  it('RabbitMQ: events published while the broker connection is down are audited after it reconnects', async () => {
-    // Prepare
-    const { goneRow } = await cloud();
-    await startWatcher({ cloudstack: { amqp: { url: AMQP_URL, exchange, queue } } });
-    await until('the consumer', async () => (await bus.queue(queue)).consumerCount === 1);
-
-    // Act: the broker drops the watcher's connection; the event waits in our durable queue
-    await promisify(execFile)('rabbitmqctl', ['close_all_connections', 'csdrift test: broker restart']);
-    await bus.close();
-    bus = await CloudStackBus.open(exchange);
-    await bus.publish({ type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true });
-    await until('the task', () => sns.published.length >= 1, 60_000);
-
-    // Assert
-    expect(kinds()).toEqual(['task bucket-missing-in-store']);
-    expect(lines.some((l) => l.startsWith('amqp: lost'))).toBe(true);
-    expect((await bus.queue(queue)).messageCount).toBe(0);
-  });
-
-  it('RabbitMQ: a broker restart mid-audit loses nothing and tells nothing twice', async () => {
-    // Prepare: a store whose every answer takes a second, so the audit is in flight at the restart
-    const proxy = await new FaultProxy(ceph.endpoint).start();
-    proxy.plan = () => ({ kind: 'slow', ms: 1000 });
-    const { goneRow } = await cloud();
-    await startWatcher({
-      cloudstack: { amqp: { url: AMQP_URL, exchange, queue } },
-      stores: { 'ceph-1': { endpoint: proxy.endpoint } },
+  describe('against a private RabbitMQ node (these tests cut and restart the broker)', () => {
+    let broker: PrivateRabbitMq;
+    beforeAll(async () => {
+      broker = await PrivateRabbitMq.start();
+    }, 120_000);
+    afterAll(async () => {
+      await broker?.stop();
     });
-    await until('the consumer', async () => (await bus.queue(queue)).consumerCount === 1);
-
-    // Act: the broker stops and starts while the event's audit runs; its ack cannot get through
-    await bus.publish({ type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true });
-    await until('the audit to start', () => lines.some((l) => l.startsWith('auditing 1 bucket(s)')));
-    await bus.close();
-    await rabbitmqctl('stop_app');
-    await rabbitmqctl('start_app');
-    await rabbitmqctl('await_startup');
-    bus = await CloudStackBus.open(exchange);
-    await until(
-      'the redelivered event to be audited again',
-      () => lines.filter((l) => l.startsWith('auditing')).length >= 2,
-      60_000,
-    );
-    await until('the queue to drain', async () => {
-      const q = await bus.queue(queue);
-      return q.consumerCount === 1 && q.messageCount === 0;
+    beforeEach(async () => {
+      await bus.close();
+      bus = await CloudStackBus.open(exchange, broker.url);
     });
-    await until('the second verdict', () => lines.filter((l) => l.includes('-> bucket')).length >= 2, 30_000);
 
-    // Assert: at least once, and told once
-    expect(kinds()).toEqual(['task bucket-missing-in-store']);
-    expect(lines.some((l) => l.startsWith('amqp: lost'))).toBe(true);
-    await proxy.stop();
+    it('RabbitMQ: events published while the broker connection is down are audited after it reconnects', async () => {
+      // Prepare
+      const { goneRow } = await cloud();
+      await startWatcher({ cloudstack: { amqp: { url: broker.url, exchange, queue } } });
+      await until('the consumer', async () => (await bus.queue(queue)).consumerCount === 1);
+
+      // Act: the broker drops the watcher's connection; the event waits in our durable queue
+      await broker.closeAllConnections('csdrift test: broker restart');
+      await bus.close();
+      bus = await CloudStackBus.open(exchange, broker.url);
+      await bus.publish({ type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true });
+      await until('the task', () => sns.published.length >= 1, 60_000);
+
+      // Assert
+      expect(kinds()).toEqual(['task bucket-missing-in-store']);
+      expect(lines.some((l) => l.startsWith('amqp: lost'))).toBe(true);
+      expect((await bus.queue(queue)).messageCount).toBe(0);
+    });
+
+    it('RabbitMQ: a broker restart mid-audit loses nothing and tells nothing twice', async () => {
+      // Prepare: a store whose every answer takes a second, so the audit is in flight at the restart
+      const proxy = await new FaultProxy(ceph.endpoint).start();
+      proxy.plan = () => ({ kind: 'slow', ms: 1000 });
+      const { goneRow } = await cloud();
+      await startWatcher({
+        cloudstack: { amqp: { url: broker.url, exchange, queue } },
+        stores: { 'ceph-1': { endpoint: proxy.endpoint } },
+      });
+      await until('the consumer', async () => (await bus.queue(queue)).consumerCount === 1);
+
+      // Act: the broker stops and starts while the event's audit runs; its ack cannot get through
+      await bus.publish({ type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true });
+      await until('the audit to start', () => lines.some((l) => l.startsWith('auditing 1 bucket(s)')));
+      await bus.close();
+      await broker.restartApp();
+      bus = await CloudStackBus.open(exchange, broker.url);
+      await until(
+        'the redelivered event to be audited again',
+        () => lines.filter((l) => l.startsWith('auditing')).length >= 2,
+        60_000,
+      );
+      await until('the queue to drain', async () => {
+        const q = await bus.queue(queue);
+        return q.consumerCount === 1 && q.messageCount === 0;
+      });
+      await until(
+        'the second verdict',
+        () => lines.filter((l) => l.includes('-> bucket')).length >= 2,
+        30_000,
+      );
+
+      // Assert: at least once, and told once
+      expect(kinds()).toEqual(['task bucket-missing-in-store']);
+      expect(lines.some((l) => l.startsWith('amqp: lost'))).toBe(true);
+      await proxy.stop();
+    });
   });
 
   it('views stay true: after a full audit with drift, a webhook for another bucket leaves latest/ on the full run and current/ with every open finding', async () => {

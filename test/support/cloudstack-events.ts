@@ -60,8 +60,8 @@ export class CloudStackBus {
     readonly exchange: string,
   ) {}
 
-  static async open(exchange: string): Promise<CloudStackBus> {
-    const conn = await connect(AMQP_URL);
+  static async open(exchange: string, url = AMQP_URL): Promise<CloudStackBus> {
+    const conn = await connect(url);
     conn.on('error', () => {}); // a connection the broker closes in a test is reported by its calls
     const channel = await conn.createChannel();
     channel.on('error', () => {});
