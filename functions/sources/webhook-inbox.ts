@@ -49,7 +49,7 @@ export class WebhookInbox {
     this.replaying = this.replaying.then(async () => {
       const ctx = this.ctx;
       if (!ctx) return;
-      for (const spooled of await this.spool.pending()) {
+      for (const spooled of await this.spool.pending((m) => ctx.warn(m))) {
         if (this.paused) return;
         if (!this.mine(spooled.id) || this.inFlight.has(spooled.id)) continue;
         let events: ChangeEvent[];

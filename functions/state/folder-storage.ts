@@ -2,11 +2,13 @@
 // so a crash never leaves half a file; a conditional write replaces its file only while its lock is
 // held and only if the file still holds the version read (its content hash).
 import { createHash } from 'node:crypto';
-import { readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { makeFolder, writeFileAtomically } from '../common/atomic-file.js';
-import { StateConflictError } from '../core/errors.js';
+import { StateConflictError, StateCorruptError } from '../core/errors.js';
 import type { StateStorage, Versioned } from './storage.js';
 
 /**
@@ -74,16 +76,22 @@ export class FolderStorage implements StateStorage {
     }
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, onSkipped?: (location: string, what: string) => void): Promise<string[]> {
     const entries = await readdir(this.location(prefix), { recursive: true, withFileTypes: true }).catch(
       (err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return [];
         throw err;
       },
     );
-    return entries
-      .filter((e) => e.isFile() && !e.name.endsWith('.tmp'))
-      .map((e) => relative(this.root, join(e.parentPath, e.name)).split(sep).join('/'));
+    const keys: string[] = [];
+    for (const e of entries) {
+      if (e.name.endsWith('.tmp')) continue;
+      const path = join(e.parentPath, e.name);
+      if (e.isFile()) keys.push(relative(this.root, path).split(sep).join('/'));
+      // Folders are walked; one named like a key (`x.json`) is not what this tool wrote there.
+      else if (!e.isDirectory() || /\.json$/.test(e.name)) onSkipped?.(path, kindOf(e));
+    }
+    return keys;
   }
 
   async remove(key: string): Promise<void> {
@@ -107,12 +115,28 @@ export class FolderStorage implements StateStorage {
       throw new StateConflictError(`another run updated ${this.location(key)} while this one ran`);
   }
 
+  /**
+   * Opened without blocking and checked before it is read: a FIFO put where a key belongs would
+   * otherwise hang the read for ever, a folder fail with a bare EISDIR, a link to /dev/zero never end.
+   */
   private async readIfThere(key: string): Promise<string | null> {
+    const path = this.location(key);
+    let handle;
     try {
-      return await readFile(this.location(key), 'utf8');
+      handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null;
+      if (code === 'ELOOP')
+        throw new StateCorruptError(`${path} is not a regular file (a link)`, { cause: err });
       throw err;
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new StateCorruptError(`${path} is not a regular file (${kindOf(info)})`);
+      return await handle.readFile('utf8');
+    } finally {
+      await handle.close();
     }
   }
 
@@ -131,4 +155,19 @@ export class FolderStorage implements StateStorage {
   protected async replace(tmp: string, path: string): Promise<void> {
     await rename(tmp, path);
   }
+}
+
+/** What a directory entry or a file's stat is, for a line that says why it was not read. */
+function kindOf(
+  info: Pick<
+    Stats,
+    'isFIFO' | 'isCharacterDevice' | 'isBlockDevice' | 'isDirectory' | 'isSocket' | 'isSymbolicLink'
+  >,
+): string {
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isDirectory()) return 'a folder';
+  if (info.isSocket()) return 'a socket';
+  if (info.isSymbolicLink()) return 'a link';
+  return 'not a file';
 }

@@ -28,15 +28,28 @@ export class EventSpool {
     await this.storage.remove(`${SPOOL}${id}`);
   }
 
-  /** What an earlier watcher received but never finished, oldest first. */
-  async pending(): Promise<Spooled[]> {
-    const ids = (await this.storage.list(SPOOL))
+  /**
+   * What an earlier watcher received but never finished, oldest first. An entry that is not a file
+   * this watcher wrote (a folder or a FIFO under a delivery's name) is skipped and told to `warn`
+   * with its path; it never stops the start.
+   */
+  async pending(warn: (message: string) => void = () => {}): Promise<Spooled[]> {
+    const skipped = (location: string, what: string) =>
+      warn(`spool: skipped ${location}: not a regular file (${what}); move it away`);
+    const ids = (await this.storage.list(SPOOL, skipped))
       .map((key) => key.slice(SPOOL.length))
       .filter((id) => id.endsWith('.json') && !id.includes('/'))
       .sort();
     const out: Spooled[] = [];
     for (const id of ids) {
-      const got = await this.storage.read(`${SPOOL}${id}`);
+      let got;
+      try {
+        got = await this.storage.read(`${SPOOL}${id}`);
+      } catch (err) {
+        // Swapped for something else after the listing, or unreadable: this entry only.
+        warn(`spool: skipped ${this.storage.location(`${SPOOL}${id}`)}: ${(err as Error).message}`);
+        continue;
+      }
       if (got) out.push({ id, body: got.text });
     }
     return out;

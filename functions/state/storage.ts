@@ -25,8 +25,12 @@ export interface StateStorage {
    * version; otherwise StateConflictError and nothing is written.
    */
   putIf(key: string, body: string, expected: string | null): Promise<string>;
-  /** Every key under a prefix (`runs/`), in no particular order. */
-  list(prefix: string): Promise<string[]>;
+  /**
+   * Every key under a prefix (`runs/`), in no particular order. Only what this tool could have
+   * written is a key: anything else found there (a folder where a file belongs, a FIFO, a link) is
+   * left out and told to `onSkipped` with its location and what it is.
+   */
+  list(prefix: string, onSkipped?: (location: string, what: string) => void): Promise<string[]>;
   /** Gone, if it was there. */
   remove(key: string): Promise<void>;
 }

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, utimes } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,5 +41,37 @@ describe('FolderStorage.putIf (the ledger)', () => {
     const anHourAgo = new Date(Date.now() - 3_600_000);
     await utimes(lock, anHourAgo, anHourAgo);
     await expect(storage.putIf(LEDGER_KEY, body, version)).resolves.toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('reads regular files only: a FIFO, a folder or a link where a key belongs is refused naming its path, never waited on', async () => {
+    const storage = new FolderStorage(dir);
+    await mkdir(join(dir, 'state'), { recursive: true });
+    const ledger = join(dir, 'state', 'ledger.json');
+    execFileSync('mkfifo', [ledger]); // a plain read of a FIFO waits for a writer for ever
+    await expect(storage.read(LEDGER_KEY)).rejects.toThrow(`${ledger} is not a regular file (a FIFO)`);
+    await rm(ledger);
+    await mkdir(ledger);
+    await expect(storage.read(LEDGER_KEY)).rejects.toMatchObject({
+      name: 'StateCorruptError',
+      message: `${ledger} is not a regular file (a folder)`,
+    });
+    await rm(ledger, { recursive: true });
+    await symlink('/dev/zero', ledger); // a read of it would never end
+    await expect(storage.read(LEDGER_KEY)).rejects.toThrow(`${ledger} is not a regular file (a link)`);
+  });
+
+  it('lists what it could have written, and tells each other entry with its path', async () => {
+    const storage = new FolderStorage(dir);
+    await storage.put('spool/1.json', '[]', 'application/json');
+    await mkdir(join(dir, 'spool', '2.json'));
+    execFileSync('mkfifo', [join(dir, 'spool', '3.json')]);
+    await writeFile(join(dir, 'spool', '4.json.tmp'), 'half');
+    const skipped: string[] = [];
+    const keys = await storage.list('spool/', (where, what) => skipped.push(`${where}: ${what}`));
+    expect(keys).toEqual(['spool/1.json']);
+    expect(skipped.sort()).toEqual([
+      `${join(dir, 'spool', '2.json')}: a folder`,
+      `${join(dir, 'spool', '3.json')}: a FIFO`,
+    ]);
   });
 });

@@ -1,7 +1,8 @@
 // The watcher's own logic with fake sources and a fake audit, no services: the order sources start
 // and stop in, acknowledgement only after the verdict, backpressure (pause above the high-water mark,
 // resume below half), a storm planned into few audits, and the webhook spool replayed at start.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -169,6 +170,31 @@ describe('the watcher, with fake sources and a fake audit', () => {
     await start([new MinioAuditSource('token', spool)]);
     await until('the spool is empty', async () => (await spool.pending()).length === 0, 10_000);
     expect(audits).toEqual([{ buckets: ['gone'] }]);
+  });
+
+  it('skips a spool entry that is not a file (a folder, a FIFO) with a line naming it, and replays the rest', async () => {
+    const state = new FolderStorage(join(dir, 'watch-state'));
+    const spool = new EventSpool(state);
+    const event: ChangeEvent = {
+      source: 'minio-audit',
+      type: 's3:BucketRemoved',
+      status: 'Completed',
+      at: new Date(),
+      target: { kind: 'bucket', name: 'gone', store: 'store-1' },
+      failed: false,
+    };
+    await spool.save(`[${toQueueMessage(event)}]`, STORE_EVENTS_SUFFIX);
+    const folder = join(dir, 'watch-state', 'spool', `000000000000001-aaaaaaaaaaaa${STORE_EVENTS_SUFFIX}`);
+    const fifo = join(dir, 'watch-state', 'spool', `000000000000002-bbbbbbbbbbbb${STORE_EVENTS_SUFFIX}`);
+    await mkdir(folder);
+    execFileSync('mkfifo', [fifo]); // 0.9.0: the start failed on EISDIR, or waited on the FIFO for ever
+    await start([new MinioAuditSource('token', spool)]);
+    await until('the good entry is audited', () => audits.length === 1, 10_000);
+    expect(audits).toEqual([{ buckets: ['gone'] }]);
+    expect(log).toContain(
+      `minio-audit: spool: skipped ${folder}: not a regular file (a folder); move it away`,
+    );
+    expect(log).toContain(`minio-audit: spool: skipped ${fifo}: not a regular file (a FIFO); move it away`);
   });
 
   it('answers /healthz "starting" until every source has started', async () => {
