@@ -62,7 +62,7 @@ describe('FolderStorage.putIf (the ledger)', () => {
 
   it('lists what it could have written, and tells each other entry with its path', async () => {
     const storage = new FolderStorage(dir);
-    await storage.put('spool/1.json', '[]', 'application/json');
+    await storage.put('spool/1.json', '[]');
     await mkdir(join(dir, 'spool', '2.json'));
     execFileSync('mkfifo', [join(dir, 'spool', '3.json')]);
     await writeFile(join(dir, 'spool', '4.json.tmp'), 'half');
