@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { InvalidInputError } from '../core/errors.js';
+import { CsdriftError, InvalidInputError, StateWriteError } from '../core/errors.js';
 
 export interface AtomicWriteOptions {
   /** Last check before the rename; a throw leaves the old file. */
@@ -20,21 +20,39 @@ export async function writeFileAtomically(
 ): Promise<void> {
   await makeFolder(dirname(path));
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`; // unique even for writes in the same millisecond
-  const file = await open(tmp, 'wx', 0o640);
   try {
-    await file.writeFile(body);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
+    const file = await open(tmp, 'wx', 0o640);
+    try {
+      await file.writeFile(body);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     options.beforeRename?.();
     await (options.rename ?? rename)(tmp, path);
   } catch (err) {
+    // A full disk or a refused write leaves no partial file behind, and says which file and why.
     await unlink(tmp).catch(() => {});
-    throw err;
+    throw writeFailure(path, err);
   }
   await syncFolder(dirname(path));
+}
+
+/** An error of the file system becomes one that names the path and the reason; others pass as they are. */
+function writeFailure(path: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (!code || err instanceof CsdriftError) return err;
+  const reason =
+    code === 'ENOSPC'
+      ? 'no space left on the device'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EDQUOT'
+          ? 'disk quota exceeded'
+          : code === 'EROFS'
+            ? 'read-only file system'
+            : code;
+  return new StateWriteError(`cannot write ${path}: ${reason}`, { cause: err });
 }
 
 /**

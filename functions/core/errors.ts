@@ -37,6 +37,11 @@ export class StateConflictError extends CsdriftError {
   override name = 'StateConflictError';
 }
 
+/** A file of state or a report could not be written (a full disk, a permission): its path and why; nothing half-written stays. */
+export class StateWriteError extends CsdriftError {
+  override name = 'StateWriteError';
+}
+
 /** A remediation that must not run now; nothing was changed. */
 export class RemediationRefusedError extends CsdriftError {
   override name = 'RemediationRefusedError';

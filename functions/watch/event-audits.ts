@@ -4,6 +4,7 @@
 // let go) only once the verdict of its audit is written; an audit that fails is tried again later.
 import pLimit from 'p-limit';
 import type { BucketIdentity, CloudStackEventReads } from '../cloudstack/event-reads.js';
+import { throttledLog, type ThrottledLog } from '../common/throttled-log.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
@@ -59,9 +60,12 @@ export class EventAudits {
   private readonly limit: ReturnType<typeof pLimit>;
   /** The last audit of each store: one store's event audits run one after another, so each sees what the last told. */
   private readonly lastOfStore = new Map<string, Promise<void>>();
+  /** Events that name nothing are anyone's to send: counted each, said once a minute per source. */
+  private readonly noisy: ThrottledLog;
 
   constructor(private readonly options: EventAuditsOptions) {
     this.limit = pLimit(options.concurrentAudits);
+    this.noisy = throttledLog(options.log);
   }
 
   /** The debouncer's handler: never throws; failed jobs go back through `retry`. */
@@ -105,7 +109,8 @@ export class EventAudits {
         continue;
       }
       if (!row || !/^\d+$/.test(row.storeId)) {
-        this.options.log(
+        this.noisy(
+          `unknown-bucket:${q.event.source}`,
           visible(
             `${describe(q.event)}: no bucket row with that ${t.uuid ? 'uuid' : 'id'} names a store; dropped`,
           ),
@@ -144,7 +149,10 @@ export class EventAudits {
       const key = t.uuid ?? (t.id !== undefined ? String(t.id) : '');
       if (!key) {
         // A store event whose store is named by nothing usable (a malformed uuid): said, counted, let go.
-        this.options.log(visible(`${describe(q.event)}: names no store csdrift can look up; dropped`));
+        this.noisy(
+          `malformed:${q.event.source}`,
+          visible(`${describe(q.event)}: names no store csdrift can look up; dropped`),
+        );
         this.options.observer.dropped(q.event.source, 'malformed');
         q.settle();
         continue;

@@ -13,6 +13,8 @@ export interface WatchRoutes {
   metrics: () => Promise<HttpAnswer>;
   /** The webhook sources' routes, as they are configured. */
   webhooks: WebhookRoute[];
+  /** A request answered 500: told with its method and path, so the log says why. */
+  failed?: (request: string, err: unknown) => void;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024; // CloudStack's event JSON is under 2 KiB
@@ -41,7 +43,10 @@ export async function startHttpServer(
   const port = Number(listen.slice(at + 1));
   const server = createServer((req, res) => {
     answer(req, routes)
-      .catch((): HttpAnswer => ({ status: 500, body: 'internal error\n' }))
+      .catch((err): HttpAnswer => {
+        routes.failed?.(`${req.method ?? '?'} ${(req.url ?? '/').split('?')[0]}`, err);
+        return { status: 500, body: 'internal error\n' };
+      })
       .then((a) => send(req, res, a));
   });
   server.requestTimeout = 30_000;

@@ -5,6 +5,7 @@
 // full audit tells them. An event is only ever where to look again; the audit is the verdict.
 import type { Server } from 'node:http';
 import { Cron } from 'croner';
+import { throttledLog, type ThrottledLog } from '../common/throttled-log.js';
 import type { AuditRequest } from '../audit.js';
 import { CloudStackEventReads } from '../cloudstack/event-reads.js';
 import type { AuditConfig, WatchConfig } from '../core/config.js';
@@ -73,8 +74,8 @@ export class Watcher {
   /** The sources started so far, in start order: stopped in reverse. */
   private readonly sources: ChangeSource[] = [];
   private readonly sourceState = new Map<string, string>();
-  /** When a dropped input was last logged, by source: a flood of garbage is counted, not logged line by line. */
-  private readonly lastDropLog = new Map<string, number>();
+  /** Dropped input is counted in full but said once a minute per source: a flood of garbage cannot flood the log. */
+  private readonly noisy: ThrottledLog;
   private server: Server | undefined;
   private cron: Cron | undefined;
   private fullAudit: Promise<void> | undefined;
@@ -89,6 +90,7 @@ export class Watcher {
     if (!watch)
       throw new ConfigError('config: watch: required for csdrift watch (at least one event source)');
     this.watch = watch;
+    this.noisy = throttledLog(request.log);
     this.reads = new CloudStackEventReads(request.db);
     this.state = new FolderStorage(request.stateDir);
     const audits = new EventAudits({
@@ -137,6 +139,9 @@ export class Watcher {
         contentType: this.metrics.registry.contentType,
       }),
       webhooks: sources.flatMap((s) => (s.route ? [s.route] : [])),
+      // Nothing was lost (the sender retries on 500), but the operator must learn why: a full disk, a permission.
+      failed: (request, err) =>
+        this.noisy(`http-500`, visible(`${request}: answered 500: ${(err as Error).message}`)),
     });
     for (const source of sources) {
       await source.start(this.contextFor(source));
@@ -283,11 +288,8 @@ export class Watcher {
     this.metrics.dropped(source.kind, reason);
     if (reason === 'not-relevant') return; // of no interest: counted, not logged
     // Garbage or refused input is counted in full but logged at most once a minute per source.
-    const now = Date.now();
-    if (now - (this.lastDropLog.get(source.name) ?? -Infinity) < 60_000) return;
-    this.lastDropLog.set(source.name, now);
     const words = reason === 'signature' ? 'refused a delivery' : 'dropped input that is no change event';
-    this.request.log(visible(`${source.name}: ${words}: ${(why ?? reason).slice(0, 200)}`));
+    this.noisy(`drop:${source.name}`, visible(`${source.name}: ${words}: ${(why ?? reason).slice(0, 200)}`));
   }
 
   private health(): HttpAnswer {

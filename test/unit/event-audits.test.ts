@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, EventTarget } from '../../functions/sources/cloudstack-event.js';
 import type { QueuedEvent } from '../../functions/watch/event-audits.js';
 import { EventAudits } from '../../functions/watch/event-audits.js';
+import { throttledLog } from '../../functions/common/throttled-log.js';
 
 const event = (target: EventTarget): ChangeEvent => ({
   source: 'amqp',
@@ -18,6 +19,7 @@ const event = (target: EventTarget): ChangeEvent => ({
 function audits(maxBucketsPerAudit = 500) {
   const dropped: string[] = [];
   const settled: string[] = [];
+  const lines: string[] = [];
   const plan = new EventAudits({
     reads: {
       bucketsByIdentity: async (uuids: string[]) =>
@@ -35,14 +37,14 @@ function audits(maxBucketsPerAudit = 500) {
     },
     maxBucketsPerAudit,
     concurrentAudits: 1,
-    log: () => {},
+    log: (line) => void lines.push(line),
     retry: () => {},
   });
   const queued = (target: EventTarget, label: string): QueuedEvent => ({
     event: event(target),
     settle: () => void settled.push(label),
   });
-  return { plan, dropped, settled, queued };
+  return { plan, dropped, settled, queued, lines };
 }
 
 describe('planning events into audits', () => {
@@ -67,5 +69,39 @@ describe('planning events into audits', () => {
     expect(jobs).toEqual([]);
     expect(dropped).toEqual(['amqp unknown-bucket', 'amqp malformed']);
     expect(settled).toEqual(['unknown', 'no store']);
+  });
+
+  it('a flood of events naming unknown buckets is counted each but said once a minute, not line by line', async () => {
+    const { plan, dropped, settled, queued, lines } = audits();
+    const flood = Array.from({ length: 5000 }, (_, i) =>
+      queued({ kind: 'bucket', uuid: `ffffffff-0000-4000-8000-${String(i).padStart(12, '0')}` }, 'unknown'),
+    );
+    await plan.plan(flood);
+    await plan.plan([queued({ kind: 'store' }, 'no store'), queued({ kind: 'store' }, 'no store')]);
+    expect(dropped).toHaveLength(5002);
+    expect(settled).toHaveLength(5002);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/no bucket row with that uuid names a store; dropped$/);
+    expect(lines[1]).toMatch(/names no store csdrift can look up; dropped$/);
+  });
+});
+
+describe('throttledLog', () => {
+  it('says the first line of a kind, holds back the rest for a minute, then says how many it held', () => {
+    const out: string[] = [];
+    let now = 0;
+    const log = throttledLog(
+      (l) => out.push(l),
+      60_000,
+      () => now,
+    );
+    log('a', 'first a');
+    log('a', 'second a');
+    log('b', 'first b');
+    now = 59_999;
+    log('a', 'third a');
+    now = 60_000;
+    log('a', 'fourth a');
+    expect(out).toEqual(['first a', 'first b', 'fourth a (and 2 more like it since the last such line)']);
   });
 });

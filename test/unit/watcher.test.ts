@@ -2,7 +2,7 @@
 // and stop in, acknowledgement only after the verdict, backpressure (pause above the high-water mark,
 // resume below half), a storm planned into few audits, and the webhook spool replayed at start.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,8 @@ import { FolderStorage } from '../../functions/state/folder-storage.js';
 import { EventSpool, STORE_EVENTS_SUFFIX } from '../../functions/state/spool.js';
 import type { RunOutcome } from '../../functions/run.js';
 import { Watcher } from '../../functions/watch/watcher.js';
+import { CloudStackWebhookSource } from '../../functions/sources/cloudstack-webhook-source.js';
+import { postWebhook } from '../support/cloudstack-events.js';
 import { freePort } from '../support/ports.js';
 import { until } from '../support/until.js';
 
@@ -196,6 +198,52 @@ describe('the watcher, with fake sources and a fake audit', () => {
     );
     expect(log).toContain(`minio-audit: spool: skipped ${fifo}: not a regular file (a FIFO); move it away`);
   });
+
+  // A real full disk: a 256 KiB tmpfs (mounting needs root, as CI has; elsewhere skipped, saying so).
+  const canMount = (() => {
+    try {
+      execFileSync('sh', [
+        '-c',
+        'd=$(mktemp -d) && mount -t tmpfs -o size=16k tmpfs "$d" && umount "$d"; rmdir "$d"',
+      ]);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!canMount)(
+    'on a full disk a webhook is answered 500 with a line naming the file and why, and no partial file stays',
+    async () => {
+      const state = join(dir, 'watch-state');
+      await mkdir(state);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', state]);
+      try {
+        await writeFile(join(state, 'filler'), Buffer.alloc(1024 * 1024)).catch(() => {}); // fills it
+        const spool = new EventSpool(new FolderStorage(state));
+        await start([new CloudStackWebhookSource('secret', spool)]);
+        const at = (log.find((l) => l.includes('listening on')) ?? '').replace(/.*listening on /, '');
+        const uuid = 'aaaaaaaa-0000-4000-8000-000000000000';
+        const sent = await postWebhook(
+          `http://${at}/events/cloudstack`,
+          { type: 'BUCKET.DELETE', bucketUuid: uuid },
+          'secret',
+        );
+        expect(sent.status).toBe(500); // CloudStack sends it again later: nothing is lost
+        expect(
+          log.some((l) =>
+            /^POST \/events\/cloudstack: answered 500: cannot write .*spool.*\.json: no space left on the device/.test(
+              l,
+            ),
+          ),
+        ).toBe(true);
+        expect((await readdir(join(state, 'spool'))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+      } finally {
+        await watcher?.stop();
+        watcher = undefined;
+        execFileSync('umount', [state]);
+      }
+    },
+  );
 
   it('answers /healthz "starting" until every source has started', async () => {
     const port = await freePort();
