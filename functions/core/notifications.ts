@@ -48,7 +48,9 @@ function atLeast(severity: Severity, min: Severity | undefined): boolean {
 }
 
 function subjectLine(text: string): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?'); // SNS subjects: printable ASCII, no line breaks
+  // SNS subjects: printable ASCII, no line breaks. Invisible characters are first written as escapes
+  // a reader can see; other non-ASCII letters become `?`.
+  const clean = visible(text).replace(/[^\x20-\x7e]/g, '?');
   return clean.length > SNS_SUBJECT_MAX ? `${clean.slice(0, SNS_SUBJECT_MAX - 1)}~` : clean;
 }
 

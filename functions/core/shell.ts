@@ -5,12 +5,15 @@
 
 /** Characters that never need quoting. */
 const PLAIN = /^[A-Za-z0-9_.,:/@%+=-]+$/;
-/** C0 and C1 controls, DEL, and the bidirectional controls that reorder text on screen. */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-export const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+/**
+ * Characters a reader cannot see or that change what they see: C0 and C1 controls and DEL (Cc); the
+ * format characters (Cf): zero-width spaces and joiners, the bidirectional controls that reorder
+ * text, soft hyphens, byte-order marks and tag characters (`photos\u200b-prod` must not pass for
+ * `photos-prod`); line and paragraph separators; and the blank Hangul fillers.
+ */
+export const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/u;
 /** Also escaped inside a command: a backtick marks where a command starts and ends in a step. */
-// eslint-disable-next-line no-control-regex -- likewise
-const ESCAPED = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069`]/u;
+const ESCAPED = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0`]/u;
 
 /** One shell word that bash reads back as exactly `value`. */
 export function shellQuote(value: string | number | boolean): string {
@@ -26,7 +29,9 @@ export function shellQuote(value: string | number | boolean): string {
       out +=
         code < 0x100
           ? `\\x${code.toString(16).padStart(2, '0')}`
-          : `\\u${code.toString(16).padStart(4, '0')}`;
+          : code < 0x10000
+            ? `\\u${code.toString(16).padStart(4, '0')}`
+            : `\\U${code.toString(16).padStart(8, '0')}`;
     else out += ch;
   }
   return `$'${out}'`;

@@ -1,5 +1,6 @@
 // The run digest and new tasks as Block Kit messages to a Slack incoming webhook. The webhook URL
 // is a secret: it is never part of an error, a log line or a report.
+import { visible } from '../core/shell.js';
 import { redact } from '../common/redact.js';
 import type { Notification } from '../core/notifications.js';
 import { textPart } from '../core/notifications.js';
@@ -40,7 +41,9 @@ export function slackBlocks(m: Notification, extraLines: string[] = []): { text:
       { type: 'section', text: { type: 'mrkdwn', text: `${icon} ${'```'}${inCodeBlock(body)}${'```'}` } },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: `csdrift · ${m.kind} · ${escapeSlack(m.attributes.store)}` }],
+        elements: [
+          { type: 'mrkdwn', text: `csdrift · ${m.kind} · ${escapeSlack(visible(m.attributes.store))}` },
+        ],
       },
     ],
   };

@@ -7,6 +7,8 @@ import type { DbBucket, StoreScan } from '../../functions/core/model.js';
 import { MESSAGE_MAX_BYTES, markPublished, planNotifications } from '../../functions/core/notifications.js';
 import { buildReport } from '../../functions/core/report.js';
 import { slackBlocks, escapeSlack } from '../../functions/notify/slack.js';
+import { textPart } from '../../functions/core/notifications.js';
+import { INVISIBLE } from '../../functions/core/shell.js';
 import { NOW, aBucket, aScan, absent, anInput } from '../support/builders.js';
 
 const REPORT = 's3://reports/runs/r/report.html';
@@ -214,5 +216,25 @@ describe('Slack messages', () => {
     expect(section.match(/```/g)).toHaveLength(2); // the block's own fences only
     expect(section).not.toMatch(/<!channel>|<mailto:/);
     expect(section).toContain('ˋˋˋ*bold*');
+  });
+
+  it('show zero-width and bidi characters as visible escapes in every channel: SNS subject and body, email, Slack', () => {
+    // 0.9.0: the subject said `photos?-prod`, the body and Slack `photos-prod` with the space unseen
+    const name = 'photos\u200b-prod\u202egnp.exe\u2060\ufeff';
+    const { plan } = run([aBucket(name)], aScan([], { absenceChecks: absent(name) }), null);
+    const task = plan.messages[0] as NonNullable<(typeof plan.messages)[0]>;
+    const slack = slackBlocks(task);
+    const seen = {
+      snsSubject: task.subject, // the email's subject too
+      emailText: textPart(task.body),
+      slackText: slack.text,
+      slackBlocks: JSON.stringify(slack.blocks).replace(/\\\\/g, '\\'), // JSON's own escapes undone
+    };
+    for (const [channel, text] of Object.entries(seen)) {
+      expect(INVISIBLE.test(text.replace(/\n/g, '')), channel).toBe(false); // line breaks are the text's own
+      expect(text, channel).toContain(
+        'photos\\u{200b}-prod\\u{202e}gnp.exe\\u{2060}\\u{feff}'.replace(/\\\\/g, '\\'),
+      );
+    }
   });
 });
