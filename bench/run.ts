@@ -13,17 +13,31 @@ import { storeSpeed } from './store-speed.js';
 import { eventLatency } from './event-latency.js';
 import { feedLatency } from './feed-latency.js';
 import { watchMemory } from './watch-memory.js';
+import { BEFORE, FULL, QUICK, hostileInputs } from './hostile-inputs.js';
 
-const BENCHES = ['cold-start', 'database', 'memory', 'store', 'events', 'feeds', 'watch-memory'] as const;
+const BENCHES = [
+  'cold-start',
+  'database',
+  'memory',
+  'store',
+  'events',
+  'feeds',
+  'watch-memory',
+  'hostile',
+] as const;
 type Bench = (typeof BENCHES)[number];
 
 const program = new Command('bench')
   .description('measure csdrift against its floors; writes bench/results.json')
   .addOption(new Option('--only <bench...>', 'run only these').choices(BENCHES))
   .option('--quick', 'small sizes: checks the benchmarks work, measures nothing worth keeping')
+  .option(
+    '--before <bin>',
+    "hostile: also run the attacks against another build's bin/csdrift.js (a checkout of 0.9.0), for the figures before",
+  )
   .option('--out <file>', 'where the results go', fileURLToPath(new URL('results.json', import.meta.url)))
   .parse();
-const options = program.opts<{ only?: Bench[]; quick?: boolean; out: string }>();
+const options = program.opts<{ only?: Bench[]; quick?: boolean; out: string; before?: string }>();
 
 const server = parseDbUrl(TEST_DB_SERVER);
 const quick = options.quick ?? false;
@@ -53,6 +67,15 @@ const steps: [Bench, () => Promise<Figure[]>][] = [
           : { lines: 1_000_000, outageSeconds: 300, ghosts: 30_000 },
         print,
       ),
+  ],
+  [
+    'hostile',
+    async () => [
+      ...(options.before
+        ? await hostileInputs(server, quick ? QUICK : BEFORE, print, { bin: options.before, label: 'before' })
+        : []),
+      ...(await hostileInputs(server, quick ? QUICK : FULL, print)),
+    ],
   ],
 ];
 for (const [name, step] of steps) {

@@ -36,6 +36,11 @@ export interface WebhookRoute {
   path: string;
   /** `/path/<name>` is taken too, the name handed over decoded. */
   withName?: boolean;
+  /**
+   * Checked on the headers alone, before a byte of the body is read: an unsigned or unauthorised
+   * client is answered without costing the daemon its body. Null: go on and read it.
+   */
+  refuse?(headers: IncomingHttpHeaders): HttpAnswer | null;
   handle(body: Buffer, headers: IncomingHttpHeaders, name: string | undefined): Promise<HttpAnswer>;
 }
 

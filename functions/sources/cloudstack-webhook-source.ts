@@ -15,6 +15,8 @@ export class CloudStackWebhookSource extends WebhookSource {
   readonly description = 'CloudStack webhooks (POST /events/cloudstack)';
   readonly route: WebhookRoute = {
     path: '/events/cloudstack',
+    // The HMAC needs the whole body; a delivery with no signature at all is refused before it.
+    refuse: (headers) => (headers['x-cs-signature'] ? null : this.refused()),
     handle: (body, headers) => this.delivery(body, headers['x-cs-signature']),
   };
 
@@ -35,13 +37,18 @@ export class CloudStackWebhookSource extends WebhookSource {
     );
   }
 
+  private refused(): HttpAnswer {
+    const ctx = this.taking();
+    if ('status' in ctx) return ctx;
+    ctx.dropped('signature', 'bad or missing X-CS-Signature');
+    return { status: 401, body: 'bad or missing X-CS-Signature\n' };
+  }
+
   private async delivery(body: Buffer, signature: string | string[] | undefined): Promise<HttpAnswer> {
     const ctx = this.taking();
     if ('status' in ctx) return ctx;
-    if (!signatureMatches(this.secret, body, typeof signature === 'string' ? signature : undefined)) {
-      ctx.dropped('signature', 'bad or missing X-CS-Signature');
-      return { status: 401, body: 'bad or missing X-CS-Signature\n' };
-    }
+    if (!signatureMatches(this.secret, body, typeof signature === 'string' ? signature : undefined))
+      return this.refused();
     ctx.received();
     const text = body.toString('utf8');
     const event = parseBody(ctx, text, 'webhook');

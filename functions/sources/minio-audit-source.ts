@@ -18,6 +18,8 @@ export class MinioAuditSource extends WebhookSource {
   readonly route: WebhookRoute = {
     path: '/events/minio',
     withName: true,
+    // The token is a header: an unauthorised client is refused before its body is read.
+    refuse: (headers) => this.refusal(headers.authorization),
     handle: (body, headers, store) => this.delivery(body, headers.authorization, store),
   };
 
@@ -35,6 +37,14 @@ export class MinioAuditSource extends WebhookSource {
     );
   }
 
+  private refusal(authorization: string | undefined): HttpAnswer | null {
+    if (tokenMatches(this.token, authorization)) return null;
+    const ctx = this.taking();
+    if ('status' in ctx) return ctx;
+    ctx.dropped('signature', 'bad or missing Authorization');
+    return { status: 401, body: 'bad or missing Authorization\n' };
+  }
+
   private async delivery(
     body: Buffer,
     authorization: string | undefined,
@@ -42,10 +52,8 @@ export class MinioAuditSource extends WebhookSource {
   ): Promise<HttpAnswer> {
     const ctx = this.taking();
     if ('status' in ctx) return ctx;
-    if (!tokenMatches(this.token, authorization)) {
-      ctx.dropped('signature', 'bad or missing Authorization');
-      return { status: 401, body: 'bad or missing Authorization\n' };
-    }
+    const refused = this.refusal(authorization);
+    if (refused) return refused;
     let events;
     try {
       events = parseMinioAudit(body.toString('utf8'), store, () => new Date());

@@ -113,6 +113,8 @@ async function answer(req: IncomingMessage, routes: WatchRoutes): Promise<HttpAn
       return { status: 400, body: 'malformed path\n' };
     }
     if (req.method !== 'POST') return { status: 405, body: 'POST only\n' };
+    const refused = route.refuse?.(req.headers);
+    if (refused) return refused;
     const body = await readBody(req);
     if (body === null) return { status: 413, body: 'body too large\n' };
     if (body === 'busy')
@@ -177,7 +179,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | null | 'busy'> {
 /** The answer; for a refused body (413, 503) it is sent whole, then the connection is closed. */
 function send(req: IncomingMessage, res: ServerResponse, a: HttpAnswer): void {
   if (res.headersSent || res.destroyed) return;
-  const closing = a.status === 413 || (a.status === 503 && req.method === 'POST');
+  // A body left unread (refused on its headers, over the cap, busy) is not waited for: the answer
+  // goes first, then the connection.
+  const closing = a.status === 413 || !req.complete;
   res.writeHead(a.status, {
     'content-type': a.contentType ?? 'text/plain; charset=utf-8',
     ...(closing ? { connection: 'close' } : {}),

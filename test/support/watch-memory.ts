@@ -13,7 +13,7 @@ import { freePort } from './ports.js';
 import { TcpCutter } from './tcp-cutter.js';
 import { until } from './until.js';
 
-const bin = new URL('../../bin/csdrift.js', import.meta.url).pathname;
+const BIN = new URL('../../bin/csdrift.js', import.meta.url).pathname;
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks';
 
 export interface BacklogRun {
@@ -53,18 +53,20 @@ export function opsLine(bucket: string, operation: string, i = 0): string {
   });
 }
 
-interface WatcherProcess {
+export interface WatcherProcess {
   child: ChildProcess;
   stderr: () => string;
   port: number;
   exit: Promise<number | null>;
 }
 
-async function startWatcher(
+/** The built `csdrift watch` (or `bin`: another build's, for a before/after figure) as a process. */
+export async function startWatcher(
   dir: string,
   db: DbUrl | string,
   sns: SnsStandIn,
   watchYaml: string[],
+  bin = BIN,
 ): Promise<WatcherProcess> {
   const port = await freePort();
   const config = join(dir, 'csdrift.yaml');
@@ -89,7 +91,7 @@ async function startWatcher(
 }
 
 /** Polls /healthz every 100 ms until stopped; keeps the longest answer and whether it saw a pause. */
-function healthProbe(port: number) {
+export function healthProbe(port: number) {
   let longest = 0;
   let paused = false;
   let running = true;
@@ -117,14 +119,14 @@ function healthProbe(port: number) {
   };
 }
 
-async function peakRssMiB(pid: number): Promise<number> {
+export async function peakRssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
   return kb / 1024;
 }
 
 /** Whether the ops log position the watcher saved has reached the end of the log. */
-async function positionAtEnd(stateDir: string, log: string): Promise<boolean> {
+export async function positionAtEnd(stateDir: string, log: string): Promise<boolean> {
   const names = (await readdir(stateDir).catch(() => [] as string[])).filter((n) =>
     /^ops-log-[0-9a-f]+\.json$/.test(n),
   );
