@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import S3rver from 's3rver';
 import type { DbUrl } from '../functions/cloudstack/db-url.js';
-import { RULE_IDS } from '../functions/core/model.js';
-import { RULES } from '../functions/core/rules/index.js';
+import { RULE_IDS, RULES } from '../functions/core/rules/index.js';
 import { CloudStackSeed } from '../functions/demo/cloudstack-seed.js';
 import { createThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import { DEMO_STORE_KEYS } from '../functions/demo/sample-cloud.js';
@@ -21,7 +20,7 @@ const PLANTED = 5;
 const TARGET_MB = 300;
 
 /** s3rver answers ListBuckets and HeadBucket only: the rules that need nothing more. */
-const LISTING_RULES = RULE_IDS.filter((id) => !RULES[id].attribute);
+const LISTING_RULES = RULE_IDS.filter((id) => !RULES[id].scan?.attributes?.length);
 
 interface Measured {
   buckets: number;

@@ -22,8 +22,6 @@ import { bucketsLastSeenInStore, updateLedger } from './core/ledger.js';
 import type { Report, Trigger } from './core/report.js';
 import { buildReport } from './core/report.js';
 import { isExpired } from './core/suppressions.js';
-import { absenceCandidates } from './core/rules/bucket-missing-in-store.js';
-import { inspectionTargets } from './core/rules/attribute-rule.js';
 import { rulesInScope } from './core/evaluate.js';
 import { lazyOwnerKeys } from './cloudstack/owner-keys.js';
 import { scanStore } from './stores/scan-store.js';
@@ -128,27 +126,26 @@ export async function scanOneStore(
   const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
   const rows = prepared.byStore.get(store.id) ?? [];
   const targeted = request.buckets?.length ? [...new Set(request.buckets)] : undefined;
+  // What the rules in scope need of this scan: the absences to confirm, the attributes to read and
+  // for which rows. Store requests are the main cost: each attribute once, each bucket once.
+  const rules = rulesInScope(request.config, request.rules, request.buckets);
   const expected = targeted ?? [
-    ...absenceCandidates(rows, grace).map((b) => b.name),
-    ...bucketsLastSeenInStore(request.previousLedger, store.uuid),
+    ...new Set([
+      ...rules.flatMap((r) => r.scan?.confirmAbsent?.(rows, grace) ?? []).map((b) => b.name),
+      ...bucketsLastSeenInStore(request.previousLedger, store.uuid),
+    ]),
   ];
   const options = { ...request.config.scan, retryBaseDelayMs: request.retryBaseDelayMs ?? 200 };
-  // Each attribute once, and only those a rule in scope compares: store requests are the main cost.
-  const attributes = [
-    ...new Set(
-      rulesInScope(request.config, request.rules, request.buckets).flatMap((r) => [
-        ...(r.attribute ? [r.attribute] : []),
-        ...(r.alsoReads ?? []),
-      ]),
-    ),
-  ];
-  const inspect = attributes.length
-    ? inspectionTargets(rows, grace).map((b) => ({
-        name: b.name,
-        accountUuid: b.owner?.accountUuid ?? null,
-        accountName: b.owner?.accountName ?? null,
-      }))
-    : [];
+  const attributes = [...new Set(rules.flatMap((r) => r.scan?.attributes ?? []))];
+  const inspected = new Map<number, DbBucket>();
+  for (const rule of rules)
+    if (rule.scan?.attributes?.length)
+      for (const b of rule.scan.inspect?.(rows, grace) ?? []) inspected.set(b.id, b);
+  const inspect = [...inspected.values()].map((b) => ({
+    name: b.name,
+    accountUuid: b.owner?.accountUuid ?? null,
+    accountName: b.owner?.accountName ?? null,
+  }));
   const accounts = [...new Set(inspect.flatMap((t) => (t.accountUuid ? [t.accountUuid] : [])))];
   const context = {
     ownerKeys: lazyOwnerKeys(request.db, accounts, store.provider),

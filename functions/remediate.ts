@@ -10,7 +10,7 @@ import { recheckBucketRows } from './cloudstack/inventory.js';
 import { ownerStoreKeys } from './cloudstack/owner-keys.js';
 import type { AuditConfig } from './core/config.js';
 import type { Ledger } from './core/ledger.js';
-import { RemediationRefusedError } from './core/errors.js';
+import { RemediationFailedError, RemediationRefusedError } from './core/errors.js';
 import type { Finding, StoreRecord } from './core/model.js';
 import type { RemediationRecord, RemediationStep } from './core/remediation.js';
 import { planFor, refusal, whyNoPlan } from './core/remediation.js';
@@ -119,7 +119,7 @@ async function runStep(step: RemediationStep, ctx: StepContext): Promise<string>
           ? await ownerStoreKeys(ctx.db, owner.accountUuid, ctx.store.provider)
           : ctx.store.credentials;
       if (!keys)
-        throw new Error(
+        throw new RemediationFailedError(
           `no ${step.with} for ${owner?.accountName ?? 'the owner'} in the CloudStack database`,
         );
       const handler = new CountingHttpHandler(options);
@@ -137,7 +137,7 @@ async function runStep(step: RemediationStep, ctx: StepContext): Promise<string>
     case 'verify-row-removed': {
       const rows = await recheckBucketRows(ctx.db, [ctx.finding.bucket ?? '']);
       const row = rows.find((r) => r.id === step.bucketId);
-      if (!row?.removed) throw new Error(`bucket row ${step.bucketId} is still active`);
+      if (!row?.removed) throw new RemediationFailedError(`bucket row ${step.bucketId} is still active`);
       return `row ${step.bucketId} removed at ${row.removed}`;
     }
     case 'cloudstack-update-bucket':
@@ -154,9 +154,11 @@ async function runStep(step: RemediationStep, ctx: StepContext): Promise<string>
       });
       const check = again.report.coverage[0]?.checks[step.rule];
       if (check !== 'verified')
-        throw new Error(`the ${step.rule} check is ${check ?? 'missing'} now: cannot confirm`);
+        throw new RemediationFailedError(
+          `the ${step.rule} check is ${check ?? 'missing'} now: cannot confirm`,
+        );
       if (again.report.findings.some((f) => f.id === step.findingId))
-        throw new Error('a fresh audit still finds the drift');
+        throw new RemediationFailedError('a fresh audit still finds the drift');
       return 'a fresh audit no longer finds it';
     }
     case 'verify-absent-in-store': {
@@ -165,7 +167,7 @@ async function runStep(step: RemediationStep, ctx: StepContext): Promise<string>
       try {
         const seen = await headBucket(s3, step.bucket);
         if (seen.result !== 'absent')
-          throw new Error(`the store still answers for ${step.bucket} (${seen.result})`);
+          throw new RemediationFailedError(`the store still answers for ${step.bucket} (${seen.result})`);
       } finally {
         s3.destroy();
       }

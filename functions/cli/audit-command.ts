@@ -5,7 +5,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { bucketNameProblem } from '../core/bucket-name.js';
 import { visible } from '../core/shell.js';
 import type { RuleId, Severity } from '../core/model.js';
-import { RULE_IDS } from '../core/model.js';
+import { RULE_IDS } from '../core/rules/index.js';
 import { EXIT, exitCode } from '../core/report.js';
 import type { Report, RunStatus } from '../core/report.js';
 import type { Notifier } from '../notify/notifier.js';

@@ -8,8 +8,8 @@ import S3rver from 's3rver';
 import { auditAndPublish } from '../run.js';
 import { parseDbUrl } from '../cloudstack/db-url.js';
 import { parseAuditConfig } from '../core/config.js';
-import { DatabaseUnreachableError } from '../core/errors.js';
-import { RULE_IDS } from '../core/model.js';
+import { CsdriftError, DatabaseUnreachableError } from '../core/errors.js';
+import { RULE_IDS } from '../core/rules/index.js';
 import { RULES } from '../core/rules/index.js';
 import { createThrowawayDatabase } from '../demo/throwaway-db.js';
 import { DEMO_NIGHTS } from '../demo/replayed-nights.js';
@@ -60,7 +60,7 @@ export async function demoCommand(io: Io): Promise<number> {
     // user API): the attribute rules are switched off in the config, so each night is a full run.
     const config = parseAuditConfig({
       rules: Object.fromEntries(
-        RULE_IDS.filter((id) => RULES[id].attribute).map((id) => [id, { enabled: false }]),
+        RULE_IDS.filter((id) => RULES[id].scan?.attributes?.length).map((id) => [id, { enabled: false }]),
       ),
     });
     let outcome;
@@ -83,7 +83,7 @@ export async function demoCommand(io: Io): Promise<number> {
           `night of ${outcome.report.finishedAt.slice(0, 10)}: ${night.story}. ${outcome.report.summary.findings} finding(s); ${atStake(outcome.report.summary) ?? 'nothing at stake'}\n`,
         );
     }
-    if (!outcome) throw new Error('the demo has no nights to replay');
+    if (!outcome) throw new CsdriftError('the demo has no nights to replay');
     await io.stdout(`tonight: ${DEMO_NIGHTS.at(-1)?.story}.\n`);
     await io.stdout(formatSummary(outcome.report, outcome.reportUri));
     const seen = outcome.report.findings.some(

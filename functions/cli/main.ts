@@ -1,7 +1,7 @@
 // csdrift: the command line over the same engine the Lambda functions run.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { CsdriftError } from '../core/errors.js';
+import { CsdriftError, exitStatusOf } from '../core/errors.js';
 import { SEVERITIES } from '../core/model.js';
 import { EXIT } from '../core/report.js';
 import { visible } from '../core/shell.js';
@@ -11,6 +11,7 @@ import type { AuditFlags, Io } from './audit-command.js';
 import type { BaselineFlags } from './baseline-command.js';
 import type { RemediateFlags } from './remediate-command.js';
 import type { ReportFlags } from './report-command.js';
+import type { RulesFlags } from './rules-command.js';
 
 const io: Io = {
   stdout: (text) => new Promise((resolve) => process.stdout.write(text, () => resolve())),
@@ -158,6 +159,16 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     });
 
   program
+    .command('rules')
+    .description('list every rule: its severity, what it finds, when it reports and what to do')
+    .option('--json', 'every rule as JSON: id, severity, texts, options, billing, remediation')
+    .option('--markdown', "the README's rules table")
+    .action(async (flags: RulesFlags) => {
+      const { rulesCommand } = await import('./rules-command.js');
+      setExitCode(await rulesCommand(flags, io));
+    });
+
+  program
     .command('demo')
     .description('a self-contained audit of a throwaway CloudStack database and an in-process S3 store')
     .action(async () => {
@@ -186,7 +197,7 @@ async function main(): Promise<number> {
     }
     if (err instanceof CsdriftError) {
       io.stderr(err.message);
-      return EXIT.error;
+      return exitStatusOf(err);
     }
     io.stderr(`unexpected error: ${(err as Error)?.message ?? String(err)}`);
     return EXIT.error;

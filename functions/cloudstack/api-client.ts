@@ -2,9 +2,9 @@
 // async jobs followed to their end, and errors that name the command, never a key.
 import { signedQuery } from './api-signing.js';
 
-export class CloudStackApiError extends Error {
-  override name = 'CloudStackApiError';
-}
+import { CloudStackApiError } from '../core/errors.js';
+
+export { CloudStackApiError } from '../core/errors.js';
 
 export interface CloudStackApiOptions {
   /** e.g. https://cloudstack.example/client/api */

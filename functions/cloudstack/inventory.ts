@@ -195,21 +195,28 @@ function asInventoryError(err: unknown, db: DbUrl): Error {
       db.host,
       db.port,
       code ? `${code} (${e.message ?? 'no detail'})` : 'connection timed out',
+      { cause: err },
     );
   }
   if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
-    return new DatabaseUnreachableError(db.host, db.port, `access denied for user "${db.user}"`);
+    return new DatabaseUnreachableError(db.host, db.port, `access denied for user "${db.user}"`, {
+      cause: err,
+    });
   }
   if (code === 'ER_BAD_DB_ERROR')
-    return new InvalidInputError(`--db: database "${db.database}" does not exist on ${db.host}:${db.port}`);
+    return new InvalidInputError(`--db: database "${db.database}" does not exist on ${db.host}:${db.port}`, {
+      cause: err,
+    });
   if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_FIELD_ERROR') {
     return new SchemaMismatchError(
       `database "${db.database}" does not have the CloudStack schema: ${e.message}`,
+      { cause: err },
     );
   }
   return new DatabaseUnreachableError(
     db.host,
     db.port,
     `${code ? code + ': ' : ''}${e.message ?? String(err)}`,
+    { cause: err },
   );
 }

@@ -2,11 +2,11 @@
 // typo fails loudly.
 import * as z from 'zod';
 import { ConfigError } from './errors.js';
-import { RULE_IDS, SEVERITIES } from './model.js';
+import { SEVERITIES } from './model.js';
 import type { RuleId } from './model.js';
-import { RULES } from './rules/index.js';
-import type { RulesConfig } from './rules/options.js';
-import { COMMON_RULE_OPTIONS, REMEDIABLE } from './rules/options.js';
+import { RULES, RULE_IDS } from './rules/index.js';
+import type { RuleOptions } from './rules/options.js';
+import { COMMON_RULE_OPTIONS, REMEDIATION_OPTIONS } from './rules/options.js';
 import { parseAt } from './validation.js';
 
 const storeOverride = z.strictObject({
@@ -21,8 +21,7 @@ const storeOverride = z.strictObject({
 function optionsOf(id: RuleId) {
   return z.strictObject({
     ...COMMON_RULE_OPTIONS,
-    /** Allow `csdrift remediate --apply` for this rule's findings. Off unless said. */
-    ...(REMEDIABLE.includes(id) ? { remediate: z.boolean().optional() } : {}),
+    ...(RULES[id].remediation ? REMEDIATION_OPTIONS : {}),
     ...RULES[id].options,
   });
 }
@@ -198,6 +197,9 @@ export const auditConfigSchema = z.strictObject({
       maxBodyMiB: 256,
     }),
 });
+
+/** `rules:` as the engine reads it: each rule's options, checked against that rule's own schema. */
+export type RulesConfig = Partial<Record<RuleId, RuleOptions>>;
 
 export type AuditConfig = Omit<z.infer<typeof auditConfigSchema>, 'rules'> & {
   rules: RulesConfig;

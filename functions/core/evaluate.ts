@@ -41,7 +41,11 @@ export interface Evaluation {
 }
 
 /** The enabled rules asked for; a run scoped to named buckets leaves out the store-level rules. */
-export function rulesInScope(config: AuditConfig, requested: RuleId[], buckets: string[] = []): Rule[] {
+export function rulesInScope(
+  config: AuditConfig,
+  requested: RuleId[],
+  buckets: string[] = [],
+): Rule<RuleId>[] {
   const ids = requested.length ? requested : (Object.keys(RULES) as RuleId[]);
   return ids
     .filter((id) => config.rules[id]?.enabled !== false)
@@ -60,7 +64,11 @@ export function evaluate(input: EvaluateInput): Evaluation {
       ? [storeView(store, scan, dbByStore.get(store.id) ?? [], recheckedByStore.get(store.id) ?? [])]
       : [];
   });
-  const ctx: RuleContext = { now, gracePeriodMinutes: config.gracePeriodMinutes, options: config.rules };
+  const contextOf = (rule: Rule<RuleId>): RuleContext => ({
+    now,
+    gracePeriodMinutes: config.gracePeriodMinutes,
+    options: config.rules[rule.id] ?? {},
+  });
   const rules = rulesInScope(config, input.rules, input.buckets);
   const at = now.toISOString();
   const suppression = suppressionsFor(config.suppressions, now);
@@ -68,7 +76,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const findings: Finding[] = [];
   const coverage: StoreCoverage[] = views.map((view) => {
     const verdicts = rules.map((rule) => {
-      const judged = judge(rule, view, ctx);
+      const judged = judge(rule, view, contextOf(rule));
       for (const f of judged.findings)
         findings.push(toFinding(rule, f, config, suppression(rule.id, f.store, f.bucket), at));
       return [rule.id, judged.verdict] as const;
@@ -172,7 +180,7 @@ function asVerdict(v: CheckStatus | CheckVerdict): CheckVerdict {
 }
 
 function toFinding(
-  rule: Rule,
+  rule: Rule<RuleId>,
   f: RuleFinding,
   config: AuditConfig,
   suppression: SuppressionVerdict,

@@ -10,7 +10,7 @@
 import * as z from 'zod';
 import { StateCorruptError } from './errors.js';
 import type { Finding, RuleId, StoreCoverage, StoreRef } from './model.js';
-import { RULE_IDS } from './model.js';
+import { RULES, RULE_IDS } from './rules/index.js';
 import { coverageSchema, findingSchema } from './report-schema.js';
 import { firstIssue } from './validation.js';
 
@@ -356,8 +356,6 @@ function verifiedScope(coverage: StoreCoverage[]): (storeUuid: string, rule: Rul
   return (storeUuid, rule) => byStore.get(storeUuid)?.checks[rule] === 'verified';
 }
 
-const PRESENT_IN_STORE: readonly RuleId[] = ['bucket-unmanaged-in-store', 'bucket-removed-but-present'];
-
 /**
  * Buckets the last runs saw in this store without a CloudStack row to expect them. Should one
  * vanish from a listing, the scan confirms the absence directly: a listing that silently leaves a
@@ -365,7 +363,7 @@ const PRESENT_IN_STORE: readonly RuleId[] = ['bucket-unmanaged-in-store', 'bucke
  */
 export function bucketsLastSeenInStore(ledger: Ledger | null | undefined, storeUuid: string): string[] {
   return Object.values(ledger?.entries ?? {}).flatMap((e) =>
-    e.store.uuid === storeUuid && e.bucket && e.status !== 'resolved' && PRESENT_IN_STORE.includes(e.rule)
+    e.store.uuid === storeUuid && e.bucket && e.status !== 'resolved' && RULES[e.rule].tracksPresence
       ? [e.bucket]
       : [],
   );

@@ -1,5 +1,6 @@
 // What a bucket policy means for anonymous callers, so that two policies are compared by effect
 // rather than by text (whitespace, statement order, `"*"` vs `{"AWS": "*"}`, action lists vs wildcards).
+import { StoreError } from './errors.js';
 import type { AnonymousAccess, PolicyMeaning } from './model.js';
 
 interface Statement {
@@ -12,7 +13,7 @@ interface Statement {
   Condition?: unknown;
 }
 
-export class PolicyUnreadableError extends Error {
+export class PolicyUnreadableError extends StoreError {
   override name = 'PolicyUnreadableError';
 }
 

@@ -2,36 +2,12 @@
 // Pure; functions/remediate.ts carries the plan out.
 import type { AuditConfig } from './config.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
-import type { Finding, RuleId } from './model.js';
+import type { Finding } from './model.js';
 import { bucketNameProblem } from './bucket-name.js';
-import { REMEDIABLE } from './rules/options.js';
+import type { RemediationStep } from './remediation-steps.js';
+import { RULES } from './rules/index.js';
 
-/** updateBucket's parameter for each attribute rule: CloudStack calls the store driver whenever one is given. */
-const UPDATE_PARAMETER: Partial<Record<RuleId, string>> = {
-  'bucket-versioning-mismatch': 'versioning',
-  'bucket-encryption-mismatch': 'encryption',
-  'bucket-policy-mismatch': 'policy',
-  'bucket-quota-mismatch': 'quota',
-};
-
-export type RemediationStep =
-  | {
-      action: 'recreate-empty-bucket';
-      bucket: string;
-      store: string;
-      with: 'owner keys' | 'store admin keys';
-    }
-  | { action: 'cloudstack-delete-bucket'; bucketUuid: string; command: string }
-  | { action: 'verify-row-removed'; bucketId: number }
-  | { action: 'verify-absent-in-store'; bucket: string }
-  | {
-      action: 'cloudstack-update-bucket';
-      bucketUuid: string;
-      parameter: string;
-      value: string;
-      command: string;
-    }
-  | { action: 'verify-finding-gone'; findingId: string; rule: RuleId; store: string };
+export type { RemediationStep } from './remediation-steps.js';
 
 export interface RemediationRecord {
   at: string;
@@ -48,7 +24,7 @@ export function refusal(
   config: AuditConfig,
 ): string | undefined {
   if (!entry || !ledger) return `finding ${findingId} is not in the ledger: run csdrift audit first`;
-  if (!REMEDIABLE.includes(entry.rule))
+  if (!RULES[entry.rule].remediation)
     return `${entry.rule} has no automated remediation; follow the steps in the report`;
   if (config.rules[entry.rule]?.remediate !== true)
     return `remediation is off for ${entry.rule} (set rules.${entry.rule}.remediate: true to allow it)`;
@@ -68,45 +44,13 @@ export function whyNoPlan(finding: Finding): string | undefined {
   const impossible = bucketNameProblem(finding.bucket);
   if (impossible)
     return `no store can have a bucket named ${finding.bucket} (${impossible}); follow the finding's steps`;
-  if (finding.rule === 'bucket-quota-mismatch') {
-    if (finding.store.provider === 'Ceph')
-      return "updateBucket would repeat the Ceph driver's quota bug; set the quota in the store (the finding's steps)";
-    if (finding.expected === null || finding.expected === undefined)
-      return "CloudStack records no quota, and updateBucket cannot remove one; clear it in the store (the finding's steps)";
-  }
-  return undefined;
+  return RULES[finding.rule].remediation?.whyNot?.(finding);
 }
 
 export function planFor(finding: Finding): RemediationStep[] {
-  const db = finding.dbBucket;
-  if (whyNoPlan(finding) || !db?.uuid || !finding.bucket) return [];
-  if (finding.rule === 'bucket-missing-in-store') {
-    return [
-      {
-        action: 'recreate-empty-bucket',
-        bucket: finding.bucket,
-        store: finding.store.name,
-        with: finding.store.provider === 'Ceph' ? 'owner keys' : 'store admin keys',
-      },
-      { action: 'cloudstack-delete-bucket', bucketUuid: db.uuid, command: `deleteBucket id=${db.uuid}` },
-      { action: 'verify-row-removed', bucketId: db.id },
-      { action: 'verify-absent-in-store', bucket: finding.bucket },
-    ];
-  }
-  const parameter = UPDATE_PARAMETER[finding.rule];
-  if (!parameter) return [];
-  // CloudStack's recorded value, as the finding states it in CloudStack's terms.
-  const value = String(finding.expected);
-  return [
-    {
-      action: 'cloudstack-update-bucket',
-      bucketUuid: db.uuid,
-      parameter,
-      value,
-      command: `updateBucket id=${db.uuid} ${parameter}=${value}`,
-    },
-    { action: 'verify-finding-gone', findingId: finding.id, rule: finding.rule, store: finding.store.name },
-  ];
+  const remediation = RULES[finding.rule].remediation;
+  if (!remediation || whyNoPlan(finding)) return [];
+  return remediation.plan(finding);
 }
 
 export function describeStep(step: RemediationStep): string {

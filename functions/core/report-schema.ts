@@ -2,7 +2,8 @@
 // reported, and each store's last full coverage), as zod schemas: one declaration checks a report
 // read back from storage and the ledger read back from its file.
 import * as z from 'zod';
-import { COVERAGE_STATUSES, RULE_IDS, SEVERITIES } from './model.js';
+import { COVERAGE_STATUSES, SEVERITIES } from './model.js';
+import { RULE_IDS } from './rules/index.js';
 
 export const storeRefSchema = z.looseObject({
   id: z.number(),

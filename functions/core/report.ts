@@ -2,6 +2,8 @@
 import type { LedgerUpdate, PendingFinding, ResolvedFinding } from './ledger.js';
 import type { CloudStackSchema, Finding, Severity, StoreCoverage } from './model.js';
 import { SEVERITIES } from './model.js';
+import type { RuleId } from './model.js';
+import { RULES } from './rules/index.js';
 
 export type RunStatus = 'in_sync' | 'drift' | 'incomplete' | 'error';
 export type Trigger = 'schedule' | 'manual' | 'cli' | 'event';
@@ -114,14 +116,10 @@ export function runStatus(coverage: StoreCoverage[], findings: Finding[]): RunSt
   return findings.some((f) => f.status !== 'suppressed') ? 'drift' : 'in_sync';
 }
 
-/** Data stored that nobody is billed for. */
-export const UNBILLED_RULES: ReadonlySet<string> = new Set([
-  'bucket-unmanaged-in-store',
-  'bucket-removed-but-present',
-  'bucket-account-removed',
-]);
-/** Data billed wrongly. */
-export const MISBILLED_RULES: ReadonlySet<string> = new Set(['bucket-usage-drift']);
+/** Whether a finding's data is stored and billed to nobody, billed wrongly, or neither (its rule says). */
+export function billingOf(rule: RuleId): 'unbilled' | 'misbilled' | undefined {
+  return RULES[rule].billing;
+}
 const GIB = 1024 ** 3;
 
 export interface Pricing {
@@ -137,7 +135,7 @@ export function bytesAtStake(
   const bytes = { unbilled: 0, misbilled: 0, unknownSize: 0 };
   for (const f of findings) {
     if (f.status === 'suppressed') continue;
-    const kind = UNBILLED_RULES.has(f.rule) ? 'unbilled' : MISBILLED_RULES.has(f.rule) ? 'misbilled' : null;
+    const kind = billingOf(f.rule) ?? null;
     if (!kind) continue;
     if (f.bytes === undefined) bytes.unknownSize += 1;
     else bytes[kind] += f.bytes;

@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { passThrough } from './pass-through.js';
+import { CsdriftError } from '../core/errors.js';
 
 const USAGE_PATH = '/minio/admin/v3/datausageinfo';
 
@@ -22,7 +23,7 @@ export class DemoUsageShim {
 
   get endpoint(): string {
     const address = this.server?.address();
-    if (!address || typeof address !== 'object') throw new Error('usage shim not started');
+    if (!address || typeof address !== 'object') throw new CsdriftError('usage shim not started');
     return `http://127.0.0.1:${address.port}`;
   }
 

@@ -17,6 +17,7 @@ import type { ChangeEvent } from '../sources/cloudstack-event.js';
 import { toQueueMessage } from '../sources/queued-event.js';
 import { eventQueueUrl, functionSettings } from './environment.js';
 import { auditSecrets, fetchedSecrets } from './secrets.js';
+import { CsdriftError } from '../core/errors.js';
 
 const queueUrl = eventQueueUrl(process.env); // a missing queue fails the init, loudly
 const sqs = new SQSClient({});
@@ -63,7 +64,7 @@ export async function pollFunction(
           );
           // A refused entry must not be passed by the cursor: fail, and the next run reads it again.
           if (sent.Failed?.length)
-            throw new Error(`SQS refused ${sent.Failed.length} event(s): ${sent.Failed[0]?.Code}`);
+            throw new CsdriftError(`SQS refused ${sent.Failed.length} event(s): ${sent.Failed[0]?.Code}`);
         }
         queued += events.length;
       },

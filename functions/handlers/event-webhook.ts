@@ -13,6 +13,7 @@ import { MalformedEventError, parseBusMessage, worthAuditing } from '../sources/
 import { toQueueMessage } from '../sources/queued-event.js';
 import { signatureMatches } from '../sources/webhook-signature.js';
 import { eventQueueUrl, functionEnvironment } from './environment.js';
+import { ConfigError } from '../core/errors.js';
 
 const env = functionEnvironment(process.env); // a typo fails the init, loudly
 const queueUrl = eventQueueUrl(process.env);
@@ -33,7 +34,8 @@ export async function webhookFunction(
   const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (raw.length > MAX_BODY_BYTES) return answer(413, 'body too large');
   const secret = (context as Context & { webhookSecret?: unknown }).webhookSecret;
-  if (typeof secret !== 'string' || !secret) throw new Error('the webhook secret is not a plain string');
+  if (typeof secret !== 'string' || !secret)
+    throw new ConfigError('the webhook secret is not a plain string');
   if (!signatureMatches(secret, raw, event.headers['x-cs-signature'])) {
     metrics.addMetric('EventsDropped', MetricUnit.Count, 1);
     logger.warn('webhook refused: bad or missing X-CS-Signature', {

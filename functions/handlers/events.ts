@@ -2,7 +2,7 @@
 // "Lambda"). Anything else is refused before any work, with the path of what is wrong.
 import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.js';
-import { RULE_IDS } from '../core/model.js';
+import { RULE_IDS } from '../core/rules/index.js';
 import { firstIssue } from '../core/validation.js';
 import { bucketNameProblem } from '../core/bucket-name.js';
 

@@ -7,6 +7,7 @@ import type { Notification, NotificationKind } from '../core/notifications.js';
 import type { Severity } from '../core/model.js';
 import { SlackNotifier } from '../notify/slack.js';
 import { logger } from '../observability.js';
+import { ConfigError, CsdriftError } from '../core/errors.js';
 
 export function notificationFromSns(record: SNSEvent['Records'][number]): Notification {
   const attribute = (name: string) => record.Sns.MessageAttributes[name]?.Value ?? '';
@@ -32,10 +33,10 @@ export async function slackNotifierFunction(
 ): Promise<{ sent: number }> {
   const secret = context.slack;
   const url = typeof secret === 'string' ? secret : (secret as { url?: string } | undefined)?.url;
-  if (!url) throw new Error('the Slack webhook secret holds no URL');
+  if (!url) throw new ConfigError('the Slack webhook secret holds no URL');
   const { sent, failures } = await new SlackNotifier(url).deliver(event.Records.map(notificationFromSns));
   for (const failure of failures) logger.error('Slack post failed', { failure });
-  if (failures.length) throw new Error(`${failures.length} Slack post(s) failed`); // SNS retries the delivery
+  if (failures.length) throw new CsdriftError(`${failures.length} Slack post(s) failed`); // SNS retries the delivery
   return { sent: sent.length };
 }
 

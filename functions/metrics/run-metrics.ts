@@ -2,7 +2,7 @@
 // for node_exporter's textfile collector: what an on-prem operator alerts on.
 import { Gauge, Registry } from 'prom-client';
 import type { Report, RunStatus } from '../core/report.js';
-import { MISBILLED_RULES, UNBILLED_RULES } from '../core/report.js';
+import { billingOf } from '../core/report.js';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['in_sync', 'drift', 'incomplete', 'error'];
 
@@ -73,8 +73,9 @@ export async function renderRunMetrics(figures: RunFigures): Promise<string> {
     }
     for (const f of report.findings) {
       if (f.status === 'suppressed' || f.bytes === undefined) continue;
-      if (UNBILLED_RULES.has(f.rule)) unbilled.inc({ store: f.store.name }, f.bytes);
-      if (MISBILLED_RULES.has(f.rule)) misbilled.inc({ store: f.store.name }, f.bytes);
+      const billing = billingOf(f.rule);
+      if (billing === 'unbilled') unbilled.inc({ store: f.store.name }, f.bytes);
+      if (billing === 'misbilled') misbilled.inc({ store: f.store.name }, f.bytes);
     }
   }
   return registry.metrics();

@@ -7,7 +7,7 @@ import { SEVERITIES } from '../core/model.js';
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { atStake, humanBytes } from '../core/playbooks.js';
-import { MISBILLED_RULES, UNBILLED_RULES, reportHeadline } from '../core/report.js';
+import { billingOf, reportHeadline } from '../core/report.js';
 import { trendCharts } from './html-trend.js';
 import { HTML_SCRIPT, HTML_STYLE } from './html-assets.js';
 
@@ -74,10 +74,10 @@ function coverageWhy(c: StoreCoverage): string {
 function stakeByStore(report: Report): string {
   const rows = report.coverage.flatMap((c) => {
     const mine = report.findings.filter((f) => f.status !== 'suppressed' && f.store.uuid === c.store.uuid);
-    const sum = (rules: ReadonlySet<string>) =>
-      mine.filter((f) => rules.has(f.rule)).reduce((n, f) => n + (f.bytes ?? 0), 0);
-    const unbilled = sum(UNBILLED_RULES);
-    const misbilled = sum(MISBILLED_RULES);
+    const sum = (kind: 'unbilled' | 'misbilled') =>
+      mine.filter((f) => billingOf(f.rule) === kind).reduce((n, f) => n + (f.bytes ?? 0), 0);
+    const unbilled = sum('unbilled');
+    const misbilled = sum('misbilled');
     return unbilled || misbilled
       ? [
           `<tr><td>${e(c.store.name)}</td><td class="num">${e(humanBytes(unbilled))}</td><td class="num">${e(humanBytes(misbilled))}</td></tr>`,

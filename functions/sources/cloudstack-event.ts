@@ -46,9 +46,9 @@ export interface ChangeEvent {
 }
 
 /** A message that is not a CloudStack event at all, or not one we can read: logged and dropped. */
-export class MalformedEventError extends Error {
-  override name = 'MalformedEventError';
-}
+import { MalformedEventError } from '../core/errors.js';
+
+export { MalformedEventError } from '../core/errors.js';
 
 const UUID = /^[0-9a-fA-F-]{8,64}$/;
 

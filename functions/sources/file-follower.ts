@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open, stat } from 'node:fs/promises';
+import { InvalidInputError } from '../core/errors.js';
 
 /** Where a line ends: the file (by inode) and the byte after its newline. */
 export interface FilePosition {
@@ -142,7 +143,7 @@ export class FileFollower {
     const info = await fh.stat();
     if (!info.isFile()) {
       await fh.close().catch(() => {});
-      throw new Error(`it is not a regular file (${kindOf(info)})`);
+      throw new InvalidInputError(`it is not a regular file (${kindOf(info)})`);
     }
     this.fh = fh;
     this.ino = info.ino;

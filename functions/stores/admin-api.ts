@@ -1,6 +1,7 @@
 // Signed GETs to a store, SigV4 by a maintained library, with the scan's retries and timeouts: the
 // store's JSON admin API (RGW's admin ops at `url + /admin`, MinIO's at `url + /minio/admin/v3`),
 // and S3 requests whose answers are too large to take whole (the bucket listing).
+import { StoreError } from '../core/errors.js';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { JSONParser } from '@streamparser/json';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -15,14 +16,15 @@ import { ERROR_BODY_BYTES, boundedText, capped, entryCounter, jsonNestingGuard }
 import { DEFAULT_MAX_BODY_MIB, DEFAULT_MAX_BUCKETS } from './http.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
 
-export class AdminApiError extends Error {
+export class AdminApiError extends StoreError {
   override name = 'AdminApiError';
   readonly $metadata: { httpStatusCode: number };
   constructor(
     statusCode: number,
-    readonly code: string,
+    /** The store's own error code (`NoSuchBucket`, `XMinioAdminInternalError`). */
+    readonly storeCode: string,
   ) {
-    super(`the store answered HTTP ${statusCode}${code ? ` ${code}` : ''}`);
+    super(`the store answered HTTP ${statusCode}${storeCode ? ` ${storeCode}` : ''}`);
     this.$metadata = { httpStatusCode: statusCode };
   }
 }
@@ -36,7 +38,7 @@ export class SignedGetClient {
     private readonly handler: CountingHttpHandler,
     private readonly options: TransportOptions,
   ) {
-    if (!store.credentials) throw new Error('no credentials');
+    if (!store.credentials) throw new StoreError('no credentials');
     this.base = new URL(store.endpoint);
     this.signer = new SignatureV4({
       credentials: { accessKeyId: store.credentials.accessKey, secretAccessKey: store.credentials.secretKey },

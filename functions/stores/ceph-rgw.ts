@@ -62,7 +62,7 @@ export const cephRgwAdapter: StoreAdapter = {
           if (
             err instanceof AdminApiError &&
             err.$metadata.httpStatusCode === 404 &&
-            err.code === 'NoSuchBucket'
+            err.storeCode === 'NoSuchBucket'
           )
             return null;
           throw err;

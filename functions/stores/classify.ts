@@ -1,21 +1,21 @@
 // A store's failure becomes a coverage status. Nothing here ever reads as "absent".
-import { faultText } from '../core/errors.js';
+import { CsdriftError, StoreError, faultText } from '../core/errors.js';
 import type { CoverageStatus } from '../core/model.js';
 
-export class ListingCutShortError extends Error {
+export class ListingCutShortError extends StoreError {
   override name = 'ListingCutShortError';
 }
 
 /** A targeted audit's bucket the store would not answer about (a 403, say): the scan is partial. */
-export class BucketLookUpError extends Error {
+export class BucketLookUpError extends StoreError {
   override name = 'BucketLookUpError';
-  constructor(bucket: string, detail: string) {
-    super(`could not look up bucket ${bucket}: ${detail}`);
+  constructor(bucket: string, detail: string, options?: { cause?: unknown }) {
+    super(`could not look up bucket ${bucket}: ${detail}`, options);
   }
 }
 
 /** A store's 200 whose body is not the document asked for (a listing, a proxy's HTML page, nothing). */
-export class NotTheDocumentError extends Error {
+export class NotTheDocumentError extends StoreError {
   override name = 'NotTheDocumentError';
 }
 
@@ -63,7 +63,7 @@ export function isStoreFault(err: unknown): boolean {
 }
 
 /** A fault of csdrift's own met while scanning a store; the original error is its cause. */
-export class InternalScanError extends Error {
+export class InternalScanError extends CsdriftError {
   override name = 'InternalScanError';
   constructor(cause: unknown) {
     super(faultText(cause), { cause });

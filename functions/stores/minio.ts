@@ -115,7 +115,7 @@ async function readQuotas(
           quotas.set(t.name, { value: bytes > 0 ? bytes : null });
         } catch (err) {
           const noQuota =
-            err instanceof AdminApiError && httpStatusOf(err) === 404 && /Quota/i.test(err.code);
+            err instanceof AdminApiError && httpStatusOf(err) === 404 && /Quota/i.test(err.storeCode);
           quotas.set(t.name, noQuota ? { value: null } : failure(err));
         }
       }),

@@ -2,13 +2,14 @@ import type { StoreAdapter } from './adapter.js';
 import { cephRgwAdapter } from './ceph-rgw.js';
 import { minioAdapter } from './minio.js';
 import { cloudianAdapter, genericS3Adapter } from './s3-generic.js';
+import { CsdriftError } from '../core/errors.js';
 
 const simulator: StoreAdapter = {
   skipReason: 'Simulator store: no real store behind it, nothing to compare',
   capabilities: [],
   notApplicable: {},
   connect() {
-    throw new Error('the Simulator store is never scanned');
+    throw new CsdriftError('the Simulator store is never scanned');
   },
 };
 

@@ -1,6 +1,7 @@
 // Versioning, default encryption, object lock and bucket policy through plain S3 calls, one request
 // per attribute and bucket. When the admin keys are refused on a bucket (RGW without --system), the
 // owner's keys are tried, and preferred for the rest of the store so the refusal is paid for once.
+import { StoreError } from '../core/errors.js';
 import {
   GetBucketEncryptionCommand,
   GetBucketPolicyCommand,
@@ -21,7 +22,10 @@ type S3Attribute = (typeof S3_ATTRIBUTES)[number];
 
 type Reading = NonNullable<BucketAttributes[S3Attribute]>;
 
-class UnreadableError extends Error {}
+/** An attribute the store would not give (its answer names why). */
+class UnreadableError extends StoreError {
+  override name = 'UnreadableError';
+}
 
 async function readOne(s3: S3Client, bucket: string, attribute: S3Attribute): Promise<Reading> {
   const notFound = (err: unknown, code: RegExp): boolean => {

@@ -2,6 +2,7 @@ import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AbsenceCheck, StoreTarget } from '../core/model.js';
 import { describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
+import { StoreError } from '../core/errors.js';
 
 /** An S3 client for a private, S3-compatible store: path-style, lenient checksums, SDK retries with jitter. */
 export function makeS3Client(
@@ -9,7 +10,7 @@ export function makeS3Client(
   handler: CountingHttpHandler,
   options: TransportOptions,
 ): S3Client {
-  if (!store.credentials) throw new Error('no credentials');
+  if (!store.credentials) throw new StoreError('no credentials');
   return new S3Client({
     endpoint: store.endpoint,
     region: 'us-east-1',

@@ -71,6 +71,19 @@ export function liveness(port: number) {
   };
 }
 
+/** Until the socket takes more, or closes; its listeners removed either way. */
+function writable(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
 async function stopDaemon(w: WatcherProcess): Promise<void> {
   if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
   await w.exit;
@@ -118,11 +131,7 @@ export async function slowBodies(
         socket.write(head);
         for (let i = 0; i < bodyBytes && !socket.destroyed; i += 10_000) {
           sent += piece.length;
-          if (!socket.write(piece))
-            await new Promise((r) => {
-              socket.once('drain', r);
-              socket.once('close', r);
-            });
+          if (!socket.write(piece)) await writable(socket);
         }
       }),
     );
@@ -298,11 +307,7 @@ export async function endlessLine(d: Daemon, megabytes: number, seconds: number)
       socket.write('[');
       while (sent < megabytes * 1024 * 1024 && !socket.destroyed) {
         sent += chunk.length;
-        if (!socket.write(chunk))
-          await new Promise((r) => {
-            socket.once('drain', r);
-            socket.once('close', r);
-          });
+        if (!socket.write(chunk)) await writable(socket);
       }
     })();
   });

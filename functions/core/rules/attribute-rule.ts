@@ -9,17 +9,14 @@ import type {
 } from '../model.js';
 import { isActive } from '../model.js';
 import { isPastGrace } from './rule.js';
-import type { RuleContext, StoreView } from './rule.js';
+import type { Grace, RuleContext, StoreView } from './rule.js';
 
 /**
  * The DB buckets whose attributes are compared with the store's: active, Created, past the grace
  * period (CloudStack applies versioning, policy and quota after the create), and the only active
  * row of that name on the store (a duplicate name is its own finding).
  */
-export function inspectionTargets(
-  dbBuckets: DbBucket[],
-  ctx: Pick<RuleContext, 'now' | 'gracePeriodMinutes'>,
-): DbBucket[] {
+export function inspectionTargets(dbBuckets: DbBucket[], ctx: Grace): DbBucket[] {
   const active = dbBuckets.filter(isActive);
   const count = new Map<string, number>();
   for (const b of active) count.set(b.name, (count.get(b.name) ?? 0) + 1);

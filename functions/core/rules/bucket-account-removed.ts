@@ -1,14 +1,17 @@
 import { isActive, storeRef } from '../model.js';
 import type { RuleFinding } from '../model.js';
 import { holding, softDeleteSteps, storeSideCommand } from '../playbooks.js';
-import { dbOnly, ownerText } from './rule.js';
-import type { Rule, StoreView } from './rule.js';
+import { dbOnly, defineRule, ownerText } from './rule.js';
+import type { StoreView } from './rule.js';
 
-export const bucketAccountRemoved: Rule = {
+export const bucketAccountRemoved = defineRule({
   id: 'bucket-account-removed',
   defaultSeverity: 'high',
-  description:
+  summary:
     'An active bucket whose owning account has been removed: data nobody is billed for or can reach through CloudStack.',
+  when: 'an active bucket whose owning account is removed',
+  whatToDo: 'hand over or back up its data, delete it in the store, soft-delete the row',
+  billing: 'unbilled',
   needs: 'db',
   coverage: dbOnly,
   evaluate(view) {
@@ -41,7 +44,7 @@ export const bucketAccountRemoved: Rule = {
     }
     return findings;
   },
-};
+});
 
 /** What the store said the bucket holds: from its listing, or the usage read for it; unknown otherwise. */
 function storedBytes(view: StoreView, name: string): number | undefined {

@@ -1,15 +1,16 @@
 import { isActive, storeRef } from '../model.js';
 import type { DbBucket, RuleFinding } from '../model.js';
 import { recountStep } from '../playbooks.js';
-import { dbOnly, ownerText } from './rule.js';
-import type { Rule } from './rule.js';
+import { dbOnly, defineRule, ownerText } from './rule.js';
 
 // CloudStack has no unique key on bucket.name, so a retried create can leave two live rows for one bucket.
-export const bucketDuplicateName: Rule = {
+export const bucketDuplicateName = defineRule({
   id: 'bucket-duplicate-name',
   defaultSeverity: 'medium',
-  description:
-    'Two or more active CloudStack rows share one bucket name on one store (one finding per name).',
+  summary: 'Two or more active CloudStack rows share one bucket name on one store (one finding per name).',
+  when: 'two or more active rows share one name on one store (one finding per name)',
+  whatToDo:
+    'keep the oldest row and soft-delete the others; never `deleteBucket`, which would delete the one bucket they share',
   needs: 'db',
   coverage: dbOnly,
   evaluate(view) {
@@ -49,4 +50,4 @@ export const bucketDuplicateName: Rule = {
     }
     return findings;
   },
-};
+});

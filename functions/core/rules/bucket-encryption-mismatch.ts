@@ -1,16 +1,19 @@
+import { updateBucketWith } from '../remediation-steps.js';
 import { updateBucketCommand } from '../playbooks.js';
-import { attributeCoverage, comparable } from './attribute-rule.js';
+import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { ownerText } from './rule.js';
+import { defineRule, ownerText } from './rule.js';
 import { cmd } from '../shell.js';
-import type { Rule } from './rule.js';
 
-export const bucketEncryptionMismatch: Rule = {
+export const bucketEncryptionMismatch = defineRule({
   id: 'bucket-encryption-mismatch',
   defaultSeverity: 'high',
-  attribute: 'encryption',
-  description:
+  scan: { attributes: ['encryption'], inspect: inspectionTargets },
+  summary:
     "CloudStack's encryption flag disagrees with the store's default encryption (where the provider supports it).",
+  when: "DB `encryption` against the store's default encryption rules (MinIO, Cloudian, generic S3; not Ceph, whose CloudStack driver has no encryption)",
+  whatToDo: '`cmk update bucket id=… encryption=…`; encrypt objects written meanwhile',
+  remediation: { plan: updateBucketWith('encryption') },
   needs: 'verified',
   coverage: attributeCoverage('encryption'),
   evaluate(view, ctx) {
@@ -46,4 +49,4 @@ export const bucketEncryptionMismatch: Rule = {
       ];
     });
   },
-};
+});

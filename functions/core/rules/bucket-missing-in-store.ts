@@ -1,24 +1,27 @@
+import { recreateThenDelete } from '../remediation-steps.js';
 import { bucketNameProblem } from '../bucket-name.js';
 import { isActive, storeRef } from '../model.js';
 import type { DbBucket, RuleFinding } from '../model.js';
 import { deleteThroughCloudStack, recountCommand, softDeleteSql, storeSideCommand } from '../playbooks.js';
-import { fullyListed, isPastGrace, ownerText } from './rule.js';
-import type { Rule, RuleContext } from './rule.js';
+import { defineRule, fullyListed, isPastGrace, ownerText } from './rule.js';
+import type { Grace } from './rule.js';
 
 /** The DB buckets this rule may report: the scan confirms the absence of exactly these. */
-export function absenceCandidates(
-  dbBuckets: DbBucket[],
-  ctx: Pick<RuleContext, 'now' | 'gracePeriodMinutes'>,
-): DbBucket[] {
+function absenceCandidates(dbBuckets: DbBucket[], ctx: Grace): DbBucket[] {
   return dbBuckets.filter((b) => isActive(b) && b.state === 'Created' && isPastGrace(b.created, ctx));
 }
 
 // Only a complete listing plus a confirming 404 is evidence of absence: anything less is store-unverified.
-export const bucketMissingInStore: Rule = {
+export const bucketMissingInStore = defineRule({
   id: 'bucket-missing-in-store',
   defaultSeverity: 'high',
-  description:
+  summary:
     'An active bucket in state Created is absent from a fully listed store, and HeadBucket confirms 404.',
+  when: 'an active bucket in state `Created`, older than the grace period, is absent from a store that was fully listed; `HeadBucket` confirms 404, and a second read shows the row still active',
+  whatToDo:
+    're-create an empty bucket of that name in the store, then delete it through CloudStack (`cmk delete bucket id=…`); if that fails, soft-delete the row and run `updateResourceCount`',
+  scan: { confirmAbsent: absenceCandidates },
+  remediation: { plan: recreateThenDelete },
   needs: 'complete',
   coverage: fullyListed,
   evaluate(view, ctx) {
@@ -75,4 +78,4 @@ export const bucketMissingInStore: Rule = {
     }
     return findings;
   },
-};
+});

@@ -1,15 +1,16 @@
-import { attributeCoverage, comparable } from './attribute-rule.js';
+import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { ownerText } from './rule.js';
-import type { Rule } from './rule.js';
+import { defineRule, ownerText } from './rule.js';
 
 // Object lock can only be turned on when a bucket is created, and never off: the fix is a new bucket
 // or a corrected record, never updateBucket (which has no object-lock parameter).
-export const bucketObjectLockMismatch: Rule = {
+export const bucketObjectLockMismatch = defineRule({
   id: 'bucket-object-lock-mismatch',
   defaultSeverity: 'medium',
-  attribute: 'objectLock',
-  description: "CloudStack's object_lock flag disagrees with the store's object lock configuration.",
+  scan: { attributes: ['objectLock'], inspect: inspectionTargets },
+  summary: "CloudStack's object_lock flag disagrees with the store's object lock configuration.",
+  when: "DB `object_lock` against the store's object lock configuration",
+  whatToDo: 'lock is set only at creation: a new bucket created with it, or a corrected row',
   needs: 'verified',
   coverage: attributeCoverage('objectLock'),
   evaluate(view, ctx) {
@@ -43,4 +44,4 @@ export const bucketObjectLockMismatch: Rule = {
       ];
     });
   },
-};
+});

@@ -1,11 +1,11 @@
 import { storeRef } from '../model.js';
 import type { DbBucket, RuleFinding, StoreAccounts } from '../model.js';
 import { isActive } from '../model.js';
-import { attributeCoverage, comparable } from './attribute-rule.js';
+import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { ownerText } from './rule.js';
+import { defineRule, ownerText } from './rule.js';
 import { cmd } from '../shell.js';
-import type { Rule, RuleContext, StoreView } from './rule.js';
+import type { RuleContext, StoreView } from './rule.js';
 
 /** The MinIO user CloudStack derives for an account, and the name it used before January 2024. */
 export function minioUsers(bucket: DbBucket): { user: string; legacy: string | null } {
@@ -13,12 +13,15 @@ export function minioUsers(bucket: DbBucket): { user: string; legacy: string | n
   return { user: `acs-${o?.accountUuid ?? '?'}`, legacy: o ? `acs-${o.accountName}` : null };
 }
 
-export const bucketOwnerMismatch: Rule = {
+export const bucketOwnerMismatch = defineRule({
   id: 'bucket-owner-mismatch',
   defaultSeverity: 'high',
-  attribute: 'owner',
-  description:
+  scan: { attributes: ['owner'], inspect: inspectionTargets },
+  summary:
     "The store's owner of the bucket is not the user CloudStack derives for the owning account (Ceph: the account uuid; MinIO: acs-<account uuid> and its canned policy).",
+  when: "Ceph: the bucket's RGW owner is not the account's uuid. MinIO: `bucket.access_key` is not `acs-<account uuid>` (or the pre-2024 `acs-<account name>`), the user is missing, its canned policy `acs-<uuid>-policy` does not grant the bucket or is not attached, or another account's policy grants it too; and a canned policy that still grants a bucket deleted in CloudStack (apache/cloudstack#12173, `attribute: accountPolicy`)",
+  whatToDo:
+    'give the bucket back (`radosgw-admin bucket link/chown`), or fix the policy (`mc admin policy …`)',
   needs: 'verified',
   coverage: attributeCoverage('owner'),
   evaluate(view, ctx) {
@@ -35,7 +38,7 @@ export const bucketOwnerMismatch: Rule = {
       ...staleGrants(view, ctx),
     ];
   },
-};
+});
 
 function accountsOf(view: StoreView): StoreAccounts | null {
   const a = view.scan.accounts;

@@ -1,19 +1,22 @@
+import { updateBucketWith } from '../remediation-steps.js';
 import { describePolicy } from '../policy-meaning.js';
 import { updateBucketCommand } from '../playbooks.js';
-import { attributeCoverage, comparable } from './attribute-rule.js';
+import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { ownerText } from './rule.js';
+import { defineRule, ownerText } from './rule.js';
 import { cmd } from '../shell.js';
-import type { Rule } from './rule.js';
 
 // Compared by meaning: CloudStack's 'public' is anonymous list plus anonymous read, anything else
 // means no anonymous access at all. The text of the policy does not matter.
-export const bucketPolicyMismatch: Rule = {
+export const bucketPolicyMismatch = defineRule({
   id: 'bucket-policy-mismatch',
   defaultSeverity: 'high',
-  attribute: 'policy',
-  description:
+  scan: { attributes: ['policy'], inspect: inspectionTargets },
+  summary:
     "CloudStack's policy (public or private) disagrees with what the store's bucket policy grants anonymous callers.",
+  when: "DB `policy` against what the store's bucket policy grants anonymous callers, by meaning: `public` is anonymous list and read, anything else no anonymous access",
+  whatToDo: '`cmk update bucket id=… policy=…`, or remove the store policy; check access logs',
+  remediation: { plan: updateBucketWith('policy') },
   needs: 'verified',
   coverage: attributeCoverage('policy'),
   evaluate(view, ctx) {
@@ -48,4 +51,4 @@ export const bucketPolicyMismatch: Rule = {
       ];
     });
   },
-};
+});

@@ -1,20 +1,31 @@
+import { updateBucketWith } from '../remediation-steps.js';
 import { GIB, humanBytes, updateBucketCommand } from '../playbooks.js';
-import { attributeCoverage, comparable } from './attribute-rule.js';
+import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { ownerText } from './rule.js';
+import { defineRule, ownerText } from './rule.js';
 import { cmd } from '../shell.js';
-import type { Rule } from './rule.js';
 
 const CEPH_QUOTA_BUG =
   "CloudStack's Ceph driver passes the bucket name as the user id and the GB value as KB (upstream bug), so the quota it records is never set on the bucket";
 
 // CloudStack records GB; stores answer in bytes. Both sides are normalised to bytes before comparing.
-export const bucketQuotaMismatch: Rule = {
+export const bucketQuotaMismatch = defineRule({
   id: 'bucket-quota-mismatch',
   defaultSeverity: 'medium',
-  attribute: 'quota',
-  description:
-    "CloudStack's quota (GB) disagrees with the store's bucket quota (where the provider has one).",
+  scan: { attributes: ['quota'], inspect: inspectionTargets },
+  summary: "CloudStack's quota (GB) disagrees with the store's bucket quota (where the provider has one).",
+  when: "DB `quota` (GB) against the store's bucket quota in bytes, normalised (Ceph, MinIO). On Ceph CloudStack's driver never sets it (an upstream bug the finding names)",
+  whatToDo: 'Ceph: `radosgw-admin quota set --quota-scope=bucket …`; MinIO: `cmk update bucket id=… quota=…`',
+  remediation: {
+    whyNot: (finding) => {
+      if (finding.store.provider === 'Ceph')
+        return "updateBucket would repeat the Ceph driver's quota bug; set the quota in the store (the finding's steps)";
+      if (finding.expected === null || finding.expected === undefined)
+        return "CloudStack records no quota, and updateBucket cannot remove one; clear it in the store (the finding's steps)";
+      return undefined;
+    },
+    plan: updateBucketWith('quota'),
+  },
   needs: 'verified',
   coverage: attributeCoverage('quota'),
   evaluate(view, ctx) {
@@ -66,4 +77,4 @@ export const bucketQuotaMismatch: Rule = {
       ];
     });
   },
-};
+});

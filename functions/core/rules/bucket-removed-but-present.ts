@@ -1,15 +1,17 @@
 import { isActive, storeRef } from '../model.js';
 import type { RuleFinding } from '../model.js';
 import { holding, storeSideCommand } from '../playbooks.js';
-import { ownerText, rowNow, seenInStore } from './rule.js';
-import type { Rule } from './rule.js';
+import { defineRule, ownerText, rowNow, seenInStore } from './rule.js';
 
 // Presence is positive evidence, so a store that was listed at all can show it.
-export const bucketRemovedButPresent: Rule = {
+export const bucketRemovedButPresent = defineRule({
   id: 'bucket-removed-but-present',
   defaultSeverity: 'medium',
-  description:
-    'Every CloudStack row of the bucket on this store is soft-deleted, yet the store still has it.',
+  summary: 'Every CloudStack row of the bucket on this store is soft-deleted, yet the store still has it.',
+  when: 'every CloudStack row of the bucket on that store is soft-deleted, yet the store still has it: data that is stored but not billed',
+  whatToDo: 'confirm with the former owner, then delete it in the store',
+  billing: 'unbilled',
+  tracksPresence: true,
   needs: 'listed',
   coverage: seenInStore,
   evaluate(view) {
@@ -44,4 +46,4 @@ export const bucketRemovedButPresent: Rule = {
     }
     return findings;
   },
-};
+});

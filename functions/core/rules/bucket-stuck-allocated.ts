@@ -1,13 +1,15 @@
 import { storeRef } from '../model.js';
 import type { RuleFinding } from '../model.js';
 import { softDeleteSteps, storeSideCommand } from '../playbooks.js';
-import { dbOnly, isPastGrace, ownerText } from './rule.js';
-import type { Rule } from './rule.js';
+import { dbOnly, defineRule, isPastGrace, ownerText } from './rule.js';
 
-export const bucketStuckAllocated: Rule = {
+export const bucketStuckAllocated = defineRule({
   id: 'bucket-stuck-allocated',
   defaultSeverity: 'low',
-  description: 'A bucket row left in state Allocated (a create that crashed) longer than the grace period.',
+  summary: 'A bucket row left in state Allocated (a create that crashed) longer than the grace period.',
+  when: "`state='Allocated'`, not removed, older than the grace period (a create that crashed)",
+  whatToDo:
+    'delete the half-made bucket in the store if it exists, then soft-delete the row and run `updateResourceCount`',
   needs: 'db',
   coverage: dbOnly,
   evaluate(view, ctx) {
@@ -37,4 +39,4 @@ export const bucketStuckAllocated: Rule = {
     }
     return findings;
   },
-};
+});

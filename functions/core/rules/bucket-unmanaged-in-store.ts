@@ -1,13 +1,16 @@
 import { storeRef } from '../model.js';
 import type { RuleFinding } from '../model.js';
 import { holding, storeSideCommand } from '../playbooks.js';
-import { fullyListed, rowNow } from './rule.js';
-import type { Rule } from './rule.js';
+import { defineRule, fullyListed, rowNow } from './rule.js';
 
-export const bucketUnmanagedInStore: Rule = {
+export const bucketUnmanagedInStore = defineRule({
   id: 'bucket-unmanaged-in-store',
   defaultSeverity: 'medium',
-  description: 'A bucket in a fully listed store has no CloudStack row at all on that store.',
+  summary: 'A bucket in a fully listed store has no CloudStack row at all on that store.',
+  when: 'a store bucket with no CloudStack row at all on that store, before and after the scan',
+  whatToDo: 'find who made it; delete it in the store, or suppress the finding with a reason',
+  billing: 'unbilled',
+  tracksPresence: true,
   needs: 'complete',
   coverage: fullyListed,
   evaluate(view) {
@@ -41,4 +44,4 @@ export const bucketUnmanagedInStore: Rule = {
     }
     return findings;
   },
-};
+});

@@ -1,25 +1,28 @@
 import { humanBytes } from '../playbooks.js';
-import { attributeCoverage, comparable } from './attribute-rule.js';
+import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { ownerText } from './rule.js';
-import type { Rule } from './rule.js';
+import { defineRule, ownerText } from './rule.js';
+
 import { TOLERANCE_OPTIONS } from './options.js';
 import { beyond, toleranceOf } from './tolerance.js';
 
 const CEPH_KIB_BUG =
   "apache/cloudstack#13224: CloudStack stores Ceph's size_kb as if it were bytes, so it records (and bills) 1/1024 of the real usage";
 
-export const bucketUsageDrift: Rule = {
+export const bucketUsageDrift = defineRule({
   id: 'bucket-usage-drift',
   defaultSeverity: 'low',
-  attribute: 'usage',
-  description:
+  scan: { attributes: ['usage'], inspect: inspectionTargets },
+  summary:
     "CloudStack's recorded size differs from the store's usage beyond a tolerance (default 10% and 100 MiB), units normalised.",
+  when: "DB `size` against the store's usage, beyond both tolerances (default 10% and 100 MiB). On Ceph a size that equals the store's KiB count is named as apache/cloudstack#13224 (billed 1/1024)",
+  whatToDo: "check the management server's hourly usage task; track the upstream bug",
+  billing: 'misbilled',
   needs: 'verified',
   options: TOLERANCE_OPTIONS,
   coverage: attributeCoverage('usage'),
   evaluate(view, ctx) {
-    const tolerance = toleranceOf(ctx, 'bucket-usage-drift');
+    const tolerance = toleranceOf(ctx);
     return comparable(view, 'usage', ctx).flatMap(({ bucket, value }) => {
       if (bucket.size === null || !beyond(bucket.size, value.bytes, tolerance)) return [];
       // The recorded number is the KiB count, not the byte count: the known unit bug, not lag.
@@ -62,4 +65,4 @@ export const bucketUsageDrift: Rule = {
       ];
     });
   },
-};
+});

@@ -1,9 +1,10 @@
+import { updateBucketWith } from '../remediation-steps.js';
 import { updateBucketCommand } from '../playbooks.js';
-import { attributeCoverage, comparable } from './attribute-rule.js';
+import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { ownerText } from './rule.js';
+import { defineRule, ownerText } from './rule.js';
 import { cmd } from '../shell.js';
-import type { Rule, RuleContext, StoreView } from './rule.js';
+import type { RuleContext, StoreView } from './rule.js';
 import { versioningForced, versioningOffButEnabled } from '../store-forced.js';
 import type { CheckVerdict } from '../model.js';
 
@@ -31,13 +32,15 @@ function versioningCoverage(view: StoreView, ctx: RuleContext): CheckVerdict {
 
 // CloudStack turns versioning off by suspending it, so false matches both Suspended and never-enabled;
 // and object lock forces versioning Enabled, so with the store's lock on, false matches Enabled too.
-export const bucketVersioningMismatch: Rule = {
+export const bucketVersioningMismatch = defineRule({
   id: 'bucket-versioning-mismatch',
   defaultSeverity: 'medium',
-  attribute: 'versioning',
-  alsoReads: ['objectLock'],
-  description:
+  scan: { attributes: ['versioning', 'objectLock'], inspect: inspectionTargets },
+  summary:
     "CloudStack's versioning flag disagrees with the store: true needs Enabled; false matches Suspended or never enabled, and Enabled where the store's object lock forces it.",
+  when: "DB `versioning` true but the store's versioning is not `Enabled`; or DB false and the store's is `Enabled` (false matches `Suspended` and never enabled)",
+  whatToDo: "`cmk update bucket id=… versioning=…` re-applies CloudStack's value, or record the store's",
+  remediation: { plan: updateBucketWith('versioning') },
   needs: 'verified',
   coverage: versioningCoverage,
   evaluate(view, ctx) {
@@ -72,4 +75,4 @@ export const bucketVersioningMismatch: Rule = {
       ];
     });
   },
-};
+});

@@ -1,37 +1,50 @@
-import type { RuleId } from '../model.js';
+// The registry: every rule, one line each, in the order reports and the README list them. Rule ids,
+// the config's rule options, the scan's needs, billing, presence tracking, remediation, `csdrift
+// rules` and the README's rules table are all read from here.
 import { bucketAccountRemoved } from './bucket-account-removed.js';
 import { bucketDuplicateName } from './bucket-duplicate-name.js';
+import { bucketEncryptionMismatch } from './bucket-encryption-mismatch.js';
 import { bucketMissingInStore } from './bucket-missing-in-store.js';
+import { bucketObjectLockMismatch } from './bucket-object-lock-mismatch.js';
+import { bucketOwnerMismatch } from './bucket-owner-mismatch.js';
+import { bucketPolicyMismatch } from './bucket-policy-mismatch.js';
+import { bucketQuotaMismatch } from './bucket-quota-mismatch.js';
 import { bucketRemovedButPresent } from './bucket-removed-but-present.js';
 import { bucketStuckAllocated } from './bucket-stuck-allocated.js';
 import { bucketUnmanagedInStore } from './bucket-unmanaged-in-store.js';
-import type { Rule } from './rule.js';
-import { storeUnverified } from './store-unverified.js';
-import { bucketOwnerMismatch } from './bucket-owner-mismatch.js';
-import { bucketVersioningMismatch } from './bucket-versioning-mismatch.js';
-import { bucketEncryptionMismatch } from './bucket-encryption-mismatch.js';
-import { bucketObjectLockMismatch } from './bucket-object-lock-mismatch.js';
-import { bucketPolicyMismatch } from './bucket-policy-mismatch.js';
-import { bucketQuotaMismatch } from './bucket-quota-mismatch.js';
 import { bucketUsageDrift } from './bucket-usage-drift.js';
+import { bucketVersioningMismatch } from './bucket-versioning-mismatch.js';
+import type { Rule } from './rule.js';
 import { storeAccountingDrift } from './store-accounting-drift.js';
+import { storeUnverified } from './store-unverified.js';
 
-export const RULES: Record<RuleId, Rule> = {
-  'bucket-missing-in-store': bucketMissingInStore,
-  'bucket-unmanaged-in-store': bucketUnmanagedInStore,
-  'bucket-removed-but-present': bucketRemovedButPresent,
-  'bucket-stuck-allocated': bucketStuckAllocated,
-  'bucket-duplicate-name': bucketDuplicateName,
-  'bucket-account-removed': bucketAccountRemoved,
-  'bucket-owner-mismatch': bucketOwnerMismatch,
-  'bucket-versioning-mismatch': bucketVersioningMismatch,
-  'bucket-encryption-mismatch': bucketEncryptionMismatch,
-  'bucket-object-lock-mismatch': bucketObjectLockMismatch,
-  'bucket-policy-mismatch': bucketPolicyMismatch,
-  'bucket-quota-mismatch': bucketQuotaMismatch,
-  'bucket-usage-drift': bucketUsageDrift,
-  'store-accounting-drift': storeAccountingDrift,
-  'store-unverified': storeUnverified,
-};
+const REGISTRY = [
+  bucketMissingInStore,
+  bucketUnmanagedInStore,
+  bucketRemovedButPresent,
+  bucketStuckAllocated,
+  bucketDuplicateName,
+  bucketAccountRemoved,
+  bucketOwnerMismatch,
+  bucketVersioningMismatch,
+  bucketEncryptionMismatch,
+  bucketObjectLockMismatch,
+  bucketPolicyMismatch,
+  bucketQuotaMismatch,
+  bucketUsageDrift,
+  storeAccountingDrift,
+  storeUnverified,
+] as const;
 
-export type { Rule, RuleContext, StoreView } from './rule.js';
+export type RuleId = (typeof REGISTRY)[number]['id'];
+
+/** Every rule id, in registry order. */
+export const RULE_IDS = REGISTRY.map((r) => r.id) as unknown as readonly [RuleId, ...RuleId[]];
+
+/** Every rule by id. */
+export const RULES = Object.fromEntries(REGISTRY.map((r) => [r.id, r])) as Record<RuleId, Rule<RuleId>>;
+
+/** Every rule, in registry order. */
+export const RULE_LIST: readonly Rule<RuleId>[] = REGISTRY;
+
+export type { Grace, Rule, RuleContext, StoreView } from './rule.js';

@@ -1,17 +1,22 @@
+// A rule is one object carrying everything about it (after cdk-nag): its id, severity and texts, its
+// options, what a store's scan must achieve and read for it, its billing class, and its remediation.
+// The engine, the scan, the config schema, the ledger, the report's money figures, remediation,
+// `csdrift rules` and the README's rules table all read it from the registry (index.ts).
 import type * as z from 'zod';
-import type { RulesConfig } from './options.js';
 import type {
   BucketAttribute,
   CheckStatus,
   CheckVerdict,
   DbBucket,
+  Finding,
   RuleFinding,
-  RuleId,
   Severity,
   StoreBucket,
   StoreRecord,
   StoreScan,
 } from '../model.js';
+import type { RemediationStep } from '../remediation-steps.js';
+import type { RuleOptions } from './options.js';
 
 /**
  * One store as the rules see it: its record, its DB rows and what its scan found, paired once by
@@ -33,8 +38,28 @@ export interface StoreView {
 export interface RuleContext {
   now: Date;
   gracePeriodMinutes: number;
-  /** Each rule's options from the config (tolerances and the like). */
-  options: RulesConfig;
+  /** This rule's options from the config (tolerances and the like), checked against its schema. */
+  options: RuleOptions;
+}
+
+/** When rows are judged: the run's clock and the grace period for rows CloudStack is still creating. */
+export type Grace = Pick<RuleContext, 'now' | 'gracePeriodMinutes'>;
+
+/** What a rule needs a store's scan to do for it, beyond listing the store. */
+export interface RuleScanNeeds {
+  /** Rows whose absence from the store the rule would conclude: each confirmed by a HEAD when unlisted. */
+  confirmAbsent?(rows: DbBucket[], grace: Grace): DbBucket[];
+  /** Bucket attributes the rule compares (and further ones it reads to tell store-forced states from drift)… */
+  attributes?: readonly BucketAttribute[];
+  /** …read for these rows. */
+  inspect?(rows: DbBucket[], grace: Grace): DbBucket[];
+}
+
+/** A rule's automated fix: CloudStack API calls and checks that `csdrift remediate` carries out. */
+export interface RuleRemediation {
+  /** Why this finding has no plan though its rule has one (a provider bug, no recorded value). */
+  whyNot?(finding: Finding): string | undefined;
+  plan(finding: Finding): RemediationStep[];
 }
 
 /**
@@ -47,24 +72,38 @@ export interface RuleContext {
  */
 export type StoreGate = 'db' | 'listed' | 'verified' | 'complete';
 
-export interface Rule {
-  id: RuleId;
+export interface Rule<Id extends string = string> {
+  id: Id;
   defaultSeverity: Severity;
-  /** One line for the README and the report's readers. */
-  description: string;
-  /** The bucket attribute the rule compares, which the scan must read for it. */
-  attribute?: BucketAttribute;
-  /** Further attributes the rule reads to tell a store-forced state from drift (see store-forced.ts). */
-  alsoReads?: readonly BucketAttribute[];
+  /** One line: what drift the rule finds (`csdrift rules`, the HTML report's legend). */
+  summary: string;
+  /** When exactly it reports, and what to do about it: the README's rules table. */
+  when: string;
+  whatToDo: string;
   needs: StoreGate;
   /** Judges the store as a whole (its totals): out of a run scoped to named buckets. */
   storeLevel?: true;
   /** The options this rule takes beyond enabled, severity and confirmRuns: any other is a config error. */
   options?: Record<string, z.ZodType>;
+  scan?: RuleScanNeeds;
+  /** The data a finding of this rule puts at stake: stored and billed to nobody, or billed wrongly. */
+  billing?: 'unbilled' | 'misbilled';
+  /**
+   * Its findings are about buckets a store has: a later listing that leaves one out must confirm
+   * its absence before the finding is resolved (core/ledger.ts bucketsLastSeenInStore).
+   */
+  tracksPresence?: true;
+  /** An automated fix `csdrift remediate --apply` may run (with `rules.<id>.remediate: true`). */
+  remediation?: RuleRemediation;
   /** Whether this rule's verdict for the store can be trusted this run (and if not, why). */
   coverage(view: StoreView, ctx: RuleContext): CheckStatus | CheckVerdict;
   /** The findings on one store the engine has let the rule judge. */
   evaluate(view: StoreView, ctx: RuleContext): RuleFinding[];
+}
+
+/** A rule with its id kept as a literal, so that the registry can derive the rule ids. */
+export function defineRule<const Id extends string>(rule: Rule<Id>): Rule<Id> {
+  return rule;
 }
 
 /** Whether the scan meets the gate. */
@@ -82,10 +121,7 @@ export function meetsGate(gate: StoreGate, scan: StoreScan): boolean {
 }
 
 /** A row created within the grace period may still be in flight: CloudStack creates asynchronously. */
-export function isPastGrace(
-  created: string | null | undefined,
-  ctx: Pick<RuleContext, 'now' | 'gracePeriodMinutes'>,
-): boolean {
+export function isPastGrace(created: string | null | undefined, ctx: Grace): boolean {
   if (!created) return true;
   return ctx.now.getTime() - Date.parse(created) >= ctx.gracePeriodMinutes * 60_000;
 }

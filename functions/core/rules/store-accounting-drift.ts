@@ -2,25 +2,27 @@ import { storeRef } from '../model.js';
 import type { DbBucket, RuleFinding, StoreRecord } from '../model.js';
 import { isActive } from '../model.js';
 import { GIB, humanBytes } from '../playbooks.js';
-import { dbOnly } from './rule.js';
-import type { Rule } from './rule.js';
+import { dbOnly, defineRule } from './rule.js';
+
 import type { StoreView } from './rule.js';
 import { TOLERANCE_OPTIONS } from './options.js';
 import { beyond, toleranceOf } from './tolerance.js';
 
 // The store's own totals in object_store against what its active buckets add up to. Both sides are
 // CloudStack's numbers: this is CloudStack's bookkeeping, read from its database only.
-export const storeAccountingDrift: Rule = {
+export const storeAccountingDrift = defineRule({
   id: 'store-accounting-drift',
   defaultSeverity: 'low',
-  description:
+  summary:
     "object_store's used size (and, from 4.21, allocated size) disagrees with what the store's active buckets add up to.",
+  when: "`object_store.used_bytes`/`used_size` against the sum of its active buckets' sizes (same tolerances); on 4.21+ `allocated_size` against SUM(quota) × 1 GiB, naming the upgrade's GB back-fill when the numbers fit it",
+  whatToDo: 'set the column from the buckets (the SQL is in the finding)',
   needs: 'db',
   storeLevel: true,
   options: TOLERANCE_OPTIONS,
   coverage: dbOnly,
   evaluate(view, ctx) {
-    const tolerance = toleranceOf(ctx, 'store-accounting-drift');
+    const tolerance = toleranceOf(ctx);
     const active = view.dbBuckets.filter(isActive);
     const findings: RuleFinding[] = [];
     const { usedBytes, allocatedSize } = view.store;
@@ -35,7 +37,7 @@ export const storeAccountingDrift: Rule = {
     }
     return findings;
   },
-};
+});
 
 function usedFinding(view: StoreView, used: number, sizes: number, active: DbBucket[]): RuleFinding {
   const store = view.store;

@@ -1,7 +1,7 @@
+import { defineRule } from './rule.js';
 import { storeRef } from '../model.js';
 import { cmd } from '../shell.js';
 import type { RuleFinding } from '../model.js';
-import type { Rule } from './rule.js';
 
 const STEPS: Record<string, string[]> = {
   unreachable: [
@@ -17,11 +17,14 @@ const STEPS: Record<string, string[]> = {
   ],
 };
 
-export const storeUnverified: Rule = {
+export const storeUnverified = defineRule({
   id: 'store-unverified',
   defaultSeverity: 'high',
-  description:
+  summary:
     'A store could not be fully audited (unreachable, auth failed, throttled, partial listing): nothing is concluded about its buckets.',
+  when: 'a store could not be fully audited (unreachable, auth failed, throttled, listing cut short, an absence it would not confirm)',
+  whatToDo:
+    'fix reachability or the admin keys, then re-run; no bucket of that store is reported missing or unmanaged',
   needs: 'db',
   coverage: () => 'verified',
   evaluate(view) {
@@ -50,4 +53,4 @@ export const storeUnverified: Rule = {
     });
     return findings;
   },
-};
+});

@@ -1,7 +1,6 @@
 // How far two sizes may differ before it is drift: both sides lag (CloudStack refreshes hourly,
 // MinIO's usage is a periodic scan), so small and recent differences are not drift.
 import type { RuleContext } from './rule.js';
-import type { RuleId } from '../model.js';
 
 export interface Tolerance {
   percent: number;
@@ -10,8 +9,9 @@ export interface Tolerance {
 
 export const DEFAULT_TOLERANCE: Tolerance = { percent: 10, bytes: 100 * 1024 ** 2 };
 
-export function toleranceOf(ctx: RuleContext, rule: RuleId): Tolerance {
-  const o = ctx.options[rule];
+export function toleranceOf(ctx: RuleContext): Tolerance {
+  // Checked against TOLERANCE_OPTIONS when the config was parsed.
+  const o = ctx.options as { tolerancePercent?: number; toleranceMiB?: number };
   return {
     percent: o?.tolerancePercent ?? DEFAULT_TOLERANCE.percent,
     bytes: o?.toleranceMiB !== undefined ? o.toleranceMiB * 1024 ** 2 : DEFAULT_TOLERANCE.bytes,
