@@ -177,7 +177,11 @@ describe('the MinIO adapter against a MinIO-shaped admin API (S3 served by the l
       const refused = await bad.get('list-canned-policies', {}, anyMap).catch((e: unknown) => e);
 
       expect(refused).toBeInstanceOf(AdminApiError);
-      expect(refused).toMatchObject({ code: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } });
+      expect(refused).toMatchObject({
+        storeCode: 'SignatureDoesNotMatch',
+        code: 'store',
+        $metadata: { httpStatusCode: 403 },
+      });
       expect(String((refused as Error).message)).not.toContain('not-the-secret');
     } finally {
       handler.destroy();
