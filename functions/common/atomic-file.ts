@@ -38,21 +38,20 @@ export async function writeFileAtomically(
   await syncFolder(dirname(path));
 }
 
+/** The reasons a person can act on; any other is said by its code. */
+const WRITE_FAULTS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+};
+
 /** An error of the file system becomes one that names the path and the reason; others pass as they are. */
 function writeFailure(path: string, err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (!code || err instanceof CsdriftError) return err;
-  const reason =
-    code === 'ENOSPC'
-      ? 'no space left on the device'
-      : code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EDQUOT'
-          ? 'disk quota exceeded'
-          : code === 'EROFS'
-            ? 'read-only file system'
-            : code;
-  return new StateWriteError(`cannot write ${path}: ${reason}`, { cause: err });
+  return new StateWriteError(`cannot write ${path}: ${WRITE_FAULTS[code] ?? code}`, { cause: err });
 }
 
 /**

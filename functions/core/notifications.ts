@@ -71,14 +71,53 @@ export function textPart(body: string): string {
   return body.split(JSON_PART)[0] ?? body;
 }
 
-/** Keeps the message under SNS's limit: the evidence is the first thing to go, pointing at the report. */
+/** What a subscriber needs to know what a message is about: never dropped to make it fit. */
+const IDENTIFYING = new Set([
+  'kind',
+  'id',
+  'rule',
+  'severity',
+  'store',
+  'investigateStore',
+  'report',
+  'runId',
+]);
+
+const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/**
+ * Keeps the message under SNS's limit, measured in bytes, and its JSON part always whole: fields go
+ * whole, the evidence first and then the largest, each replaced by where to read it (a storm's list
+ * of 10,000 finding ids is such a field). Only if the text for people is itself too long is it cut,
+ * at a line.
+ */
 function withJson(text: string, json: Record<string, unknown>, reportUri: string): string {
-  const full = `${text}${JSON_PART}${JSON.stringify(json, null, 2)}\n`;
-  if (Buffer.byteLength(full) <= MESSAGE_MAX_BYTES) return full;
-  const slim = `${text}${JSON_PART}${JSON.stringify({ ...json, evidence: `too large for a message: see ${reportUri}` }, null, 2)}\n`;
-  return Buffer.byteLength(slim) <= MESSAGE_MAX_BYTES
-    ? slim
-    : `${slim.slice(0, MESSAGE_MAX_BYTES - 200)}\n… cut: the whole finding is in ${reportUri}\n`;
+  const jsonPart = (j: Record<string, unknown>) => `${JSON_PART}${JSON.stringify(j, null, 2)}\n`;
+  let fields = { ...json };
+  let part = jsonPart(fields);
+  const pointer = `too large for a message: see ${reportUri}`;
+  const droppable = () =>
+    Object.keys(fields)
+      .filter((k) => !IDENTIFYING.has(k) && fields[k] !== pointer)
+      .sort(
+        (a, b) =>
+          (a === 'evidence' ? -1 : b === 'evidence' ? 1 : 0) ||
+          bytes(JSON.stringify(fields[b])) - bytes(JSON.stringify(fields[a])),
+      );
+  while (bytes(text) + bytes(part) > MESSAGE_MAX_BYTES) {
+    const next = droppable()[0];
+    if (!next) break;
+    fields = { ...fields, [next]: pointer };
+    part = jsonPart(fields);
+  }
+  if (bytes(text) + bytes(part) <= MESSAGE_MAX_BYTES) return `${text}${part}`;
+  const tail = `\n… cut: the whole message is in ${reportUri}`;
+  const room = Math.max(0, MESSAGE_MAX_BYTES - bytes(part) - bytes(tail));
+  const head = Buffer.from(text, 'utf8')
+    .subarray(0, room)
+    .toString('utf8')
+    .replace(/\uFFFD?[^\n]*$/, '');
+  return `${head}${tail}${part}`;
 }
 
 function taskMessage(f: Finding, report: Report, reportUri: string): Notification {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,5 +73,16 @@ describe('FolderStorage.putIf (the ledger)', () => {
       `${join(dir, 'spool', '2.json')}: a folder`,
       `${join(dir, 'spool', '3.json')}: a FIFO`,
     ]);
+  });
+
+  it('a write that fails says which file and why, and leaves no temporary file', async () => {
+    const storage = new FolderStorage(dir);
+    await mkdir(join(dir, 'state', 'ledger.json'), { recursive: true }); // a folder where the file goes
+    await expect(storage.put(LEDGER_KEY, body)).rejects.toMatchObject({
+      name: 'StateWriteError',
+      code: 'state-write',
+      message: `cannot write ${join(dir, 'state', 'ledger.json')}: EISDIR`,
+    });
+    expect((await readdir(join(dir, 'state'))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });

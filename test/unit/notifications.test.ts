@@ -120,6 +120,25 @@ describe('planNotifications', () => {
     expect(plan.messages[0]?.body).toContain(`too large for a message: see ${REPORT}`);
   });
 
+  it('a storm of 10,000 findings with multi-byte owners: the investigate message fits in bytes and its JSON part still parses', () => {
+    // 0.9.0 cut the message at 250 KiB of characters: past ~6,400 finding ids the JSON ended mid-list.
+    const owner = {
+      accountUuid: 'acct-uuid',
+      accountName: 'Zoë-Ωμέγα-東京-🚀',
+      domainUuid: 'dom-uuid',
+      domainPath: '/Ünïcødé/部門',
+    };
+    const rows = Array.from({ length: 10_000 }, (_, i) => aBucket(`b${i}`, { owner }));
+    const { plan } = run(rows, aScan([], { absenceChecks: absent(...rows.map((r) => r.name)) }), null);
+    const investigate = plan.messages.find((m) => m.kind === 'task');
+    const body = investigate?.body ?? '';
+    expect(Buffer.byteLength(body, 'utf8')).toBeLessThanOrEqual(MESSAGE_MAX_BYTES);
+    const json = JSON.parse(body.split('--- JSON ---\n')[1] ?? '') as Record<string, unknown>;
+    expect(json).toMatchObject({ kind: 'task', newFindings: 10_000, report: REPORT });
+    expect(json.findingIds).toBe(`too large for a message: see ${REPORT}`);
+    expect(investigate?.findingIds).toHaveLength(10_000); // the ledger still marks every one as told
+  });
+
   it.each([
     [25, 200, 'task'], // at the absolute threshold (12.5%): one task each
     [26, 200, 'investigate'], // past it: one task for the store
