@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { StateCorruptError } from './errors.js';
 import type { Report, ReportTrend, TrendPoint } from './report.js';
 import { SEVERITIES } from './model.js';
-import { firstIssue } from './validation.js';
+import { parseJson } from './validation.js';
 
 export const HISTORY_KEY = 'state/history.json';
 /** A year of nightly runs, and a little more. */
@@ -48,18 +48,13 @@ export function emptyHistory(): History {
 }
 
 export function parseHistory(text: string, where: string): History {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new StateCorruptError(`${where} is not valid JSON; move it aside to start a new history`);
-  }
-  const result = historySchema.safeParse(raw);
-  if (!result.success)
-    throw new StateCorruptError(
-      `${where} is not a csdrift history (${firstIssue(result.error)}); move it aside`,
-    );
-  return result.data;
+  return parseJson(historySchema, text, (problem, cause) =>
+    problem.kind === 'not-json'
+      ? new StateCorruptError(`${where} is not valid JSON; move it aside to start a new history`, { cause })
+      : new StateCorruptError(`${where} is not a csdrift history (${problem.detail}); move it aside`, {
+          cause,
+        }),
+  );
 }
 
 /** A run over everything: no store, rule or bucket named, and not started by an event. */

@@ -12,7 +12,7 @@ import { StateCorruptError } from './errors.js';
 import type { Finding, RuleId, StoreCoverage, StoreRef } from './model.js';
 import { RULES, RULE_IDS } from './rules/index.js';
 import { coverageSchema, findingSchema } from './report-schema.js';
-import { firstIssue } from './validation.js';
+import { parseJson } from './validation.js';
 
 export type LedgerStatus = 'pending' | 'new' | 'open' | 'suppressed' | 'resolved';
 
@@ -172,24 +172,18 @@ const ledgerSchema = z.object({
 
 /** A ledger read back from its file. Anything else is an error that names where it is, never a fresh start. */
 export function parseLedger(text: string, where: string): Ledger {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new StateCorruptError(
-      `${where} is not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')}); move it aside to start a new ledger`,
-      { cause: err },
-    );
-  }
-  const result = ledgerSchema.safeParse(raw);
-  if (!result.success) {
-    throw new StateCorruptError(
-      `${where} is not a csdrift ledger (${firstIssue(result.error)}); move it aside to start a new ledger`,
-      { cause: result.error },
-    );
-  }
+  // A problem is phrased "not valid JSON (…)" or "not a csdrift ledger (…)", then what to do.
+  const ledger = parseJson(
+    ledgerSchema,
+    text,
+    (problem, cause) =>
+      new StateCorruptError(
+        `${where} is ${problem.kind === 'not-json' ? problem.detail : `not a csdrift ledger (${problem.detail})`}; move it aside to start a new ledger`,
+        { cause },
+      ),
+  );
   // Checked above; the snapshots are kept whole, as the run that wrote them reported them.
-  return result.data as Ledger;
+  return ledger as Ledger;
 }
 
 export function emptyLedger(): Ledger {

@@ -4,24 +4,9 @@ import type { AuditConfig } from '../core/config.js';
 import { parseAuditConfig } from '../core/config.js';
 import * as z from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { parseAt } from '../core/validation.js';
+import { jsonText, parseAt } from '../core/validation.js';
 import { DEFAULT_FORMATS, parseFormats } from '../reports/formats.js';
 import type { ReportFormat } from '../reports/formats.js';
-
-/** Text that must hold JSON of the given shape (an environment variable, a secret's string). */
-function jsonText<S extends z.ZodType>(schema: S) {
-  return z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
-}
 
 const wholeMs = z
   .string()

@@ -10,7 +10,7 @@ import type { AuditRequest } from '../audit.js';
 import { prepareAudit, scanOneStore } from '../audit.js';
 import { InvalidInputError } from '../core/errors.js';
 import { storeScanSchema } from '../core/scan-schema.js';
-import { parseAt } from '../core/validation.js';
+import { parseAt, parseJson } from '../core/validation.js';
 import { SnsNotifier } from '../notify/sns.js';
 import type { AuditResult } from '../observability.js';
 import { auditResult, logger, metrics } from '../observability.js';
@@ -93,13 +93,17 @@ export async function fanOutFunction(
       if (text === null)
         throw new InvalidInputError(`merge: the scan ${key} is missing from the report bucket`);
       // Read back from storage: checked like any other input before the merge believes it.
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch (err) {
-        throw new InvalidInputError(`merge: the scan ${key} is not valid JSON`, { cause: err });
-      }
-      return parseAt(storeScanSchema, raw, `merge: the scan ${key}`, (m, o) => new InvalidInputError(m, o));
+      return parseJson(
+        storeScanSchema,
+        text,
+        (problem, cause) =>
+          new InvalidInputError(
+            problem.kind === 'not-json'
+              ? `merge: the scan ${key} is not valid JSON`
+              : `merge: the scan ${key}: ${problem.detail}`,
+            { cause },
+          ),
+      );
     }),
   );
   const outcome = await auditAndPublish({

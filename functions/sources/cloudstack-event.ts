@@ -6,7 +6,7 @@
 // nulls left out. It has no bucket name and no numeric id: the uuid is looked up in the database.
 import * as z from 'zod';
 import type { EventRow } from '../cloudstack/event-reads.js';
-import { firstIssue } from '../core/validation.js';
+import { parseJson } from '../core/validation.js';
 
 /** The event types that can change what the auditor compares (api/.../EventTypes.java). */
 export const BUCKET_EVENTS = ['BUCKET.CREATE', 'BUCKET.DELETE', 'BUCKET.UPDATE'] as const;
@@ -64,15 +64,15 @@ const busMessageSchema = z.looseObject({
 
 /** The bus's JSON body (RabbitMQ, webhooks): a ChangeEvent, null for an event of no interest, or a throw. */
 export function parseBusMessage(body: string, source: EventSource, now: () => Date): ChangeEvent | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body);
-  } catch {
-    throw new MalformedEventError('not JSON');
-  }
-  const result = busMessageSchema.safeParse(raw);
-  if (!result.success) throw new MalformedEventError(`not a CloudStack event (${firstIssue(result.error)})`);
-  const m = result.data;
+  const m = parseJson(
+    busMessageSchema,
+    body,
+    (problem, cause) =>
+      new MalformedEventError(
+        problem.kind === 'not-json' ? 'not JSON' : `not a CloudStack event (${problem.detail})`,
+        { cause },
+      ),
+  );
   const uuid = m.entityuuid ?? m.Bucket;
   const target = targetOf(m.event, { ...(uuid ? { uuid } : {}) }, m.description);
   if (!target) return null;

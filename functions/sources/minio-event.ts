@@ -9,6 +9,7 @@ import * as z from 'zod';
 import { bucketNameProblem } from '../core/bucket-name.js';
 import type { ChangeEvent } from './cloudstack-event.js';
 import { MalformedEventError } from './cloudstack-event.js';
+import { parseJson } from '../core/validation.js';
 
 /** API calls that change what the rules compare (cmd/api-router.go names; quota is an admin call). */
 export const MINIO_CHANGING_CALLS: ReadonlySet<string> = new Set([
@@ -67,15 +68,15 @@ const notificationSchema = z.looseObject({ Records: z.array(z.unknown()).max(10_
 export function parseMinioNotification(line: string, store: string, now: () => Date): ChangeEvent[] {
   const text = line.trim();
   if (!text) return [];
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new MalformedEventError('not JSON');
-  }
-  const parsed = notificationSchema.safeParse(raw);
-  if (!parsed.success) throw new MalformedEventError('not a MinIO notification');
-  return (parsed.data.Records ?? []).flatMap((r) => {
+  const notification = parseJson(
+    notificationSchema,
+    text,
+    (problem, cause) =>
+      new MalformedEventError(problem.kind === 'not-json' ? 'not JSON' : 'not a MinIO notification', {
+        cause,
+      }),
+  );
+  return (notification.Records ?? []).flatMap((r) => {
     const record = recordSchema.safeParse(r);
     if (!record.success) throw new MalformedEventError('not a MinIO event record');
     const { eventName, eventTime, s3 } = record.data;

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { bucketNameProblem } from '../core/bucket-name.js';
 import type { ChangeEvent } from './cloudstack-event.js';
 import { MalformedEventError } from './cloudstack-event.js';
+import { parseJson } from '../core/validation.js';
 
 /**
  * Operations that change a bucket's existence or an attribute the rules compare (names as RGW
@@ -49,15 +50,14 @@ export function operationOf(line: string): string | undefined {
 export function parseOpsLogLine(line: string, store: string, now: () => Date): ChangeEvent | null {
   const operation = operationOf(line);
   if (operation !== undefined && !RGW_CHANGING_OPERATIONS.has(operation)) return null; // the cheap path
-  let raw: unknown;
-  try {
-    raw = JSON.parse(line);
-  } catch {
-    throw new MalformedEventError('not JSON');
-  }
-  const parsed = entrySchema.safeParse(raw);
-  if (!parsed.success) throw new MalformedEventError('not an RGW ops log entry');
-  const entry = parsed.data;
+  const entry = parseJson(
+    entrySchema,
+    line,
+    (problem, cause) =>
+      new MalformedEventError(problem.kind === 'not-json' ? 'not JSON' : 'not an RGW ops log entry', {
+        cause,
+      }),
+  );
   if (!RGW_CHANGING_OPERATIONS.has(entry.operation)) return null;
   const status = Number(entry.http_status);
   if (!(status >= 200 && status < 300)) return null; // an error changed nothing

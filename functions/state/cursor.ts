@@ -3,7 +3,7 @@
 // yet is a first start; one that does not hold what it should stops the start with what to do.
 import type * as z from 'zod';
 import { StateCorruptError } from '../core/errors.js';
-import { firstIssue } from '../core/validation.js';
+import { parseJson } from '../core/validation.js';
 import type { StateStorage } from './storage.js';
 
 export class Cursor<T> {
@@ -23,19 +23,14 @@ export class Cursor<T> {
   async read(): Promise<T | null> {
     const got = await this.storage.read(this.key);
     if (!got) return null;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(got.text);
-    } catch (err) {
-      throw new StateCorruptError(`${this.location} is not valid JSON; ${this.remedy}`, { cause: err });
-    }
-    const parsed = this.schema.safeParse(raw);
-    if (!parsed.success)
-      throw new StateCorruptError(
-        `${this.location} holds no cursor csdrift can read (${firstIssue(parsed.error)}); ${this.remedy}`,
-        { cause: parsed.error },
-      );
-    return parsed.data;
+    return parseJson(this.schema, got.text, (problem, cause) =>
+      problem.kind === 'not-json'
+        ? new StateCorruptError(`${this.location} is not valid JSON; ${this.remedy}`, { cause })
+        : new StateCorruptError(
+            `${this.location} holds no cursor csdrift can read (${problem.detail}); ${this.remedy}`,
+            { cause },
+          ),
+    );
   }
 
   /** Replaced whole (a crash leaves the old cursor, never half of one). */

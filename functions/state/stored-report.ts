@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import { coverageSchema, findingSchema } from '../core/report-schema.js';
 import type { Report } from '../core/report.js';
-import { parseAt } from '../core/validation.js';
+import { parseJson } from '../core/validation.js';
 import type { StateStorage } from './storage.js';
 
 /** A run id as runs are named: the start time, then six hex digits. */
@@ -57,18 +57,15 @@ export async function readStoredReport(storage: StateStorage, run: string): Prom
     throw new InvalidInputError(
       `--run ${run}: no JSON report at ${storage.location(key)} (runs write JSON with --format json; csdrift report --list shows the runs there are)`,
     );
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidInputError(`${storage.location(key)}: not valid JSON`, { cause: err });
-  }
   // Checked, then taken as the Report it was written as: only what the renderers need is required.
-  return parseAt(
+  return parseJson(
     storedReportSchema,
-    raw,
-    storage.location(key),
-    (m, o) => new InvalidInputError(m, o),
+    text,
+    (problem, cause) =>
+      new InvalidInputError(
+        `${storage.location(key)}: ${problem.kind === 'not-json' ? 'not valid JSON' : problem.detail}`,
+        { cause },
+      ),
   ) as unknown as Report;
 }
 

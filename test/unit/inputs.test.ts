@@ -1,4 +1,7 @@
+import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
+import type { JsonProblem } from '../../functions/core/validation.js';
+import { parseJson } from '../../functions/core/validation.js';
 import { describeDb, parseDbUrl } from '../../functions/cloudstack/db-url.js';
 import { parseAuditConfig } from '../../functions/core/config.js';
 import {
@@ -110,5 +113,28 @@ describe('redact', () => {
     expect(redact('key AKIA123 and secret s3cr3t!', ['AKIA123', 's3cr3t!', undefined])).toBe(
       'key *** and secret ***',
     );
+  });
+});
+
+describe('parseJson, the one reading of JSON text against a schema', () => {
+  const schema = z.strictObject({ apiKey: z.string() });
+  const problems: string[] = [];
+  const fail = (problem: JsonProblem) => {
+    problems.push(`${problem.kind}: ${problem.detail}`);
+    return new Error(problem.detail);
+  };
+
+  it('says where the text stops being JSON, or the first issue of its shape, and never quotes the text', () => {
+    problems.length = 0;
+    expect(() => parseJson(schema, '{"apiKey": "hunter2-secret" "x"}', fail)).toThrow();
+    expect(() => parseJson(schema, 'hunter2-secret', fail)).toThrow();
+    expect(() => parseJson(schema, '{"apiKey": 1}', fail)).toThrow();
+    expect(parseJson(schema, '{"apiKey": "k"}', fail)).toEqual({ apiKey: 'k' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^not-json: not valid JSON \(at position \d+\)$/),
+      'not-json: not valid JSON (the parser gives no position)',
+      'shape: apiKey: Invalid input: expected string, received number',
+    ]);
+    expect(problems.join('\n')).not.toContain('hunter2');
   });
 });
