@@ -3,6 +3,7 @@ import { reportHeadline } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { changeLine } from '../core/notifications.js';
 import { atStake, humanBytes } from '../core/playbooks.js';
+import { ownerName } from '../core/model.js';
 
 /** A short human summary for standard output when --json is not given. */
 export function formatSummary(report: Report, reportPath: string | undefined): string {
@@ -27,9 +28,7 @@ export function formatSummary(report: Report, reportPath: string | undefined): s
     lines.push(`  store ${c.store.name} (${c.store.provider}): ${c.status}${c.error ? ` - ${c.error}` : ''}`);
   }
   for (const f of report.findings) {
-    const owner = f.owner
-      ? ` [${f.owner.projectName ? `project ${f.owner.projectName}` : f.owner.accountName}]`
-      : '';
+    const owner = f.owner ? ` [${ownerName(f.owner)}]` : '';
     const data = f.bytes === undefined ? '' : `, ${humanBytes(f.bytes)}`;
     lines.push(
       `  ${f.severity.padEnd(8)} ${f.rule}: ${f.bucket ?? '-'} on ${f.store.name}${owner}${data}${f.status === 'suppressed' ? ' (suppressed)' : ''}`,

@@ -45,6 +45,17 @@ export interface Owner {
   projectName?: string;
 }
 
+/** The owner by name, as every channel says it: `project P` or `account A`. */
+export function ownerName(owner: Owner): string {
+  return owner.projectName ? `project ${owner.projectName}` : `account ${owner.accountName}`;
+}
+
+/** The owner in full, for messages and steps: `account alice (<uuid>) in domain /`. */
+export function ownerText(owner: Owner | null | undefined): string {
+  if (!owner) return 'an unknown account';
+  return `${ownerName(owner)} (${owner.accountUuid}) in domain ${owner.domainPath}`;
+}
+
 export interface DbBucket {
   id: number;
   uuid: string | null;

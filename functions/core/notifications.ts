@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { AuditConfig } from './config.js';
 import type { Ledger } from './ledger.js';
 import type { Finding, Severity, StoreCoverage } from './model.js';
-import { SEVERITIES } from './model.js';
+import { SEVERITIES, ownerText } from './model.js';
 import { visible } from './shell.js';
 import { atStake, humanBytes } from './playbooks.js';
 import type { Report } from './report.js';
@@ -56,12 +56,6 @@ function subjectLine(text: string): string {
 
 function dedup(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 64);
-}
-
-function ownerLine(f: Finding): string {
-  if (!f.owner) return 'unknown';
-  const who = f.owner.projectName ? `project ${f.owner.projectName}` : `account ${f.owner.accountName}`;
-  return `${who} (${f.owner.accountUuid}) in domain ${f.owner.domainPath}`;
 }
 
 const JSON_PART = '\n\n--- JSON ---\n';
@@ -128,7 +122,7 @@ function taskMessage(f: Finding, report: Report, reportUri: string): Notificatio
     '',
     `Store:      ${f.store.name} (${f.store.provider}, ${f.store.endpoint})`,
     `Bucket:     ${f.bucket ?? '-'}`,
-    `Owner:      ${ownerLine(f)}`,
+    `Owner:      ${ownerText(f.owner)}`,
     `First seen: ${f.firstSeen}`,
     '',
     `What to do: ${f.remediation.summary}`,

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import escapeHtml from 'escape-html';
 import type { Finding, StoreCoverage } from '../core/model.js';
-import { SEVERITIES } from '../core/model.js';
+import { SEVERITIES, ownerName } from '../core/model.js';
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { atStake, humanBytes } from '../core/playbooks.js';
@@ -23,8 +23,7 @@ function counts(label: string, values: Record<string, number | undefined>): stri
 
 function ownerText(f: Finding): string {
   if (!f.owner) return '';
-  const who = f.owner.projectName ? `project ${f.owner.projectName}` : f.owner.accountName;
-  return `${who} (${f.owner.domainPath})`;
+  return `${ownerName(f.owner)} (${f.owner.domainPath})`;
 }
 
 function findingRows(f: Finding): string {

@@ -3,6 +3,7 @@ import type { Report } from '../core/report.js';
 import { reportHeadline } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { atStake } from '../core/playbooks.js';
+import { ownerName } from '../core/model.js';
 
 const MAX_FINDINGS = 20;
 
@@ -30,9 +31,7 @@ export function renderMarkdown(report: Report): string {
     .sort((a, b) => Number(b.status === 'new') - Number(a.status === 'new'))
     .slice(0, MAX_FINDINGS);
   for (const f of shown) {
-    const owner = f.owner
-      ? ` (${escapeMarkdown(f.owner.projectName ? `project ${f.owner.projectName}` : f.owner.accountName)})`
-      : '';
+    const owner = f.owner ? ` (${escapeMarkdown(ownerName(f.owner))})` : '';
     lines.push(
       `- **${f.severity}** ${f.status === 'new' ? '🆕 ' : ''}\`${f.rule}\` ${escapeMarkdown(f.bucket ?? '-')} on ${escapeMarkdown(f.store.name)}${owner}: ${escapeMarkdown(f.remediation.summary)}${f.status === 'suppressed' ? ' _(suppressed)_' : ''}`,
     );

@@ -1,7 +1,7 @@
-import { isActive, storeRef } from '../model.js';
+import { isActive, ownerText, storeRef } from '../model.js';
 import type { RuleFinding } from '../model.js';
 import { holding, softDeleteSteps, storeSideCommand } from '../playbooks.js';
-import { dbOnly, defineRule, ownerText } from './rule.js';
+import { dbOnly, defineRule } from './rule.js';
 import type { StoreView } from './rule.js';
 
 export const bucketAccountRemoved = defineRule({
@@ -24,7 +24,7 @@ export const bucketAccountRemoved = defineRule({
         bucket: bucket.name,
         dbBucket: bucket,
         ...(bytes !== undefined ? { bytes } : {}),
-        message: `Bucket ${bucket.name} is still active but its owner, ${ownerText(bucket)}, has been removed${holding(bytes)}: nobody who still exists is billed for it.`,
+        message: `Bucket ${bucket.name} is still active but its owner, ${ownerText(bucket.owner)}, has been removed${holding(bytes)}: nobody who still exists is billed for it.`,
         evidence: {
           dbState: bucket.state,
           seenInStore: view.scan.status === 'skipped' ? null : view.storeBucketNames.has(bucket.name),

@@ -1,7 +1,7 @@
-import { isActive, storeRef } from '../model.js';
+import { isActive, ownerText, storeRef } from '../model.js';
 import type { DbBucket, RuleFinding } from '../model.js';
 import { recountStep } from '../playbooks.js';
-import { dbOnly, defineRule, ownerText } from './rule.js';
+import { dbOnly, defineRule } from './rule.js';
 
 // CloudStack has no unique key on bucket.name, so a retried create can leave two live rows for one bucket.
 export const bucketDuplicateName = defineRule({
@@ -40,7 +40,7 @@ export const bucketDuplicateName = defineRule({
           summary:
             'One store bucket is counted more than once. Keep the oldest row that matches the store; soft-delete the others.',
           steps: [
-            `Decide which row is real: the oldest (id ${keep.id}, ${ownerText(keep)}) unless the store's owner says otherwise.`,
+            `Decide which row is real: the oldest (id ${keep.id}, ${ownerText(keep.owner)}) unless the store's owner says otherwise.`,
             `Soft-delete the others (never DELETE them, and never deleteBucket, which would delete the one store bucket they share): UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id IN (${extras.map((r) => r.id).join(', ')}) AND removed IS NULL;`,
             ...[...new Set(extras.map(recountStep))],
             `Verify: SELECT COUNT(*) FROM bucket WHERE id IN (${sorted.map((r) => r.id).join(', ')}) AND removed IS NULL; returns 1, and the next audit no longer reports it.`,

@@ -1,8 +1,9 @@
+import { ownerText } from '../model.js';
 import { updateBucketWith } from '../remediation-steps.js';
 import { updateBucketCommand } from '../playbooks.js';
 import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { defineRule, ownerText } from './rule.js';
+import { defineRule } from './rule.js';
 import { cmd } from '../shell.js';
 
 export const bucketEncryptionMismatch = defineRule({
@@ -27,8 +28,8 @@ export const bucketEncryptionMismatch = defineRule({
           expected,
           actual,
           message: expected
-            ? `Bucket ${bucket.name} of ${ownerText(bucket)} is encrypted in CloudStack, but store ${view.store.name} has no default encryption for it: new objects are stored unencrypted.`
-            : `Bucket ${bucket.name} of ${ownerText(bucket)} is unencrypted in CloudStack, but store ${view.store.name} encrypts it by default (${value}).`,
+            ? `Bucket ${bucket.name} of ${ownerText(bucket.owner)} is encrypted in CloudStack, but store ${view.store.name} has no default encryption for it: new objects are stored unencrypted.`
+            : `Bucket ${bucket.name} of ${ownerText(bucket.owner)} is unencrypted in CloudStack, but store ${view.store.name} encrypts it by default (${value}).`,
           evidence: { storeAlgorithm: value },
           remediation: {
             summary: `Re-apply CloudStack's setting (encryption=${expected}).`,

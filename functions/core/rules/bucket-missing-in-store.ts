@@ -1,9 +1,9 @@
 import { recreateThenDelete } from '../remediation-steps.js';
 import { bucketNameProblem } from '../bucket-name.js';
-import { isActive, storeRef } from '../model.js';
+import { isActive, ownerText, storeRef } from '../model.js';
 import type { DbBucket, RuleFinding } from '../model.js';
 import { deleteThroughCloudStack, recountCommand, softDeleteSql, storeSideCommand } from '../playbooks.js';
-import { defineRule, fullyListed, isPastGrace, ownerText } from './rule.js';
+import { defineRule, fullyListed, isPastGrace } from './rule.js';
 import type { Grace } from './rule.js';
 
 /** The DB buckets this rule may report: the scan confirms the absence of exactly these. */
@@ -39,7 +39,7 @@ export const bucketMissingInStore = defineRule({
           store: storeRef(view.store),
           bucket: bucket.name,
           dbBucket: bucket,
-          message: `Bucket ${bucket.name} of ${ownerText(bucket)} is recorded in CloudStack under a name no store can have (${impossible}): it cannot exist in store ${view.store.name}.`,
+          message: `Bucket ${bucket.name} of ${ownerText(bucket.owner)} is recorded in CloudStack under a name no store can have (${impossible}): it cannot exist in store ${view.store.name}.`,
           evidence: { listedAt: view.scan.finishedAt, nameProblem: impossible, dbCreated: bucket.created },
           remediation: {
             summary: 'No store can hold this bucket: soft-delete its CloudStack row.',
@@ -56,7 +56,7 @@ export const bucketMissingInStore = defineRule({
         store: storeRef(view.store),
         bucket: bucket.name,
         dbBucket: bucket,
-        message: `Bucket ${bucket.name} of ${ownerText(bucket)} is recorded in CloudStack but no longer exists in store ${view.store.name}.`,
+        message: `Bucket ${bucket.name} of ${ownerText(bucket.owner)} is recorded in CloudStack but no longer exists in store ${view.store.name}.`,
         evidence: {
           listedAt: view.scan.finishedAt,
           bucketsListed: view.scan.buckets.length,

@@ -1,6 +1,7 @@
+import { ownerText } from '../model.js';
 import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { defineRule, ownerText } from './rule.js';
+import { defineRule } from './rule.js';
 
 // Object lock can only be turned on when a bucket is created, and never off: the fix is a new bucket
 // or a corrected record, never updateBucket (which has no object-lock parameter).
@@ -23,8 +24,8 @@ export const bucketObjectLockMismatch = defineRule({
           expected,
           actual: value,
           message: expected
-            ? `Bucket ${bucket.name} of ${ownerText(bucket)} has object lock in CloudStack, but store ${view.store.name} has no object lock on it: its objects can be deleted or overwritten.`
-            : `Bucket ${bucket.name} of ${ownerText(bucket)} has no object lock in CloudStack, but store ${view.store.name} has it enabled.`,
+            ? `Bucket ${bucket.name} of ${ownerText(bucket.owner)} has object lock in CloudStack, but store ${view.store.name} has no object lock on it: its objects can be deleted or overwritten.`
+            : `Bucket ${bucket.name} of ${ownerText(bucket.owner)} has no object lock in CloudStack, but store ${view.store.name} has it enabled.`,
           remediation: {
             summary:
               'Object lock is set only when a bucket is created and cannot be removed: correct the record, or move the data to a bucket created with the right setting.',

@@ -1,9 +1,9 @@
-import { storeRef } from '../model.js';
+import { ownerText, storeRef } from '../model.js';
 import type { DbBucket, RuleFinding, StoreAccounts } from '../model.js';
 import { isActive } from '../model.js';
 import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { defineRule, ownerText } from './rule.js';
+import { defineRule } from './rule.js';
 import { cmd } from '../shell.js';
 import type { RuleContext, StoreView } from './rule.js';
 
@@ -89,7 +89,7 @@ function ownerFinding(
     attribute: 'owner',
     expected,
     actual,
-    message: `Bucket ${bucket.name} belongs to ${ownerText(bucket)} in CloudStack, but in store ${view.store.name} ${detail}.`,
+    message: `Bucket ${bucket.name} belongs to ${ownerText(bucket.owner)} in CloudStack, but in store ${view.store.name} ${detail}.`,
     evidence: { ...(problems.length ? { problems } : {}), ...(grantedBy ? { grantedBy } : {}) },
     remediation: {
       summary:

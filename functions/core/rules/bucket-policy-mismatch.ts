@@ -1,9 +1,10 @@
+import { ownerText } from '../model.js';
 import { updateBucketWith } from '../remediation-steps.js';
 import { describePolicy } from '../policy-meaning.js';
 import { updateBucketCommand } from '../playbooks.js';
 import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { defineRule, ownerText } from './rule.js';
+import { defineRule } from './rule.js';
 import { cmd } from '../shell.js';
 
 // Compared by meaning: CloudStack's 'public' is anonymous list plus anonymous read, anything else
@@ -31,8 +32,8 @@ export const bucketPolicyMismatch = defineRule({
           expected,
           actual,
           message: exposed
-            ? `Bucket ${bucket.name} of ${ownerText(bucket)} is private in CloudStack, but store ${view.store.name} grants ${actual === 'public' ? 'anonymous read and list' : actual}.`
-            : `Bucket ${bucket.name} of ${ownerText(bucket)} is public in CloudStack, but store ${view.store.name} grants ${actual === 'private' ? 'no anonymous access' : actual}.`,
+            ? `Bucket ${bucket.name} of ${ownerText(bucket.owner)} is private in CloudStack, but store ${view.store.name} grants ${actual === 'public' ? 'anonymous read and list' : actual}.`
+            : `Bucket ${bucket.name} of ${ownerText(bucket.owner)} is public in CloudStack, but store ${view.store.name} grants ${actual === 'private' ? 'no anonymous access' : actual}.`,
           evidence: { storePolicy: value },
           remediation: {
             summary: exposed

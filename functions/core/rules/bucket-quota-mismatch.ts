@@ -1,8 +1,9 @@
+import { ownerText } from '../model.js';
 import { updateBucketWith } from '../remediation-steps.js';
 import { GIB, humanBytes, updateBucketCommand } from '../playbooks.js';
 import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { defineRule, ownerText } from './rule.js';
+import { defineRule } from './rule.js';
 import { cmd } from '../shell.js';
 
 const CEPH_QUOTA_BUG =
@@ -43,7 +44,7 @@ export const bucketQuotaMismatch = defineRule({
           attribute: 'quota',
           expected,
           actual,
-          message: `Bucket ${bucket.name} of ${ownerText(bucket)} has ${expected === null ? 'no quota' : `a ${expected} GB quota`} in CloudStack, but store ${view.store.name} enforces ${show(value)}${driverBug ? ` (${CEPH_QUOTA_BUG})` : ''}.`,
+          message: `Bucket ${bucket.name} of ${ownerText(bucket.owner)} has ${expected === null ? 'no quota' : `a ${expected} GB quota`} in CloudStack, but store ${view.store.name} enforces ${show(value)}${driverBug ? ` (${CEPH_QUOTA_BUG})` : ''}.`,
           evidence: {
             storeQuotaBytes: value,
             expectedBytes,

@@ -1,7 +1,7 @@
-import { isActive, storeRef } from '../model.js';
+import { isActive, ownerText, storeRef } from '../model.js';
 import type { RuleFinding } from '../model.js';
 import { holding, storeSideCommand } from '../playbooks.js';
-import { defineRule, ownerText, rowNow, seenInStore } from './rule.js';
+import { defineRule, rowNow, seenInStore } from './rule.js';
 
 // Presence is positive evidence, so a store that was listed at all can show it.
 export const bucketRemovedButPresent = defineRule({
@@ -25,7 +25,7 @@ export const bucketRemovedButPresent = defineRule({
         bucket: seen.name,
         dbBucket: latest,
         ...(seen.bytes !== undefined ? { bytes: seen.bytes } : {}),
-        message: `Bucket ${seen.name} of ${ownerText(latest)} was deleted in CloudStack on ${latest.removed} but still exists in store ${view.store.name}${holding(seen.bytes)}: nobody is billed for it.`,
+        message: `Bucket ${seen.name} of ${ownerText(latest.owner)} was deleted in CloudStack on ${latest.removed} but still exists in store ${view.store.name}${holding(seen.bytes)}: nobody is billed for it.`,
         evidence: {
           listedAt: view.scan.finishedAt,
           dbRemoved: latest.removed,
@@ -37,7 +37,7 @@ export const bucketRemovedButPresent = defineRule({
             'The store kept a bucket CloudStack deleted: its data is stored but no longer billed or limited.',
           steps: [
             `Inspect what it holds: ${storeSideCommand(view.store, 'inspect', seen.name)}`,
-            `Confirm with ${ownerText(latest)} that the data can go.`,
+            `Confirm with ${ownerText(latest.owner)} that the data can go.`,
             `Delete it in the store: ${storeSideCommand(view.store, 'delete', seen.name)}`,
             `Verify: the next audit no longer reports it.`,
           ],

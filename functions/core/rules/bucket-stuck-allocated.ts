@@ -1,7 +1,7 @@
-import { storeRef } from '../model.js';
+import { ownerText, storeRef } from '../model.js';
 import type { RuleFinding } from '../model.js';
 import { softDeleteSteps, storeSideCommand } from '../playbooks.js';
-import { dbOnly, defineRule, isPastGrace, ownerText } from './rule.js';
+import { dbOnly, defineRule, isPastGrace } from './rule.js';
 
 export const bucketStuckAllocated = defineRule({
   id: 'bucket-stuck-allocated',
@@ -22,7 +22,7 @@ export const bucketStuckAllocated = defineRule({
         store: storeRef(view.store),
         bucket: bucket.name,
         dbBucket: bucket,
-        message: `Bucket ${bucket.name} of ${ownerText(bucket)} has been stuck in state Allocated since ${bucket.created}.`,
+        message: `Bucket ${bucket.name} of ${ownerText(bucket.owner)} has been stuck in state Allocated since ${bucket.created}.`,
         evidence: { dbCreated: bucket.created, seenInStore: inStore, storeStatus: view.scan.status },
         remediation: {
           summary:

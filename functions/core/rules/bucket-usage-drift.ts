@@ -1,7 +1,8 @@
+import { ownerText } from '../model.js';
 import { humanBytes } from '../playbooks.js';
 import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { defineRule, ownerText } from './rule.js';
+import { defineRule } from './rule.js';
 
 import { TOLERANCE_OPTIONS } from './options.js';
 import { beyond, toleranceOf } from './tolerance.js';
@@ -34,8 +35,8 @@ export const bucketUsageDrift = defineRule({
           actual: value.bytes,
           bytes: Math.abs(value.bytes - bucket.size),
           message: kibQuirk
-            ? `Bucket ${bucket.name} of ${ownerText(bucket)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${bucket.size} bytes, its size in KiB (${CEPH_KIB_BUG}).`
-            : `Bucket ${bucket.name} of ${ownerText(bucket)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${humanBytes(bucket.size)}.`,
+            ? `Bucket ${bucket.name} of ${ownerText(bucket.owner)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${bucket.size} bytes, its size in KiB (${CEPH_KIB_BUG}).`
+            : `Bucket ${bucket.name} of ${ownerText(bucket.owner)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${humanBytes(bucket.size)}.`,
           evidence: {
             dbSizeBytes: bucket.size,
             storeBytes: value.bytes,

@@ -1,8 +1,9 @@
+import { ownerText } from '../model.js';
 import { updateBucketWith } from '../remediation-steps.js';
 import { updateBucketCommand } from '../playbooks.js';
 import { attributeCoverage, comparable, inspectionTargets } from './attribute-rule.js';
 import { attributeFinding } from './attribute-finding.js';
-import { defineRule, ownerText } from './rule.js';
+import { defineRule } from './rule.js';
 import { cmd } from '../shell.js';
 import type { RuleContext, StoreView } from './rule.js';
 import { versioningForced, versioningOffButEnabled } from '../store-forced.js';
@@ -60,7 +61,7 @@ export const bucketVersioningMismatch = defineRule({
           attribute: 'versioning',
           expected,
           actual,
-          message: `Bucket ${bucket.name} of ${ownerText(bucket)} has versioning ${expected ? 'on' : 'off'} in CloudStack but ${value === 'Off' ? 'never enabled' : value} in store ${view.store.name}.`,
+          message: `Bucket ${bucket.name} of ${ownerText(bucket.owner)} has versioning ${expected ? 'on' : 'off'} in CloudStack but ${value === 'Off' ? 'never enabled' : value} in store ${view.store.name}.`,
           evidence: { storeStatus: value },
           remediation: {
             summary: `Re-apply CloudStack's setting (versioning=${expected}) so the store matches what the owner sees and pays for.`,

@@ -146,10 +146,3 @@ export function rowNow(view: StoreView, name: string, activeOnly: boolean): bool
 export function dbOnly(): CheckStatus {
   return 'verified';
 }
-
-export function ownerText(bucket: DbBucket): string {
-  const o = bucket.owner;
-  if (!o) return 'an unknown account';
-  const who = o.projectName ? `project ${o.projectName}` : `account ${o.accountName}`;
-  return `${who} (${o.accountUuid}) in domain ${o.domainPath}`;
-}
