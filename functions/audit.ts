@@ -312,15 +312,14 @@ export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig):
         `config: stores.${key}: ${matching.length} stores share that name (ids ${matching.map((s) => s.id).join(', ')}); key the entry by uuid or id`,
       );
     }
-    for (const field of ['secretId', 'caBundle'] as const) {
-      if (override[field] !== undefined) {
-        throw new ConfigError(
-          field === 'secretId'
-            ? `config: stores.${key}.secretId: read by the Lambda functions only; here give accessKey and secretKey (or accessKeyFile and secretKeyFile)`
-            : `config: stores.${key}.caBundle: not supported by this version`,
-        );
-      }
-    }
+    if (override.secretId !== undefined)
+      throw new ConfigError(
+        `config: stores.${key}.secretId: read by the Lambda functions only; here give accessKey and secretKey (or accessKeyFile and secretKeyFile)`,
+      );
+    if (override.caBundle !== undefined && !override.caBundle.includes('-----BEGIN CERTIFICATE-----'))
+      throw new ConfigError(
+        `config: stores.${key}.caBundle: expected PEM certificates (-----BEGIN CERTIFICATE-----); give a file as caBundleFile: PATH`,
+      );
     if ((override.accessKey === undefined) !== (override.secretKey === undefined)) {
       throw new ConfigError(`config: stores.${key}: accessKey and secretKey go together`);
     }
@@ -342,6 +341,7 @@ export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig):
           ? { accessKey: override.accessKey, secretKey: override.secretKey }
           : store.credentials,
       skip: override.skip ?? store.skip,
+      ...(override.caBundle ? { ca: override.caBundle } : {}),
     };
   });
 }

@@ -110,7 +110,11 @@ async function carryOut(plan: RemediationStep[], record: RemediationRecord, ctx:
 }
 
 async function runStep(step: RemediationStep, ctx: StepContext): Promise<string> {
-  const options = { ...ctx.config.scan, retryBaseDelayMs: ctx.retryBaseDelayMs ?? 200 };
+  const options = {
+    ...ctx.config.scan,
+    retryBaseDelayMs: ctx.retryBaseDelayMs ?? 200,
+    ...(ctx.store.ca ? { ca: ctx.store.ca } : {}),
+  };
   switch (step.action) {
     case 'recreate-empty-bucket': {
       const owner = ctx.finding.owner;

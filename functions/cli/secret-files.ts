@@ -15,7 +15,12 @@ const SECRET_PATHS = [
   ['watch', 'cloudstack', 'amqp', 'url'],
   ['watch', 'cloudstack', 'webhookSecret'],
   ['watch', 'minio', 'authToken'],
+  // Not a secret, but a file too (a private CA's PEM): `caBundleFile: PATH`.
+  ['stores', '*', 'caBundle'],
 ] as const;
+
+/** File-given values that are not secret: no warning about who can read them. */
+const PUBLIC = new Set(['caBundle']);
 
 /** A secret file's text; a config error naming what cannot be read. */
 export async function readSecretFile(
@@ -58,7 +63,7 @@ export async function resolveSecretFiles(
       if (typeof file !== 'string' || !file) throw new ConfigError(`${source}: ${at}: expected a file path`);
       if (holder[key] !== undefined)
         throw new ConfigError(`${source}: ${where.join('.')}: give ${key} or ${key}File, not both`);
-      const value = await readSecretFile(file, `${source}: ${at}:`, warn);
+      const value = await readSecretFile(file, `${source}: ${at}:`, PUBLIC.has(key) ? () => {} : warn);
       // The `…File` key gives way to the secret it names, so the config's own schema checks it.
       Reflect.deleteProperty(holder, `${key}File`);
       holder[key] = value;

@@ -29,6 +29,8 @@ export interface Keys {
 export interface StoreTarget extends StoreRef {
   credentials: Keys | null;
   skip: boolean;
+  /** PEM certificates of a private CA the store's TLS certificate is signed by (config stores.*.caBundle). */
+  ca?: string;
 }
 
 export interface StoreRecord extends StoreTarget {

@@ -2,6 +2,7 @@
 // request actually sent (retries included), since store requests are the auditor's main cost.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { HttpHandlerOptions } from '@smithy/types';
 import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
@@ -18,6 +19,8 @@ export interface TransportOptions {
   maxBuckets?: number;
   /** Bytes of one answer beyond which it is not read on (config scan.maxBodyMiB). */
   maxBodyMiB?: number;
+  /** The store's private CA (PEM), trusted beside the system's CAs (config stores.*.caBundle). */
+  ca?: string;
 }
 
 export const DEFAULT_MAX_BUCKETS = 1_000_000;
@@ -51,7 +54,12 @@ export class CountingHttpHandler extends NodeHttpHandler {
       ...(listing ? {} : { socketTimeout: options.requestTimeoutMs }),
       throwOnRequestTimeout: true, // otherwise smithy only warns, and a hung store hangs the audit
       httpAgent: new HttpAgent({ keepAlive: options.keepAlive ?? false, maxSockets: options.concurrency }),
-      httpsAgent: new HttpsAgent({ keepAlive: options.keepAlive ?? false, maxSockets: options.concurrency }),
+      httpsAgent: new HttpsAgent({
+        keepAlive: options.keepAlive ?? false,
+        maxSockets: options.concurrency,
+        // Node's `ca` replaces the system's CAs: a private CA is added to them, not put in their place.
+        ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}),
+      }),
     });
     this.listing = listing;
   }

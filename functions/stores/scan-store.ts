@@ -103,7 +103,11 @@ export async function scanStore(request: ScanRequest): Promise<StoreScan> {
   let timer: NodeJS.Timeout | undefined;
   const deadlineMs = storeDeadlineMs(request);
   try {
-    const open = adapter.connect(store, request.options, request.context);
+    const open = adapter.connect(
+      store,
+      store.ca ? { ...request.options, ca: store.ca } : request.options,
+      request.context,
+    );
     connection = open;
     // The whole scan has a deadline: a store that trickles its answer for ever (never silent long
     // enough for a request timeout) must not keep every other store's report waiting.
