@@ -1,5 +1,10 @@
 // What to tell people after a run, decided from the ledger so that nothing is said twice: one task
 // per newly reported finding, one message per resolved finding, one digest per run. Pure.
+//
+// A notification is one structure (after pino: one record, formatting belongs to the transport): a
+// title, sections of text, facts and steps for people, and the data for programs. Each channel
+// renders its own: notify/sns.ts the SNS subject, body and size limits (with the JSON part that
+// subscribers read), notify/slack.ts Block Kit, notify/smtp.ts the mail.
 import { createHash } from 'node:crypto';
 import type { AuditConfig } from './config.js';
 import type { Ledger } from './ledger.js';
@@ -11,11 +16,32 @@ import type { Report } from './report.js';
 
 export type NotificationKind = 'task' | 'resolved' | 'digest';
 
+/** A part of a message for people: lines of prose, aligned facts, or the steps of what to do. */
+export type Section =
+  | { kind: 'lines'; lines: string[] }
+  | { kind: 'facts'; facts: [label: string, value: string][] }
+  | { kind: 'steps'; summary?: string; steps: string[] };
+
+/** The finding a task is about: what an interactive channel acts on. */
+export interface NotifiedFinding {
+  id: string;
+  rule: string;
+  store: string;
+  bucket: string | null;
+}
+
 export interface Notification {
   kind: NotificationKind;
-  subject: string;
-  /** Plain text first (reads well in a mail client), then the JSON part. */
-  body: string;
+  severity: Severity;
+  /** One line saying what it is about, as written: each channel escapes and shortens it its own way. */
+  title: string;
+  /** What people read, in order (renderText). */
+  sections: Section[];
+  reportUri: string;
+  /** What programs read: the JSON part of an SNS message, unchanged for its subscribers. */
+  data: Record<string, unknown>;
+  /** The finding of a single task. */
+  finding?: NotifiedFinding;
   attributes: { rule: string; severity: Severity; store: string; kind: NotificationKind };
   /** For FIFO topics. */
   groupId: string;
@@ -32,10 +58,6 @@ export interface NotificationPlan {
   trippedStores: string[];
 }
 
-export const SNS_SUBJECT_MAX = 100;
-/** SNS takes 256 KiB; leave room for attributes and encoding. */
-export const MESSAGE_MAX_BYTES = 250 * 1024;
-
 /** New findings told by event runs within this window count toward the next event run's breaker. */
 export const STORM_WINDOW_MS = 15 * 60_000;
 /** How long after a storm tripped a store's breaker its new findings wait for the full audit. */
@@ -47,93 +69,52 @@ function atLeast(severity: Severity, min: Severity | undefined): boolean {
   return !min || SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(min);
 }
 
-function subjectLine(text: string): string {
-  // SNS subjects: printable ASCII, no line breaks. Invisible characters are first written as escapes
-  // a reader can see; other non-ASCII letters become `?`.
-  const clean = visible(text).replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > SNS_SUBJECT_MAX ? `${clean.slice(0, SNS_SUBJECT_MAX - 1)}~` : clean;
-}
-
 function dedup(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 64);
 }
 
-const JSON_PART = '\n\n--- JSON ---\n';
-
-/** A message's text for people, without the JSON part machines read (SNS subscribers). */
-export function textPart(body: string): string {
-  return body.split(JSON_PART)[0] ?? body;
-}
-
-/** What a subscriber needs to know what a message is about: never dropped to make it fit. */
-const IDENTIFYING = new Set([
-  'kind',
-  'id',
-  'rule',
-  'severity',
-  'store',
-  'investigateStore',
-  'report',
-  'runId',
-]);
-
-const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
-
-/**
- * Keeps the message under SNS's limit, measured in bytes, and its JSON part always whole: fields go
- * whole, the evidence first and then the largest, each replaced by where to read it (a storm's list
- * of 10,000 finding ids is such a field). Only if the text for people is itself too long is it cut,
- * at a line.
- */
-function withJson(text: string, json: Record<string, unknown>, reportUri: string): string {
-  const jsonPart = (j: Record<string, unknown>) => `${JSON_PART}${JSON.stringify(j, null, 2)}\n`;
-  let fields = { ...json };
-  let part = jsonPart(fields);
-  const pointer = `too large for a message: see ${reportUri}`;
-  const droppable = () =>
-    Object.keys(fields)
-      .filter((k) => !IDENTIFYING.has(k) && fields[k] !== pointer)
-      .sort(
-        (a, b) =>
-          (a === 'evidence' ? -1 : b === 'evidence' ? 1 : 0) ||
-          bytes(JSON.stringify(fields[b])) - bytes(JSON.stringify(fields[a])),
-      );
-  while (bytes(text) + bytes(part) > MESSAGE_MAX_BYTES) {
-    const next = droppable()[0];
-    if (!next) break;
-    fields = { ...fields, [next]: pointer };
-    part = jsonPart(fields);
-  }
-  if (bytes(text) + bytes(part) <= MESSAGE_MAX_BYTES) return `${text}${part}`;
-  const tail = `\n… cut: the whole message is in ${reportUri}`;
-  const room = Math.max(0, MESSAGE_MAX_BYTES - bytes(part) - bytes(tail));
-  const head = Buffer.from(text, 'utf8')
-    .subarray(0, room)
-    .toString('utf8')
-    .replace(/\uFFFD?[^\n]*$/, '');
-  return `${head}${tail}${part}`;
+/** A message's text for people, every line escaped so that no name can forge or reorder one. */
+export function renderText(n: Pick<Notification, 'sections'>): string {
+  return n.sections
+    .map((section) => {
+      switch (section.kind) {
+        case 'lines':
+          return section.lines;
+        case 'facts':
+          return section.facts.map(([label, value]) => `${`${label}:`.padEnd(12)}${value}`);
+        case 'steps':
+          return [
+            `What to do:${section.summary ? ` ${section.summary}` : ''}`,
+            ...section.steps.map((step, i) => `  ${i + 1}. ${step}`),
+          ];
+      }
+    })
+    .map((lines) => lines.map(visible).join('\n'))
+    .join('\n\n');
 }
 
 function taskMessage(f: Finding, report: Report, reportUri: string): Notification {
-  const steps = f.remediation.steps.map((s, i) => `  ${i + 1}. ${s}`);
-  const text = [
-    `${f.severity.toUpperCase()}: ${f.rule}`,
-    f.message,
-    '',
-    `Store:      ${f.store.name} (${f.store.provider}, ${f.store.endpoint})`,
-    `Bucket:     ${f.bucket ?? '-'}`,
-    `Owner:      ${ownerText(f.owner)}`,
-    `First seen: ${f.firstSeen}`,
-    '',
-    `What to do: ${f.remediation.summary}`,
-    ...steps,
-    '',
-    `Report:     ${reportUri}`,
-    `Finding id: ${f.id} (run ${report.runId})`,
-  ]
-    .map(visible) // one line each: a name can neither forge a line nor reorder one
-    .join('\n');
-  const json = {
+  const sections: Section[] = [
+    { kind: 'lines', lines: [`${f.severity.toUpperCase()}: ${f.rule}`, f.message] },
+    {
+      kind: 'facts',
+      facts: [
+        ['Store', `${f.store.name} (${f.store.provider}, ${f.store.endpoint})`],
+        ['Bucket', f.bucket ?? '-'],
+        ['Owner', ownerText(f.owner)],
+        ['First seen', f.firstSeen],
+      ],
+    },
+    { kind: 'steps', summary: f.remediation.summary, steps: f.remediation.steps },
+    {
+      kind: 'facts',
+      facts: [
+        ['Report', reportUri],
+        ['Finding id', `${f.id} (run ${report.runId})`],
+      ],
+    },
+  ];
+  const data = {
     kind: 'task',
     findingId: f.id,
     rule: f.rule,
@@ -151,8 +132,12 @@ function taskMessage(f: Finding, report: Report, reportUri: string): Notificatio
   };
   return {
     kind: 'task',
-    subject: subjectLine(`[${f.severity}] ${f.rule}: ${f.bucket ?? f.store.name} on ${f.store.name}`),
-    body: withJson(text, json, reportUri),
+    severity: f.severity,
+    title: `[${f.severity}] ${f.rule}: ${f.bucket ?? f.store.name} on ${f.store.name}`,
+    sections,
+    reportUri,
+    data,
+    finding: { id: f.id, rule: f.rule, store: f.store.name, bucket: f.bucket },
     attributes: { rule: f.rule, severity: f.severity, store: f.store.name, kind: 'task' },
     groupId: f.store.uuid,
     dedupId: dedup('task', f.id, report.runId),
@@ -174,42 +159,45 @@ function breakerMessage(
   const worst = findings.reduce((a, b) =>
     SEVERITIES.indexOf(b.severity) < SEVERITIES.indexOf(a.severity) ? b : a,
   );
-  const text = [
-    `HIGH: investigate store ${coverage.store.name}`,
-    `${findings.length} new findings on one store in one run (${share}% of its ${coverage.bucketsInDb} buckets). A mass drift is far likelier a broken store, endpoint or credential than a mass deletion, so they are not sent one by one.`,
-    ...(toldBefore
-      ? [
-          `${toldBefore} more new finding(s) on this store were told one by one by event audits in the last ${STORM_WINDOW_MS / 60_000} minutes; further ones wait for the next full audit.`,
-        ]
-      : []),
-    '',
-    ...byRule.map(([rule, n]) => `  ${rule}: ${n}`),
-    '',
-    'What to do:',
-    `  1. Check the store's health and the auditor's view of it (endpoint ${coverage.store.endpoint}, its admin keys, recent changes).`,
-    '  2. Look through the findings in the report; if they are real, work through them there.',
-    '  3. Re-run the audit once the store is confirmed healthy.',
-    '',
-    `Report: ${reportUri}`,
-  ]
-    .map(visible) // one line each: a name can neither forge a line nor reorder one
-    .join('\n');
+  const sections: Section[] = [
+    {
+      kind: 'lines',
+      lines: [
+        `HIGH: investigate store ${coverage.store.name}`,
+        `${findings.length} new findings on one store in one run (${share}% of its ${coverage.bucketsInDb} buckets). A mass drift is far likelier a broken store, endpoint or credential than a mass deletion, so they are not sent one by one.`,
+        ...(toldBefore
+          ? [
+              `${toldBefore} more new finding(s) on this store were told one by one by event audits in the last ${STORM_WINDOW_MS / 60_000} minutes; further ones wait for the next full audit.`,
+            ]
+          : []),
+      ],
+    },
+    { kind: 'lines', lines: byRule.map(([rule, n]) => `  ${rule}: ${n}`) },
+    {
+      kind: 'steps',
+      steps: [
+        `Check the store's health and the auditor's view of it (endpoint ${coverage.store.endpoint}, its admin keys, recent changes).`,
+        'Look through the findings in the report; if they are real, work through them there.',
+        'Re-run the audit once the store is confirmed healthy.',
+      ],
+    },
+    { kind: 'lines', lines: [`Report: ${reportUri}`] },
+  ];
   return {
     kind: 'task',
-    subject: subjectLine(`[high] investigate store ${coverage.store.name}: ${findings.length} new findings`),
-    body: withJson(
-      text,
-      {
-        kind: 'task',
-        investigateStore: coverage.store,
-        newFindings: findings.length,
-        byRule: Object.fromEntries(byRule),
-        findingIds: findings.map((f) => f.id),
-        report: reportUri,
-        runId: report.runId,
-      },
-      reportUri,
-    ),
+    severity: 'high',
+    title: `[high] investigate store ${coverage.store.name}: ${findings.length} new findings`,
+    sections,
+    reportUri,
+    data: {
+      kind: 'task',
+      investigateStore: coverage.store,
+      newFindings: findings.length,
+      byRule: Object.fromEntries(byRule),
+      findingIds: findings.map((f) => f.id),
+      report: reportUri,
+      runId: report.runId,
+    },
     attributes: { rule: worst.rule, severity: 'high', store: coverage.store.name, kind: 'task' },
     groupId: coverage.store.uuid,
     dedupId: dedup('breaker', coverage.store.uuid, report.runId),
@@ -219,34 +207,39 @@ function breakerMessage(
 }
 
 function resolvedMessage(r: Report['resolved'][number], report: Report, reportUri: string): Notification {
-  const text = [
-    `RESOLVED: ${r.rule}`,
-    `${r.bucket ?? '-'} on store ${r.store.name} is no longer drifting (first seen ${r.firstSeen}, resolved ${r.resolvedAt}).`,
-    '',
-    `Report:     ${reportUri}`,
-    `Finding id: ${r.id}`,
-  ]
-    .map(visible) // one line each: a name can neither forge a line nor reorder one
-    .join('\n');
   const severity = 'info';
   return {
     kind: 'resolved',
-    subject: subjectLine(`[resolved] ${r.rule}: ${r.bucket ?? r.store.name} on ${r.store.name}`),
-    body: withJson(
-      text,
+    severity,
+    title: `[resolved] ${r.rule}: ${r.bucket ?? r.store.name} on ${r.store.name}`,
+    sections: [
       {
-        kind: 'resolved',
-        findingId: r.id,
-        rule: r.rule,
-        store: r.store,
-        bucket: r.bucket,
-        firstSeen: r.firstSeen,
-        resolvedAt: r.resolvedAt,
-        report: reportUri,
-        runId: report.runId,
+        kind: 'lines',
+        lines: [
+          `RESOLVED: ${r.rule}`,
+          `${r.bucket ?? '-'} on store ${r.store.name} is no longer drifting (first seen ${r.firstSeen}, resolved ${r.resolvedAt}).`,
+        ],
       },
-      reportUri,
-    ),
+      {
+        kind: 'facts',
+        facts: [
+          ['Report', reportUri],
+          ['Finding id', r.id],
+        ],
+      },
+    ],
+    reportUri,
+    data: {
+      kind: 'resolved',
+      findingId: r.id,
+      rule: r.rule,
+      store: r.store,
+      bucket: r.bucket,
+      firstSeen: r.firstSeen,
+      resolvedAt: r.resolvedAt,
+      report: reportUri,
+      runId: report.runId,
+    },
     attributes: { rule: r.rule, severity, store: r.store.name, kind: 'resolved' },
     groupId: r.store.uuid,
     dedupId: dedup('resolved', r.id, report.runId),
@@ -263,46 +256,59 @@ function digestMessage(
   const worst =
     SEVERITIES.find((sev) => report.findings.some((f) => f.status !== 'suppressed' && f.severity === sev)) ??
     'info';
-  const text = [
-    // The change first: what a person reading one line wants to know.
-    changeLine(report),
-    `csdrift: ${report.status.replace('_', ' ')}. ${s.findings} finding(s): ${s.new} new, ${s.open} open, ${s.suppressed} suppressed; ${s.resolved} resolved.`,
-    `${sent.tasks} task(s) and ${sent.resolved} resolved message(s) sent with this digest.`,
-    '',
-    'Stores:',
-    ...report.coverage.map(
-      (c) => `  ${c.store.name} (${c.store.provider}): ${c.status}${c.error ? ` - ${c.error}` : ''}`,
-    ),
-    '',
+  const sections: Section[] = [
+    {
+      kind: 'lines',
+      lines: [
+        // The change first: what a person reading one line wants to know.
+        changeLine(report),
+        `csdrift: ${report.status.replace('_', ' ')}. ${s.findings} finding(s): ${s.new} new, ${s.open} open, ${s.suppressed} suppressed; ${s.resolved} resolved.`,
+        `${sent.tasks} task(s) and ${sent.resolved} resolved message(s) sent with this digest.`,
+      ],
+    },
+    {
+      kind: 'lines',
+      lines: [
+        'Stores:',
+        ...report.coverage.map(
+          (c) => `  ${c.store.name} (${c.store.provider}): ${c.status}${c.error ? ` - ${c.error}` : ''}`,
+        ),
+      ],
+    },
     ...(Object.keys(s.byRule).length
-      ? ['By rule:', ...Object.entries(s.byRule).map(([rule, n]) => `  ${rule}: ${n}`), '']
+      ? [
+          {
+            kind: 'lines' as const,
+            lines: ['By rule:', ...Object.entries(s.byRule).map(([rule, n]) => `  ${rule}: ${n}`)],
+          },
+        ]
       : []),
-    `Report: ${reportUri}`,
-    `Run:    ${report.runId} (${report.startedAt} to ${report.finishedAt})`,
-  ]
-    .map(visible) // one line each: a name can neither forge a line nor reorder one
-    .join('\n');
+    {
+      kind: 'lines',
+      lines: [
+        `Report: ${reportUri}`,
+        `Run:    ${report.runId} (${report.startedAt} to ${report.finishedAt})`,
+      ],
+    },
+  ];
   return {
     kind: 'digest',
-    subject: subjectLine(
-      `[csdrift] ${report.status.replace('_', ' ')}: ${s.new} new, ${s.open} open, ${s.resolved} resolved`,
-    ),
-    body: withJson(
-      text,
-      {
-        kind: 'digest',
-        runId: report.runId,
-        status: report.status,
-        summary: s,
-        coverage: report.coverage.map((c) => ({
-          store: c.store.name,
-          status: c.status,
-          error: c.error ?? null,
-        })),
-        report: reportUri,
-      },
-      reportUri,
-    ),
+    severity: worst,
+    title: `[csdrift] ${report.status.replace('_', ' ')}: ${s.new} new, ${s.open} open, ${s.resolved} resolved`,
+    sections,
+    reportUri,
+    data: {
+      kind: 'digest',
+      runId: report.runId,
+      status: report.status,
+      summary: s,
+      coverage: report.coverage.map((c) => ({
+        store: c.store.name,
+        status: c.status,
+        error: c.error ?? null,
+      })),
+      report: reportUri,
+    },
     attributes: { rule: 'all', severity: worst, store: 'all', kind: 'digest' },
     groupId: 'digest',
     dedupId: dedup('digest', report.runId),

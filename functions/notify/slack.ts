@@ -3,7 +3,7 @@
 import { visible } from '../core/shell.js';
 import { redact } from '../common/redact.js';
 import type { Notification } from '../core/notifications.js';
-import { textPart } from '../core/notifications.js';
+import { renderText } from '../core/notifications.js';
 import type { Notifier } from './notifier.js';
 
 /** More new tasks than this go into the digest as a list instead of one message each. */
@@ -25,19 +25,23 @@ export function inCodeBlock(text: string): string {
   return escapeSlack(text).replace(/`/g, '\u02cb');
 }
 
-function plainPart(body: string): string {
-  const text = textPart(body);
+function sectionText(text: string): string {
   return text.length > SECTION_MAX ? `${text.slice(0, SECTION_MAX)}…` : text;
+}
+
+/** The title as Slack shows it: invisible characters as escapes; the fallback text escapes mrkdwn too. */
+function titleOf(m: Notification): string {
+  return visible(m.title);
 }
 
 export function slackBlocks(m: Notification, extraLines: string[] = []): { text: string; blocks: unknown[] } {
   const icon = { task: ':rotating_light:', resolved: ':white_check_mark:', digest: ':bar_chart:' }[m.kind];
   const extra = extraLines.length ? `\n\n${extraLines.join('\n')}` : '';
-  const body = plainPart(`${plainPart(m.body)}${extra}`);
+  const body = sectionText(`${sectionText(renderText(m))}${extra}`);
   return {
-    text: escapeSlack(m.subject), // the notification's fallback text: parsed as mrkdwn by Slack
+    text: escapeSlack(titleOf(m)), // the notification's fallback text: parsed as mrkdwn by Slack
     blocks: [
-      { type: 'header', text: { type: 'plain_text', text: `${m.subject}`.slice(0, 150), emoji: true } },
+      { type: 'header', text: { type: 'plain_text', text: titleOf(m).slice(0, 150), emoji: true } },
       { type: 'section', text: { type: 'mrkdwn', text: `${icon} ${'```'}${inCodeBlock(body)}${'```'}` } },
       {
         type: 'context',
@@ -65,7 +69,7 @@ export class SlackNotifier implements Notifier {
     const failures: string[] = [];
     const post = async (m: Notification, extra: string[] = []) => {
       const error = await this.post(slackBlocks(m, extra));
-      if (error) failures.push(`Slack refused "${m.subject}": ${error}`);
+      if (error) failures.push(`Slack refused "${titleOf(m)}": ${error}`);
       else sent.push(m);
       return !error;
     };
@@ -76,11 +80,11 @@ export class SlackNotifier implements Notifier {
         ...(grouped
           ? [
               'New tasks:',
-              ...tasks.slice(0, 20).map((t) => `• ${t.subject}`),
+              ...tasks.slice(0, 20).map((t) => `• ${titleOf(t)}`),
               ...(tasks.length > 20 ? [`• … and ${tasks.length - 20} more`] : []),
             ]
           : []),
-        ...(resolved.length ? ['Resolved:', ...resolved.slice(0, 20).map((r) => `• ${r.subject}`)] : []),
+        ...(resolved.length ? ['Resolved:', ...resolved.slice(0, 20).map((r) => `• ${titleOf(r)}`)] : []),
       ];
       // The grouped tasks and the resolved ones are told by the digest, so they count as sent with it.
       if (await post(digest, lines)) sent.push(...(grouped ? tasks : []), ...resolved);

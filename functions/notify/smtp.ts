@@ -8,14 +8,20 @@ import type { Transporter } from 'nodemailer';
 import type { AuditConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Notification } from '../core/notifications.js';
-import { textPart } from '../core/notifications.js';
+import { renderText } from '../core/notifications.js';
+import { visible } from '../core/shell.js';
 import { redact } from '../common/redact.js';
 import type { Notifier } from './notifier.js';
 
 export type SmtpSettings = NonNullable<NonNullable<AuditConfig['notify']>['smtp']>;
 
 function digestHtml(m: Notification): string {
-  return `<!DOCTYPE html><html><body><h2>${escapeHtml(m.subject)}</h2><pre style="font: 13px/1.4 monospace">${escapeHtml(textPart(m.body))}</pre></body></html>`;
+  return `<!DOCTYPE html><html><body><h2>${escapeHtml(subjectOf(m))}</h2><pre style="font: 13px/1.4 monospace">${escapeHtml(renderText(m))}</pre></body></html>`;
+}
+
+/** A mail subject: the title on one line, invisible characters shown (nodemailer encodes the rest). */
+function subjectOf(m: Notification): string {
+  return visible(m.title).slice(0, 200);
 }
 
 export class SmtpNotifier implements Notifier {
@@ -63,8 +69,8 @@ export class SmtpNotifier implements Notifier {
         await this.transport.sendMail({
           from: this.settings.from,
           to: this.settings.to,
-          subject: m.subject,
-          text: textPart(m.body),
+          subject: subjectOf(m),
+          text: renderText(m),
           ...(m.kind === 'digest' ? { html: digestHtml(m) } : {}),
           headers: { 'X-Csdrift-Kind': m.kind, 'X-Csdrift-Rule': m.attributes.rule },
         });
@@ -75,7 +81,7 @@ export class SmtpNotifier implements Notifier {
           `${e.code ?? 'error'}${e.responseCode ? ` ${e.responseCode}` : ''}: ${e.message ?? ''}`,
           [this.password],
         );
-        failures.push(`email "${m.subject}" not sent: ${why}`);
+        failures.push(`email "${subjectOf(m)}" not sent: ${why}`);
         // One refusal of the login or the connection refuses them all: do not hammer the server.
         if (e.code === 'EAUTH' || e.code === 'ECONNECTION' || e.code === 'ETLS') break;
       }

@@ -7,6 +7,11 @@ import { renderRunMetrics } from '../../functions/metrics/run-metrics.js';
 import { auditWithLedger } from '../support/audit.js';
 import { bucketName } from '../support/cloud.js';
 import { cephCloudPerTest } from '../support/per-test.js';
+import type { Notification } from '../../functions/core/notifications.js';
+import { snsBody } from '../../functions/notify/sns.js';
+
+/** A notification as SNS carries it (notify/sns.ts renders it): its subject and body. */
+const bodyOf = (m: Notification | undefined) => (m ? snsBody(m) : '');
 
 describe('bytes at stake on a live Ceph RGW', () => {
   const ctx = cephCloudPerTest('4.21');
@@ -78,10 +83,10 @@ describe('bytes at stake on a live Ceph RGW', () => {
     expect(metrics).toContain(`csdrift_misbilled_bytes{store="ceph-1"} ${200 * 1024 - 200}`);
     const { messages } = planNotifications({ report, ledger, reportUri: 'report.html', notify: undefined });
     const digest = messages.find((m) => m.kind === 'digest');
-    expect(digest?.body.split('\n')[0]).toBe(
+    expect(bodyOf(digest).split('\n')[0]).toBe(
       '+4 new, -0 resolved; 0.4 MiB unbilled, 0.2 MiB misbilled (0.64 EUR a month).',
     );
-    const task = messages.find((m) => m.kind === 'task' && m.body.includes(rogue));
-    expect(task?.body).toMatch(/holding 0\.3 MiB/);
+    const task = messages.find((m) => m.kind === 'task' && snsBody(m).includes(rogue));
+    expect(bodyOf(task)).toMatch(/holding 0\.3 MiB/);
   });
 });

@@ -18,6 +18,11 @@ import {
 import { refusal } from '../../functions/core/remediation.js';
 import { buildReport } from '../../functions/core/report.js';
 import { NOW, aBucket, aScan, absent, anInput } from '../support/builders.js';
+import type { Notification } from '../../functions/core/notifications.js';
+import { snsBody, snsSubject } from '../../functions/notify/sns.js';
+
+/** A notification as SNS carries it (notify/sns.ts renders it): its subject and body. */
+const bodyOf = (m: Notification | undefined) => (m ? snsBody(m) : '');
 
 const gone = aBucket('gone');
 const other = aBucket('other');
@@ -184,10 +189,10 @@ describe('the storm memory is read from the ledger', () => {
     const two = stormBatch(one.ledger, names(10), later(1));
     const three = stormBatch(two.ledger, names(20), later(2));
     const four = stormBatch(three.ledger, names(30), later(3));
-    const subjects = [one, two, three, four].map((b) => b.plan.messages.map((m) => m.subject));
+    const subjects = [one, two, three, four].map((b) => b.plan.messages.map((m) => snsSubject(m)));
     expect(subjects.map((s) => s.length)).toEqual([10, 10, 1, 0]);
     expect(subjects[2]?.[0]).toMatch(/investigate store minio-1: 10 new findings/);
-    expect(three.plan.messages[0]?.body).toContain(
+    expect(bodyOf(three.plan.messages[0])).toContain(
       '20 more new finding(s) on this store were told one by one',
     );
     const memory = stormMemory(four.ledger, later(4));

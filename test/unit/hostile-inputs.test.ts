@@ -15,6 +15,7 @@ import { LEDGER_KEY, readLedger } from '../../functions/state/ledger-store.js';
 import { S3Storage, parseS3Uri } from '../../functions/state/s3-storage.js';
 import { endpointProblem, safeEndpoint } from '../../functions/core/endpoint.js';
 import { redact } from '../../functions/common/redact.js';
+import type { Notification } from '../../functions/core/notifications.js';
 
 const SECRET = 'wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY';
 
@@ -60,16 +61,19 @@ describe('secrets', () => {
       })) as typeof fetch;
     try {
       const slack = new SlackNotifier(url);
-      const digest = {
+      const digest: Notification = {
         kind: 'digest',
-        subject: 'd',
-        body: 'b',
+        severity: 'info',
+        title: 'd',
+        sections: [{ kind: 'lines', lines: ['b'] }],
+        reportUri: '',
+        data: { kind: 'digest' },
         attributes: { rule: 'r', severity: 'info', store: 's', kind: 'digest' },
         groupId: 'g',
         dedupId: 'd',
         findingIds: [],
       };
-      const { failures } = await slack.deliver([digest as never]);
+      const { failures } = await slack.deliver([digest]);
       expect(failures.join(' ')).toMatch(/HTTP 403/);
       expect(failures.join(' ')).not.toContain('XXXXsecretXXXX');
       expect(failures.join(' ')).not.toContain('/services/');

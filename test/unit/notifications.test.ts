@@ -4,12 +4,17 @@ import { evaluate } from '../../functions/core/evaluate.js';
 import type { Ledger } from '../../functions/core/ledger.js';
 import { updateLedger } from '../../functions/core/ledger.js';
 import type { DbBucket, StoreScan } from '../../functions/core/model.js';
-import { MESSAGE_MAX_BYTES, markPublished, planNotifications } from '../../functions/core/notifications.js';
+import { markPublished, planNotifications, renderText } from '../../functions/core/notifications.js';
+import type { Notification } from '../../functions/core/notifications.js';
 import { buildReport } from '../../functions/core/report.js';
 import { slackBlocks, escapeSlack } from '../../functions/notify/slack.js';
-import { textPart } from '../../functions/core/notifications.js';
 import { INVISIBLE } from '../../functions/core/shell.js';
 import { NOW, aBucket, aScan, absent, anInput } from '../support/builders.js';
+import { MESSAGE_MAX_BYTES, notificationFromSns, snsBody, snsSubject } from '../../functions/notify/sns.js';
+
+/** A notification as SNS carries it (notify/sns.ts renders it): its subject and body. */
+const subjectOf = (m: Notification | undefined) => (m ? snsSubject(m) : '');
+const bodyOf = (m: Notification | undefined) => (m ? snsBody(m) : '');
 
 const REPORT = 's3://reports/runs/r/report.html';
 
@@ -70,15 +75,15 @@ describe('planNotifications', () => {
   it('writes a subject a person can scan, attributes for filter policies, text first and JSON after', () => {
     const { plan } = run([gone], aScan([], { absenceChecks: absent('photos-prod') }), null);
     const task = plan.messages[0];
-    expect(task?.subject).toBe('[high] bucket-missing-in-store: photos-prod on minio-1');
+    expect(subjectOf(task)).toBe('[high] bucket-missing-in-store: photos-prod on minio-1');
     expect(task?.attributes).toEqual({
       rule: 'bucket-missing-in-store',
       severity: 'high',
       store: 'minio-1',
       kind: 'task',
     });
-    expect(task?.body).toMatch(/^HIGH: bucket-missing-in-store\nBucket photos-prod of account alice/);
-    const json = JSON.parse(task?.body.split('--- JSON ---\n')[1] ?? '');
+    expect(bodyOf(task)).toMatch(/^HIGH: bucket-missing-in-store\nBucket photos-prod of account alice/);
+    const json = JSON.parse(bodyOf(task).split('--- JSON ---\n')[1] ?? '');
     expect(json).toMatchObject({
       findingId: plan.messages[0]?.findingIds[0],
       rule: 'bucket-missing-in-store',
@@ -103,7 +108,7 @@ describe('planNotifications', () => {
       aScan([], { absenceChecks: absent(`${'x'.repeat(120)}-ünïcode`) }),
       null,
     );
-    for (const m of plan.messages) expect(m.subject).toMatch(/^[\x20-\x7e]{1,100}$/);
+    for (const m of plan.messages) expect(snsSubject(m)).toMatch(/^[\x20-\x7e]{1,100}$/);
   });
 
   it('keeps a message under the SNS limit by pointing at the report instead of huge evidence', () => {
@@ -116,8 +121,8 @@ describe('planNotifications', () => {
       reportUri: REPORT,
       notify: undefined,
     });
-    expect(Buffer.byteLength(plan.messages[0]?.body ?? '')).toBeLessThanOrEqual(MESSAGE_MAX_BYTES);
-    expect(plan.messages[0]?.body).toContain(`too large for a message: see ${REPORT}`);
+    expect(Buffer.byteLength(bodyOf(plan.messages[0]))).toBeLessThanOrEqual(MESSAGE_MAX_BYTES);
+    expect(bodyOf(plan.messages[0])).toContain(`too large for a message: see ${REPORT}`);
   });
 
   it('a storm of 10,000 findings with multi-byte owners: the investigate message fits in bytes and its JSON part still parses', () => {
@@ -131,7 +136,7 @@ describe('planNotifications', () => {
     const rows = Array.from({ length: 10_000 }, (_, i) => aBucket(`b${i}`, { owner }));
     const { plan } = run(rows, aScan([], { absenceChecks: absent(...rows.map((r) => r.name)) }), null);
     const investigate = plan.messages.find((m) => m.kind === 'task');
-    const body = investigate?.body ?? '';
+    const body = bodyOf(investigate);
     expect(Buffer.byteLength(body, 'utf8')).toBeLessThanOrEqual(MESSAGE_MAX_BYTES);
     const json = JSON.parse(body.split('--- JSON ---\n')[1] ?? '') as Record<string, unknown>;
     expect(json).toMatchObject({ kind: 'task', newFindings: 10_000, report: REPORT });
@@ -159,7 +164,7 @@ describe('planNotifications', () => {
     if (expected === 'task') expect(tasks).toHaveLength(n);
     else {
       expect(tasks).toHaveLength(1);
-      expect(tasks[0]?.subject).toBe(`[high] investigate store minio-1: ${n} new findings`);
+      expect(subjectOf(tasks[0])).toBe(`[high] investigate store minio-1: ${n} new findings`);
       expect(tasks[0]?.findingIds).toHaveLength(n);
       expect(plan.trippedStores).toEqual(['minio-1']);
     }
@@ -195,7 +200,7 @@ describe('planNotifications', () => {
     expect(kinds(plan({}) as never)).toEqual(Array(10).fill('task'));
     // Twenty told a moment ago: past the 25 of the breaker, one "investigate this store" task.
     const tripped = plan({ recentlyTold: new Map([[store, 20]]) });
-    expect(tripped.messages.map((m) => m.subject)).toEqual([expect.stringMatching(/investigate store/)]);
+    expect(tripped.messages.map((m) => snsSubject(m))).toEqual([expect.stringMatching(/investigate store/)]);
     expect(tripped.trippedStores).toEqual(['minio-1']);
     // Once tripped, the store's later batches say nothing one by one.
     expect(plan({ quietStores: new Set([store]) }).messages).toEqual([]);
@@ -208,6 +213,31 @@ describe('planNotifications', () => {
     expect(plan.messages.filter((m) => m.kind === 'task').map((m) => m.attributes.rule)).toEqual([
       'bucket-missing-in-store',
     ]);
+  });
+});
+
+describe("SNS's wire format, both ways (notify/sns.ts)", () => {
+  it('a task published on SNS reads back as the same notification: its text, its finding and its report', () => {
+    const { plan } = run([aBucket('photos-prod')], aScan([], { absenceChecks: absent('photos-prod') }), null);
+    const task = plan.messages[0] as Notification;
+    const back = notificationFromSns({
+      MessageId: 'm-1',
+      Subject: snsSubject(task),
+      Message: snsBody(task),
+      MessageAttributes: Object.fromEntries(
+        Object.entries(task.attributes).map(([k, v]) => [k, { Value: v }]),
+      ),
+    });
+    expect(renderText(back)).toBe(renderText(task));
+    expect(back).toMatchObject({
+      kind: 'task',
+      severity: 'high',
+      reportUri: REPORT,
+      finding: task.finding,
+      attributes: task.attributes,
+      findingIds: task.findingIds,
+    });
+    expect(back.data).toEqual(task.data);
   });
 });
 
@@ -244,8 +274,8 @@ describe('Slack messages', () => {
     const task = plan.messages[0] as NonNullable<(typeof plan.messages)[0]>;
     const slack = slackBlocks(task);
     const seen = {
-      snsSubject: task.subject, // the email's subject too
-      emailText: textPart(task.body),
+      snsSubject: snsSubject(task), // the email's subject too
+      emailText: renderText(task),
       slackText: slack.text,
       slackBlocks: JSON.stringify(slack.blocks).replace(/\\\\/g, '\\'), // JSON's own escapes undone
     };
