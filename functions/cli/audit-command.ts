@@ -19,23 +19,31 @@ import { readSecretFile } from './secret-files.js';
 import { progressPrinter } from './progress.js';
 import { formatSummary } from './summary.js';
 
-export interface AuditFlags {
+/** Where the CloudStack database, the config and the state are: every command that reads CloudStack takes these. */
+export interface ConnectionFlags {
   db?: string;
   /** --db-file: the database URL read from a file. */
   dbFile?: string;
   config?: string;
   out: string;
+}
+
+/** What a run writes and tells: `audit`, `baseline` and `watch` take these. */
+export interface OutputFlags {
   format: string;
+  quiet?: boolean;
+  snsTopic?: string;
+  slackWebhookSecret?: string;
+  notify: boolean;
+}
+
+export interface AuditFlags extends ConnectionFlags, OutputFlags {
   store: string[];
   rule: string[];
   /** --bucket: a targeted audit of these buckets. */
   bucket: string[];
   failOn: Severity;
   json?: boolean;
-  quiet?: boolean;
-  snsTopic?: string;
-  slackWebhookSecret?: string;
-  notify: boolean;
   /** --metrics-file: the run's figures for node_exporter's textfile collector (audit only). */
   metricsFile?: string;
 }
@@ -55,6 +63,16 @@ export async function resolveAuditInputs(
       throw new InvalidInputError(`--rule ${r}: unknown rule (known: ${RULE_IDS.join(', ')})`);
     return r as RuleId;
   });
+  const { db, config } = await resolveConnection(flags, warn);
+  const buckets = flags.bucket.map((name) => checkBucketName(name, '--bucket'));
+  return { db, config, stores: flags.store, rules, buckets };
+}
+
+/** The database and the config every command that reads CloudStack starts from, checked. */
+export async function resolveConnection(
+  flags: ConnectionFlags,
+  warn: (line: string) => void = () => {},
+): Promise<Pick<AuditRequest, 'db' | 'config'>> {
   const config = await loadConfigFile(flags.config, warn);
   if (flags.db !== undefined && flags.dbFile !== undefined)
     throw new InvalidInputError('--db and --db-file: give one of them');
@@ -74,8 +92,7 @@ export async function resolveAuditInputs(
       'config db.secretId: Secrets Manager lookups are not available in this version; give --db',
     );
   }
-  const buckets = flags.bucket.map((name) => checkBucketName(name, '--bucket'));
-  return { db: parseDbUrl(dbUrl), config, stores: flags.store, rules, buckets };
+  return { db: parseDbUrl(dbUrl), config };
 }
 
 /** A bucket name asked for: one a store could hold, or one line saying why not. */

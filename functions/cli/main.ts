@@ -27,21 +27,39 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
-/** The inputs `audit` and `baseline` share (docs/contract.md, "Command line"). */
-function auditInputs(command: Command): Command {
+/** Where the database, the config and the state are: every command that reads CloudStack. */
+function connectionOptions(command: Command, configHelp = 'config file (JSON or YAML)'): Command {
   return command
     .option(
       '--db <url>',
       'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)',
     )
     .option('--db-file <path>', 'read the database URL from this file (a systemd credential, say)')
-    .option('--config <file>', 'config file (JSON or YAML)')
-    .option('--out <dir>', 'where reports go: a folder or s3://BUCKET/PREFIX', './drift-reports')
+    .option('--config <file>', configHelp)
+    .option(
+      '--out <dir>',
+      'where reports and the ledger go: a folder or s3://BUCKET/PREFIX',
+      './drift-reports',
+    );
+}
+
+/** What a run writes and whom it tells: audit, baseline and watch. */
+function outputOptions(command: Command): Command {
+  return command
     .option(
       '--format <list>',
       `report formats, comma-separated (${REPORT_FORMATS.join(', ')})`,
       DEFAULT_FORMATS,
     )
+    .option('--quiet', 'no progress on standard error')
+    .option('--sns-topic <arn>', 'publish remediation tasks to this SNS topic')
+    .option('--slack-webhook-secret <id>', 'post to the Slack webhook in this secret')
+    .option('--no-notify', 'send no notification');
+}
+
+/** The inputs `audit` and `baseline` share (docs/contract.md, "Command line"). */
+function auditInputs(command: Command): Command {
+  return outputOptions(connectionOptions(command))
     .option('--store <id|name>', 'audit only this store (repeatable)', collect, [])
     .option('--rule <rule>', 'run only this rule (repeatable)', collect, [])
     .option('--bucket <name>', 'a targeted audit of this bucket only (repeatable)', collect, [])
@@ -50,11 +68,7 @@ function auditInputs(command: Command): Command {
         .choices(SEVERITIES)
         .default('low'),
     )
-    .option('--json', 'print the report as JSON on standard output')
-    .option('--quiet', 'no progress on standard error')
-    .option('--sns-topic <arn>', 'publish remediation tasks to this SNS topic')
-    .option('--slack-webhook-secret <id>', 'post to the Slack webhook in this secret')
-    .option('--no-notify', 'send no notification');
+    .option('--json', 'print the report as JSON on standard output');
 }
 
 function buildProgram(setExitCode: (code: number) => void): Command {
@@ -83,62 +97,28 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await baselineCommand(flags, io));
     });
 
-  program
-    .command('watch')
-    .description("audit each bucket again as CloudStack's change events name it, until SIGTERM")
-    .option(
-      '--db <url>',
-      'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)',
-    )
-    .option('--db-file <path>', 'read the database URL from this file (a systemd credential, say)')
-    .option('--config <file>', 'config file (JSON or YAML) with its watch section')
-    .option('--out <dir>', 'where reports go: a folder or s3://BUCKET/PREFIX', './drift-reports')
-    .option(
-      '--format <list>',
-      `report formats, comma-separated (${REPORT_FORMATS.join(', ')})`,
-      DEFAULT_FORMATS,
-    )
-    .option('--sns-topic <arn>', 'publish remediation tasks to this SNS topic')
-    .option('--slack-webhook-secret <id>', 'post to the Slack webhook in this secret')
-    .option('--no-notify', 'send no notification')
-    .option('--quiet', 'no progress on standard error')
-    .action(async (flags: WatchFlags) => {
-      const { watchCommand } = await import('./watch-command.js');
-      setExitCode(await watchCommand(flags, io));
-    });
+  outputOptions(
+    connectionOptions(
+      program
+        .command('watch')
+        .description("audit each bucket again as CloudStack's change events name it, until SIGTERM"),
+      'config file (JSON or YAML) with its watch section',
+    ),
+  ).action(async (flags: WatchFlags) => {
+    const { watchCommand } = await import('./watch-command.js');
+    setExitCode(await watchCommand(flags, io));
+  });
 
-  program
-    .command('remediate')
-    .description('plan, and with --apply carry out, the guarded fix of one finding')
-    .option('--finding <id>', 'the finding id, from the report')
-    .option('--apply', 'carry the plan out (off: print it and change nothing)')
-    .option(
-      '--db <url>',
-      'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)',
-    )
-    .option('--config <file>', 'config file (JSON or YAML)')
-    .option(
-      '--out <dir>',
-      'where the reports and the ledger are: a folder or s3://BUCKET/PREFIX',
-      './drift-reports',
-    )
-    .action(async (flags: RemediateFlags) => {
-      const { remediateCommand } = await import('./remediate-command.js');
-      setExitCode(
-        await remediateCommand(
-          {
-            ...flags,
-            format: DEFAULT_FORMATS,
-            store: [],
-            rule: [],
-            bucket: [],
-            failOn: 'low',
-            notify: false,
-          },
-          io,
-        ),
-      );
-    });
+  connectionOptions(
+    program
+      .command('remediate')
+      .description('plan, and with --apply carry out, the guarded fix of one finding')
+      .option('--finding <id>', 'the finding id, from the report')
+      .option('--apply', 'carry the plan out (off: print it and change nothing)'),
+  ).action(async (flags: RemediateFlags) => {
+    const { remediateCommand } = await import('./remediate-command.js');
+    setExitCode(await remediateCommand(flags, io));
+  });
 
   program
     .command('report')

@@ -4,16 +4,16 @@ import { EXIT } from '../core/report.js';
 import { describeStep } from '../core/remediation.js';
 import { remediate } from '../remediate.js';
 import { openStorage } from '../state/open-storage.js';
-import type { AuditFlags, Io } from './audit-command.js';
-import { resolveAuditInputs } from './audit-command.js';
+import type { ConnectionFlags, Io } from './audit-command.js';
+import { resolveConnection } from './audit-command.js';
 
-export interface RemediateFlags extends AuditFlags {
+export interface RemediateFlags extends ConnectionFlags {
   finding?: string;
   apply?: boolean;
 }
 
 export async function remediateCommand(flags: RemediateFlags, io: Io): Promise<number> {
-  const inputs = await resolveAuditInputs({ ...flags, store: [], rule: [] }, io.stderr);
+  const inputs = await resolveConnection(flags, io.stderr);
   if (!flags.finding) throw new InvalidInputError('--finding ID: required (a finding id from the report)');
   const { finding, record } = await remediate({
     db: inputs.db,

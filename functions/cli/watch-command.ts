@@ -5,13 +5,10 @@ import { ConfigError, InvalidInputError } from '../core/errors.js';
 import { parseFormats } from '../reports/formats.js';
 import { openStorage } from '../state/open-storage.js';
 import { Watcher, checkSchedule } from '../watch/watcher.js';
-import type { AuditFlags, Io } from './audit-command.js';
-import { notifiersFor, resolveAuditInputs } from './audit-command.js';
+import type { ConnectionFlags, Io, OutputFlags } from './audit-command.js';
+import { notifiersFor, resolveConnection } from './audit-command.js';
 
-export type WatchFlags = Pick<
-  AuditFlags,
-  'db' | 'dbFile' | 'config' | 'out' | 'format' | 'quiet' | 'snsTopic' | 'slackWebhookSecret' | 'notify'
->;
+export type WatchFlags = ConnectionFlags & OutputFlags;
 
 export async function watchCommand(
   flags: WatchFlags,
@@ -19,10 +16,7 @@ export async function watchCommand(
   stopSignal: Promise<unknown> = signalled(),
 ): Promise<number> {
   const formats = parseFormats(flags.format);
-  const inputs = await resolveAuditInputs(
-    { ...flags, store: [], rule: [], bucket: [], failOn: 'low', notify: flags.notify },
-    io.stderr,
-  );
+  const inputs = await resolveConnection(flags, io.stderr);
   const watch = inputs.config.watch;
   if (!watch)
     throw new ConfigError('--config: needs a watch section (CloudStack event sources; see the README)');
