@@ -1,19 +1,17 @@
 // The audit Lambda function: a thin shell over the same run the CLI does. Middleware validates the
 // payload (before any work), fetches and caches the secrets; the handler runs and wraps up early
 // enough before the function's timeout to write an incomplete report rather than die silently.
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { SnsNotifier } from '../notify/sns.js';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { AuditResult } from '../observability.js';
-import { auditResult, logger, metrics } from '../observability.js';
+import { auditResult, logger } from '../observability.js';
 import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
 import type { AuditInvocation } from './events.js';
 import { parseInvocation } from './events.js';
 import { functionEnvironment, functionSettings } from './environment.js';
 import { auditSecrets, fetchedSecrets } from './secrets.js';
+import { csdriftHandler } from './handler.js';
 
 const WRAP_UP_MS = functionEnvironment(process.env).WRAP_UP_MS ?? 60_000; // a typo fails the init, loudly
 let inFlight: Promise<AuditResult> | undefined;
@@ -64,21 +62,16 @@ export async function auditFunction(
   return auditResult(outcome);
 }
 
-export const handler = middy(
-  (event: unknown, context: Context, options: { signal: AbortSignal }) => {
-    inFlight = auditFunction(event as AuditInvocation, context, options);
+export const handler = csdriftHandler(
+  (event: AuditInvocation, context: Context, options: { signal: AbortSignal }) => {
+    inFlight = auditFunction(event, context, options);
     return inFlight;
   },
   {
+    parse: parseInvocation,
+    secrets: auditSecrets('csdrift-audit-secrets'),
     // At WRAP_UP_MS before the timeout the signal fires; the run stops scanning, writes what it has
     // as an incomplete report, and that result is what the invocation returns.
-    timeoutEarlyInMillis: WRAP_UP_MS,
-    timeoutEarlyResponse: () => inFlight,
+    options: { timeoutEarlyInMillis: WRAP_UP_MS, timeoutEarlyResponse: () => inFlight },
   },
-)
-  .before((request) => {
-    request.event = parseInvocation(request.event); // refused here: before any secret is read
-  })
-  .use(injectLambdaContext(logger))
-  .use(auditSecrets('csdrift-audit-secrets'))
-  .use(logMetrics(metrics));
+);

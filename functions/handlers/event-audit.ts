@@ -1,10 +1,7 @@
 // The events path's audits in AWS: SQS delivers the queued change events in batches (its batching
 // window is the debounce); they become targeted audits exactly as `csdrift watch` makes them, and an
 // event whose audit failed is reported back to SQS as a batch item failure, to come again.
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CloudStackEventReads } from '../cloudstack/event-reads.js';
 import { SnsNotifier } from '../notify/sns.js';
@@ -16,6 +13,7 @@ import type { QueuedEvent } from '../watch/event-audits.js';
 import { EventAudits } from '../watch/event-audits.js';
 import { functionSettings } from './environment.js';
 import { auditSecrets, fetchedSecrets } from './secrets.js';
+import { csdriftHandler } from './handler.js';
 
 export async function eventAuditFunction(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const secrets = fetchedSecrets(context);
@@ -76,7 +74,6 @@ export async function eventAuditFunction(event: SQSEvent, context: Context): Pro
   return { batchItemFailures: [...failed].filter(Boolean).map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-export const handler = middy(eventAuditFunction)
-  .use(injectLambdaContext(logger))
-  .use(auditSecrets('csdrift-event-audit-secrets'))
-  .use(logMetrics(metrics));
+export const handler = csdriftHandler(eventAuditFunction, {
+  secrets: auditSecrets('csdrift-event-audit-secrets'),
+});

@@ -2,11 +2,8 @@
 // cloud.event since its cursor go onto the events queue, and only then does the cursor move (kept in
 // the report bucket beside the ledger). The poller is the watcher's (sources/event-table-source.ts). The first run starts at the newest event: the past is the
 // nightly audit's. Reserved concurrency 1: one poller, one cursor.
-import middy from '@middy/core';
 import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CloudStackEventReads } from '../cloudstack/event-reads.js';
 import { logger, metrics } from '../observability.js';
@@ -18,6 +15,7 @@ import { toQueueMessage } from '../sources/queued-event.js';
 import { eventQueueUrl, functionSettings } from './environment.js';
 import { auditSecrets, fetchedSecrets } from './secrets.js';
 import { CsdriftError } from '../core/errors.js';
+import { csdriftHandler } from './handler.js';
 
 const queueUrl = eventQueueUrl(process.env); // a missing queue fails the init, loudly
 const sqs = new SQSClient({});
@@ -78,7 +76,4 @@ export async function pollFunction(
   }
 }
 
-export const handler = middy(pollFunction)
-  .use(injectLambdaContext(logger))
-  .use(auditSecrets('csdrift-poll-secrets'))
-  .use(logMetrics(metrics));
+export const handler = csdriftHandler(pollFunction, { secrets: auditSecrets('csdrift-poll-secrets') });

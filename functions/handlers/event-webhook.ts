@@ -1,12 +1,9 @@
 // CloudStack's webhooks in AWS: a function URL (CloudStack cannot sign with SigV4, so the URL's auth
 // is NONE and the request's own X-CS-Signature is what is checked). Answers 200 only once the event
 // is on the events queue: CloudStack never delivers a hook again after a 200.
-import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logger, metrics } from '../observability.js';
 import { MalformedEventError, parseBusMessage, worthAuditing } from '../sources/cloudstack-event.js';
@@ -14,6 +11,7 @@ import { toQueueMessage } from '../sources/queued-event.js';
 import { signatureMatches } from '../sources/webhook-signature.js';
 import { eventQueueUrl, functionEnvironment } from './environment.js';
 import { ConfigError } from '../core/errors.js';
+import { csdriftHandler } from './handler.js';
 
 const env = functionEnvironment(process.env); // a typo fails the init, loudly
 const queueUrl = eventQueueUrl(process.env);
@@ -59,15 +57,12 @@ export async function webhookFunction(
   return answer(200, 'queued');
 }
 
-export const handler = middy(webhookFunction)
-  .use(injectLambdaContext(logger))
-  .use(
-    secretsManager({
-      fetchData: { webhookSecret: env.WEBHOOK_SECRET_ID ?? '' },
-      setToContext: true,
-      cacheKey: 'csdrift-webhook-secret',
-      cacheExpiry: env.SECRETS_CACHE_MS ?? 15 * 60_000,
-      disablePrefetch: true,
-    }),
-  )
-  .use(logMetrics(metrics));
+export const handler = csdriftHandler(webhookFunction, {
+  secrets: secretsManager({
+    fetchData: { webhookSecret: env.WEBHOOK_SECRET_ID ?? '' },
+    setToContext: true,
+    cacheKey: 'csdrift-webhook-secret',
+    cacheExpiry: env.SECRETS_CACHE_MS ?? 15 * 60_000,
+    disablePrefetch: true,
+  }),
+});

@@ -1,9 +1,6 @@
 // The Step Functions fan-out, for clouds too big for one invocation: `list` settles the run and its
 // stores, `scan` audits one store in its own invocation (its scan kept in the report bucket, so
 // state stays small), `merge` finishes exactly as the single-invocation path does.
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { AuditRequest } from '../audit.js';
@@ -13,7 +10,7 @@ import { storeScanSchema } from '../core/scan-schema.js';
 import { parseAt, parseJson } from '../core/validation.js';
 import { SnsNotifier } from '../notify/sns.js';
 import type { AuditResult } from '../observability.js';
-import { auditResult, logger, metrics } from '../observability.js';
+import { auditResult, logger } from '../observability.js';
 import { readLedger } from '../state/ledger-store.js';
 import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
@@ -21,6 +18,7 @@ import { functionSettings } from './environment.js';
 import type { AuditInvocation } from './events.js';
 import { parseInvocation } from './events.js';
 import { auditSecrets, fetchedSecrets } from './secrets.js';
+import { csdriftHandler } from './handler.js';
 
 const run = z.object({ runId: z.string().min(1), startedAt: z.iso.datetime(), input: z.unknown() });
 const stepSchema = z.discriminatedUnion('step', [
@@ -117,12 +115,11 @@ export async function fanOutFunction(
   return auditResult(outcome);
 }
 
-export const handler = middy(fanOutFunction)
-  .before((request) => {
-    const step = parseAt(stepSchema, request.event, 'fan-out step', (m, o) => new InvalidInputError(m, o));
+export const handler = csdriftHandler(fanOutFunction, {
+  parse: (event) => {
+    const step = parseAt(stepSchema, event, 'fan-out step', (m, o) => new InvalidInputError(m, o));
     parseInvocation(step.input); // the run's own payload is refused here too, before any work
-    request.event = step;
-  })
-  .use(injectLambdaContext(logger))
-  .use(auditSecrets('csdrift-fanout-secrets'))
-  .use(logMetrics(metrics));
+    return step;
+  },
+  secrets: auditSecrets('csdrift-fanout-secrets'),
+});

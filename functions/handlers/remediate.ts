@@ -1,7 +1,5 @@
 // Guarded remediation from a manual invoke: `{ "findingId": "…", "apply": true }`. The same code as
 // `csdrift remediate`; refusals are errors that say why, and nothing is changed.
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.js';
@@ -12,6 +10,7 @@ import { remediate } from '../remediate.js';
 import { openStorage } from '../state/open-storage.js';
 import { functionSettings } from './environment.js';
 import { auditSecrets, fetchedSecrets } from './secrets.js';
+import { csdriftHandler } from './handler.js';
 
 const payloadSchema = z.strictObject({
   findingId: z.string().regex(/^[0-9a-f]{32}$/, 'expected a finding id'),
@@ -40,14 +39,14 @@ export async function remediateFunction(
   return record;
 }
 
-export const handler = middy(remediateFunction)
-  .before((request) => {
-    request.event = parseAt(
+export const handler = csdriftHandler(remediateFunction, {
+  parse: (event) =>
+    parseAt(
       payloadSchema,
-      request.event,
+      event,
       'payload',
       (m, o) => new InvalidInputError(`${m}; expected { findingId, apply? }`, o),
-    );
-  })
-  .use(injectLambdaContext(logger))
-  .use(auditSecrets('csdrift-remediate-secrets'));
+    ),
+  secrets: auditSecrets('csdrift-remediate-secrets'),
+  metrics: false,
+});

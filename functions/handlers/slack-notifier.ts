@@ -1,13 +1,13 @@
 // The Slack notifier Lambda, subscribed to the tasks topic: each SNS message becomes a Block Kit
 // post to the webhook whose URL is in Secrets Manager. It reads the notification back through SNS's
 // own format (notify/sns.ts) and renders it as the CLI's Slack path does.
-import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { SlackNotifier } from '../notify/slack.js';
 import { notificationFromSns } from '../notify/sns.js';
 import { logger } from '../observability.js';
 import { ConfigError, CsdriftError } from '../core/errors.js';
+import { csdriftHandler } from './handler.js';
 
 export async function slackNotifierFunction(
   event: SNSEvent,
@@ -24,11 +24,12 @@ export async function slackNotifierFunction(
   return { sent: sent.length };
 }
 
-export const handler = middy(slackNotifierFunction).use(
-  secretsManager({
+export const handler = csdriftHandler(slackNotifierFunction, {
+  secrets: secretsManager({
     fetchData: { slack: process.env.SLACK_WEBHOOK_SECRET_ID ?? '' },
     setToContext: true,
     cacheExpiry: 15 * 60_000,
     disablePrefetch: true,
   }),
-);
+  metrics: false,
+});
