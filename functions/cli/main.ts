@@ -77,7 +77,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} })
-    .showSuggestionAfterError(false);
+    .showSuggestionAfterError(true);
 
   auditInputs(program.command('audit').description('audit the stores of a CloudStack database'))
     .option('--metrics-file <path>', "write the run's figures for node_exporter's textfile collector")
@@ -172,7 +172,8 @@ async function main(): Promise<number> {
         io.stderr('no command given: use csdrift audit, csdrift demo or csdrift --help');
         return EXIT.error;
       }
-      io.stderr(err.message.replace(/^error: /, ''));
+      // One line: commander puts its suggestion ("Did you mean audit?") on a line of its own.
+      io.stderr(err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '));
       return EXIT.error;
     }
     if (err instanceof CsdriftError) {

@@ -49,6 +49,11 @@ describe('csdrift audit refuses bad input with one line and exit 3', () => {
       /database "mysql" is not a CloudStack 4\.19\+ management database: no table object_store, object_store_details, bucket, account, domain, projects/,
     ],
     ['an unknown flag', ['--frobnicate'], /unknown option '--frobnicate'/],
+    [
+      'a mistyped flag',
+      ['--fromat', 'json'],
+      /^csdrift: unknown option '--fromat' \(Did you mean --format\?\)$/m,
+    ],
     ['an unknown rule', ['--rule', 'bucket-gone'], /--rule bucket-gone: unknown rule/],
     ['a bad --fail-on', ['--fail-on', 'severe'], /--fail-on <severity>' argument 'severe' is invalid/],
     ['a missing --db', [], /--db: required/],
@@ -88,6 +93,12 @@ describe('csdrift audit refuses bad input with one line and exit 3', () => {
     expect(run.code).toBe(3);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(message);
+  });
+
+  it('a mistyped command is named with the one meant, on one line', async () => {
+    const run = await csdrift(['audti']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe("csdrift: unknown command 'audti' (Did you mean audit?)\n");
   });
 
   it('a config store that matches no store is named', async () => {

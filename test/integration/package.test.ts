@@ -41,6 +41,19 @@ describe('the npm package, installed as an operator would', () => {
   }, 300_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
+  it('carries its licence and the deployment files (systemd units, alert rules)', async () => {
+    const [tarball] = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
+    const { stdout } = await run('tar', ['-tzf', join(dir, tarball ?? '')]);
+    const entries = stdout.split('\n');
+    for (const file of [
+      'package/LICENSE',
+      'package/deploy/systemd/csdrift-watch.service',
+      'package/deploy/prometheus/csdrift-alerts.yml',
+    ])
+      expect(entries).toContain(file);
+    expect(await readFile(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
+  });
+
   it('installs with its runtime dependencies only and prints its version', async () => {
     const installed = join(dir, 'prefix', 'lib', 'node_modules', 'cloudstack-drift-auditor', 'node_modules');
     const modules = await readdir(installed);
