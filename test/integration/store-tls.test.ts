@@ -1,7 +1,6 @@
 // A store behind HTTPS with a private CA (config stores.*.caBundle / caBundleFile): the live RGW
 // behind a TLS terminator whose certificate a throwaway CA signed (openssl). Trusted with the CA,
 // the audit finds the seed case; without it, the store is unreachable and nothing is reported missing.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import type { Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Report } from '../../functions/core/report.js';
 import { csdrift } from '../support/cli.js';
+import { selfSignedCertificate } from '../support/self-signed.js';
 import { bucketName } from '../support/cloud.js';
 import { dbUrlText } from '../support/database.js';
 import { cephCloudPerTest } from '../support/per-test.js';
@@ -26,29 +26,8 @@ describe('a store behind HTTPS signed by a private CA', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'csdrift-tls-'));
-    caFile = join(dir, 'ca.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=rgw.test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        caFile,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { keyFile: key, certFile } = selfSignedCertificate(dir, 'IP:127.0.0.1');
+    caFile = certFile;
     const rgw = new URL(ceph.endpoint);
     // Bytes passed through unchanged: the SigV4 signature covers the Host the client sent.
     server = createServer({ key: await readFile(key), cert: await readFile(caFile) }, (client) => {

@@ -1,11 +1,11 @@
 // A real SMTP server on loopback (the smtp-server package): STARTTLS with a certificate made for the
 // test by openssl, a login it checks, and every message it accepts kept for the test to read.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { selfSignedCertificate } from './self-signed.js';
 
 export interface ReceivedMail {
   from: string;
@@ -33,29 +33,8 @@ export class SmtpReceiver {
     readonly password = 'smtp-pa55-word',
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'csdrift-smtp-'));
-    const key = join(this.dir, 'key.pem');
-    this.caFile = join(this.dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        this.caFile,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { keyFile: key, certFile } = selfSignedCertificate(this.dir);
+    this.caFile = certFile;
     this.server = new SMTPServer({
       key: readFileSync(key),
       cert: readFileSync(this.caFile),

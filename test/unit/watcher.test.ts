@@ -158,34 +158,14 @@ describe('the watcher, with fake sources and a fake audit', () => {
   });
 
   it('hands over webhook deliveries an earlier watcher spooled, and removes them once audited', async () => {
-    const state = new FolderStorage(join(dir, 'watch-state'));
-    const spool = new EventSpool(state);
-    const event: ChangeEvent = {
-      source: 'minio-audit',
-      type: 's3:BucketRemoved',
-      status: 'Completed',
-      at: new Date(),
-      target: { kind: 'bucket', name: 'gone', store: 'store-1' },
-      failed: false,
-    };
-    await spool.save(`[${toQueueMessage(event)}]`, STORE_EVENTS_SUFFIX);
+    const spool = await spoolRemovedBucket('gone');
     await start([new MinioAuditSource('token', spool)]);
     await until('the spool is empty', async () => (await spool.pending()).length === 0, 10_000);
     expect(audits).toEqual([{ buckets: ['gone'] }]);
   });
 
   it('skips a spool entry that is not a file (a folder, a FIFO) with a line naming it, and replays the rest', async () => {
-    const state = new FolderStorage(join(dir, 'watch-state'));
-    const spool = new EventSpool(state);
-    const event: ChangeEvent = {
-      source: 'minio-audit',
-      type: 's3:BucketRemoved',
-      status: 'Completed',
-      at: new Date(),
-      target: { kind: 'bucket', name: 'gone', store: 'store-1' },
-      failed: false,
-    };
-    await spool.save(`[${toQueueMessage(event)}]`, STORE_EVENTS_SUFFIX);
+    const spool = await spoolRemovedBucket('gone');
     const folder = join(dir, 'watch-state', 'spool', `000000000000001-aaaaaaaaaaaa${STORE_EVENTS_SUFFIX}`);
     const fifo = join(dir, 'watch-state', 'spool', `000000000000002-bbbbbbbbbbbb${STORE_EVENTS_SUFFIX}`);
     await mkdir(folder);
@@ -266,6 +246,21 @@ describe('the watcher, with fake sources and a fake audit', () => {
     const after = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { status: string };
     expect([before.status, after.status]).toEqual(['starting', 'ok']);
   });
+
+  /** A MinIO delivery of `s3:BucketRemoved` for `bucket`, as an earlier watcher left it in the spool. */
+  async function spoolRemovedBucket(bucket: string): Promise<EventSpool> {
+    const spool = new EventSpool(new FolderStorage(join(dir, 'watch-state')));
+    const event: ChangeEvent = {
+      source: 'minio-audit',
+      type: 's3:BucketRemoved',
+      status: 'Completed',
+      at: new Date(),
+      target: { kind: 'bucket', name: bucket, store: 'store-1' },
+      failed: false,
+    };
+    await spool.save(`[${toQueueMessage(event)}]`, STORE_EVENTS_SUFFIX);
+    return spool;
+  }
 
   async function addressOf(): Promise<string> {
     const line = log.find((l) => l.includes('listening on')) ?? '';
