@@ -23,8 +23,8 @@ module.exports = {
       name: 'low-rooms-stay-low',
       severity: 'error',
       comment:
-        'The adapters and common rooms (cloudstack, stores, sources, notify, state, reports, metrics) never reach into the shells or the orchestration.',
-      from: { path: '^functions/(common|cloudstack|stores|sources|notify|state|reports|metrics)/' },
+        'The adapters and common rooms (cloudstack, stores, sources, notify, state, reports, metrics, secrets) never reach into the shells or the orchestration.',
+      from: { path: '^functions/(common|cloudstack|stores|sources|notify|state|reports|metrics|secrets)/' },
       to: {
         path: '^functions/(cli|watch|handlers|demo)/|^functions/(audit|run|remediate|observability)\\.ts$',
       },

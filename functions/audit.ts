@@ -312,10 +312,6 @@ export function applyStoreOverrides(stores: StoreRecord[], config: AuditConfig):
         `config: stores.${key}: ${matching.length} stores share that name (ids ${matching.map((s) => s.id).join(', ')}); key the entry by uuid or id`,
       );
     }
-    if (override.secretId !== undefined)
-      throw new ConfigError(
-        `config: stores.${key}.secretId: read by the Lambda functions only; here give accessKey and secretKey (or accessKeyFile and secretKeyFile)`,
-      );
     if (override.caBundle !== undefined && !override.caBundle.includes('-----BEGIN CERTIFICATE-----'))
       throw new ConfigError(
         `config: stores.${key}.caBundle: expected PEM certificates (-----BEGIN CERTIFICATE-----); give a file as caBundleFile: PATH`,

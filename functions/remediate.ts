@@ -4,7 +4,6 @@
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { runAudit } from './audit.js';
 import { CloudStackApi } from './cloudstack/api-client.js';
-import { cloudStackApiOptions } from './cloudstack/api-keys.js';
 import type { DbUrl } from './cloudstack/db-url.js';
 import { recheckBucketRows } from './cloudstack/inventory.js';
 import { ownerStoreKeys } from './cloudstack/owner-keys.js';
@@ -76,7 +75,12 @@ export async function remediate(request: RemediateRequest): Promise<RemediateOut
     steps: plan.map((step) => ({ step, outcome: 'planned' as const })),
   };
   if (request.apply) {
-    const api = await cloudStackApiOptions(config.cloudstack);
+    // Its keys were read with the config's other secrets (from files or cloudstack.secretId).
+    const cs = config.cloudstack;
+    const api =
+      cs?.apiKey && cs.secretKey
+        ? { apiUrl: cs.apiUrl, apiKey: cs.apiKey, secretKey: cs.secretKey }
+        : undefined;
     if (!api) {
       throw new RemediationRefusedError(
         'refused: --apply needs the CloudStack API in the config (cloudstack.apiUrl, and apiKey/secretKey or secretId)',

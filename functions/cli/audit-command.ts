@@ -11,11 +11,12 @@ import type { Report, RunStatus } from '../core/report.js';
 import type { Notifier } from '../notify/notifier.js';
 import { SlackNotifier } from '../notify/slack.js';
 import { parseFormats } from '../reports/formats.js';
+import { secretsManagerReader, slackWebhookSecret } from '../secrets/resolve-secrets.js';
 import { renderJson } from '../reports/json.js';
 import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
+import type { DbSource } from './load-config.js';
 import { loadConfigFile } from './load-config.js';
-import { readSecretFile } from './secret-files.js';
 import { progressPrinter } from './progress.js';
 import { formatSummary } from './summary.js';
 
@@ -68,30 +69,31 @@ export async function resolveAuditInputs(
   return { db, config, stores: flags.store, rules, buckets };
 }
 
-/** The database and the config every command that reads CloudStack starts from, checked. */
+/**
+ * The database and the config every command that reads CloudStack starts from, checked. The
+ * database is the first of --db, --db-file, CSDRIFT_DB_URL_FILE, CSDRIFT_DB_URL and the config's
+ * `db` (url, urlFile or secretId), each resolved in the config's one secrets step.
+ */
 export async function resolveConnection(
   flags: ConnectionFlags,
   warn: (line: string) => void = () => {},
 ): Promise<Pick<AuditRequest, 'db' | 'config'>> {
-  const config = await loadConfigFile(flags.config, warn);
   if (flags.db !== undefined && flags.dbFile !== undefined)
     throw new InvalidInputError('--db and --db-file: give one of them');
-  // A secret as a file: --db-file, or CSDRIFT_DB_URL_FILE (a systemd credential, a secret volume).
-  const dbFile = flags.dbFile ?? process.env.CSDRIFT_DB_URL_FILE;
-  const fromFile = dbFile
-    ? await readSecretFile(dbFile, flags.dbFile ? '--db-file' : 'CSDRIFT_DB_URL_FILE', warn)
-    : undefined;
-  const dbUrl =
-    flags.db ??
-    fromFile ??
-    process.env.CSDRIFT_DB_URL ??
-    (config.db && 'url' in config.db ? config.db.url : undefined);
+  const env = process.env;
+  const dbSource: DbSource | undefined =
+    flags.db !== undefined
+      ? { db: { url: flags.db }, label: '--db' }
+      : flags.dbFile !== undefined
+        ? { db: { urlFile: flags.dbFile }, label: '--db-file' }
+        : env.CSDRIFT_DB_URL_FILE
+          ? { db: { urlFile: env.CSDRIFT_DB_URL_FILE }, label: 'CSDRIFT_DB_URL_FILE' }
+          : env.CSDRIFT_DB_URL
+            ? { db: { url: env.CSDRIFT_DB_URL }, label: 'CSDRIFT_DB_URL' }
+            : undefined;
+  const config = await loadConfigFile(flags.config, warn, dbSource ? { dbSource } : {});
+  const dbUrl = config.db && 'url' in config.db ? config.db.url : undefined;
   if (!dbUrl) throw new InvalidInputError('--db: required (or CSDRIFT_DB_URL, or db.url in the config)');
-  if (config.db && 'secretId' in config.db && !flags.db) {
-    throw new InvalidInputError(
-      'config db.secretId: Secrets Manager lookups are not available in this version; give --db',
-    );
-  }
   return { db: parseDbUrl(dbUrl), config };
 }
 
@@ -172,9 +174,13 @@ export async function notifiersFor(
     const { SnsNotifier } = await import('../notify/sns.js');
     notifiers.push(new SnsNotifier(topic));
   }
-  const secretId = flags.slackWebhookSecret ?? config.notify?.slackWebhookSecretId;
-  const webhook = secretId
-    ? await (await import('../notify/webhook-secret.js')).slackWebhookFromSecret(secretId)
+  // The config's slackWebhookSecretId was resolved with the rest of its secrets; the flag names one too.
+  const webhook = flags.slackWebhookSecret
+    ? await slackWebhookSecret(
+        await secretsManagerReader(),
+        flags.slackWebhookSecret,
+        '--slack-webhook-secret',
+      )
     : config.notify?.slackWebhookUrl;
   if (webhook) notifiers.push(new SlackNotifier(webhook));
   const smtp = config.notify?.smtp;

@@ -4,16 +4,43 @@ import { parseDocument } from 'yaml';
 import type { AuditConfig } from '../core/config.js';
 import { parseAuditConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { resolveSecretFiles } from './secret-files.js';
+import type { SecretReader } from '../secrets/resolve-secrets.js';
+import { resolveSecrets } from '../secrets/resolve-secrets.js';
 
 const MAX_CONFIG_BYTES = 4 * 1024 ** 2;
 
-/** A JSON or YAML config file, validated; no file means the defaults. */
+/** Where the database is when not in the config file: a flag or the environment, as a reference. */
+export interface DbSource {
+  db: { url: string } | { urlFile: string };
+  /** What to call it in errors: `--db-file`, `CSDRIFT_DB_URL_FILE`. */
+  label: string;
+}
+
+/**
+ * A JSON or YAML config file (no file means the defaults), its files and secrets resolved in one
+ * step (secrets/resolve-secrets.ts), then validated.
+ */
 export async function loadConfigFile(
   path: string | undefined,
   warn: (line: string) => void = () => {},
+  options: { dbSource?: DbSource; reader?: SecretReader } = {},
 ): Promise<AuditConfig> {
-  if (!path) return parseAuditConfig({});
+  // An empty file is the defaults, as no file is.
+  const raw = (path ? parseConfigText(await readConfigText(path), path) : undefined) ?? {};
+  const source = path ?? 'config';
+  const { dbSource } = options;
+  if (dbSource && raw && typeof raw === 'object') (raw as Record<string, unknown>).db = dbSource.db;
+  const labels = dbSource ? { 'db.urlFile': dbSource.label } : undefined;
+  const resolved = await resolveSecrets(raw, {
+    source,
+    warn,
+    ...(options.reader ? { reader: options.reader } : {}),
+    ...(labels ? { labels } : {}),
+  });
+  return parseAuditConfig(resolved, source);
+}
+
+async function readConfigText(path: string): Promise<string> {
   let text: string;
   try {
     // A config is a few KiB; a huge file is a mistake, and parsing it would take gigabytes.
@@ -28,7 +55,7 @@ export async function loadConfigFile(
       `--config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
-  return parseAuditConfig(await resolveSecretFiles(parseConfigText(text, path), path, warn), path);
+  return text;
 }
 
 /**

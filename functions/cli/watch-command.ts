@@ -21,12 +21,6 @@ export async function watchCommand(
   if (!watch)
     throw new ConfigError('--config: needs a watch section (CloudStack event sources; see the README)');
   const cs = watch.cloudstack;
-  if (cs?.webhookSecretId) {
-    if (cs.webhookSecret)
-      throw new ConfigError('config: watch.cloudstack: give webhookSecret or webhookSecretId, not both');
-    const { plainSecret } = await import('../notify/webhook-secret.js');
-    cs.webhookSecret = await plainSecret(cs.webhookSecretId, 'config: watch.cloudstack.webhookSecretId');
-  }
   const storeFeeds =
     Object.keys(watch.opsLogs ?? {}).length > 0 || watch.minio?.authToken || watch.minio?.listen;
   if (!cs?.amqp && !cs?.webhookSecret && !cs?.pollEventsSeconds && !storeFeeds && !watch.fullAudit)

@@ -13,7 +13,6 @@ const storeOverride = z.strictObject({
   endpoint: z.url({ message: 'expected a URL' }).optional(),
   accessKey: z.string().min(1).optional(),
   secretKey: z.string().min(1).optional(),
-  secretId: z.string().min(1).optional(),
   caBundle: z.string().min(1).optional(),
   skip: z.boolean().optional(),
 });
@@ -85,10 +84,11 @@ const watchSchema = z.strictObject({
           queue: z.string().min(1).default('csdrift-watch'),
         })
         .optional(),
-      /** The secret of CloudStack 4.20+ webhooks: X-CS-Signature is checked with it. */
+      /**
+       * The secret of CloudStack 4.20+ webhooks: X-CS-Signature is checked with it (or
+       * webhookSecretFile, or webhookSecretId: a Secrets Manager secret holding it as a plain string).
+       */
       webhookSecret: z.string().min(1).optional(),
-      /** …or the Secrets Manager secret that holds it (a plain string), read at start. */
-      webhookSecretId: z.string().min(1).optional(),
       /** Read cloud.event rows of bucket events every this many seconds (needs SELECT on cloud.event). */
       pollEventsSeconds: z.number().int().min(1).max(3600).optional(),
     })
@@ -108,9 +108,7 @@ const watchSchema = z.strictObject({
 export type WatchConfig = z.infer<typeof watchSchema>;
 
 export const auditConfigSchema = z.strictObject({
-  db: z
-    .union([z.strictObject({ url: z.string().min(1) }), z.strictObject({ secretId: z.string().min(1) })])
-    .optional(),
+  db: z.strictObject({ url: z.string().min(1) }).optional(),
   stores: z.record(z.string(), storeOverride).default({}),
   gracePeriodMinutes: z.number().int().min(0).default(60),
   rules: ruleOptionsSchema.default({}),
@@ -118,8 +116,8 @@ export const auditConfigSchema = z.strictObject({
   notify: z
     .strictObject({
       snsTopicArn: z.string().min(1).optional(),
+      /** Or slackWebhookUrlFile, or slackWebhookSecretId: a secret holding the URL (or JSON with "url"). */
       slackWebhookUrl: z.url({ message: 'expected a URL' }).optional(),
-      slackWebhookSecretId: z.string().min(1).optional(),
       minSeverity: z.enum(SEVERITIES).optional(),
       /** One "investigate this store" task instead of many when a store has more new findings than this… */
       breakerFindings: z.number().int().min(1).optional(),
@@ -150,11 +148,9 @@ export const auditConfigSchema = z.strictObject({
       apiUrl: z.url({ message: 'expected a URL' }),
       apiKey: z.string().min(1).optional(),
       secretKey: z.string().min(1).optional(),
-      /** A Secrets Manager secret holding {"apiKey": "…", "secretKey": "…"}, instead of the keys here. */
-      secretId: z.string().min(1).optional(),
     })
-    .refine((c) => Boolean(c.secretId) !== Boolean(c.apiKey && c.secretKey), {
-      message: 'give either apiKey and secretKey, or secretId',
+    .refine((c) => Boolean(c.apiKey) === Boolean(c.secretKey), {
+      message: 'apiKey and secretKey go together (or give secretId: a secret holding both)',
     })
     .optional(),
   /** What a GiB stored for a month costs, to put a price on the data at stake (summary.monthlyCost). */

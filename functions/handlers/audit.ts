@@ -9,9 +9,11 @@ import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
 import type { AuditInvocation } from './events.js';
 import { parseInvocation } from './events.js';
-import { functionEnvironment, functionSettings } from './environment.js';
-import { auditSecrets, fetchedSecrets } from './secrets.js';
+import { functionEnvironment } from './environment.js';
+import { configSecrets } from './secrets.js';
 import { csdriftHandler } from './handler.js';
+
+const secrets = configSecrets('csdrift-audit-secrets'); // what its config names, fetched by middy
 
 const WRAP_UP_MS = functionEnvironment(process.env).WRAP_UP_MS ?? 60_000; // a typo fails the init, loudly
 let inFlight: Promise<AuditResult> | undefined;
@@ -21,8 +23,7 @@ export async function auditFunction(
   context: Context,
   { signal }: { signal: AbortSignal },
 ): Promise<AuditResult> {
-  const secrets = fetchedSecrets(context);
-  const settings = functionSettings(process.env, secrets.stores);
+  const settings = await secrets.settings(context);
   const notifiers = event.notify && settings.topicArn ? [new SnsNotifier(settings.topicArn)] : [];
   logger.info('audit starting', {
     trigger: event.trigger,
@@ -32,7 +33,7 @@ export async function auditFunction(
     dryRun: event.dryRun,
   });
   const outcome = await auditAndPublish({
-    db: secrets.db,
+    db: settings.db,
     config: settings.config,
     stores: event.stores,
     rules: event.rules,
@@ -69,7 +70,7 @@ export const handler = csdriftHandler(
   },
   {
     parse: parseInvocation,
-    secrets: auditSecrets('csdrift-audit-secrets'),
+    secrets: secrets.middleware,
     // At WRAP_UP_MS before the timeout the signal fires; the run stops scanning, writes what it has
     // as an incomplete report, and that result is what the invocation returns.
     options: { timeoutEarlyInMillis: WRAP_UP_MS, timeoutEarlyResponse: () => inFlight },

@@ -1,5 +1,9 @@
 // The audit function's settings, from its environment (set by the CDK construct) and its secrets.
 import type { DbUrl } from '../cloudstack/db-url.js';
+import { parseDbUrl } from '../cloudstack/db-url.js';
+import { logger } from '../observability.js';
+import type { SecretReader } from '../secrets/resolve-secrets.js';
+import { resolveSecrets, secretIdsIn } from '../secrets/resolve-secrets.js';
 import type { AuditConfig } from '../core/config.js';
 import { parseAuditConfig } from '../core/config.js';
 import * as z from 'zod';
@@ -37,49 +41,28 @@ export function functionEnvironment(env: NodeJS.ProcessEnv): FunctionEnvironment
   return parseAt(functionEnvironmentSchema, env, 'environment', (m, o) => new ConfigError(m, o));
 }
 
-/** The standard database secret: { host, port, username, password, dbname }. */
-const dbSecretSchema = z.looseObject({
-  host: z.string().min(1),
-  port: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
-  username: z.string().min(1),
-  password: z.string().optional(),
-  dbname: z.string().min(1).optional(),
-});
-
-export function dbUrlFromSecret(secret: unknown): DbUrl {
-  const s = parseAt(
-    dbSecretSchema,
-    secret,
-    'the database secret',
-    (m, o) => new ConfigError(`${m} (expected {host, port, username, password, dbname})`, o),
-  );
-  return {
-    host: s.host,
-    port: s.port ?? 3306,
-    user: s.username,
-    password: s.password ?? '',
-    database: s.dbname ?? 'cloud',
-  };
-}
-
 /**
- * The Secrets Manager secret of each store that has one: STORE_SECRETS (set by the construct) and
- * `stores.<store>.secretId` in CSDRIFT_CONFIG, the former winning.
+ * The function's config before its secrets step: CSDRIFT_CONFIG, with the construct's DB_SECRET_ID
+ * as `db.secretId` and STORE_SECRETS as `stores.<store>.secretId` (each winning over the config's).
  */
-export function storeSecretIds(env: NodeJS.ProcessEnv): Record<string, string> {
+export function functionConfigSource(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const vars = functionEnvironment(env);
-  const stores = (vars.CSDRIFT_CONFIG?.stores ?? {}) as Record<string, { secretId?: unknown }>;
-  const fromConfig = Object.entries(stores).flatMap(([store, o]) =>
-    typeof o?.secretId === 'string' && o.secretId ? [[store, o.secretId] as const] : [],
-  );
-  return { ...Object.fromEntries(fromConfig), ...vars.STORE_SECRETS };
+  const raw: Record<string, unknown> = { ...vars.CSDRIFT_CONFIG };
+  if (vars.DB_SECRET_ID) raw.db = { secretId: vars.DB_SECRET_ID };
+  if (vars.STORE_SECRETS) {
+    const stores = { ...(raw.stores as Record<string, object> | undefined) };
+    for (const [store, secretId] of Object.entries(vars.STORE_SECRETS)) {
+      const { accessKey, secretKey, ...rest } = (stores[store] ?? {}) as Record<string, unknown>;
+      stores[store] = { ...rest, secretId };
+    }
+    raw.stores = stores;
+  }
+  return raw;
 }
 
-/** The database secret: DB_SECRET_ID (set by the construct), else `db.secretId` in CSDRIFT_CONFIG. */
-export function dbSecretId(env: NodeJS.ProcessEnv): string {
-  const vars = functionEnvironment(env);
-  const db = vars.CSDRIFT_CONFIG?.db as { secretId?: unknown } | undefined;
-  return vars.DB_SECRET_ID || (typeof db?.secretId === 'string' ? db.secretId : '');
+/** Every Secrets Manager secret the function's config names: what its middleware fetches. */
+export function functionSecretIds(env: NodeJS.ProcessEnv): string[] {
+  return secretIdsIn(functionConfigSource(env));
 }
 
 /** The events queue, for the functions that send to it: required there, named when missing. */
@@ -91,28 +74,34 @@ export function eventQueueUrl(env: NodeJS.ProcessEnv): string {
 
 export interface FunctionSettings {
   config: AuditConfig;
+  db: DbUrl;
   out: string;
   formats: ReportFormat[];
   topicArn: string | undefined;
 }
 
-/** Read at every invocation (it is cheap, and store secrets arrive per invocation): a mistake fails loudly, naming what is wrong. */
-export function functionSettings(
+/**
+ * Read at every invocation (it is cheap, and the cached secrets may have been rotated): the config's
+ * secrets resolved through what middy fetched, then checked; a mistake fails loudly, naming it.
+ */
+export async function functionSettings(
   env: NodeJS.ProcessEnv,
-  storeSecrets: Record<string, unknown>,
-): FunctionSettings {
+  reader: SecretReader,
+): Promise<FunctionSettings> {
   const vars = functionEnvironment(env);
-  // In a function the database comes from its secret, and each store's secretId has been fetched:
-  // the secret's keys take its place.
-  const { db, ...raw } = vars.CSDRIFT_CONFIG ?? {};
-  const stores = { ...(raw.stores as Record<string, object> | undefined) };
-  for (const [key, secret] of Object.entries(storeSecrets)) {
-    const { secretId, ...rest } = (stores[key] ?? {}) as { secretId?: string };
-    stores[key] = { ...rest, ...(secret as object) };
-  }
   if (!vars.REPORT_URI) throw new ConfigError('environment: REPORT_URI: required (s3://BUCKET/PREFIX)');
+  const resolved = await resolveSecrets(functionConfigSource(env), {
+    source: 'CSDRIFT_CONFIG',
+    reader,
+    warn: (line) => logger.warn(line),
+    labels: { 'db.secretId': 'DB_SECRET_ID' },
+  });
+  const config = parseAuditConfig(resolved, 'CSDRIFT_CONFIG');
+  if (!config.db)
+    throw new ConfigError('environment: DB_SECRET_ID: required (or db.secretId in CSDRIFT_CONFIG)');
   return {
-    config: parseAuditConfig({ ...raw, stores }, 'CSDRIFT_CONFIG'),
+    config,
+    db: parseDbUrl(config.db.url),
     out: vars.REPORT_URI,
     formats: parseFormats(vars.REPORT_FORMATS ?? DEFAULT_FORMATS),
     topicArn: vars.TOPIC_ARN || undefined,

@@ -11,13 +11,14 @@ import { auditAndPublish } from '../run.js';
 import { fromQueueMessage } from '../sources/queued-event.js';
 import type { QueuedEvent } from '../watch/event-audits.js';
 import { EventAudits } from '../watch/event-audits.js';
-import { functionSettings } from './environment.js';
-import { auditSecrets, fetchedSecrets } from './secrets.js';
+
+import { configSecrets } from './secrets.js';
 import { csdriftHandler } from './handler.js';
 
+const secrets = configSecrets('csdrift-event-audit-secrets'); // what its config names, fetched by middy
+
 export async function eventAuditFunction(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const secrets = fetchedSecrets(context);
-  const settings = functionSettings(process.env, secrets.stores);
+  const settings = await secrets.settings(context);
   const storage = openStorage(settings.out);
   const notifiers = settings.topicArn ? [new SnsNotifier(settings.topicArn)] : [];
   const failed = new Set<string>();
@@ -37,13 +38,13 @@ export async function eventAuditFunction(event: SQSEvent, context: Context): Pro
       });
     }
   }
-  const reads = new CloudStackEventReads(secrets.db);
+  const reads = new CloudStackEventReads(settings.db);
   try {
     const audits = new EventAudits({
       reads,
       audit: ({ stores, buckets }) =>
         auditAndPublish({
-          db: secrets.db,
+          db: settings.db,
           config: settings.config,
           stores,
           rules: [],
@@ -75,5 +76,5 @@ export async function eventAuditFunction(event: SQSEvent, context: Context): Pro
 }
 
 export const handler = csdriftHandler(eventAuditFunction, {
-  secrets: auditSecrets('csdrift-event-audit-secrets'),
+  secrets: secrets.middleware,
 });

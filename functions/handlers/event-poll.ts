@@ -12,10 +12,12 @@ import { fromEventRow, worthAuditing } from '../sources/cloudstack-event.js';
 import { EventTablePoller, eventCursor } from '../sources/event-table-source.js';
 import type { ChangeEvent } from '../sources/cloudstack-event.js';
 import { toQueueMessage } from '../sources/queued-event.js';
-import { eventQueueUrl, functionSettings } from './environment.js';
-import { auditSecrets, fetchedSecrets } from './secrets.js';
+import { eventQueueUrl } from './environment.js';
+import { configSecrets } from './secrets.js';
 import { CsdriftError } from '../core/errors.js';
 import { csdriftHandler } from './handler.js';
+
+const secrets = configSecrets('csdrift-poll-secrets'); // what its config names, fetched by middy
 
 const queueUrl = eventQueueUrl(process.env); // a missing queue fails the init, loudly
 const sqs = new SQSClient({});
@@ -26,9 +28,8 @@ export async function pollFunction(
   _event: unknown,
   context: Context,
 ): Promise<{ queued: number; cursor: number }> {
-  const secrets = fetchedSecrets(context);
-  const settings = functionSettings(process.env, secrets.stores);
-  const reads = new CloudStackEventReads(secrets.db);
+  const settings = await secrets.settings(context);
+  const reads = new CloudStackEventReads(settings.db);
   let queued = 0;
   try {
     // The same poller as csdrift watch's event table source; here each batch goes onto the queue.
@@ -76,4 +77,4 @@ export async function pollFunction(
   }
 }
 
-export const handler = csdriftHandler(pollFunction, { secrets: auditSecrets('csdrift-poll-secrets') });
+export const handler = csdriftHandler(pollFunction, { secrets: secrets.middleware });

@@ -1,7 +1,6 @@
 // CloudStack's webhooks in AWS: a function URL (CloudStack cannot sign with SigV4, so the URL's auth
 // is NONE and the request's own X-CS-Signature is what is checked). Answers 200 only once the event
 // is on the events queue: CloudStack never delivers a hook again after a 200.
-import secretsManager from '@middy/secrets-manager';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -10,10 +9,11 @@ import { MalformedEventError, parseBusMessage, worthAuditing } from '../sources/
 import { toQueueMessage } from '../sources/queued-event.js';
 import { signatureMatches } from '../sources/webhook-signature.js';
 import { eventQueueUrl, functionEnvironment } from './environment.js';
-import { ConfigError } from '../core/errors.js';
+import { plainSecret } from '../secrets/resolve-secrets.js';
+import { functionSecrets, prefetchedReader } from './secrets.js';
 import { csdriftHandler } from './handler.js';
 
-const env = functionEnvironment(process.env); // a typo fails the init, loudly
+const SECRET_ID = functionEnvironment(process.env).WEBHOOK_SECRET_ID ?? ''; // a typo fails the init, loudly
 const queueUrl = eventQueueUrl(process.env);
 const sqs = new SQSClient({});
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -31,9 +31,7 @@ export async function webhookFunction(
   if (event.requestContext.http.method !== 'POST') return answer(405, 'POST only');
   const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (raw.length > MAX_BODY_BYTES) return answer(413, 'body too large');
-  const secret = (context as Context & { webhookSecret?: unknown }).webhookSecret;
-  if (typeof secret !== 'string' || !secret)
-    throw new ConfigError('the webhook secret is not a plain string');
+  const secret = await plainSecret(prefetchedReader(context, [SECRET_ID]), SECRET_ID, 'WEBHOOK_SECRET_ID');
   if (!signatureMatches(secret, raw, event.headers['x-cs-signature'])) {
     metrics.addMetric('EventsDropped', MetricUnit.Count, 1);
     logger.warn('webhook refused: bad or missing X-CS-Signature', {
@@ -58,11 +56,5 @@ export async function webhookFunction(
 }
 
 export const handler = csdriftHandler(webhookFunction, {
-  secrets: secretsManager({
-    fetchData: { webhookSecret: env.WEBHOOK_SECRET_ID ?? '' },
-    setToContext: true,
-    cacheKey: 'csdrift-webhook-secret',
-    cacheExpiry: env.SECRETS_CACHE_MS ?? 15 * 60_000,
-    disablePrefetch: true,
-  }),
+  secrets: functionSecrets('csdrift-webhook-secret', [SECRET_ID]),
 });

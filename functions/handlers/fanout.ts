@@ -14,11 +14,13 @@ import { auditResult, logger } from '../observability.js';
 import { readLedger } from '../state/ledger-store.js';
 import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
-import { functionSettings } from './environment.js';
+
 import type { AuditInvocation } from './events.js';
 import { parseInvocation } from './events.js';
-import { auditSecrets, fetchedSecrets } from './secrets.js';
+import { configSecrets } from './secrets.js';
 import { csdriftHandler } from './handler.js';
+
+const secrets = configSecrets('csdrift-fanout-secrets'); // what its config names, fetched by middy
 
 const run = z.object({ runId: z.string().min(1), startedAt: z.iso.datetime(), input: z.unknown() });
 const stepSchema = z.discriminatedUnion('step', [
@@ -41,11 +43,10 @@ export async function fanOutFunction(
   event: FanOutStep,
   context: Context,
 ): Promise<ListResult | { key: string; status: string } | AuditResult> {
-  const secrets = fetchedSecrets(context);
-  const settings = functionSettings(process.env, secrets.stores);
+  const settings = await secrets.settings(context);
   const invocation: AuditInvocation = parseInvocation(event.input);
   const base: AuditRequest = {
-    db: secrets.db,
+    db: settings.db,
     config: settings.config,
     stores: invocation.stores,
     rules: invocation.rules,
@@ -121,5 +122,5 @@ export const handler = csdriftHandler(fanOutFunction, {
     parseInvocation(step.input); // the run's own payload is refused here too, before any work
     return step;
   },
-  secrets: auditSecrets('csdrift-fanout-secrets'),
+  secrets: secrets.middleware,
 });

@@ -8,9 +8,11 @@ import type { RemediationRecord } from '../core/remediation.js';
 import { logger } from '../observability.js';
 import { remediate } from '../remediate.js';
 import { openStorage } from '../state/open-storage.js';
-import { functionSettings } from './environment.js';
-import { auditSecrets, fetchedSecrets } from './secrets.js';
+
+import { configSecrets } from './secrets.js';
 import { csdriftHandler } from './handler.js';
+
+const secrets = configSecrets('csdrift-remediate-secrets'); // what its config names, fetched by middy
 
 const payloadSchema = z.strictObject({
   findingId: z.string().regex(/^[0-9a-f]{32}$/, 'expected a finding id'),
@@ -22,10 +24,9 @@ export async function remediateFunction(
   event: RemediatePayload,
   context: Context,
 ): Promise<RemediationRecord> {
-  const secrets = fetchedSecrets(context);
-  const settings = functionSettings(process.env, secrets.stores);
+  const settings = await secrets.settings(context);
   const { record } = await remediate({
-    db: secrets.db,
+    db: settings.db,
     config: settings.config,
     storage: openStorage(settings.out),
     findingId: event.findingId,
@@ -47,6 +48,6 @@ export const handler = csdriftHandler(remediateFunction, {
       'payload',
       (m, o) => new InvalidInputError(`${m}; expected { findingId, apply? }`, o),
     ),
-  secrets: auditSecrets('csdrift-remediate-secrets'),
+  secrets: secrets.middleware,
   metrics: false,
 });

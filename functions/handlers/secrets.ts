@@ -1,22 +1,21 @@
-// The secrets the audit needs, fetched by middy and cached across warm invocations: the DB secret
-// and any per-store secrets. Shared by the audit and fan-out functions.
+// The secrets a function reads, fetched and cached by middy across warm invocations (a rotation is
+// picked up within SECRETS_CACHE_MS), then handed to the config's one secrets step
+// (secrets/resolve-secrets.ts) as a reader: the function resolves its config exactly as the CLI does.
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
-import type { DbUrl } from '../cloudstack/db-url.js';
-import { dbSecretId, dbUrlFromSecret, functionEnvironment, storeSecretIds } from './environment.js';
+import { ConfigError } from '../core/errors.js';
+import type { SecretReader } from '../secrets/resolve-secrets.js';
+import { functionEnvironment, functionSecretIds, functionSettings } from './environment.js';
 
 /** Secrets are cached across warm invocations; a rotation is picked up within this time. */
 const SECRETS_CACHE_MS = functionEnvironment(process.env).SECRETS_CACHE_MS ?? 15 * 60_000;
-const storeSecrets = Object.entries(storeSecretIds(process.env));
-/** Middy sanitises fetch keys, so the store secrets go under plain indexed names. */
-const storeSecretKey = (i: number) => `store${i}`;
+/** middy sanitises fetch keys, so the secrets go under plain indexed names. */
+const keyOf = (i: number) => `secret${i}`;
 
-export function auditSecrets(cacheKey: string) {
+/** The middleware that fetches these secrets onto the context before the function runs. */
+export function functionSecrets(cacheKey: string, secretIds: readonly string[]) {
   return secretsManager({
-    fetchData: {
-      db: dbSecretId(process.env),
-      ...Object.fromEntries(storeSecrets.map(([, id], i) => [storeSecretKey(i), id])),
-    },
+    fetchData: Object.fromEntries(secretIds.map((id, i) => [keyOf(i), id])),
     setToContext: true,
     cacheKey,
     cacheExpiry: SECRETS_CACHE_MS,
@@ -24,11 +23,26 @@ export function auditSecrets(cacheKey: string) {
   });
 }
 
-/** What the middleware put on the context: the DB URL and the store secrets by store. */
-export function fetchedSecrets(context: Context): { db: DbUrl; stores: Record<string, unknown> } {
+/** What the middleware put on the context, read as the secrets step reads Secrets Manager. */
+export function prefetchedReader(context: Context, secretIds: readonly string[]): SecretReader {
   const fetched = context as Context & Record<string, unknown>;
   return {
-    db: dbUrlFromSecret(fetched.db),
-    stores: Object.fromEntries(storeSecrets.map(([store], i) => [store, fetched[storeSecretKey(i)]])),
+    secret(secretId, where) {
+      const i = secretIds.indexOf(secretId);
+      if (i < 0) throw new ConfigError(`${where} ${secretId}: not among the secrets this function fetches`);
+      return Promise.resolve(fetched[keyOf(i)]);
+    },
+  };
+}
+
+/**
+ * The secrets of a function that reads CloudStack: those its config names (functionSecretIds), the
+ * middleware that fetches them, and its settings resolved with them at each invocation.
+ */
+export function configSecrets(cacheKey: string) {
+  const secretIds = functionSecretIds(process.env);
+  return {
+    middleware: functionSecrets(cacheKey, secretIds),
+    settings: (context: Context) => functionSettings(process.env, prefetchedReader(context, secretIds)),
   };
 }

@@ -1,21 +1,20 @@
 // The Slack notifier Lambda, subscribed to the tasks topic: each SNS message becomes a Block Kit
 // post to the webhook whose URL is in Secrets Manager. It reads the notification back through SNS's
 // own format (notify/sns.ts) and renders it as the CLI's Slack path does.
-import secretsManager from '@middy/secrets-manager';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { SlackNotifier } from '../notify/slack.js';
 import { notificationFromSns } from '../notify/sns.js';
 import { logger } from '../observability.js';
-import { ConfigError, CsdriftError } from '../core/errors.js';
+import { CsdriftError } from '../core/errors.js';
+import { slackWebhookSecret } from '../secrets/resolve-secrets.js';
+import { functionSecrets, prefetchedReader } from './secrets.js';
 import { csdriftHandler } from './handler.js';
 
-export async function slackNotifierFunction(
-  event: SNSEvent,
-  context: Context & { slack?: unknown },
-): Promise<{ sent: number }> {
-  const secret = context.slack;
-  const url = typeof secret === 'string' ? secret : (secret as { url?: string } | undefined)?.url;
-  if (!url) throw new ConfigError('the Slack webhook secret holds no URL');
+const SECRET_ID = process.env.SLACK_WEBHOOK_SECRET_ID ?? '';
+
+export async function slackNotifierFunction(event: SNSEvent, context: Context): Promise<{ sent: number }> {
+  const reader = prefetchedReader(context, [SECRET_ID]);
+  const url = await slackWebhookSecret(reader, SECRET_ID, 'SLACK_WEBHOOK_SECRET_ID');
   const { sent, failures } = await new SlackNotifier(url).deliver(
     event.Records.map((r) => notificationFromSns(r.Sns)),
   );
@@ -25,11 +24,6 @@ export async function slackNotifierFunction(
 }
 
 export const handler = csdriftHandler(slackNotifierFunction, {
-  secrets: secretsManager({
-    fetchData: { slack: process.env.SLACK_WEBHOOK_SECRET_ID ?? '' },
-    setToContext: true,
-    cacheExpiry: 15 * 60_000,
-    disablePrefetch: true,
-  }),
+  secrets: functionSecrets('csdrift-slack-webhook', [SECRET_ID]),
   metrics: false,
 });

@@ -58,8 +58,8 @@ describe('parseAuditConfig', () => {
     [{ rules: { 'no-such-rule': {} } }, 'config: rules: unknown rule "no-such-rule"'],
     [{ stores: { abc: { skp: true } } }, 'config: stores.abc: unknown key "skp"'],
     [
-      { cloudstack: { apiUrl: 'https://cs.example/client/api' } },
-      'config: cloudstack: give either apiKey and secretKey, or secretId',
+      { cloudstack: { apiUrl: 'https://cs.example/client/api', apiKey: 'AK' } },
+      'config: cloudstack: apiKey and secretKey go together (or give secretId: a secret holding both)',
     ],
     [
       {
