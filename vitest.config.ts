@@ -23,6 +23,7 @@ export default defineConfig({
         'functions/metrics/**/*.ts': { lines: 75, branches: 50, functions: 30, statements: 74 },
         'functions/notify/**/*.ts': { lines: 56, branches: 31, functions: 55, statements: 58 },
         'functions/reports/**/*.ts': { lines: 92, branches: 74, functions: 92, statements: 91 },
+        'functions/secrets/**/*.ts': { lines: 85, branches: 70, functions: 80, statements: 85 },
         'functions/sources/**/*.ts': { lines: 90, branches: 72, functions: 78, statements: 84 },
         'functions/state/**/*.ts': { lines: 74, branches: 58, functions: 74, statements: 72 },
         'functions/stores/**/*.ts': { lines: 90, branches: 76, functions: 91, statements: 88 },

@@ -77,7 +77,7 @@ export async function insertBuckets(
         false,
         false,
         'private',
-        b.name,
+        `${store.url}/${b.name}`,
         created,
       ]);
     await conn.query(

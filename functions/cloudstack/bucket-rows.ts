@@ -3,6 +3,7 @@
 // arrays (no object per row from mysql2) and are ordered here, not by the server.
 import type { Connection as CallbackConnection } from 'mysql2';
 import type { Connection } from 'mysql2/promise';
+import { safeEndpoint } from '../core/endpoint.js';
 import type { DbBucket, Owner } from '../core/model.js';
 
 const PROJECT_ACCOUNT = 5;
@@ -38,6 +39,7 @@ const COLUMNS = [
   'd.path',
   projectColumn('name'),
   projectColumn('uuid'),
+  'b.bucket_url',
 ];
 
 const SELECT = `SELECT ${COLUMNS.join(', ')}
@@ -122,7 +124,7 @@ function toDbBucket(row: unknown[], shared: SharedValues): DbBucket {
     row;
   const [policy, accessKeyUser, accountId, accountUuid, accountName, accountState, accountRemovedAt] =
     row.slice(12);
-  const [domainUuid, domainPath, projectName, projectUuid] = row.slice(19);
+  const [domainUuid, domainPath, projectName, projectUuid, bucketUrl] = row.slice(19);
   return {
     id: Number(id),
     uuid: stringOrNull(uuid),
@@ -138,6 +140,7 @@ function toDbBucket(row: unknown[], shared: SharedValues): DbBucket {
     objectLock: booleanOrNull(objectLock),
     policy: policy === null || policy === undefined ? null : shared.text(String(policy)),
     accessKeyUser: accessKeyUser ? String(accessKeyUser) : null,
+    bucketUrl: bucketUrl === null || bucketUrl === undefined ? null : safeEndpoint(String(bucketUrl)),
     owner:
       accountId === null
         ? null

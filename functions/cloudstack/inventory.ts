@@ -137,6 +137,7 @@ async function readStores(
           ? String(mine.get('s3Url'))
           : String(s.url ?? ''),
       ),
+      recordedUrl: safeEndpoint(String(s.url ?? '')),
       credentials: accessKey && secretKey ? { accessKey, secretKey } : null,
       skip: false,
       usedBytes: numberOrNull(s.usedBytes),

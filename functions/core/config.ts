@@ -5,7 +5,7 @@ import { ConfigError } from './errors.js';
 import { SEVERITIES } from './model.js';
 import type { RuleId } from './model.js';
 import { RULES, RULE_IDS } from './rules/index.js';
-import type { RuleOptions } from './rules/options.js';
+import type { RuleOptionsOf } from './rules/index.js';
 import { COMMON_RULE_OPTIONS, REMEDIATION_OPTIONS } from './rules/options.js';
 import { parseAt } from './validation.js';
 
@@ -194,8 +194,8 @@ export const auditConfigSchema = z.strictObject({
     }),
 });
 
-/** `rules:` as the engine reads it: each rule's options, checked against that rule's own schema. */
-export type RulesConfig = Partial<Record<RuleId, RuleOptions>>;
+/** `rules:` as the engine reads it: each rule's options, typed from and checked by its own schema. */
+export type RulesConfig = { [Id in RuleId]?: RuleOptionsOf<Id> };
 
 export type AuditConfig = Omit<z.infer<typeof auditConfigSchema>, 'rules'> & {
   rules: RulesConfig;
@@ -204,7 +204,6 @@ export type StoreOverride = z.infer<typeof storeOverride>;
 
 /** Validates a parsed config; the first problem becomes one line naming its path. */
 export function parseAuditConfig(raw: unknown, source = 'config'): AuditConfig {
-  // Each rule's schema is stricter than RuleOptions, which only widens the type the rules read.
   return parseAt(auditConfigSchema, raw ?? {}, source, (m, o) => new ConfigError(m, o), {
     unknownKeys: (path, keys) => {
       if (path === 'rules') return `unknown rule ${keys} (known: ${RULE_IDS.join(', ')})`;

@@ -34,6 +34,11 @@ export interface StoreTarget extends StoreRef {
 }
 
 export interface StoreRecord extends StoreTarget {
+  /**
+   * object_store.url as CloudStack records it (userinfo dropped), whatever config `stores.*.endpoint`
+   * makes the auditor reach: what CloudStack's drivers build each bucket's URL from.
+   */
+  recordedUrl?: string;
   usedBytes: number | null;
   allocatedSize: number | null;
   totalSize: number | null;
@@ -79,6 +84,8 @@ export interface DbBucket {
    * any other key (Ceph's are random) is never read out of the database.
    */
   accessKeyUser: string | null;
+  /** bucket.bucket_url (userinfo dropped): the URL CloudStack shows its users, set once at creation. */
+  bucketUrl?: string | null;
   owner: Owner | null;
   /** For a project's bucket: the project's uuid, which updateResourceCount takes as projectid. */
   projectUuid: string | null;

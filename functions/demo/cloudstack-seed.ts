@@ -17,6 +17,8 @@ export interface SeedStore {
   id: number;
   uuid: string;
   name: string;
+  /** object_store.url: CloudStack's drivers set each bucket's bucket_url to it + "/" + the name. */
+  url: string;
 }
 
 const HOUR = 3_600_000;
@@ -119,7 +121,7 @@ export class CloudStackSeed {
         name: 'secretkey',
         value: options.secretKey,
       });
-    return { id, uuid, name: options.name };
+    return { id, uuid, name: options.name, url: options.url };
   }
 
   async bucket(options: {
@@ -138,6 +140,8 @@ export class CloudStackSeed {
     encryption?: boolean;
     objectLock?: boolean;
     policy?: 'public' | 'private';
+    /** bucket_url, when not the store's URL + "/" + name (a bucket created before the store moved). */
+    bucketUrl?: string;
   }): Promise<{ id: number; uuid: string }> {
     const uuid = randomUUID();
     const id = await this.insert('bucket', {
@@ -155,7 +159,8 @@ export class CloudStackSeed {
       policy: options.policy ?? 'private',
       access_key: options.accessKey ?? null,
       secret_key: options.secretKey ?? null,
-      bucket_url: `${options.name}`,
+      // As the MinIO, Ceph and Simulator drivers set it at creation (createBucket).
+      bucket_url: options.bucketUrl ?? `${options.store.url}/${options.name}`,
       created: sqlTime(options.created ?? hoursAgo(48)),
       removed: options.removed ? sqlTime(options.removed) : null,
     });

@@ -58,6 +58,7 @@ describe.each([
       duplicate: bucketName('twice'),
       orphan: bucketName('orphan'),
       young: bucketName('young'),
+      moved: bucketName('moved'),
     };
     await cloud.bucket(names.inSync, store, web);
     await cloud.bucketDeletedInStore(names.missing, store, alice); // behind CloudStack's back
@@ -74,6 +75,9 @@ describe.each([
     await cloud.seed.bucket({ name: names.duplicate, store, account: alice });
     await cloud.bucket(names.orphan, store, bob);
     await cloud.seed.bucket({ name: names.young, store, account: alice, created: hoursAgo(0.1) }); // within the grace period
+    // Created before the store moved to its current address: CloudStack never rewrites bucket_url.
+    const oldUrl = `http://rgw-old.internal:7480/${names.moved}`;
+    await cloud.bucket(names.moved, store, alice, { bucketUrl: oldUrl });
 
     // Act
     const report = await audit(cloud.database);
@@ -87,6 +91,7 @@ describe.each([
         `bucket-removed-but-present ${names.removedButPresent}`,
         `bucket-stuck-allocated ${names.stuck}`,
         `bucket-unmanaged-in-store ${names.unmanaged}`,
+        `bucket-url-stale ${names.moved}`,
       ].sort(),
     );
     expect(report.status).toBe('drift');
@@ -102,6 +107,14 @@ describe.each([
     expect(missing?.remediation.steps.join('\n')).toContain(`cmk delete bucket id=`);
     const unmanaged = report.findings.find((f) => f.rule === 'bucket-unmanaged-in-store');
     expect(unmanaged?.evidence.storeOwner).toBe(alice.uuid);
+    expect(report.findings.find((f) => f.rule === 'bucket-url-stale')).toMatchObject({
+      severity: 'low',
+      evidence: {
+        bucketUrl: oldUrl,
+        storeUrl: ceph.endpoint.replace(/\/$/, ''),
+        expected: `${ceph.endpoint.replace(/\/$/, '')}/${names.moved}`,
+      },
+    });
     const orphan = report.findings.find((f) => f.rule === 'bucket-account-removed');
     expect(orphan?.owner?.accountName).toBe('bob');
   });

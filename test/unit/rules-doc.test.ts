@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { format } from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { rulesCatalogue, rulesMarkdown } from '../../functions/cli/rules-command.js';
+import type { RulesConfig } from '../../functions/core/config.js';
+import { parseAuditConfig } from '../../functions/core/config.js';
 import { RULE_IDS, RULES } from '../../functions/core/rules/index.js';
 
 const START = '<!-- rules table: generated from the registry';
@@ -35,5 +37,33 @@ describe('the rule registry', () => {
       'bucket-quota-mismatch',
     ]);
     expect(RULES['bucket-usage-drift'].billing).toBe('misbilled');
+  });
+
+  it("is what the report's JSON Schema and the contract's rules table list, in the same order", async () => {
+    const schema = JSON.parse(await readFile('schema/report.schema.json', 'utf8')) as {
+      $defs?: Record<string, { enum?: string[] }>;
+      definitions?: Record<string, { enum?: string[] }>;
+    };
+    const defs = schema.$defs ?? schema.definitions ?? {};
+    expect(defs.rule?.enum).toEqual([...RULE_IDS]);
+    const contract = await readFile('docs/contract.md', 'utf8');
+    const section = contract.slice(contract.indexOf('## Rules'), contract.indexOf('## Targeted audits'));
+    expect([...section.matchAll(/^\| `([a-z-]+)`/gm)].map((m) => m[1])).toEqual([...RULE_IDS]);
+  });
+
+  it("types each rule's options from its own schema, and checks them with it", () => {
+    const config: RulesConfig = {
+      'bucket-usage-drift': { tolerancePercent: 5, severity: 'medium' },
+      'bucket-missing-in-store': { remediate: true, confirmRuns: 2 },
+    };
+    // @ts-expect-error: only the size rules take a tolerance (a compile error, and a config error)
+    const wrong: RulesConfig = { 'bucket-missing-in-store': { tolerancePercent: 5 } };
+    // @ts-expect-error: a tolerance is a number
+    const mistyped: RulesConfig = { 'bucket-usage-drift': { tolerancePercent: 'five' } };
+    expect(parseAuditConfig({ rules: config }).rules['bucket-usage-drift']?.tolerancePercent).toBe(5);
+    expect(() => parseAuditConfig({ rules: wrong })).toThrow(
+      'config: rules.bucket-missing-in-store: bucket-missing-in-store does not take "tolerancePercent"',
+    );
+    expect(() => parseAuditConfig({ rules: mistyped })).toThrow('rules.bucket-usage-drift.tolerancePercent');
   });
 });

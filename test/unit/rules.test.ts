@@ -177,3 +177,43 @@ describe('remediation playbooks', () => {
     for (const f of findings) expect(f.remediation.steps.at(-1), f.rule).toMatch(/^Verify: /);
   });
 });
+
+describe('bucket-url-stale', () => {
+  const atStore = (url: string | undefined, provider = 'MinIO') => {
+    const rows = [
+      aBucket('kept', { bucketUrl: 'http://minio.internal:9000/kept' }),
+      aBucket('moved', { bucketUrl: 'http://minio-old.internal:9000/moved' }),
+      aBucket('moved-gone', { bucketUrl: 'http://minio-old.internal:9000/moved-gone', removed: LONG() }),
+      aBucket('never-set', { bucketUrl: null }),
+    ];
+    const input = anInput(rows, aScan(['kept', 'moved', 'never-set']));
+    const store = input.inventory.stores[0];
+    if (store) Object.assign(store, { provider, ...(url === undefined ? {} : { recordedUrl: url }) });
+    return evaluate(input);
+  };
+
+  it("reports an active row whose URL is not under the store's recorded URL, with the SQL that rewrites it", () => {
+    const { findings, coverage } = atStore('http://minio.internal:9000/');
+    expect(rulesOf(findings)).toEqual(['bucket-url-stale moved']);
+    expect(findings[0]?.evidence).toEqual({
+      bucketUrl: 'http://minio-old.internal:9000/moved',
+      storeUrl: 'http://minio.internal:9000',
+      expected: 'http://minio.internal:9000/moved',
+    });
+    expect(findings[0]?.remediation.steps.join('\n')).toContain(
+      "SET b.bucket_url = CONCAT(TRIM(TRAILING '/' FROM s.url), '/', b.name)",
+    );
+    expect(coverage[0]?.checks?.['bucket-url-stale']).toBe('verified');
+  });
+
+  it('is not applicable where the driver builds the URL another way, or the store has no URL on record', () => {
+    for (const [url, provider] of [
+      ['http://cloudian-admin.internal:19443', 'Cloudian HyperStore'],
+      [undefined, 'MinIO'],
+    ] as const) {
+      const { findings, coverage } = atStore(url, provider);
+      expect(findings.filter((f) => f.rule === 'bucket-url-stale')).toEqual([]);
+      expect(coverage[0]?.checks?.['bucket-url-stale']).toBe('not_applicable');
+    }
+  });
+});

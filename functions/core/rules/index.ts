@@ -12,8 +12,10 @@ import { bucketQuotaMismatch } from './bucket-quota-mismatch.js';
 import { bucketRemovedButPresent } from './bucket-removed-but-present.js';
 import { bucketStuckAllocated } from './bucket-stuck-allocated.js';
 import { bucketUnmanagedInStore } from './bucket-unmanaged-in-store.js';
+import { bucketUrlStale } from './bucket-url-stale.js';
 import { bucketUsageDrift } from './bucket-usage-drift.js';
 import { bucketVersioningMismatch } from './bucket-versioning-mismatch.js';
+import type { RuleOptions, ShapeOf } from './options.js';
 import type { Rule } from './rule.js';
 import { storeAccountingDrift } from './store-accounting-drift.js';
 import { storeUnverified } from './store-unverified.js';
@@ -25,6 +27,7 @@ const REGISTRY = [
   bucketStuckAllocated,
   bucketDuplicateName,
   bucketAccountRemoved,
+  bucketUrlStale,
   bucketOwnerMismatch,
   bucketVersioningMismatch,
   bucketEncryptionMismatch,
@@ -40,6 +43,12 @@ export type RuleId = (typeof REGISTRY)[number]['id'];
 
 /** Every rule id, in registry order. */
 export const RULE_IDS = REGISTRY.map((r) => r.id) as unknown as readonly [RuleId, ...RuleId[]];
+
+/** The rule of this id, with its options' shape. */
+type RuleOf<Id extends RuleId> = Extract<(typeof REGISTRY)[number], { id: Id }>;
+
+/** `rules.<id>` in the config: the common options, and this rule's own, typed from its schema. */
+export type RuleOptionsOf<Id extends RuleId> = RuleOptions<ShapeOf<RuleOf<Id>>>;
 
 /** Every rule by id. */
 export const RULES = Object.fromEntries(REGISTRY.map((r) => [r.id, r])) as Record<RuleId, Rule<RuleId>>;

@@ -21,9 +21,24 @@ export const TOLERANCE_OPTIONS = {
   toleranceMiB: z.number().min(0).optional(),
 };
 
+/** The shape of a rule's own options (`Rule.options`): zod schemas by option name. */
+export type OptionsShape = z.core.$ZodShape;
+
 /**
- * One rule's options as the engine hands them to it: the common ones, and its own, already checked
- * against its schema when the config was parsed.
+ * One rule's options as the config holds them and the engine hands them to it, typed from its own
+ * schema: the common ones, `remediate`, and its own, checked against that schema when the config
+ * was parsed.
  */
-export type RuleOptions = z.infer<z.ZodObject<typeof COMMON_RULE_OPTIONS & typeof REMEDIATION_OPTIONS>> &
-  Record<string, unknown>;
+export type RuleOptions<Shape extends OptionsShape = OptionsShape> = z.infer<
+  z.ZodObject<typeof COMMON_RULE_OPTIONS & typeof REMEDIATION_OPTIONS>
+> &
+  ([keyof Shape] extends [never] ? unknown : z.infer<z.ZodObject<Shape>>);
+
+/** The shape of a rule's own options, read off the rule (none when it takes none). */
+export type ShapeOf<R> = R extends { options?: infer S }
+  ? S extends OptionsShape
+    ? S
+    : NoOptions
+  : NoOptions;
+/** The options of a rule that takes none of its own. */
+export type NoOptions = Record<never, never>;

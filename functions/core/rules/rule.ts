@@ -2,7 +2,6 @@
 // options, what a store's scan must achieve and read for it, its billing class, and its remediation.
 // The engine, the scan, the config schema, the ledger, the report's money figures, remediation,
 // `csdrift rules` and the README's rules table all read it from the registry (index.ts).
-import type * as z from 'zod';
 import type {
   BucketAttribute,
   CheckStatus,
@@ -16,7 +15,7 @@ import type {
   StoreScan,
 } from '../model.js';
 import type { RemediationStep } from '../remediation-steps.js';
-import type { RuleOptions } from './options.js';
+import type { NoOptions, OptionsShape, RuleOptions } from './options.js';
 
 /**
  * One store as the rules see it: its record, its DB rows and what its scan found, paired once by
@@ -35,11 +34,11 @@ export interface StoreView {
   recheckedRows: DbBucket[];
 }
 
-export interface RuleContext {
+export interface RuleContext<Shape extends OptionsShape = OptionsShape> {
   now: Date;
   gracePeriodMinutes: number;
-  /** This rule's options from the config (tolerances and the like), checked against its schema. */
-  options: RuleOptions;
+  /** This rule's options from the config (tolerances and the like), typed and checked by its schema. */
+  options: RuleOptions<Shape>;
 }
 
 /** When rows are judged: the run's clock and the grace period for rows CloudStack is still creating. */
@@ -72,7 +71,7 @@ export interface RuleRemediation {
  */
 export type StoreGate = 'db' | 'listed' | 'verified' | 'complete';
 
-export interface Rule<Id extends string = string> {
+export interface Rule<Id extends string = string, Shape extends OptionsShape = OptionsShape> {
   id: Id;
   defaultSeverity: Severity;
   /** One line: what drift the rule finds (`csdrift rules`, the HTML report's legend). */
@@ -84,7 +83,7 @@ export interface Rule<Id extends string = string> {
   /** Judges the store as a whole (its totals): out of a run scoped to named buckets. */
   storeLevel?: true;
   /** The options this rule takes beyond enabled, severity and confirmRuns: any other is a config error. */
-  options?: Record<string, z.ZodType>;
+  options?: Shape;
   scan?: RuleScanNeeds;
   /** The data a finding of this rule puts at stake: stored and billed to nobody, or billed wrongly. */
   billing?: 'unbilled' | 'misbilled';
@@ -96,13 +95,18 @@ export interface Rule<Id extends string = string> {
   /** An automated fix `csdrift remediate --apply` may run (with `rules.<id>.remediate: true`). */
   remediation?: RuleRemediation;
   /** Whether this rule's verdict for the store can be trusted this run (and if not, why). */
-  coverage(view: StoreView, ctx: RuleContext): CheckStatus | CheckVerdict;
+  coverage(view: StoreView, ctx: RuleContext<NoInfer<Shape>>): CheckStatus | CheckVerdict;
   /** The findings on one store the engine has let the rule judge. */
-  evaluate(view: StoreView, ctx: RuleContext): RuleFinding[];
+  evaluate(view: StoreView, ctx: RuleContext<NoInfer<Shape>>): RuleFinding[];
 }
 
-/** A rule with its id kept as a literal, so that the registry can derive the rule ids. */
-export function defineRule<const Id extends string>(rule: Rule<Id>): Rule<Id> {
+/**
+ * A rule with its id kept as a literal, so that the registry can derive the rule ids, and its options'
+ * shape kept, so that its context and the config's `rules.<id>` are typed from its schema.
+ */
+export function defineRule<const Id extends string, Shape extends OptionsShape = NoOptions>(
+  rule: Rule<Id, Shape>,
+): Rule<Id, Shape> {
   return rule;
 }
 

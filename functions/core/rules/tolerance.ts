@@ -1,5 +1,6 @@
 // How far two sizes may differ before it is drift: both sides lag (CloudStack refreshes hourly,
 // MinIO's usage is a periodic scan), so small and recent differences are not drift.
+import type { TOLERANCE_OPTIONS } from './options.js';
 import type { RuleContext } from './rule.js';
 
 export interface Tolerance {
@@ -9,12 +10,10 @@ export interface Tolerance {
 
 export const DEFAULT_TOLERANCE: Tolerance = { percent: 10, bytes: 100 * 1024 ** 2 };
 
-export function toleranceOf(ctx: RuleContext): Tolerance {
-  // Checked against TOLERANCE_OPTIONS when the config was parsed.
-  const o = ctx.options as { tolerancePercent?: number; toleranceMiB?: number };
+export function toleranceOf({ options }: RuleContext<typeof TOLERANCE_OPTIONS>): Tolerance {
   return {
-    percent: o?.tolerancePercent ?? DEFAULT_TOLERANCE.percent,
-    bytes: o?.toleranceMiB !== undefined ? o.toleranceMiB * 1024 ** 2 : DEFAULT_TOLERANCE.bytes,
+    percent: options.tolerancePercent ?? DEFAULT_TOLERANCE.percent,
+    bytes: options.toleranceMiB !== undefined ? options.toleranceMiB * 1024 ** 2 : DEFAULT_TOLERANCE.bytes,
   };
 }
 
