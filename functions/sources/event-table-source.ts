@@ -6,6 +6,7 @@
 // first start begins at the newest event: the past is the nightly audit's.
 import * as z from 'zod';
 import type { CloudStackEventReads, EventRow } from '../cloudstack/event-reads.js';
+import { StateCorruptError } from '../core/errors.js';
 import { Cursor } from '../state/cursor.js';
 import type { StateStorage } from '../state/storage.js';
 import type { ChangeSource, SourceContext } from './change-source.js';
@@ -160,6 +161,9 @@ export class EventTableSource implements ChangeSource {
   }
 
   async start(ctx: SourceContext): Promise<void> {
+    // A cursor that cannot be read stops the start, naming its file (exit 3), rather than polling
+    // on with every try failing; the poll reads it again each time.
+    await this.options.poller.cursor.read();
     this.ctx = ctx;
     this.loop();
   }
@@ -189,7 +193,12 @@ export class EventTableSource implements ChangeSource {
     void (this.paused ? Promise.resolve() : this.poller.pollOnce())
       .then(() => ctx.health(true, 'reading cloud.event'))
       .catch((err: unknown) =>
-        ctx.health(false, `cannot read cloud.event: ${(err as Error).message}; retrying`),
+        ctx.health(
+          false,
+          err instanceof StateCorruptError
+            ? (err as Error).message // the cursor's fault, not the table's
+            : `cannot read cloud.event: ${(err as Error).message}; retrying`,
+        ),
       )
       .finally(() => {
         if (!this.stopped) this.timer = setTimeout(() => this.loop(), this.options.intervalMs);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,57 @@ describe('csdrift audit refuses bad input with one line and exit 3', () => {
     expect(run.code).toBe(3);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain(message);
+  });
+
+  it('a corrupt ledger is named on one line, exit 3, and left as it was', async () => {
+    const out = await mkdtemp(join(dir, 'state-'));
+    const file = join(out, 'state', 'ledger.json');
+    const audit = () => csdrift(['audit', '--quiet', '--db', dbUrlText(database.db), '--out', out]);
+    expect((await audit()).code).toBe(0); // an empty cloud: in sync, the state written
+    await writeFile(file, '{"schemaVersion": 1, "findings": 7}');
+
+    const run = await audit();
+
+    expect(run.code).toBe(3);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(file);
+    expect(run.stderr).not.toMatch(/unexpected error|at .*\.js:\d+/);
+    expect(await readFile(file, 'utf8')).toBe('{"schemaVersion": 1, "findings": 7}');
+  });
+
+  it('a corrupt run history does not stop the audit: one warning naming it, the file left as it was', async () => {
+    // The history only feeds the trend: no verdict depends on it (README, "The run history").
+    const out = await mkdtemp(join(dir, 'state-'));
+    const file = join(out, 'state', 'history.json');
+    const audit = () => csdrift(['audit', '--quiet', '--db', dbUrlText(database.db), '--out', out]);
+    expect((await audit()).code).toBe(0);
+    await writeFile(file, 'not json at all');
+
+    const run = await audit();
+
+    expect(run.code).toBe(0);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^csdrift: warning: run history not updated: /);
+    expect(lines[0]).toContain(file);
+    expect(await readFile(file, 'utf8')).toBe('not json at all');
+  });
+
+  it('a corrupt event cursor stops csdrift watch at start with one line naming it, exit 3', async () => {
+    const out = await mkdtemp(join(dir, 'watch-'));
+    await mkdir(join(out, 'watch-state'), { recursive: true });
+    await writeFile(join(out, 'watch-state', 'event-cursor.json'), '{"lastId": "many"}');
+    const path = await config(
+      'watch-poll.yaml',
+      'watch: { listen: "127.0.0.1:0", cloudstack: { pollEventsSeconds: 60 } }\n',
+    );
+
+    const run = await csdrift(['watch', '--db', dbUrlText(database.db), '--config', path, '--out', out]);
+
+    expect(run.code).toBe(3);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('event-cursor.json');
+    expect(run.stderr).not.toMatch(/unexpected error/);
   });
 
   it('a mistyped command is named with the one meant, on one line', async () => {
