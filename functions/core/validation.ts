@@ -4,7 +4,7 @@ import * as z from 'zod';
 
 /** The first issue of a zod error as `path: message` (the path `(top level)` when there is none). */
 export function firstIssue(
-  error: z.ZodError,
+  error: Pick<z.ZodError, 'issues'>,
   labels: { unknownKeys?: (path: string, keys: string) => string | undefined } = {},
 ): string {
   const issue = error.issues[0];

@@ -8,7 +8,7 @@ import { auditResult, logger } from '../observability.js';
 import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
 import type { AuditInvocation } from './events.js';
-import { parseInvocation } from './events.js';
+import { INVOCATION_EXPECTED, auditInvocationSchema } from './events.js';
 import { functionEnvironment } from './environment.js';
 import { configSecrets } from './secrets.js';
 import { csdriftHandler } from './handler.js';
@@ -69,7 +69,7 @@ export const handler = csdriftHandler(
     return inFlight;
   },
   {
-    parse: parseInvocation,
+    payload: { schema: auditInvocationSchema, name: 'payload', expected: INVOCATION_EXPECTED },
     secrets: secrets.middleware,
     // At WRAP_UP_MS before the timeout the signal fires; the run stops scanning, writes what it has
     // as an incomplete report, and that result is what the invocation returns.

@@ -13,6 +13,8 @@ import type { QueuedEvent } from '../watch/event-audits.js';
 import { EventAudits } from '../watch/event-audits.js';
 
 import { configSecrets } from './secrets.js';
+import { SqsSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
+import type * as z from 'zod';
 import { csdriftHandler } from './handler.js';
 
 const secrets = configSecrets('csdrift-event-audit-secrets'); // what its config names, fetched by middy
@@ -76,5 +78,8 @@ export async function eventAuditFunction(event: SQSEvent, context: Context): Pro
 }
 
 export const handler = csdriftHandler(eventAuditFunction, {
+  // SQS's own event shape (Powertools' schema): each record's body is parsed by the audit itself,
+  // so that one bad message is one batch item failure, not a failed batch.
+  payload: { schema: SqsSchema as z.ZodType<SQSEvent>, name: 'SQS event' },
   secrets: secrets.middleware,
 });

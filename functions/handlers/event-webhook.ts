@@ -11,6 +11,8 @@ import { signatureMatches } from '../sources/webhook-signature.js';
 import { eventQueueUrl, functionEnvironment } from './environment.js';
 import { plainSecret } from '../secrets/resolve-secrets.js';
 import { functionSecrets, prefetchedReader } from './secrets.js';
+import { LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas/lambda';
+import type * as z from 'zod';
 import { csdriftHandler } from './handler.js';
 
 const SECRET_ID = functionEnvironment(process.env).WEBHOOK_SECRET_ID ?? ''; // a typo fails the init, loudly
@@ -56,5 +58,9 @@ export async function webhookFunction(
 }
 
 export const handler = csdriftHandler(webhookFunction, {
+  payload: {
+    schema: LambdaFunctionUrlSchema as z.ZodType<LambdaFunctionURLEvent>,
+    name: 'function URL event',
+  },
   secrets: functionSecrets('csdrift-webhook-secret', [SECRET_ID]),
 });

@@ -3,7 +3,7 @@
 import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import { RULE_IDS } from '../core/rules/index.js';
-import { firstIssue } from '../core/validation.js';
+import { firstIssue, parseAt } from '../core/validation.js';
 import { bucketNameProblem } from '../core/bucket-name.js';
 
 export const scheduleEventSchema = z.looseObject({
@@ -37,26 +37,51 @@ export type AuditInvocation =
       notify: boolean;
     };
 
-export function parseInvocation(event: unknown): AuditInvocation {
-  const isSchedule = typeof event === 'object' && event !== null && 'source' in event;
-  if (isSchedule) {
-    const result = scheduleEventSchema.safeParse(event);
-    if (!result.success)
-      throw new InvalidInputError(`event: not a schedule event (${firstIssue(result.error)})`);
-    return { trigger: 'schedule', stores: [], rules: [], buckets: [], dryRun: false, notify: true };
+const scheduleInvocation = scheduleEventSchema.transform((): AuditInvocation => ({
+  trigger: 'schedule',
+  stores: [],
+  rules: [],
+  buckets: [],
+  dryRun: false,
+  notify: true,
+}));
+
+const manualInvocation = manualPayloadSchema.transform((p): AuditInvocation => ({
+  trigger: 'manual',
+  stores: p.stores ?? [],
+  rules: p.rules ?? [],
+  buckets: p.buckets ?? [],
+  dryRun: p.dryRun ?? false,
+  notify: p.notify ?? true,
+}));
+
+/** What a refused invocation should have been. */
+export const INVOCATION_EXPECTED =
+  'a schedule event, or { stores?: [id|name], rules?: [rule], buckets?: [name], dryRun?: boolean, notify?: boolean }';
+
+/**
+ * The audit function's payload as an AuditInvocation: an event with a `source` must be the
+ * schedule's; anything else is the manual payload (none at all: a manual run of everything).
+ */
+export const auditInvocationSchema = z.unknown().transform((event, ctx): AuditInvocation => {
+  if (typeof event === 'object' && event !== null && 'source' in event) {
+    const result = scheduleInvocation.safeParse(event);
+    if (result.success) return result.data;
+    ctx.addIssue({ code: 'custom', message: `not a schedule event (${firstIssue(result.error)})` });
+    return z.NEVER;
   }
-  const result = manualPayloadSchema.safeParse(event ?? {});
-  if (!result.success)
-    throw new InvalidInputError(
-      `payload: ${firstIssue(result.error)}; expected { stores?: [id|name], rules?: [rule], buckets?: [name], dryRun?: boolean, notify?: boolean }`,
-    );
-  const p = result.data;
-  return {
-    trigger: 'manual',
-    stores: p.stores ?? [],
-    rules: p.rules ?? [],
-    buckets: p.buckets ?? [],
-    dryRun: p.dryRun ?? false,
-    notify: p.notify ?? true,
-  };
+  const result = manualInvocation.safeParse(event ?? {});
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
+
+/** The invocation a fan-out step carries, checked the same way (its own steps parse it first). */
+export function parseInvocation(event: unknown): AuditInvocation {
+  return parseAt(
+    auditInvocationSchema,
+    event,
+    'payload',
+    (m, o) => new InvalidInputError(`${m}; expected ${INVOCATION_EXPECTED}`, o),
+  );
 }

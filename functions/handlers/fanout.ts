@@ -7,7 +7,7 @@ import type { AuditRequest } from '../audit.js';
 import { prepareAudit, scanOneStore } from '../audit.js';
 import { InvalidInputError } from '../core/errors.js';
 import { storeScanSchema } from '../core/scan-schema.js';
-import { parseAt, parseJson } from '../core/validation.js';
+import { parseJson } from '../core/validation.js';
 import { SnsNotifier } from '../notify/sns.js';
 import type { AuditResult } from '../observability.js';
 import { auditResult, logger } from '../observability.js';
@@ -16,15 +16,21 @@ import { openStorage } from '../state/open-storage.js';
 import { auditAndPublish } from '../run.js';
 
 import type { AuditInvocation } from './events.js';
-import { parseInvocation } from './events.js';
+import { auditInvocationSchema, parseInvocation } from './events.js';
 import { configSecrets } from './secrets.js';
 import { csdriftHandler } from './handler.js';
 
 const secrets = configSecrets('csdrift-fanout-secrets'); // what its config names, fetched by middy
 
-const run = z.object({ runId: z.string().min(1), startedAt: z.iso.datetime(), input: z.unknown() });
+/** The run's own payload, kept as it came (each step hands it on) and checked as the audit function checks it. */
+const runInput = z.unknown().superRefine((input, ctx) => {
+  const result = auditInvocationSchema.safeParse(input);
+  if (!result.success)
+    for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+});
+const run = z.object({ runId: z.string().min(1), startedAt: z.iso.datetime(), input: runInput });
 const stepSchema = z.discriminatedUnion('step', [
-  z.object({ step: z.literal('list'), input: z.unknown() }),
+  z.object({ step: z.literal('list'), input: runInput }),
   run.extend({ step: z.literal('scan'), store: z.string().min(1) }),
   run.extend({ step: z.literal('merge'), scans: z.array(z.object({ key: z.string().min(1) })) }),
 ]);
@@ -117,10 +123,6 @@ export async function fanOutFunction(
 }
 
 export const handler = csdriftHandler(fanOutFunction, {
-  parse: (event) => {
-    const step = parseAt(stepSchema, event, 'fan-out step', (m, o) => new InvalidInputError(m, o));
-    parseInvocation(step.input); // the run's own payload is refused here too, before any work
-    return step;
-  },
+  payload: { schema: stepSchema, name: 'fan-out step' },
   secrets: secrets.middleware,
 });

@@ -2,8 +2,6 @@
 // `csdrift remediate`; refusals are errors that say why, and nothing is changed.
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { InvalidInputError } from '../core/errors.js';
-import { parseAt } from '../core/validation.js';
 import type { RemediationRecord } from '../core/remediation.js';
 import { logger } from '../observability.js';
 import { remediate } from '../remediate.js';
@@ -41,13 +39,7 @@ export async function remediateFunction(
 }
 
 export const handler = csdriftHandler(remediateFunction, {
-  parse: (event) =>
-    parseAt(
-      payloadSchema,
-      event,
-      'payload',
-      (m, o) => new InvalidInputError(`${m}; expected { findingId, apply? }`, o),
-    ),
+  payload: { schema: payloadSchema, name: 'payload', expected: '{ findingId, apply? }' },
   secrets: secrets.middleware,
   metrics: false,
 });

@@ -8,6 +8,8 @@ import { logger } from '../observability.js';
 import { CsdriftError } from '../core/errors.js';
 import { slackWebhookSecret } from '../secrets/resolve-secrets.js';
 import { functionSecrets, prefetchedReader } from './secrets.js';
+import { SnsSchema } from '@aws-lambda-powertools/parser/schemas/sns';
+import type * as z from 'zod';
 import { csdriftHandler } from './handler.js';
 
 const SECRET_ID = process.env.SLACK_WEBHOOK_SECRET_ID ?? '';
@@ -24,6 +26,7 @@ export async function slackNotifierFunction(event: SNSEvent, context: Context): 
 }
 
 export const handler = csdriftHandler(slackNotifierFunction, {
+  payload: { schema: SnsSchema as z.ZodType<SNSEvent>, name: 'SNS event' },
   secrets: functionSecrets('csdrift-slack-webhook', [SECRET_ID]),
   metrics: false,
 });

@@ -119,13 +119,13 @@ describe('the audit function', () => {
   });
 
   it.each([
-    ['a wrong type', { stores: 'ceph-1' }, /payload: stores: .*expected \{ stores\?/],
+    ['a wrong type', { stores: 'ceph-1' }, /payload: stores: .*expected .*\{ stores\?/],
     ['an unknown key', { store: ['ceph-1'] }, /payload: \(top level\): unknown key "store"/],
     ['an unknown rule', { rules: ['bucket-gone'] }, /payload: rules\.0:/],
     [
       'an event that is not the schedule',
       { source: 'aws.s3', 'detail-type': 'Object Created' },
-      /event: not a schedule event/,
+      /payload: \(top level\): not a schedule event \(source: /,
     ],
   ])('refuses %s before any work', async (_label, payload, message) => {
     const { handler } = await freshHandler<AuditModule>('../../functions/handlers/audit.js', env);
@@ -230,9 +230,23 @@ describe('the Slack notifier function', () => {
         SECRETS_CACHE_MS: '0',
       },
     );
+    // As SNS hands a message to a subscribed function (AWS Lambda Developer Guide, "Using Lambda
+    // with Amazon SNS", example event; Powertools' SnsSchema checks it).
     const record = (kind: string, subject: string) => ({
+      EventVersion: '1.0',
+      EventSubscriptionArn:
+        'arn:aws:sns:us-east-1:123456789012:csdrift-tasks:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55',
       EventSource: 'aws:sns',
       Sns: {
+        Type: 'Notification',
+        TopicArn: 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks',
+        Timestamp: '2026-12-04T02:05:13.000Z',
+        SignatureVersion: '1',
+        Signature: 'EXAMPLE',
+        SigningCertUrl:
+          'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem',
+        UnsubscribeUrl:
+          'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:123456789012:csdrift-tasks:2bcfbf39',
         MessageId: subject,
         Subject: subject,
         Message: `${subject}\n\n--- JSON ---\n{}`,
@@ -387,7 +401,7 @@ describe('the Step Functions fan-out', () => {
     const malformed = { step: 'scan', input: {} } as unknown as FanOutHandlers.FanOutStep;
     await expect(fanout.handler(malformed, lambdaContext())).rejects.toThrow(/fan-out step: runId:/);
     await expect(fanout.handler({ step: 'list', input: { store: 'x' } }, lambdaContext())).rejects.toThrow(
-      /payload: \(top level\): unknown key "store"/,
+      /fan-out step: input: unknown key "store"/,
     );
     expect(secrets.received).toBe(0);
   });

@@ -176,8 +176,28 @@ export class SqsStandIn extends LocalEndpoint {
     reply(400, { __type: 'com.amazonaws.sqs#InvalidAction', message: `unsupported ${target}` });
   }
 
-  /** The messages as Lambda's SQS event source hands them over. */
-  asEvent(): { Records: { messageId: string; body: string }[] } {
-    return { Records: this.messages.splice(0).map((m) => ({ messageId: m.messageId, body: m.body })) };
+  /**
+   * The messages as Lambda's SQS event source hands them over (AWS Lambda Developer Guide, "Using
+   * Lambda with Amazon SQS", example standard queue message event; Powertools' SqsSchema checks it).
+   */
+  asEvent(): { Records: Record<string, unknown>[] } {
+    return {
+      Records: this.messages.splice(0).map((m) => ({
+        messageId: m.messageId,
+        receiptHandle: `AQEB${m.messageId}`,
+        body: m.body,
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '1796263513000',
+          SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+          ApproximateFirstReceiveTimestamp: '1796263513001',
+        },
+        messageAttributes: {},
+        md5OfBody: createHash('md5').update(m.body).digest('hex'),
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:csdrift-events',
+        awsRegion: 'us-east-1',
+      })),
+    };
   }
 }

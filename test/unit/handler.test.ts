@@ -2,7 +2,8 @@
 // reported under its stable code as the error type (what Lambda shows as errorType).
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError, StateConflictError } from '../../functions/core/errors.js';
+import * as z from 'zod';
+import { StateConflictError } from '../../functions/core/errors.js';
 import { csdriftHandler } from '../../functions/handlers/handler.js';
 
 const context = {
@@ -34,7 +35,7 @@ describe('csdriftHandler', () => {
     await expect(plain({}, context)).rejects.toMatchObject({ name: 'TypeError' });
   });
 
-  it('checks the payload first: a bad one never reaches the function', async () => {
+  it("checks the payload first with Powertools' parser: a bad one never reaches the function, and is named on one line", async () => {
     let ran = false;
     const handler = csdriftHandler(
       async (event: { n: number }) => {
@@ -43,14 +44,14 @@ describe('csdriftHandler', () => {
       },
       {
         metrics: false,
-        parse: (event) => {
-          if (typeof (event as { n?: unknown }).n !== 'number')
-            throw new InvalidInputError('payload: n: expected a number');
-          return event as { n: number };
-        },
+        payload: { schema: z.strictObject({ n: z.number() }), name: 'payload', expected: '{ n: number }' },
       },
     );
-    await expect(handler({ n: 'x' }, context)).rejects.toMatchObject({ name: 'csdrift.invalid-input' });
+    await expect(handler({ n: 'x' }, context)).rejects.toMatchObject({
+      name: 'csdrift.invalid-input',
+      message: 'payload: n: Invalid input: expected number, received string; expected { n: number }',
+    });
+    await expect(handler({ n: 1, m: 2 }, context)).rejects.toThrow('payload: (top level): unknown key "m"');
     expect(ran).toBe(false);
     await expect(handler({ n: 2 }, context)).resolves.toBe(2);
   });
