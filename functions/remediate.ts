@@ -39,7 +39,7 @@ export async function remediate(request: RemediateRequest): Promise<RemediateOut
   const now = request.now ?? (() => new Date());
   const stored = await readLedger(request.storage);
   const entry = stored.ledger?.entries[findingId];
-  const refused = refusal(findingId, entry, stored.ledger, config);
+  const refused = refusal(findingId, entry, stored.ledger, config, request.apply);
   if (refused || !entry || !stored.ledger) throw new RemediationRefusedError(`refused: ${refused}`);
 
   // A fresh look now: the ledger may be a day old and the store may have changed since.

@@ -1,7 +1,7 @@
 // `csdrift remediate --finding ID [--apply]`: the plan, and with --apply its execution.
 import { InvalidInputError } from '../core/errors.js';
 import { EXIT } from '../core/report.js';
-import { describeStep } from '../core/remediation.js';
+import { describeStep, remediationAllowed } from '../core/remediation.js';
 import { remediate } from '../remediate.js';
 import { openStorage } from '../state/open-storage.js';
 import type { ConnectionFlags, Io } from './audit-command.js';
@@ -28,6 +28,10 @@ export async function remediateCommand(flags: RemediateFlags, io: Io): Promise<n
       (s, i) => `  ${i + 1}. [${s.outcome}] ${describeStep(s.step)}${s.detail ? ` - ${s.detail}` : ''}`,
     ),
   ];
+  if (!record.applied && !remediationAllowed(inputs.config, finding.rule))
+    lines.push(
+      `To carry it out, allow it first: rules.${finding.rule}.remediate: true in the config, then --apply.`,
+    );
   await io.stdout(`${lines.join('\n')}\n`);
   return record.steps.some((s) => s.outcome === 'failed') ? EXIT.incomplete : 0;
 }

@@ -9,8 +9,12 @@ import type { RuleOptionsOf } from './rules/index.js';
 import { COMMON_RULE_OPTIONS, REMEDIATION_OPTIONS } from './rules/options.js';
 import { parseAt } from './validation.js';
 
+/** An address csdrift will contact: http or https only (`minio-1:9000` parses as a URL of scheme "minio-1"). */
+const httpUrl = (example: string) =>
+  z.url({ protocol: /^https?$/, message: `expected an http(s) URL, such as ${example}` });
+
 const storeOverride = z.strictObject({
-  endpoint: z.url({ message: 'expected a URL' }).optional(),
+  endpoint: httpUrl('https://minio-1.internal:9000').optional(),
   accessKey: z.string().min(1).optional(),
   secretKey: z.string().min(1).optional(),
   caBundle: z.string().min(1).optional(),
@@ -40,8 +44,12 @@ const suppression = z.strictObject({
   rule: z.enum(RULE_IDS),
   store: z.string().min(1),
   bucket: z.string().min(1),
-  reason: z.string().min(1, { message: 'required: say why this finding is accepted' }),
-  owner: z.string().min(1, { message: 'required: who answers for this suppression' }),
+  reason: z
+    .string({ message: 'required: say why this finding is accepted' })
+    .min(1, { message: 'required: say why this finding is accepted' }),
+  owner: z
+    .string({ message: 'required: who answers for this suppression' })
+    .min(1, { message: 'required: who answers for this suppression' }),
   expires: z.union([z.iso.date(), z.iso.datetime()], { message: 'expected a date, YYYY-MM-DD' }),
   match: z.enum(['exact', 'glob']).default('exact'),
 });
@@ -117,7 +125,7 @@ export const auditConfigSchema = z.strictObject({
     .strictObject({
       snsTopicArn: z.string().min(1).optional(),
       /** Or slackWebhookUrlFile, or slackWebhookSecretId: a secret holding the URL (or JSON with "url"). */
-      slackWebhookUrl: z.url({ message: 'expected a URL' }).optional(),
+      slackWebhookUrl: httpUrl('https://hooks.slack.com/services/…').optional(),
       minSeverity: z.enum(SEVERITIES).optional(),
       /** One "investigate this store" task instead of many when a store has more new findings than this… */
       breakerFindings: z.number().int().min(1).optional(),
@@ -145,7 +153,7 @@ export const auditConfigSchema = z.strictObject({
   /** The CloudStack API, for csdrift remediate --apply: a root admin's keys. */
   cloudstack: z
     .strictObject({
-      apiUrl: z.url({ message: 'expected a URL' }),
+      apiUrl: httpUrl('https://cloudstack.internal:8080/client/api'),
       apiKey: z.string().min(1).optional(),
       secretKey: z.string().min(1).optional(),
     })

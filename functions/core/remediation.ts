@@ -16,17 +16,21 @@ export interface RemediationRecord {
   steps: { step: RemediationStep; outcome: 'done' | 'failed' | 'planned'; detail?: string }[];
 }
 
-/** Why a finding must not be touched now, or nothing when it may. Checked before and again after a fresh look. */
+/**
+ * Why a finding must not be touched now (or, without `apply`, not even planned), or nothing when it
+ * may. A plan changes nothing, so it needs no opt-in; carrying it out needs `rules.<rule>.remediate`.
+ */
 export function refusal(
   findingId: string,
   entry: LedgerEntry | undefined,
   ledger: Ledger | null,
   config: AuditConfig,
+  apply = true,
 ): string | undefined {
   if (!entry || !ledger) return `finding ${findingId} is not in the ledger: run csdrift audit first`;
   if (!RULES[entry.rule].remediation)
     return `${entry.rule} has no automated remediation; follow the steps in the report`;
-  if (config.rules[entry.rule]?.remediate !== true)
+  if (apply && !remediationAllowed(config, entry.rule))
     return `remediation is off for ${entry.rule} (set rules.${entry.rule}.remediate: true to allow it)`;
   if (entry.status !== 'new' && entry.status !== 'open')
     return `finding ${findingId} is ${entry.status}, not open`;
@@ -36,6 +40,11 @@ export function refusal(
   if (entry.seenRuns < 2)
     return `finding ${findingId} was seen on ${entry.seenRuns} run(s); it must be confirmed on two consecutive runs first`;
   return undefined;
+}
+
+/** Whether the operator allowed `--apply` for this rule's findings (off unless said). */
+export function remediationAllowed(config: AuditConfig, rule: Finding['rule']): boolean {
+  return config.rules[rule]?.remediate === true;
 }
 
 /** Why a finding that passed the refusals still has no plan, or nothing when it has one. */

@@ -14,6 +14,9 @@ export function firstIssue(
     const keys = issue.keys.map((k) => `"${k}"`).join(', ');
     return `${path}: ${labels.unknownKeys?.(path, keys) ?? `unknown key ${keys}`}`;
   }
+  // zod says "Invalid input: expected string, received undefined" of a field that is not there.
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message))
+    return `${path}: required (${issue.expected === 'string' ? 'text' : `a ${issue.expected}`})`;
   return `${path}: ${issue.message}`;
 }
 

@@ -68,7 +68,11 @@ describe('csdrift audit refuses bad input with one line and exit 3', () => {
   });
 
   it.each([
-    ['stores.abc.endpoint: expected a URL', 'bad-url.yaml', 'stores:\n  abc:\n    endpoint: not-a-url\n'],
+    [
+      'stores.abc.endpoint: expected an http(s) URL',
+      'bad-url.yaml',
+      'stores:\n  abc:\n    endpoint: not-a-url\n',
+    ],
     ['(top level): unknown key "gracePeriod"', 'typo.yaml', 'gracePeriod: 5\n'],
     [
       'rules.bucket-stuck-allocated.severity:',

@@ -89,6 +89,22 @@ describe('csdrift remediate on the seed case (a bucket deleted behind CloudStack
     expect(ledger.entries[id].remediations).toMatchObject([{ applied: false, outcome: 'planned' }]);
   });
 
+  it('plans without the opt-in (a plan changes nothing), and says how to allow --apply', async () => {
+    await audit();
+    const id = (await audit()).findings[0]?.id as string;
+    await writeConfig(false);
+
+    const run = await remediateCli(id);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Plan \(nothing changed; add --apply to carry it out\)/);
+    expect(run.stdout).toContain(
+      'To carry it out, allow it first: rules.bucket-missing-in-store.remediate: true in the config, then --apply.',
+    );
+    expect(await rowRemoved()).toBe(false);
+    expect(cloudstack.calls).toEqual([]);
+  });
+
   it('with --apply re-creates the bucket, deletes it through CloudStack, verifies, and the next audit resolves it', async () => {
     await audit();
     const id = (await audit()).findings[0]?.id as string;

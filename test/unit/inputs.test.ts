@@ -53,7 +53,24 @@ describe('parseAuditConfig', () => {
   });
 
   it.each([
-    [{ stores: { abc: { endpoint: 'nope' } } }, 'config: stores.abc.endpoint: expected a URL'],
+    [{ stores: { abc: { endpoint: 'nope' } } }, 'config: stores.abc.endpoint: expected an http(s) URL'],
+    [
+      { stores: { abc: { endpoint: 'minio-1:9000' } } },
+      'config: stores.abc.endpoint: expected an http(s) URL',
+    ],
+    [
+      { stores: { abc: { endpoint: 'ftp://minio:21' } } },
+      'config: stores.abc.endpoint: expected an http(s) URL',
+    ],
+    [
+      {
+        suppressions: [
+          { rule: 'store-unverified', store: 's', bucket: 'b', owner: 'me', expires: '2027-01-01' },
+        ],
+      },
+      'config: suppressions.0.reason: required: say why this finding is accepted',
+    ],
+    [{ notify: { smtp: { host: 'mail', to: ['a@b.c'] } } }, 'config: notify.smtp.from: required (text)'],
     [{ gracePeriodMinutes: -1 }, 'config: gracePeriodMinutes:'],
     [{ rules: { 'no-such-rule': {} } }, 'config: rules: unknown rule "no-such-rule"'],
     [{ stores: { abc: { skp: true } } }, 'config: stores.abc: unknown key "skp"'],
