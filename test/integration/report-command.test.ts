@@ -44,7 +44,27 @@ describe('csdrift report', () => {
     expect(current.stdout).toContain('Current view as of');
 
     const list = await csdrift(['report', '--out', ctx.dir, '--list']);
-    expect(list.stdout.trim().split('\n')).toEqual([report.runId]);
+    const [header, row, ...more] = list.stdout.trim().split('\n');
+    expect(header).toMatch(/^TIME \(UTC\)\s+RUN\s+TRIGGER\s+STATUS\s+FINDINGS\s+SCOPE$/);
+    expect(row).toMatch(
+      new RegExp(
+        `^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\s+${report.runId}\\s+cli\\s+drift\\s+1\\s+full$`,
+      ),
+    );
+    expect(more).toEqual([]);
+    const listed = JSON.parse(
+      (await csdrift(['report', '--out', ctx.dir, '--list', '--format', 'json'])).stdout,
+    );
+    expect(listed).toEqual([
+      {
+        runId: report.runId,
+        at: expect.any(String),
+        trigger: 'cli',
+        status: 'drift',
+        findings: 1,
+        scope: 'full',
+      },
+    ]);
 
     const missing = await csdrift(['report', '--out', ctx.dir, '--run', '20200101T000000Z-abcdef']);
     expect(missing.code).toBe(3);

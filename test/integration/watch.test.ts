@@ -258,11 +258,13 @@ describe('csdrift watch', () => {
     expect(current.coverage[0]?.lastFullVerification).toBe(fullRun.cloudstack.readAt);
     expectValidReport(current);
     // The event run's own report says it is targeted.
-    const runs = await csdrift(['report', '--out', ctx.dir, '--list']);
-    const eventRun = runs.stdout
-      .trim()
-      .split('\n')
-      .find((id) => id !== fullRun.runId) as string;
+    const runs = await csdrift(['report', '--out', ctx.dir, '--list', '--format', 'json']);
+    const listed = JSON.parse(runs.stdout) as { runId: string; trigger: string; scope: string }[];
+    const eventRun = listed.find((r) => r.runId !== fullRun.runId)?.runId as string;
+    expect(listed.find((r) => r.runId === eventRun)).toMatchObject({
+      trigger: 'event',
+      scope: expect.stringMatching(/1 bucket\(s\) /),
+    });
     const own = await csdrift(['report', '--out', ctx.dir, '--run', eventRun, '--format', 'md']);
     expect(own.stdout).toContain(`Targeted run \\(event\\): 1 bucket\\(s\\): ${photos}`);
     // csdrift report, with no run named, prints the current view: the drift, not "in sync".
