@@ -56,7 +56,7 @@ export interface Io {
 
 /** What `audit` and `baseline` share: the flags and config turned into an audit request. */
 export async function resolveAuditInputs(
-  flags: AuditFlags,
+  flags: Pick<AuditFlags, 'db' | 'dbFile' | 'config' | 'store' | 'rule' | 'bucket'>,
   warn: (line: string) => void = () => {},
 ): Promise<Omit<AuditRequest, 'trigger'>> {
   const rules = flags.rule.map((r) => {
@@ -75,7 +75,7 @@ export async function resolveAuditInputs(
  * `db` (url, urlFile or secretId), each resolved in the config's one secrets step.
  */
 export async function resolveConnection(
-  flags: ConnectionFlags,
+  flags: Pick<ConnectionFlags, 'db' | 'dbFile' | 'config'>,
   warn: (line: string) => void = () => {},
 ): Promise<Pick<AuditRequest, 'db' | 'config'>> {
   if (flags.db !== undefined && flags.dbFile !== undefined)

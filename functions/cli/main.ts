@@ -27,20 +27,24 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
-/** Where the database, the config and the state are: every command that reads CloudStack. */
-function connectionOptions(command: Command, configHelp = 'config file (JSON or YAML)'): Command {
+/** Where the database and the config are: every command that reads CloudStack. */
+function databaseOptions(command: Command, configHelp = 'config file (JSON or YAML)'): Command {
   return command
     .option(
       '--db <url>',
       'mysql://USER:PASSWORD@HOST:PORT/DATABASE of the CloudStack database (env CSDRIFT_DB_URL)',
     )
     .option('--db-file <path>', 'read the database URL from this file (a systemd credential, say)')
-    .option('--config <file>', configHelp)
-    .option(
-      '--out <dir>',
-      'where reports and the ledger go: a folder or s3://BUCKET/PREFIX',
-      './drift-reports',
-    );
+    .option('--config <file>', configHelp);
+}
+
+/** The database, the config, and where the state is: every command that reads CloudStack and keeps state. */
+function connectionOptions(command: Command, configHelp?: string): Command {
+  return databaseOptions(command, configHelp).option(
+    '--out <dir>',
+    'where reports and the ledger go: a folder or s3://BUCKET/PREFIX',
+    './drift-reports',
+  );
 }
 
 /** What a run writes and whom it tells: audit, baseline and watch. */
@@ -57,12 +61,17 @@ function outputOptions(command: Command): Command {
     .option('--no-notify', 'send no notification');
 }
 
-/** The inputs `audit` and `baseline` share (docs/contract.md, "Command line"). */
-function auditInputs(command: Command): Command {
-  return outputOptions(connectionOptions(command))
+/** What an audit looks at: `audit` and `baseline` share these. */
+function scopeOptions(command: Command): Command {
+  return command
     .option('--store <id|name>', 'audit only this store (repeatable)', collect, [])
     .option('--rule <rule>', 'run only this rule (repeatable)', collect, [])
-    .option('--bucket <name>', 'a targeted audit of this bucket only (repeatable)', collect, [])
+    .option('--bucket <name>', 'a targeted audit of this bucket only (repeatable)', collect, []);
+}
+
+/** The inputs of `audit` (docs/contract.md, "Command line"). */
+function auditInputs(command: Command): Command {
+  return scopeOptions(outputOptions(connectionOptions(command)))
     .addOption(
       new Option('--fail-on <severity>', 'lowest severity that makes the exit status 1')
         .choices(SEVERITIES)
@@ -88,10 +97,14 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await auditCommand(flags, io));
     });
 
-  auditInputs(
-    program.command('baseline').description("write today's findings as a suppressions file to fill in"),
+  // Its own flags only: it writes no report, tells nobody and leaves the ledger alone.
+  scopeOptions(
+    databaseOptions(
+      program.command('baseline').description("write today's findings as a suppressions file to fill in"),
+    ),
   )
     .option('--write <file>', 'the suppressions file to write (never overwritten)')
+    .option('--quiet', 'no progress on standard error')
     .action(async (flags: BaselineFlags) => {
       const { baselineCommand } = await import('./baseline-command.js');
       setExitCode(await baselineCommand(flags, io));

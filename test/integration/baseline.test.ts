@@ -43,15 +43,15 @@ describe('csdrift baseline', () => {
       '--config',
       file,
     ]);
-    const again = await csdrift(['baseline', '--quiet', '--db', db, '--write', file]);
+    const again = await csdrift(['baseline', '--db', db, '--write', file]);
 
     // Assert
     expect(baseline.code).toBe(0);
     expect(text).toMatch(/^# csdrift baseline of run .*Fill in reason/s);
     const expires = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     expect((parse(text) as { suppressions: unknown[] }).suppressions).toEqual([
-      { rule: 'bucket-missing-in-store', store: store.uuid, bucket: gone, reason: '', owner: '', expires },
-      { rule: 'bucket-unmanaged-in-store', store: store.uuid, bucket: rogue, reason: '', owner: '', expires },
+      { rule: 'bucket-missing-in-store', store: 'ceph-1', bucket: gone, reason: '', owner: '', expires },
+      { rule: 'bucket-unmanaged-in-store', store: 'ceph-1', bucket: rogue, reason: '', owner: '', expires },
     ]);
     expect(unfilled.code).toBe(3);
     expect(unfilled.stderr).toMatch(/suppressions\.0\.reason: required: say why this finding is accepted/);
@@ -62,6 +62,13 @@ describe('csdrift baseline', () => {
     ]);
     expect(again.code).toBe(3);
     expect(again.stderr).toMatch(/--write .*baseline\.yaml: exists already/);
+    expect(again.stderr).not.toMatch(/ceph-1/); // refused before any scan: no progress line
     expect(await readFile(file, 'utf8')).toContain('owner: storage-team');
+  });
+
+  it('takes only its own flags', async () => {
+    const run = await csdrift(['baseline', '--format', 'json', '--write', join(ctx.dir, 'b.yaml')]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/unknown option '--format'/);
   });
 });
