@@ -11,6 +11,7 @@ import type { AuditFlags, Io } from './audit-command.js';
 import type { BaselineFlags } from './baseline-command.js';
 import type { RemediateFlags } from './remediate-command.js';
 import type { ReportFlags } from './report-command.js';
+import type { ValidateFlags } from './validate-command.js';
 import type { RulesFlags } from './rules-command.js';
 
 const io: Io = {
@@ -149,6 +150,18 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (flags: ReportFlags) => {
       const { reportCommand } = await import('./report-command.js');
       setExitCode(await reportCommand(flags, io));
+    });
+
+  databaseOptions(
+    program
+      .command('validate')
+      .description('check a config as a run would (secrets and files read), without auditing'),
+    'the config file (JSON or YAML) to check',
+  )
+    .option('--connect', 'also read the database and ask each store one cheap question (HeadBucket)')
+    .action(async (flags: ValidateFlags) => {
+      const { validateCommand } = await import('./validate-command.js');
+      setExitCode(await validateCommand(flags, io));
     });
 
   program

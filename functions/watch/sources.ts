@@ -29,6 +29,8 @@ export interface SourcesInput {
   /** The watcher's state folder: the spool, the event table's cursor, the ops logs' positions. */
   state: StateStorage;
   feedMissingAfterMs?: number;
+  /** The config file, as errors about it name it (default `config`). */
+  configSource?: string;
 }
 
 export async function watchSources(input: SourcesInput): Promise<ChangeSource[]> {
@@ -52,7 +54,10 @@ export async function watchSources(input: SourcesInput): Promise<ChangeSource[]>
   const known = () => stores.map((s) => s.name).join(', ') || 'none';
   for (const [key, path] of Object.entries(watch.opsLogs ?? {})) {
     const store = stores.find((s) => storeMatches(s, key));
-    if (!store) throw new ConfigError(`config: watch.opsLogs.${key}: no such store (known: ${known()})`);
+    if (!store)
+      throw new ConfigError(
+        `${input.configSource ?? 'config'}: watch.opsLogs.${key}: no such store (known: ${known()})`,
+      );
     sources.push(
       new OpsLogSource({
         store: store.uuid,

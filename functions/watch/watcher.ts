@@ -36,6 +36,8 @@ export interface WatchRequest {
   notifiers: Notifier[];
   /** Where the spool of webhook deliveries and the event table's cursor are kept. */
   stateDir: string;
+  /** The config file, as errors about it name it (default `config`). */
+  configSource?: string;
   /** Progress lines (stderr). */
   log: (line: string) => void;
   /** Retry wait of a failed event audit; tests shorten it. */
@@ -53,14 +55,14 @@ export interface WatchRequest {
 }
 
 /** The full-audit schedule, checked at start: a typo in the cron fails loudly, before anything runs. */
-export function checkSchedule(watch: WatchConfig): void {
+export function checkSchedule(watch: WatchConfig, source = 'config'): void {
   if (!watch.fullAudit) return;
   try {
     // An unknown zone fails here, not at the first tick.
     new Intl.DateTimeFormat('en', { timeZone: watch.fullAudit.timeZone });
     new Cron(watch.fullAudit.cron, { timezone: watch.fullAudit.timeZone, paused: true }).stop();
   } catch (err) {
-    throw new ConfigError(`config: watch.fullAudit: ${(err as Error).message}`, { cause: err });
+    throw new ConfigError(`${source}: watch.fullAudit: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -88,7 +90,9 @@ export class Watcher {
   constructor(private readonly request: WatchRequest) {
     const watch = request.config.watch;
     if (!watch)
-      throw new ConfigError('config: watch: required for csdrift watch (at least one event source)');
+      throw new ConfigError(
+        `${request.configSource ?? 'config'}: watch: required for csdrift watch (at least one event source)`,
+      );
     this.watch = watch;
     this.noisy = throttledLog(request.log);
     this.reads = new CloudStackEventReads(request.db);
@@ -127,6 +131,7 @@ export class Watcher {
         config: this.request.config,
         reads: this.reads,
         state: this.state,
+        ...(this.request.configSource ? { configSource: this.request.configSource } : {}),
         ...(this.request.feedMissingAfterMs !== undefined
           ? { feedMissingAfterMs: this.request.feedMissingAfterMs }
           : {}),

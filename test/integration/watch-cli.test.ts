@@ -135,12 +135,20 @@ describe('csdrift watch refuses bad input with one line and exit 3, and reads a 
 
   it.each([
     ['no watch section', '', /^csdrift: --config: needs a watch section/],
-    ['no source', 'watch: { debounceSeconds: 5 }', /^csdrift: config: watch: no source/],
-    ['a bad cron', 'watch: { fullAudit: { cron: "every night" } }', /^csdrift: config: watch\.fullAudit: /],
+    [
+      'no source',
+      'watch: { debounceSeconds: 5 }',
+      /^csdrift: .*csdrift\.yaml: watch: no source: give .*webhookSecretFile/,
+    ],
+    [
+      'a bad cron',
+      'watch: { fullAudit: { cron: "every night" } }',
+      /^csdrift: .*csdrift\.yaml: watch\.fullAudit: /,
+    ],
     [
       'a bad time zone',
       'watch: { fullAudit: { cron: "0 2 * * *", timeZone: Mars/Olympus } }',
-      /^csdrift: config: watch\.fullAudit: /,
+      /^csdrift: .*csdrift\.yaml: watch\.fullAudit: /,
     ],
     [
       'a typo',
@@ -150,12 +158,12 @@ describe('csdrift watch refuses bad input with one line and exit 3, and reads a 
     [
       'an ops log of no store',
       'watch: { listen: "127.0.0.1:0", opsLogs: { nowhere-9: /var/log/ceph/ops.log } }',
-      /^csdrift: config: watch\.opsLogs\.nowhere-9: no such store \(known: /,
+      /^csdrift: .*csdrift\.yaml: watch\.opsLogs\.nowhere-9: no such store \(known: /,
     ],
     [
       'a listen address in use',
       'watch: { listen: "127.0.0.1:%PORT%", cloudstack: { pollEventsSeconds: 60 } }',
-      /^csdrift: config: watch\.listen 127\.0\.0\.1:\d+: cannot listen there \(EADDRINUSE\)/,
+      /^csdrift: .*csdrift\.yaml: watch\.listen 127\.0\.0\.1:\d+: cannot listen there \(EADDRINUSE\)/,
     ],
   ])('%s', async (_label, yaml, message) => {
     const busy = await new SnsStandIn().start(); // holds a port
