@@ -28,7 +28,7 @@ export interface ResolveOptions {
 }
 
 /** The config's values that may be given as a file, by path (`*` is any store). */
-const FILE_PATHS = [
+export const FILE_PATHS = [
   ['db', 'url'],
   ['stores', '*', 'accessKey'],
   ['stores', '*', 'secretKey'],
@@ -58,7 +58,7 @@ const dbSecretSchema = z.looseObject({
 const textOrJson = <S extends z.ZodType>(schema: S) => z.union([schema, jsonText(schema)]);
 
 /** What a Secrets Manager secret holds, by the reference that names it, and what it becomes in the config. */
-interface SecretReference {
+export interface SecretReference {
   /** The object holding the reference (`*` for every store) and its key. */
   at: readonly string[];
   key: string;
@@ -79,7 +79,7 @@ function parsed<S extends z.ZodType>(schema: S, secret: unknown): z.infer<S> | u
   return result.success ? result.data : undefined;
 }
 
-const SECRET_REFERENCES: readonly SecretReference[] = [
+export const SECRET_REFERENCES: readonly SecretReference[] = [
   {
     at: ['db'],
     key: 'secretId',

@@ -41,7 +41,7 @@ describe('the npm package, installed as an operator would', () => {
   }, 300_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('carries its licence and the deployment files (systemd units, alert rules)', async () => {
+  it('carries its licence, the deployment files (systemd units, alert rules) and the JSON Schemas', async () => {
     const [tarball] = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
     const { stdout } = await run('tar', ['-tzf', join(dir, tarball ?? '')]);
     const entries = stdout.split('\n');
@@ -49,6 +49,8 @@ describe('the npm package, installed as an operator would', () => {
       'package/LICENSE',
       'package/deploy/systemd/csdrift-watch.service',
       'package/deploy/prometheus/csdrift-alerts.yml',
+      'package/schema/config.schema.json',
+      'package/schema/report.schema.json',
     ])
       expect(entries).toContain(file);
     expect(await readFile(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
