@@ -12,6 +12,7 @@ import type { BaselineFlags } from './baseline-command.js';
 import type { RemediateFlags } from './remediate-command.js';
 import type { ReportFlags } from './report-command.js';
 import type { ValidateFlags } from './validate-command.js';
+import { SHELLS } from './completion.js';
 import type { RulesFlags } from './rules-command.js';
 
 const io: Io = {
@@ -172,6 +173,16 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (flags: RulesFlags) => {
       const { rulesCommand } = await import('./rules-command.js');
       setExitCode(await rulesCommand(flags, io));
+    });
+
+  program
+    .command('completion')
+    .description('print shell completion for bash, zsh or fish (e.g. source <(csdrift completion bash))')
+    .argument('<shell>', SHELLS.join(', '))
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion.js');
+      await io.stdout(completionScript(program, shell));
+      setExitCode(0);
     });
 
   program
