@@ -7,6 +7,16 @@
 // process (same pid, for systemd) where the runtime can (Node.js 22.15 and later).
 import process from 'node:process';
 
+// csdrift is built and tested on Node.js 22 (the Lambda runtime), and its dependencies declare it
+// (npm says so with EBADENGINE at install). On an older Node it says so once, in one line, and goes on.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22 && !process.env.CSDRIFT_NODE_WARNED) {
+  process.env.CSDRIFT_NODE_WARNED = '1'; // the watcher's re-exec below does not say it twice
+  process.stderr.write(
+    `csdrift: warning: Node.js ${process.versions.node} is older than the Node.js 22 csdrift is tested on; it may work, but run it on 22 (without another apt source: npx -p node@22 -p cloudstack-drift-auditor csdrift …; README, "Node.js")\n`,
+  );
+}
+
 const HEAP_FLAG = '--max-old-space-size';
 const heapMiB = Number(process.env.CSDRIFT_WATCH_HEAP_MIB ?? 192);
 if (

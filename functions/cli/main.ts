@@ -1,7 +1,7 @@
 // csdrift: the command line over the same engine the Lambda functions run.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { CsdriftError, exitStatusOf } from '../core/errors.js';
+import { CsdriftError, OutputClosedError, exitStatusOf } from '../core/errors.js';
 import { SEVERITIES } from '../core/model.js';
 import { EXIT } from '../core/report.js';
 import { visible } from '../core/shell.js';
@@ -15,8 +15,18 @@ import type { ValidateFlags } from './validate-command.js';
 import { SHELLS } from './completion.js';
 import type { RulesFlags } from './rules-command.js';
 
+// A reader that closes the pipe (`| head`) makes the next write fail with EPIPE: the command stops
+// there, through its own clean-up, instead of dying on an unhandled 'error' event.
+process.stdout.on('error', () => {});
 const io: Io = {
-  stdout: (text) => new Promise((resolve) => process.stdout.write(text, () => resolve())),
+  stdout: (text) =>
+    new Promise((resolve, reject) =>
+      process.stdout.write(text, (err) =>
+        err
+          ? reject(new OutputClosedError('standard output was closed; stopped', { cause: err }))
+          : resolve(),
+      ),
+    ),
   // One line each, always: names from stores and rows can neither forge a line nor steer the terminal.
   stderr: (line) => process.stderr.write(`csdrift: ${visible(line)}\n`),
 };

@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'remediation-failed'
   | 'store'
   | 'cloudstack-api'
-  | 'malformed-event';
+  | 'malformed-event'
+  | 'output-closed';
 
 export class CsdriftError extends Error {
   override name = 'CsdriftError';
@@ -116,4 +117,10 @@ export class CloudStackApiError extends CsdriftError {
 export class MalformedEventError extends CsdriftError {
   override name = 'MalformedEventError';
   override readonly code = 'malformed-event' as const;
+}
+
+/** Standard output was closed by its reader (`csdrift demo | head`): the command stops and cleans up. */
+export class OutputClosedError extends CsdriftError {
+  override name = 'OutputClosedError';
+  override readonly code = 'output-closed' as const;
 }

@@ -1,4 +1,5 @@
-import { readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
@@ -64,5 +65,73 @@ describe('csdrift demo', () => {
     expect(run.stderr).toMatch(
       /cannot reach the CloudStack database at 127\.0\.0\.1:1: ECONNREFUSED .*CSDRIFT_DEMO_DB_URL/,
     );
+  });
+
+  /** Whether the server still has this database. */
+  async function databaseExists(name: string): Promise<boolean> {
+    const server = parseDbUrl(TEST_DB_SERVER);
+    const conn = await createConnection({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+    });
+    const [rows] = await conn.query<RowDataPacket[]>('SHOW DATABASES LIKE ?', [name]);
+    await conn.end();
+    return rows.length > 0;
+  }
+
+  /**
+   * The demo in its own temp folder, stopped by `stop` once its database exists: what is left in
+   * that folder and on the server afterwards, and how it ended.
+   */
+  async function interrupted(stop: (child: ReturnType<typeof spawn>) => void) {
+    const tmp = await mkdtemp(join(tmpdir(), 'csdrift-demo-interrupted-'));
+    const child = spawn(
+      process.execPath,
+      [new URL('../../bin/csdrift.js', import.meta.url).pathname, 'demo'],
+      {
+        env: { ...process.env, CSDRIFT_DEMO_DB_URL: TEST_DB_SERVER, TMPDIR: tmp },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    let database: string | undefined;
+    let stopped = false;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      database ??= /database (csdrift_demo_\w+)/.exec(stderr)?.[1];
+      if (database && !stopped) {
+        stopped = true;
+        stop(child);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const left = await readdir(tmp);
+    await rm(tmp, { recursive: true, force: true });
+    return { code, stderr, database, left, exists: database ? await databaseExists(database) : false };
+  }
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('on %s removes its database and its folders before it exits', async (signal, expected) => {
+    const result = await interrupted((child) => child.kill(signal));
+    expect(result.database).toBeDefined();
+    expect(result.stderr).toContain(`demo: ${signal}: removing its database and store before exiting`);
+    expect(result.code).toBe(expected);
+    expect(result.exists).toBe(false);
+    expect(result.left).toEqual([]);
+  });
+
+  it('piped into a reader that stops (| head) removes its database and its folders', async () => {
+    const result = await interrupted((child) => {
+      child.stdout?.destroy(); // the reader goes away: the demo's next line meets a closed pipe
+    });
+    expect(result.database).toBeDefined();
+    expect(result.stderr).toContain('standard output was closed; stopped');
+    expect(result.code).toBe(3);
+    expect(result.exists).toBe(false);
+    expect(result.left).toEqual([]);
   });
 });

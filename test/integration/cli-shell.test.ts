@@ -1,6 +1,6 @@
-// csdrift completion: the scripts are written from the program's own commands and options; the bash
-// one is run in a real bash, as the shell calls it on <Tab>.
-import { execFile } from 'node:child_process';
+// The CLI in the shell around it: completion scripts written from the program's own commands and
+// options (the bash one run in a real bash, as the shell calls it on <Tab>), and an older Node.js.
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { csdrift } from '../support/cli.js';
@@ -45,5 +45,29 @@ _csdrift; printf '%s\\n' "\${COMPREPLY[@]}"`;
     const result = await csdrift(['completion', 'tcsh']);
     expect(result.code).toBe(3);
     expect(result.stderr).toBe('csdrift: completion tcsh: unknown shell (known: bash, zsh, fish)\n');
+  });
+});
+
+describe('csdrift on a Node.js older than 22', () => {
+  // The machine's own node, when it is older than the Node 22 the tests run on (Debian 12 ships 20).
+  const older = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => {
+    try {
+      return Number(/^v(\d+)/.exec(execFileSync(path, ['--version'], { encoding: 'utf8' }))?.[1]) < 22;
+    } catch {
+      return false;
+    }
+  });
+
+  it.skipIf(!older)('says so in one line, once, and goes on', async () => {
+    const { stdout, stderr } = await run(older as string, [
+      new URL('../../bin/csdrift.js', import.meta.url).pathname,
+      '--version',
+    ]);
+    expect(stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(stderr.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(
+        /^csdrift: warning: Node\.js 2\d\.\S+ is older than the Node\.js 22 .*npx -p node@22/,
+      ),
+    ]);
   });
 });
