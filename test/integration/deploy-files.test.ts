@@ -49,7 +49,8 @@ describe('deploy/systemd', () => {
     expect(unit).toMatch(/^ProtectSystem=strict$/m);
     expect(unit).toMatch(/^NoNewPrivileges=yes$/m);
     expect(unit).toMatch(/^StateDirectory=csdrift$/m);
-    expect(unit).toMatch(/^LoadCredential=db-url:/m);
+    expect(unit).toMatch(/^LoadCredential=csdrift:\/etc\/csdrift\/credentials$/m); // a folder: files not there are not loaded
+    expect(unit).toMatch(/--db-file %d\/csdrift_db-url/);
     expect(unit).not.toMatch(/^Environment=.*(PASSWORD|SECRET|KEY|mysql:\/\/)/im);
     const watch = await readFile(join(UNITS, 'csdrift-watch.service'), 'utf8');
     expect(watch).toMatch(/^User=csdrift$/m);
