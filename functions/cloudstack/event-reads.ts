@@ -25,6 +25,8 @@ export interface BucketIdentity {
   uuid: string | null;
   name: string;
   storeId: string;
+  /** The store's name, for what the watcher says (null when the row names no store there is). */
+  storeName?: string | null;
 }
 
 const EVENT_TYPES = "(type LIKE 'BUCKET.%' OR type LIKE 'OBJECT.STORE.%')";
@@ -39,11 +41,15 @@ export class CloudStackEventReads {
   /** The rows (active or removed) with these uuids or ids. Never selects a key. */
   async bucketsByIdentity(uuids: string[], ids: number[]): Promise<BucketIdentity[]> {
     if (!uuids.length && !ids.length) return [];
-    const where = [...(uuids.length ? ['uuid IN (?)'] : []), ...(ids.length ? ['id IN (?)'] : [])].join(
+    const where = [...(uuids.length ? ['b.uuid IN (?)'] : []), ...(ids.length ? ['b.id IN (?)'] : [])].join(
       ' OR ',
     );
     const [rows] = await this.pool.query<RowDataPacket[]>({
-      sql: `SELECT id, uuid, name, object_store_id AS storeId FROM bucket WHERE ${where}`,
+      // The same reading of the varchar store id as the inventory's: only a whole number names a store.
+      sql: `SELECT b.id, b.uuid, b.name, b.object_store_id AS storeId, s.name AS storeName
+              FROM bucket b
+              LEFT JOIN object_store s ON b.object_store_id REGEXP '^[0-9]+$' AND s.id = CAST(b.object_store_id AS UNSIGNED)
+             WHERE ${where}`,
       values: [...(uuids.length ? [uuids] : []), ...(ids.length ? [ids] : [])],
       timeout: 30_000,
     });
@@ -52,6 +58,7 @@ export class CloudStackEventReads {
       uuid: r.uuid === null ? null : String(r.uuid),
       name: String(r.name),
       storeId: String(r.storeId ?? ''),
+      storeName: r.storeName === null || r.storeName === undefined ? null : String(r.storeName),
     }));
   }
 

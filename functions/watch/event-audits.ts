@@ -24,6 +24,8 @@ export interface AuditJob {
   stores: string[];
   buckets: string[];
   events: QueuedEvent[];
+  /** How the log names the stores (their names where the rows gave them; else the ids as given). */
+  storeNames?: string[];
 }
 
 /** What event audits report as they go: Prometheus in the watcher, Powertools metrics in Lambda. */
@@ -95,6 +97,7 @@ export class EventAudits {
       this.options.retry(queued);
       return [];
     }
+    const storeNames = new Map(rows.flatMap((r) => (r.storeName ? [[r.storeId, r.storeName] as const] : [])));
     const byUuid = new Map(rows.flatMap((r) => (r.uuid ? [[r.uuid, r] as const] : [])));
     const byId = new Map(rows.map((r) => [r.id, r] as const));
 
@@ -130,7 +133,12 @@ export class EventAudits {
       const names = [...byName.keys()];
       for (let i = 0; i < names.length; i += this.options.maxBucketsPerAudit) {
         const chunk = names.slice(i, i + this.options.maxBucketsPerAudit);
-        jobs.push({ stores, buckets: chunk, events: chunk.flatMap((n) => byName.get(n) ?? []) });
+        jobs.push({
+          stores,
+          buckets: chunk,
+          events: chunk.flatMap((n) => byName.get(n) ?? []),
+          storeNames: stores.map((s) => storeNames.get(s) ?? s),
+        });
       }
     };
     for (const [storeId, byName] of perStore) inBatches([storeId], byName);
@@ -175,7 +183,9 @@ export class EventAudits {
   private async run(job: AuditJob): Promise<void> {
     const started = Date.now();
     this.options.log(
-      `auditing ${job.buckets.length ? `${job.buckets.length} bucket(s)` : 'the whole store'} on ${job.stores.length ? `store ${job.stores.join(', ')}` : 'every store'} for ${job.events.length} event(s)`,
+      visible(
+        `auditing ${job.buckets.length ? `${job.buckets.length} bucket(s)` : 'the whole store'} on ${job.stores.length ? `store ${(job.storeNames ?? job.stores).join(', ')}` : 'every store'} for ${job.events.length} event(s)`,
+      ),
     );
     let outcome: RunOutcome;
     try {

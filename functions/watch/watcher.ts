@@ -151,6 +151,12 @@ export class Watcher {
     for (const source of sources) {
       await source.start(this.contextFor(source));
       this.sources.push(source);
+      // A source that has nothing to connect to (a webhook route) is up once started: /healthz lists
+      // every active source, not only those that report their connection.
+      if (!this.sourceState.has(source.name)) {
+        this.sourceState.set(source.name, `up: ${source.description}`);
+        this.metrics.sourceUp.set({ source: source.name }, 1);
+      }
     }
     if (this.watch.fullAudit) {
       const { cron, timeZone } = this.watch.fullAudit;

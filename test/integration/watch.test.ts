@@ -303,8 +303,18 @@ describe('csdrift watch', () => {
     expect(metrics).toMatch(
       /csdrift_open_findings\{rule="bucket-missing-in-store",severity="high",store="ceph-1"\} 1/,
     );
-    const health = (await (await fetch(`http://${listening}/healthz`)).json()) as { status: string };
+    const health = (await (await fetch(`http://${listening}/healthz`)).json()) as {
+      status: string;
+      sources: Record<string, string>;
+    };
     expect(health.status).toBe('ok');
+    expect(Object.entries(health.sources)).toEqual([['webhook', expect.stringMatching(/^up: /)]]);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/auditing 1 bucket\(s\) on store ceph-1 for 1 event\(s\)/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^webhook: refused a delivery: bad or missing X-CS-Signature/),
+    );
 
     // Act: a bucket in sync says nothing; the missing one re-created is one resolved message
     await postWebhook(url, { type: 'BUCKET.UPDATE', bucketUuid: photosRow.uuid }, SECRET);
