@@ -110,18 +110,24 @@ export async function auditCommand(flags: AuditFlags, io: Io): Promise<number> {
   if (!metricsFile.trim()) throw new InvalidInputError('--metrics-file: empty; give a file path');
   // Written whatever happens: a run that fails is what the alert on the last success is for.
   const startedAt = new Date();
-  const write = (status: RunStatus, report: Report | null) =>
+  const write = (status: RunStatus, report: Report | null, notificationsFailed?: Record<string, number>) =>
     import('../metrics/metrics-file.js').then(({ writeMetricsFile }) =>
-      writeMetricsFile(metricsFile, { status, report, startedAt, finishedAt: new Date() }),
+      writeMetricsFile(metricsFile, {
+        status,
+        report,
+        startedAt,
+        finishedAt: new Date(),
+        ...(notificationsFailed ? { notificationsFailed } : {}),
+      }),
     );
-  let result: { code: number; report: Report };
+  let result: { code: number; report: Report; notificationsFailed?: Record<string, number> };
   try {
     result = await auditWithReport(flags, io);
   } catch (err) {
     await write('error', null).catch(() => {}); // the run's own error is the one to tell
     throw err;
   }
-  await write(result.report.status, result.report);
+  await write(result.report.status, result.report, result.notificationsFailed);
   return result.code;
 }
 
@@ -129,7 +135,10 @@ async function audit(flags: AuditFlags, io: Io): Promise<number> {
   return (await auditWithReport(flags, io)).code;
 }
 
-async function auditWithReport(flags: AuditFlags, io: Io): Promise<{ code: number; report: Report }> {
+async function auditWithReport(
+  flags: AuditFlags,
+  io: Io,
+): Promise<{ code: number; report: Report; notificationsFailed?: Record<string, number> }> {
   const formats = parseFormats(flags.format);
   const inputs = await resolveAuditInputs(flags, io.stderr);
   const notifiers = flags.notify ? await notifiersFor(flags, inputs.config) : [];
@@ -159,7 +168,11 @@ async function auditWithReport(flags: AuditFlags, io: Io): Promise<{ code: numbe
   }
   for (const failure of told?.failures ?? [])
     io.stderr(`notification not sent, to be tried again next run: ${failure}`);
-  return { code: exitCode(outcome.report, flags.failOn), report: outcome.report };
+  return {
+    code: exitCode(outcome.report, flags.failOn),
+    report: outcome.report,
+    ...(told ? { notificationsFailed: told.failed } : {}),
+  };
 }
 
 /** SNS and Slack from the flags, else from the config's notify section. */

@@ -1,5 +1,5 @@
 import type { Report } from '../core/report.js';
-import { reportHeadline } from '../core/report.js';
+import { coverageLabel, reportHeadline, unverifiedChecks } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { changeLine } from '../core/notifications.js';
 import { atStake, humanBytes } from '../core/playbooks.js';
@@ -25,13 +25,17 @@ export function formatSummary(report: Report, reportPath: string | undefined): s
       `  ${strays.count} bucket row(s) name no store (object_store_id is not a store id): ids ${strays.bucketIds.join(', ')}`,
     );
   for (const c of report.coverage) {
-    lines.push(`  store ${c.store.name} (${c.store.provider}): ${c.status}${c.error ? ` - ${c.error}` : ''}`);
+    lines.push(
+      `  store ${c.store.name} (${c.store.provider}): ${coverageLabel(c)}${c.error ? ` - ${c.error}` : ''}`,
+    );
+    for (const { rule, why } of unverifiedChecks(c)) lines.push(`    not verified: ${rule}: ${why}`);
   }
   for (const f of report.findings) {
     const owner = f.owner ? ` [${ownerName(f.owner)}]` : '';
     const data = f.bytes === undefined ? '' : `, ${humanBytes(f.bytes)}`;
+    // The finding's id: what `csdrift remediate --finding ID` and a suppression ask for.
     lines.push(
-      `  ${f.severity.padEnd(8)} ${f.rule}: ${f.bucket ?? '-'} on ${f.store.name}${owner}${data}${f.status === 'suppressed' ? ' (suppressed)' : ''}`,
+      `  ${f.severity.padEnd(8)} ${f.rule}: ${f.bucket ?? '-'} on ${f.store.name}${owner}${data}${f.status === 'suppressed' ? ' (suppressed)' : ''}  [${f.id}]`,
     );
   }
   if (reportPath) lines.push(`report: ${reportPath}`);

@@ -13,6 +13,7 @@ import { SEVERITIES, ownerText } from './model.js';
 import { visible } from './shell.js';
 import { atStake, humanBytes } from './playbooks.js';
 import type { Report } from './report.js';
+import { coverageLabel, whyIncomplete } from './report.js';
 
 export type NotificationKind = 'task' | 'resolved' | 'digest';
 
@@ -266,12 +267,22 @@ function digestMessage(
         `${sent.tasks} task(s) and ${sent.resolved} resolved message(s) sent with this digest.`,
       ],
     },
+    // An incomplete run says why at once: what it could not verify is not known to be in sync.
+    ...(report.status === 'incomplete'
+      ? [
+          {
+            kind: 'lines' as const,
+            lines: ['Incomplete because:', ...whyIncomplete(report).map((l) => `  ${l}`)],
+          },
+        ]
+      : []),
     {
       kind: 'lines',
       lines: [
         'Stores:',
         ...report.coverage.map(
-          (c) => `  ${c.store.name} (${c.store.provider}): ${c.status}${c.error ? ` - ${c.error}` : ''}`,
+          (c) =>
+            `  ${c.store.name} (${c.store.provider}): ${coverageLabel(c)}${c.error ? ` - ${c.error}` : ''}`,
         ),
       ],
     },

@@ -14,7 +14,7 @@ export function recountCommand(bucket: DbBucket): string {
 
 /** A soft delete, as CloudStack's own delete does it. Never a hard DELETE: it leaves the counts too high. */
 export function softDeleteSql(bucket: DbBucket): string {
-  return `UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id = ${bucket.id} AND removed IS NULL;`;
+  return `\`UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id = ${bucket.id} AND removed IS NULL;\``;
 }
 
 export function recountStep(bucket: DbBucket): string {

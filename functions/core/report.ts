@@ -116,6 +116,34 @@ export function runStatus(coverage: StoreCoverage[], findings: Finding[]): RunSt
   return findings.some((f) => f.status !== 'suppressed') ? 'drift' : 'in_sync';
 }
 
+/** The checks a store's coverage left unverified, each with why (the report's checkNotes). */
+export function unverifiedChecks(c: StoreCoverage): { rule: RuleId; why: string }[] {
+  return (Object.entries(c.checks) as [RuleId, string][])
+    .filter(([, status]) => status === 'unverified')
+    .map(([rule]) => ({ rule, why: c.evidence.checkNotes?.[rule] ?? 'no reason recorded' }));
+}
+
+/**
+ * A store's coverage in a few words, as every view says it: `verified` only when the store and every
+ * check on it were; else what was not (`verified, 2 checks not`), so that "verified" never stands
+ * beside an incomplete run without its reason.
+ */
+export function coverageLabel(c: StoreCoverage): string {
+  const open = unverifiedChecks(c).length;
+  if (c.status !== 'verified' || !open) return c.status.replace('_', ' ');
+  return `verified, ${open} check${open === 1 ? '' : 's'} not`;
+}
+
+/** Why a run is incomplete, one line per store and check, or none when it is not. */
+export function whyIncomplete(report: Pick<Report, 'coverage'>): string[] {
+  return report.coverage.flatMap((c) => [
+    ...(UNVERIFIED.has(c.status)
+      ? [`store ${c.store.name} is ${c.status.replace('_', ' ')}${c.error ? `: ${c.error}` : ''}`]
+      : []),
+    ...unverifiedChecks(c).map(({ rule, why }) => `store ${c.store.name}: ${rule} not verified: ${why}`),
+  ]);
+}
+
 /** Whether a finding's data is stored and billed to nobody, billed wrongly, or neither (its rule says). */
 export function billingOf(rule: RuleId): 'unbilled' | 'misbilled' | undefined {
   return RULES[rule].billing;

@@ -2,7 +2,8 @@
 // for node_exporter's textfile collector: what an on-prem operator alerts on.
 import { Gauge, Registry } from 'prom-client';
 import type { Report, RunStatus } from '../core/report.js';
-import { billingOf } from '../core/report.js';
+import { billingOf, unverifiedChecks } from '../core/report.js';
+import type { StoreCoverage } from '../core/model.js';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['in_sync', 'drift', 'incomplete', 'error'];
 
@@ -14,6 +15,8 @@ export interface RunFigures {
   report: Report | null;
   /** When a run last succeeded (in_sync or drift): this one, or the one before it. */
   lastSuccessAt: number | null;
+  /** Messages the run could not send, by channel (only the channels it tried). */
+  notificationsFailed?: Record<string, number>;
 }
 
 /** A run that audited everything it was asked to, whatever it found. */
@@ -42,6 +45,15 @@ export async function renderRunMetrics(figures: RunFigures): Promise<string> {
     (figures.finishedAt.getTime() - figures.startedAt.getTime()) / 1000,
   );
 
+  if (figures.notificationsFailed && Object.keys(figures.notificationsFailed).length) {
+    const failed = gauge(
+      'csdrift_last_run_notifications_failed',
+      'Messages the last audit could not send, by channel (they are tried again by the next run).',
+      ['channel'],
+    );
+    for (const [channel, n] of Object.entries(figures.notificationsFailed)) failed.set({ channel }, n);
+  }
+
   const report = figures.report;
   if (report) {
     const findings = gauge('csdrift_findings', 'Unsuppressed findings of the last audit.', [
@@ -55,10 +67,13 @@ export async function renderRunMetrics(figures: RunFigures): Promise<string> {
     }
     const verified = gauge(
       'csdrift_store_verified',
-      'Whether the last audit verified the store (1) or not (0).',
+      'Whether the last audit verified the store and every check on it (1) or not (0).',
       ['store'],
     );
-    for (const c of report.coverage) verified.set({ store: c.store.name }, c.status === 'verified' ? 1 : 0);
+    for (const c of report.coverage)
+      verified.set({ store: c.store.name }, c.status === 'verified' && !unverifiedChecks(c).length ? 1 : 0);
+    const checks = gauge(CHECK_VERIFIED.name, CHECK_VERIFIED.help, [...CHECK_VERIFIED.labelNames]);
+    for (const { labels, value } of checkVerifiedSeries(report.coverage)) checks.set(labels, value);
     const unbilled = gauge('csdrift_unbilled_bytes', 'Bytes stored that nobody is billed for, by store.', [
       'store',
     ]);
@@ -79,6 +94,34 @@ export async function renderRunMetrics(figures: RunFigures): Promise<string> {
     }
   }
   return registry.metrics();
+}
+
+/**
+ * `csdrift_check_verified{store,rule}`: 1 for a check the run verified, 0 for one it could not (the
+ * report's checkNotes say why); checks that do not apply to a provider have no series.
+ */
+export const CHECK_VERIFIED = {
+  name: 'csdrift_check_verified',
+  help: "Whether the last audit verified this rule's check on the store (1) or not (0); absent where it does not apply.",
+  labelNames: ['store', 'rule'] as const,
+};
+
+/** The series of csdrift_check_verified a run's coverage gives (the metrics file's and the watcher's). */
+export function checkVerifiedSeries(
+  coverage: StoreCoverage[],
+): { labels: { store: string; rule: string }; value: 0 | 1 }[] {
+  return coverage.flatMap((c) =>
+    Object.entries(c.checks).flatMap(([rule, status]) =>
+      status === 'not_applicable'
+        ? []
+        : [
+            {
+              labels: { store: c.store.name, rule },
+              value: status === 'verified' ? (1 as const) : (0 as const),
+            },
+          ],
+    ),
+  );
 }
 
 /** The last success time a previous metrics file recorded, so that a failed run keeps it. */

@@ -24,6 +24,8 @@ export interface NotifyRequest {
 export interface NotifyOutcome {
   sent: Record<string, number>;
   failures: string[];
+  /** Messages not sent, by channel (every channel tried, 0 where all went through): what monitoring counts. */
+  failed: Record<string, number>;
   /** Stores, by name, whose new findings went into one "investigate this store" task. */
   trippedStores: string[];
 }
@@ -43,9 +45,12 @@ export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> 
   const told = new Map<string, Notification>();
   const sent: Record<string, number> = {};
   const failures: string[] = [];
+  const failed: Record<string, number> = {};
   for (const notifier of request.notifiers) {
     const result = await notifier.deliver(plan.messages);
     sent[notifier.channel] = result.sent.length;
+    // Messages, not failure lines: a refused login is one line for every message it kept back.
+    failed[notifier.channel] = result.failures.length ? plan.messages.length - result.sent.length : 0;
     failures.push(...result.failures);
     for (const m of result.sent) told.set(m.dedupId, m);
   }
@@ -63,5 +68,5 @@ export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> 
         }),
     );
   }
-  return { sent, failures, trippedStores: plan.trippedStores };
+  return { sent, failures, failed, trippedStores: plan.trippedStores };
 }

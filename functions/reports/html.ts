@@ -7,7 +7,9 @@ import { SEVERITIES, ownerName } from '../core/model.js';
 import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { atStake, humanBytes } from '../core/playbooks.js';
-import { billingOf, reportHeadline } from '../core/report.js';
+import { billingOf, coverageLabel, reportHeadline, unverifiedChecks } from '../core/report.js';
+import { RULES } from '../core/rules/index.js';
+import { whyNoPlan } from '../core/remediation.js';
 import { trendCharts } from './html-trend.js';
 import { HTML_SCRIPT, HTML_STYLE } from './html-assets.js';
 
@@ -26,6 +28,26 @@ function ownerText(f: Finding): string {
   return `${ownerName(f.owner)} (${f.owner.domainPath})`;
 }
 
+/** A command or statement as code, with a button that copies it. */
+function copyable(text: string): string {
+  return `<span class="cmd"><code>${e(text)}</code><button type="button" class="copy" title="copy">copy</button></span>`;
+}
+
+/** A remediation step: its text, and each command or SQL between backticks as copyable code. */
+function stepHtml(step: string): string {
+  const parts = step.split('`');
+  if (parts.length % 2 === 0) return e(step); // an unpaired backtick: all of it as text
+  return parts.map((part, i) => (i % 2 ? copyable(part) : e(part))).join('');
+}
+
+/** Formatted JSON, each line escaped on its own: real line breaks, nothing of the data unescaped. */
+function jsonBlock(value: unknown): string {
+  return JSON.stringify(value, null, 2)
+    .split('\n')
+    .map((line) => e(line))
+    .join('\n');
+}
+
 function findingRows(f: Finding): string {
   const sev = SEVERITIES.indexOf(f.severity);
   return `<tbody class="finding" data-status="${e(f.status)}" data-severity="${e(f.severity)}" data-rule="${e(f.rule)}" data-store="${e(f.store.name)}"
@@ -34,7 +56,7 @@ function findingRows(f: Finding): string {
   <tr class="summary">
     <td><span class="status ${e(f.status)}">${e(f.status)}</span></td>
     <td><span class="sev ${e(f.severity)}">${e(f.severity)}</span></td>
-    <td><code>${e(f.rule)}</code></td>
+    <td><code>${e(f.rule)}</code> <span class="fid" title="finding ${e(f.id)}">${e(f.id.slice(0, 8))}</span></td>
     <td>${e(f.store.name)}</td>
     <td class="bucket">${e(f.bucket ?? '-')}</td>
     <td>${e(ownerText(f))}</td>
@@ -43,9 +65,10 @@ function findingRows(f: Finding): string {
   </tr>
   <tr class="detail"><td colspan="8"><details>
     <summary>${e(f.message)}</summary>
+    <p class="fid-line">Finding ${copyable(f.id)}${RULES[f.rule].remediation && !whyNoPlan(f) ? ` · automated fix: ${copyable(`csdrift remediate --finding ${f.id}`)}` : ''}</p>
     <div class="cols">
-      <div><h4>Remediation</h4><p>${e(f.remediation.summary)}</p><ol>${f.remediation.steps.map((s) => `<li>${e(s)}</li>`).join('')}</ol></div>
-      <div><h4>Evidence</h4><pre>${e(JSON.stringify({ findingId: f.id, ...(f.lastVerifiedAt ? { lastVerifiedAt: f.lastVerifiedAt } : {}), ...attributeDrift(f), owner: f.owner, dbBucket: f.dbBucket, ...f.evidence }, null, 2))}</pre></div>
+      <div><h4>Remediation</h4><p>${e(f.remediation.summary)}</p><ol>${f.remediation.steps.map((s) => `<li>${stepHtml(s)}</li>`).join('')}</ol></div>
+      <div><h4>Evidence</h4><pre>${jsonBlock({ findingId: f.id, ...(f.lastVerifiedAt ? { lastVerifiedAt: f.lastVerifiedAt } : {}), ...attributeDrift(f), owner: f.owner, dbBucket: f.dbBucket, ...f.evidence })}</pre></div>
     </div>
   </details></td></tr>
 </tbody>`;
@@ -121,16 +144,16 @@ export function renderHtml(report: Report): string {
 </header>
 ${trendCharts(report.trend?.points)}
 <section><h2>Coverage</h2>
-<table class="coverage"><thead><tr><th>store</th><th>provider</th><th>endpoint</th><th>status</th><th>buckets in DB</th><th>in store</th><th>requests</th><th>why</th></tr></thead><tbody>
+<div class="scroll"><table class="coverage"><thead><tr><th>store</th><th>provider</th><th>endpoint</th><th>status</th><th>buckets in DB</th><th>in store</th><th>requests</th><th>why</th></tr></thead><tbody>
 ${report.coverage
   .map(
     (
       c,
     ) => `<tr class="${e(c.status)}"><td>${e(c.store.name)}</td><td>${e(c.store.provider)}</td><td><code>${e(c.store.endpoint)}</code></td>
-<td><span class="cov ${e(c.status)}">${e(c.status)}</span></td><td>${e(c.bucketsInDb)}</td><td>${e(c.bucketsInStore)}</td><td>${e(c.evidence.requests)}</td><td>${e(coverageWhy(c))}</td></tr>`,
+<td><span class="cov ${e(c.status)}${unverifiedChecks(c).length ? ' checks-open' : ''}">${e(coverageLabel(c))}</span></td><td>${e(c.bucketsInDb)}</td><td>${e(c.bucketsInStore)}</td><td>${e(c.evidence.requests)}</td><td>${e(coverageWhy(c))}</td></tr>`,
   )
   .join('\n')}
-</tbody></table></section>
+</tbody></table></div></section>
 <section class="tallies">${counts('By severity', s.bySeverity)}${counts('By rule', s.byRule)}${counts('By store', byStore)}</section>
 <section><h2>Findings</h2>
 <form class="filters" id="filters">
@@ -141,11 +164,11 @@ ${report.coverage
   <select id="f-store" aria-label="store"><option value="">any store</option>${options(findings.map((f) => f.store.name))}</select>
   <span id="shown">${e(findings.length)} shown</span>
 </form>
-<table class="findings" id="findings"><thead><tr>
+<div class="scroll"><table class="findings" id="findings"><thead><tr>
   <th data-key="status">status</th><th data-key="severity">severity</th><th data-key="rule">rule</th><th data-key="store">store</th>
   <th data-key="bucket">bucket</th><th data-key="owner">owner</th><th data-key="bytes">data</th><th data-key="first">first seen</th></tr></thead>
 ${findings.map(findingRows).join('\n')}
-</table>
+</table></div>
 ${findings.length ? '' : '<p class="none">No findings.</p>'}
 </section>
 ${

@@ -7,6 +7,8 @@ import { RULES } from '../core/rules/index.js';
 import type { DropReason } from '../sources/change-source.js';
 import type { EventSource } from '../sources/cloudstack-event.js';
 import type { EventAuditObserver } from './event-audits.js';
+import type { StoreCoverage } from '../core/model.js';
+import { CHECK_VERIFIED, checkVerifiedSeries } from '../metrics/run-metrics.js';
 
 export class WatchMetrics implements EventAuditObserver {
   readonly registry = new Registry();
@@ -14,6 +16,13 @@ export class WatchMetrics implements EventAuditObserver {
     name: 'csdrift_events_received_total',
     help: 'Change events received, by source.',
     labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly checkVerified = new Gauge({ ...CHECK_VERIFIED, registers: [this.registry] });
+  readonly notificationsFailed = new Counter({
+    name: 'csdrift_notifications_failed_total',
+    help: 'Messages a run could not send, by channel (each is tried again by the next run that tells).',
+    labelNames: ['channel'] as const,
     registers: [this.registry],
   });
   readonly eventsDropped = new Counter({
@@ -77,6 +86,11 @@ export class WatchMetrics implements EventAuditObserver {
 
   verdictAfter(seconds: number): void {
     this.eventToVerdict.observe(seconds);
+  }
+
+  /** The checks a run covered, as it left them (a targeted run updates only the stores and rules it looked at). */
+  setChecks(coverage: StoreCoverage[]): void {
+    for (const { labels, value } of checkVerifiedSeries(coverage)) this.checkVerified.set(labels, value);
   }
 
   /** The open findings as the ledger now holds them; severities as the config sets them. */

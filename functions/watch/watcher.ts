@@ -95,6 +95,9 @@ export class Watcher {
       );
     this.watch = watch;
     this.noisy = throttledLog(request.log);
+    // Each channel's series from the start, at 0: an alert on its increase needs it to exist.
+    for (const notifier of request.notifiers)
+      this.metrics.notificationsFailed.inc({ channel: notifier.channel }, 0);
     this.reads = new CloudStackEventReads(request.db);
     this.state = new FolderStorage(request.stateDir);
     const audits = new EventAudits({
@@ -266,6 +269,12 @@ export class Watcher {
       notifiers: request.notifiers,
     }).then((outcome) => {
       this.metrics.setOpenFindings(outcome.ledger, request.config);
+      this.metrics.setChecks(outcome.report.coverage);
+      const told = outcome.notified;
+      for (const [channel, n] of Object.entries(told?.failed ?? {}))
+        if (n) this.metrics.notificationsFailed.inc({ channel }, n);
+      for (const failure of told?.failures ?? [])
+        this.noisy('notify-failed', visible(`notification not sent, to be tried again: ${failure}`));
       return outcome;
     });
   }

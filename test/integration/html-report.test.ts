@@ -94,6 +94,23 @@ describe('the HTML report in a browser', () => {
     expect(ascending).toEqual([...ascending].sort((a, b) => a.localeCompare(b)));
     await page.click('th[data-key="bucket"]');
     expect(await page.locator('tbody.finding td.bucket').allTextContents()).toEqual([...ascending].reverse());
+    // the finding's id in its row, the evidence as formatted JSON, commands as code with a copy button
+    const first = report.findings.find((f) => f.status === 'new') ?? report.findings[0];
+    expect(await page.locator('.fid').first().textContent()).toMatch(/^[0-9a-f]{8}$/);
+    await page.locator('tbody.finding details summary').first().click();
+    await page
+      .locator('tbody.finding')
+      .first()
+      .screenshot({ path: join(ARTIFACTS, 'html-report-finding.png') });
+    const evidence = await page.locator('tbody.finding details pre').first().innerText();
+    expect(evidence.split('\n')[1]).toMatch(/^ {2}"findingId": "[0-9a-f]{32}",$/);
+    expect(evidence).not.toContain('\\u{a}');
+    const steps = page.locator('tbody.finding details ol').first();
+    expect(await steps.locator('.cmd code').count()).toBeGreaterThan(0);
+    expect(await steps.innerText()).not.toContain('`');
+    await steps.locator('button.copy').first().click();
+    expect(await steps.locator('button.copy').first().textContent()).toMatch(/^(copied|selected)$/);
+    void first;
     // printing opens every detail
     await page.emulateMedia({ media: 'print' });
     await page.evaluate("window.dispatchEvent(new Event('beforeprint'))");
@@ -147,7 +164,7 @@ describe('the HTML report in a browser', () => {
       .evaluateAll((els) => els.map((el) => Number(el.getAttribute('cy'))));
     expect(cy).toEqual([...cy].sort((a, b) => a - b)); // fewer open findings each night: each point lower
     expect(await desktop.locator('#trend-unbilled circle.point').count()).toBe(10);
-    expect(await desktop.locator('#trend-open > svg').boundingBox()).toMatchObject({
+    expect(await desktop.locator('#trend-open .plot > svg').boundingBox()).toMatchObject({
       width: expect.any(Number),
     });
     // sorted by bytes, largest first on the second click
@@ -155,9 +172,40 @@ describe('the HTML report in a browser', () => {
     await desktop.click('th[data-key="bytes"]');
     const data = await desktop.locator('tbody.finding td.num').allTextContents();
     expect(data.slice(0, 3)).toEqual(['5.00 GiB', '300.0 MiB', '0.0 MiB']);
-    // the phone sees the charts one above the other, within its width
-    const box = await phone.locator('#trend-open > svg').boundingBox();
+    // the phone sees the charts one above the other, each within its own scrolling box
+    const box = await phone.locator('#trend-open .plot').boundingBox();
     expect(box?.width).toBeLessThanOrEqual(390);
+    // Layout at 390 px: nothing scrolls the page sideways, no pill is cut, bucket names stay whole,
+    // tick labels are readable, sit left of the plot (never on a line) and do not overlap
+    const layout = await phone.evaluate(`(() => {
+      const rect = (el) => el.getBoundingClientRect();
+      const pills = [...document.querySelectorAll('.sev, .status, .cov')];
+      const axis = document.querySelector('#trend-open svg > line:not(.grid)');
+      const yTicks = [...document.querySelectorAll('#trend-open text.tick.y')].map(rect);
+      const xTicks = [...document.querySelectorAll('#trend-open text.tick.x')].map(rect);
+      const overlaps = xTicks.some((a, i) => xTicks.some((b, j) => i < j && a.right > b.left && b.right > a.left));
+      return {
+        documentWidth: document.documentElement.scrollWidth,
+        cutPills: pills.filter((p) => p.scrollWidth > p.clientWidth + 1).map((p) => p.textContent),
+        bucketLines: [...document.querySelectorAll('td.bucket')].map((td) => { const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length; }),
+        gridlines: document.querySelectorAll('#trend-open line.grid').length,
+        smallestTick: Math.min(...yTicks.map((r) => r.height), ...xTicks.map((r) => r.height)),
+        ticksLeftOfAxis: yTicks.every((r) => r.right <= rect(axis).left),
+        xTicksOverlap: overlaps,
+      };
+    })()`);
+    expect(layout).toMatchObject({
+      documentWidth: 390,
+      cutPills: [],
+      gridlines: expect.any(Number),
+      ticksLeftOfAxis: true,
+      xTicksOverlap: false,
+    });
+    expect((layout as { gridlines: number }).gridlines).toBeGreaterThanOrEqual(3);
+    expect((layout as { smallestTick: number }).smallestTick).toBeGreaterThanOrEqual(9);
+    expect(Math.max(...(layout as { bucketLines: number[] }).bucketLines)).toBe(1); // each name on one line, whole
+    // the dates under the points, with the time when a day holds several runs (here: one a night)
+    expect(await desktop.locator('#trend-open text.tick.x').first().textContent()).toBe('11-20');
     expect(violations).toEqual([]);
     await desktop.close();
     await phone.close();

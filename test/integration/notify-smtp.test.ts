@@ -1,6 +1,6 @@
 // Email without AWS: csdrift audit with notify.smtp against a real SMTP server on loopback, STARTTLS
 // and a login; told once per finding, a digest per run, an auth failure reported without the password.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { csdrift } from '../support/cli.js';
@@ -38,7 +38,17 @@ describe('email from csdrift audit (notify.smtp)', () => {
         },
       }),
     );
-    return csdrift(['audit', '--db', dbUrlText(ctx.cloud.database.db), '--out', ctx.dir, '--config', config]);
+    return csdrift([
+      'audit',
+      '--db',
+      dbUrlText(ctx.cloud.database.db),
+      '--out',
+      ctx.dir,
+      '--config',
+      config,
+      '--metrics-file',
+      join(ctx.dir, 'csdrift.prom'),
+    ]);
   }
 
   it('delivers one task and one digest, then on an identical run only a digest', async () => {
@@ -79,10 +89,14 @@ describe('email from csdrift audit (notify.smtp)', () => {
     expect(refused.stderr).toMatch(/notification not sent, to be tried again next run: email .* EAUTH/);
     expect(refused.stdout + refused.stderr).not.toContain('not-the-password-0001');
     expect(smtp.mails).toHaveLength(0);
+    // Monitoring sees it: the exit status is the audit's, the metrics file says the telling failed.
+    const metrics = () => readFile(join(ctx.dir, 'csdrift.prom'), 'utf8');
+    expect(await metrics()).toMatch(/^csdrift_last_run_notifications_failed\{channel="email"\} 2$/m);
 
     const retried = await audit(smtp.password);
 
     expect(retried.stderr).toMatch(/notified: email 2 message\(s\)/);
+    expect(await metrics()).toMatch(/^csdrift_last_run_notifications_failed\{channel="email"\} 0$/m);
     expect(smtp.mails.map((m) => m.subject)[0]).toMatch(/bucket-missing-in-store/);
   });
 });

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseAuditConfig } from '../../functions/core/config.js';
 import type { Watcher } from '../../functions/watch/watcher.js';
+import type { Notifier } from '../../functions/notify/notifier.js';
+import { SlackNotifier } from '../../functions/notify/slack.js';
 import { testWatcher } from '../support/watcher.js';
 import { FAST_SCAN } from '../support/audit.js';
 import { SnsStandIn } from '../support/aws-standins.js';
@@ -61,7 +63,7 @@ describe('csdrift watch', () => {
     return { store, alice, gone, photos, goneRow, photosRow };
   }
 
-  async function startWatcher(watch: Record<string, unknown>): Promise<string> {
+  async function startWatcher(watch: Record<string, unknown>, notifiers: Notifier[] = []): Promise<string> {
     const config = parseAuditConfig({
       scan: FAST_SCAN,
       ...(watch.stores ? { stores: watch.stores } : {}),
@@ -71,7 +73,7 @@ describe('csdrift watch', () => {
         ...Object.fromEntries(Object.entries(watch).filter(([k]) => k !== 'stores')),
       },
     });
-    watcher = testWatcher({ db: ctx.cloud.database.db, dir: ctx.dir, config, sns, lines });
+    watcher = testWatcher({ db: ctx.cloud.database.db, dir: ctx.dir, config, sns, lines, notifiers });
     return watcher.start();
   }
 
@@ -211,6 +213,37 @@ describe('csdrift watch', () => {
       expect(lines.some((l) => l.startsWith('amqp: lost'))).toBe(true);
       await proxy.stop();
     });
+  });
+
+  it('a channel that fails is counted by channel and said in the log; the task still goes out on the others', async () => {
+    const { goneRow } = await cloud();
+    // A Slack webhook nobody answers: a port that was free a moment ago.
+    const closed = await new SnsStandIn().start();
+    const deadUrl = closed.url;
+    await closed.stop();
+    const listening = await startWatcher({ cloudstack: { webhookSecret: SECRET } }, [
+      new SlackNotifier(`${deadUrl}/services/T/B/x`),
+    ]);
+    const metricsText = () => fetch(`http://${listening}/metrics`).then((r) => r.text());
+    expect(await metricsText()).toMatch(/^csdrift_notifications_failed_total\{channel="slack"\} 0$/m);
+
+    await postWebhook(
+      `http://${listening}/events/cloudstack`,
+      { type: 'BUCKET.DELETE', bucketUuid: goneRow.uuid, failed: true },
+      SECRET,
+    );
+    await until('the failure counted', async () =>
+      /^csdrift_notifications_failed_total\{channel="slack"\} [1-9]/m.test(await metricsText()),
+    );
+
+    expect(kinds()).toEqual(['task bucket-missing-in-store']);
+    expect(await metricsText()).toMatch(/^csdrift_notifications_failed_total\{channel="sns"\} 0$/m);
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^notification not sent, to be tried again: Slack refused .*could not be reached/,
+      ),
+    );
+    expect(lines.join('\n')).not.toContain('/services/T/B/x');
   });
 
   it('views stay true: after a full audit with drift, a webhook for another bucket leaves latest/ on the full run and current/ with every open finding', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DbUrl } from '../../functions/cloudstack/db-url.js';
 import type { AuditConfig } from '../../functions/core/config.js';
+import type { Notifier } from '../../functions/notify/notifier.js';
 import { SnsNotifier } from '../../functions/notify/sns.js';
 import { FolderStorage } from '../../functions/state/folder-storage.js';
 import { Watcher } from '../../functions/watch/watcher.js';
@@ -18,6 +19,8 @@ export function testWatcher(options: {
   sns: SnsStandIn;
   lines: string[];
   feedMissingAfterMs?: number;
+  /** Further channels (one that fails, say) beside SNS. */
+  notifiers?: Notifier[];
 }): Watcher {
   const client = new SNSClient({
     endpoint: options.sns.url,
@@ -29,7 +32,7 @@ export function testWatcher(options: {
     config: options.config,
     storage: new FolderStorage(options.dir),
     formats: ['json'],
-    notifiers: [new SnsNotifier(TEST_TOPIC, client)],
+    notifiers: [new SnsNotifier(TEST_TOPIC, client), ...(options.notifiers ?? [])],
     stateDir: join(options.dir, 'watch-state'),
     log: (line) => options.lines.push(line),
     retryMs: 500,

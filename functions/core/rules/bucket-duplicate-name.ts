@@ -41,9 +41,9 @@ export const bucketDuplicateName = defineRule({
             'One store bucket is counted more than once. Keep the oldest row that matches the store; soft-delete the others.',
           steps: [
             `Decide which row is real: the oldest (id ${keep.id}, ${ownerText(keep.owner)}) unless the store's owner says otherwise.`,
-            `Soft-delete the others (never DELETE them, and never deleteBucket, which would delete the one store bucket they share): UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id IN (${extras.map((r) => r.id).join(', ')}) AND removed IS NULL;`,
+            `Soft-delete the others (never DELETE them, and never deleteBucket, which would delete the one store bucket they share): \`UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id IN (${extras.map((r) => r.id).join(', ')}) AND removed IS NULL;\``,
             ...[...new Set(extras.map(recountStep))],
-            `Verify: SELECT COUNT(*) FROM bucket WHERE id IN (${sorted.map((r) => r.id).join(', ')}) AND removed IS NULL; returns 1, and the next audit no longer reports it.`,
+            `Verify: \`SELECT COUNT(*) FROM bucket WHERE id IN (${sorted.map((r) => r.id).join(', ')}) AND removed IS NULL;\` returns 1, and the next audit no longer reports it.`,
           ],
         },
       });

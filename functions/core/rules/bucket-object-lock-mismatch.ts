@@ -33,11 +33,11 @@ export const bucketObjectLockMismatch = defineRule({
               ? [
                   `Tell the owner that retention is not enforced on ${bucket.name}.`,
                   'Create a new bucket through CloudStack with object locking on (cmk create bucket … objectlocking=true), copy the data into it, then delete the old bucket through CloudStack.',
-                  `Or, if the lock was never required, correct the record: UPDATE bucket SET object_lock = 0 WHERE id = ${bucket.id};`,
+                  `Or, if the lock was never required, correct the record: \`UPDATE bucket SET object_lock = 0 WHERE id = ${bucket.id};\``,
                   `Verify: aws s3api get-object-lock-configuration --bucket <new bucket> shows ObjectLockEnabled=Enabled, and the next audit no longer reports it.`,
                 ]
               : [
-                  `Correct the record so CloudStack shows the lock the store enforces: UPDATE bucket SET object_lock = 1 WHERE id = ${bucket.id};`,
+                  `Correct the record so CloudStack shows the lock the store enforces: \`UPDATE bucket SET object_lock = 1 WHERE id = ${bucket.id};\``,
                   `Verify: the next audit no longer reports ${bucket.name}.`,
                 ],
           },

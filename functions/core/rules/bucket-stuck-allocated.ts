@@ -32,7 +32,7 @@ export const bucketStuckAllocated = defineRule({
             `If the store has it and it is empty, delete it there: ${storeSideCommand(view.store, 'delete', bucket.name)}`,
             ...softDeleteSteps(bucket),
             `Ask the owner to create the bucket again through CloudStack if it is still wanted.`,
-            `Verify: SELECT state, removed FROM bucket WHERE id = ${bucket.id}; shows removed set, and the next audit no longer reports it.`,
+            `Verify: \`SELECT state, removed FROM bucket WHERE id = ${bucket.id};\` shows removed set, and the next audit no longer reports it.`,
           ],
         },
       });

@@ -41,7 +41,7 @@ export const bucketUrlStale = defineRule({
           summary:
             "CloudStack sets a bucket's URL once, when it is created: the store has moved since, and the UI and listBuckets still give the old address.",
           steps: [
-            `Rewrite the row's URL from the store's (no value is typed in, so nothing needs quoting): UPDATE bucket b JOIN object_store s ON s.id = b.object_store_id SET b.bucket_url = CONCAT(TRIM(TRAILING '/' FROM s.url), '/', b.name) WHERE b.id = ${bucket.id} AND b.removed IS NULL;`,
+            `Rewrite the row's URL from the store's (no value is typed in, so nothing needs quoting): \`UPDATE bucket b JOIN object_store s ON s.id = b.object_store_id SET b.bucket_url = CONCAT(TRIM(TRAILING '/' FROM s.url), '/', b.name) WHERE b.id = ${bucket.id} AND b.removed IS NULL;\``,
             "Tell the bucket's users the new address if they kept the old one (tools, scripts, SDK endpoints).",
             `Verify: cmk list buckets id=${bucket.uuid ?? bucket.id} listall=true shows a url under ${prefix}, and the next audit no longer reports it.`,
           ],

@@ -54,7 +54,7 @@ function usedFinding(view: StoreView, used: number, sizes: number, active: DbBuc
       summary: "CloudStack's store total is stale or wrong; it feeds capacity planning, not billing.",
       steps: [
         "Check the management server's log for errors of the bucket usage task, which refreshes these numbers.",
-        `If it stays wrong, set it from the buckets: UPDATE object_store SET used_size = (SELECT COALESCE(SUM(size),0) FROM bucket WHERE CAST(object_store_id AS UNSIGNED) = ${store.id} AND removed IS NULL) WHERE id = ${store.id}; (used_bytes before 4.21)`,
+        `If it stays wrong, set it from the buckets: \`UPDATE object_store SET used_size = (SELECT COALESCE(SUM(size),0) FROM bucket WHERE CAST(object_store_id AS UNSIGNED) = ${store.id} AND removed IS NULL) WHERE id = ${store.id};\` (used_bytes before 4.21)`,
         `Verify: the next audit no longer reports store ${store.name}.`,
       ],
     },
@@ -94,7 +94,7 @@ function allocatedFinding(
       summary:
         'The store allocation CloudStack checks new buckets against is wrong, so it may over- or under-commit the store.',
       steps: [
-        `Set it from the buckets' quotas: UPDATE object_store SET allocated_size = (SELECT COALESCE(SUM(quota),0) * 1073741824 FROM bucket WHERE CAST(object_store_id AS UNSIGNED) = ${store.id} AND removed IS NULL) WHERE id = ${store.id};`,
+        `Set it from the buckets' quotas: \`UPDATE object_store SET allocated_size = (SELECT COALESCE(SUM(quota),0) * 1073741824 FROM bucket WHERE CAST(object_store_id AS UNSIGNED) = ${store.id} AND removed IS NULL) WHERE id = ${store.id};\``,
         `Verify: the next audit no longer reports store ${store.name}.`,
       ],
     },
