@@ -1,10 +1,12 @@
 // csdrift audit --metrics-file against a live RGW: what node_exporter's textfile collector reads,
 // checked by Prometheus' own promtool; a failed run keeps the last success time.
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderRunMetrics } from '../../functions/metrics/run-metrics.js';
+import { WatchMetrics } from '../../functions/watch/watch-metrics.js';
 import { csdrift } from '../support/cli.js';
 import { hostileReport } from '../support/hostile-report.js';
 import { bucketName } from '../support/cloud.js';
@@ -66,7 +68,68 @@ describe('csdrift audit --metrics-file', () => {
 
   it('the example alert rules in deploy/prometheus pass promtool check rules', () => {
     const rules = new URL('../../deploy/prometheus/csdrift-alerts.yml', import.meta.url).pathname;
-    expect(execFileSync('promtool', ['check', 'rules', rules]).toString()).toMatch(/SUCCESS: 7 rules found/);
+    expect(execFileSync('promtool', ['check', 'rules', rules]).toString()).toMatch(/SUCCESS: 9 rules found/);
+  });
+
+  it('the Grafana dashboard in deploy/grafana: every query parses (promtool) and names only metrics csdrift exports', async () => {
+    const dashboard = JSON.parse(
+      await readFile(new URL('../../deploy/grafana/csdrift.json', import.meta.url), 'utf8'),
+    ) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((p) =>
+      (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })),
+    );
+    expect(exprs.length).toBeGreaterThanOrEqual(15);
+    // Grafana's own variables become what Prometheus takes; each query is then a recording rule.
+    const rules = {
+      groups: [
+        {
+          name: 'csdrift-dashboard',
+          rules: exprs.map(({ expr }, i) => ({
+            record: `csdrift_dashboard:query${i}`,
+            expr: expr.replaceAll('$__rate_interval', '5m'),
+          })),
+        },
+      ],
+    };
+    const dir = await mkdtemp(join(tmpdir(), 'csdrift-dashboard-'));
+    try {
+      const file = join(dir, 'queries.yml');
+      await writeFile(file, JSON.stringify(rules)); // JSON is YAML
+      expect(execFileSync('promtool', ['check', 'rules', file]).toString()).toMatch(
+        new RegExp(`SUCCESS: ${exprs.length} rules found`),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // The names csdrift exports: both outputs, read back from what they render.
+    const report = hostileReport();
+    const exported = new Set(
+      [
+        await new WatchMetrics().text(),
+        await renderRunMetrics({
+          status: report.status,
+          startedAt: new Date(0),
+          finishedAt: new Date(1000),
+          report,
+          lastSuccessAt: 1,
+          notificationsFailed: { email: 0 },
+        }),
+      ].flatMap((text) => [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1] as string)),
+    );
+    const named = new Set(
+      exprs.flatMap(({ expr }) =>
+        [...expr.matchAll(/\bcsdrift_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')),
+      ),
+    );
+    expect([...named].filter((n) => !exported.has(n))).toEqual([]);
+    for (const wanted of [
+      'csdrift_open_findings',
+      'csdrift_unbilled_bytes',
+      'csdrift_last_success_timestamp_seconds',
+      'csdrift_event_to_verdict_seconds',
+      'csdrift_event_source_up',
+    ])
+      expect(named).toContain(wanted);
   });
 
   it('names a store or rule may not break the exposition: promtool reads hostile labels back', async () => {

@@ -49,6 +49,7 @@ describe('the npm package, installed as an operator would', () => {
       'package/LICENSE',
       'package/deploy/systemd/csdrift-watch.service',
       'package/deploy/prometheus/csdrift-alerts.yml',
+      'package/deploy/grafana/csdrift.json',
       'package/schema/config.schema.json',
       'package/schema/report.schema.json',
     ])
