@@ -130,11 +130,16 @@ export interface EventTableSourceOptions {
   intervalMs: number;
 }
 
+/** How long stop() waits for a poll in progress to move the cursor past what was settled. */
+const STOP_WAIT_MS = 5_000;
+
 /** The watcher's event table source: the poller on a timer, each row's event handed over. */
 export class EventTableSource implements ChangeSource {
   readonly name = 'event-table';
   readonly kind = 'event-table' as const;
   private timer: NodeJS.Timeout | undefined;
+  /** The poll in progress, if any. */
+  private polling: Promise<void> = Promise.resolve();
   private stopped = false;
   private paused = false;
   private readonly poller: EventTablePoller;
@@ -190,7 +195,7 @@ export class EventTableSource implements ChangeSource {
   private loop(): void {
     if (this.stopped) return;
     const ctx = this.ctx as SourceContext;
-    void (this.paused ? Promise.resolve() : this.poller.pollOnce())
+    this.polling = (this.paused ? Promise.resolve() : this.poller.pollOnce())
       .then(() => ctx.health(true, 'reading cloud.event'))
       .catch((err: unknown) =>
         ctx.health(
@@ -202,7 +207,8 @@ export class EventTableSource implements ChangeSource {
       )
       .finally(() => {
         if (!this.stopped) this.timer = setTimeout(() => this.loop(), this.options.intervalMs);
-      });
+      })
+      .then(() => undefined);
   }
 
   pause(): void {
@@ -213,9 +219,18 @@ export class EventTableSource implements ChangeSource {
     this.paused = false;
   }
 
-  /** Stops polling; a poll in progress ends without moving the cursor past what was not settled. */
+  /**
+   * Stops polling. A poll in progress may still move the cursor past the rows whose verdicts were
+   * written (the watcher stops its sources after its audits): waited for, so that a restart does
+   * not audit them again, but not for ever, since rows never settled (left waiting) hold it.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.polling,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS))),
+    ]).finally(() => clearTimeout(timer));
   }
 }
