@@ -46,7 +46,13 @@ export async function loadCloudStackInventory(
       ...(narrowed ? { storeIds: stores.map((s) => s.id) } : {}),
       ...(options.buckets?.length ? { names: [...new Set(options.buckets)] } : {}),
     });
+    const billing = await readBilledBytes(
+      conn,
+      timeout,
+      options.buckets?.length ? buckets.map((b) => b.id) : undefined,
+    );
     await conn.query('COMMIT');
+    if ('billed' in billing) for (const b of buckets) b.billedBytes = billing.billed.get(b.id) ?? null;
     const strays = buckets.filter((b) => b.storeId === NO_STORE);
     return {
       schema,
@@ -57,11 +63,44 @@ export async function loadCloudStackInventory(
       ...(strays.length
         ? { rowsWithoutStore: { count: strays.length, bucketIds: strays.slice(0, 20).map((b) => b.id) } }
         : {}),
+      ...('why' in billing ? { billingUnreadable: billing.why } : {}),
     };
   } catch (err) {
     throw asInventoryError(err, db);
   } finally {
     conn.destroy();
+  }
+}
+
+/**
+ * What the usage server bills per bucket row: bucket_statistics sizes above 0, by bucket id (only
+ * those rows come back, so a cloud of mostly empty statistics costs little). A user without SELECT on
+ * the table (an older csdrift's grants) is no error: the billing rules say so and do not apply.
+ */
+async function readBilledBytes(
+  conn: Connection,
+  timeout: number,
+  bucketIds?: number[],
+): Promise<{ billed: Map<number, number> } | { why: string }> {
+  if (bucketIds && !bucketIds.length) return { billed: new Map() };
+  try {
+    const [rows] = await conn.query<RowDataPacket[]>({
+      sql: `SELECT bucket_id AS id, SUM(size) AS bytes FROM bucket_statistics
+             WHERE size > 0${bucketIds ? ' AND bucket_id IN (?)' : ''} GROUP BY bucket_id`,
+      values: bucketIds ? [bucketIds] : [],
+      timeout,
+    });
+    return { billed: new Map(rows.map((r) => [Number(r.id), Number(r.bytes)])) };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_NO_SUCH_TABLE')
+      return {
+        why:
+          code === 'ER_NO_SUCH_TABLE'
+            ? 'this CloudStack database has no bucket_statistics table'
+            : 'the database user may not read bucket_statistics (GRANT SELECT ON cloud.bucket_statistics)',
+      };
+    throw err;
   }
 }
 

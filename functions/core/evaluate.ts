@@ -61,7 +61,15 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const views: StoreView[] = inventory.stores.flatMap((store) => {
     const scan = scansById.get(store.id);
     return scan
-      ? [storeView(store, scan, dbByStore.get(store.id) ?? [], recheckedByStore.get(store.id) ?? [])]
+      ? [
+          storeView(
+            store,
+            scan,
+            dbByStore.get(store.id) ?? [],
+            recheckedByStore.get(store.id) ?? [],
+            input.inventory.billingUnreadable,
+          ),
+        ]
       : [];
   });
   const contextOf = (rule: Rule<RuleId>): RuleContext => ({
@@ -99,6 +107,7 @@ function storeView(
   scan: StoreScan,
   dbBuckets: DbBucket[],
   recheckedRows: DbBucket[],
+  billingUnreadable: string | undefined,
 ): StoreView {
   const dbByName = new Map<string, DbBucket[]>();
   for (const b of dbBuckets) {
@@ -115,6 +124,7 @@ function storeView(
     storeByName,
     storeBucketNames: new Set(storeByName.keys()),
     recheckedRows,
+    ...(billingUnreadable ? { billingUnreadable } : {}),
   };
 }
 

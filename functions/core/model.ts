@@ -86,6 +86,11 @@ export interface DbBucket {
   accessKeyUser: string | null;
   /** bucket.bucket_url (userinfo dropped): the URL CloudStack shows its users, set once at creation. */
   bucketUrl?: string | null;
+  /**
+   * What the usage server bills for this row each period: its bucket_statistics size, where above 0
+   * (null: nothing); absent when bucket_statistics could not be read (CloudStackInventory.billingUnreadable).
+   */
+  billedBytes?: number | null;
   owner: Owner | null;
   /** For a project's bucket: the project's uuid, which updateResourceCount takes as projectid. */
   projectUuid: string | null;
@@ -100,6 +105,8 @@ export interface CloudStackInventory {
   buckets: DbBucket[];
   /** Bucket rows whose object_store_id is not a store id (say `1xyz`): reported, judged against no store. */
   rowsWithoutStore?: { count: number; bucketIds: number[] };
+  /** Why bucket_statistics could not be read (no SELECT on it, say): the billing rules do not apply. */
+  billingUnreadable?: string;
 }
 
 /** What was read, or why it could not be: never a guess. */

@@ -166,4 +166,9 @@ export class CloudStackSeed {
     });
     return { id, uuid };
   }
+
+  /** The usage statistics row CloudStack's hourly task keeps for a bucket: what the usage server bills. */
+  async bucketStatistics(bucket: { id: number }, account: SeedAccount, size: number): Promise<void> {
+    await this.insert('bucket_statistics', { account_id: account.id, bucket_id: bucket.id, size });
+  }
 }

@@ -2,6 +2,7 @@
 // the config's rule options, the scan's needs, billing, presence tracking, remediation, `csdrift
 // rules` and the README's rules table are all read from here.
 import { bucketAccountRemoved } from './bucket-account-removed.js';
+import { bucketBilledAfterRemoval } from './bucket-billed-after-removal.js';
 import { bucketDuplicateName } from './bucket-duplicate-name.js';
 import { bucketEncryptionMismatch } from './bucket-encryption-mismatch.js';
 import { bucketMissingInStore } from './bucket-missing-in-store.js';
@@ -28,6 +29,7 @@ const REGISTRY = [
   bucketDuplicateName,
   bucketAccountRemoved,
   bucketUrlStale,
+  bucketBilledAfterRemoval,
   bucketOwnerMismatch,
   bucketVersioningMismatch,
   bucketEncryptionMismatch,

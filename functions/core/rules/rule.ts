@@ -32,6 +32,8 @@ export interface StoreView {
   storeByName: ReadonlyMap<string, StoreBucket>;
   /** This store's rows read again after the scan, for every drift candidate (see core/recheck.ts). */
   recheckedRows: DbBucket[];
+  /** Why bucket_statistics could not be read, when it could not: the billing rules do not apply. */
+  billingUnreadable?: string;
 }
 
 export interface RuleContext<Shape extends OptionsShape = OptionsShape> {

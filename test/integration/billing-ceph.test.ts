@@ -1,0 +1,105 @@
+// bucket-billed-after-removal on a real MariaDB with CloudStack's DDL and a live RGW: the usage
+// server bills every bucket_statistics row above 0 (apache/cloudstack#13057), so a bucket deleted in
+// CloudStack whose statistics kept their size is billed for ever. A user without SELECT on the table
+// (an older grant) is told, and the run is not made incomplete by it.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { hoursAgo } from '../../functions/demo/cloudstack-seed.js';
+import { audit, found } from '../support/audit.js';
+import { bucketName } from '../support/cloud.js';
+import { cephCloudPerTest } from '../support/per-test.js';
+
+describe('bucket-billed-after-removal', () => {
+  const ctx = cephCloudPerTest('4.21');
+
+  async function plant() {
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    const names = {
+      ghost: bucketName('ghost'),
+      zero: bucketName('zero'),
+      live: bucketName('live'),
+      again: bucketName('again'),
+    };
+    // Deleted in CloudStack (and in the store), its statistics left at 5 MiB: billed every period.
+    const ghost = await ctx.cloud.seed.bucket({
+      name: names.ghost,
+      store,
+      account: alice,
+      removed: hoursAgo(30),
+    });
+    await ctx.cloud.seed.bucketStatistics(ghost, alice, 5 * 1024 ** 2);
+    // Deleted with its statistics at 0: billed nothing.
+    const zero = await ctx.cloud.seed.bucket({
+      name: names.zero,
+      store,
+      account: alice,
+      removed: hoursAgo(30),
+    });
+    await ctx.cloud.seed.bucketStatistics(zero, alice, 0);
+    // In use and billed: as it should be.
+    const live = await ctx.cloud.bucket(names.live, store, alice);
+    await ctx.cloud.seed.bucketStatistics(live, alice, 3 * 1024 ** 2);
+    // Deleted and created again under the same name: a bucket with that name exists (the contract's rule: every row removed).
+    const old = await ctx.cloud.seed.bucket({
+      name: names.again,
+      store,
+      account: alice,
+      removed: hoursAgo(40),
+    });
+    await ctx.cloud.seed.bucketStatistics(old, alice, 1024 ** 2);
+    await ctx.cloud.bucket(names.again, store, alice);
+    return { names, ghost, alice };
+  }
+
+  it('reports the removed bucket that is still billed, with the bytes billed each period and the reset', async () => {
+    const { names, ghost } = await plant();
+
+    const report = await audit(ctx.cloud.database);
+
+    expect(found(report)).toEqual([`bucket-billed-after-removal ${names.ghost}`]);
+    const finding = report.findings[0];
+    expect(finding).toMatchObject({
+      severity: 'medium',
+      bytes: 5 * 1024 ** 2,
+      owner: { accountName: 'alice' },
+      evidence: { billedBytesPerPeriod: 5 * 1024 ** 2, rows: [{ id: ghost.id, billedBytes: 5 * 1024 ** 2 }] },
+    });
+    expect(finding?.remediation.steps.join('\n')).toContain(
+      `\`UPDATE bucket_statistics SET size = 0 WHERE bucket_id IN (${ghost.id});\``,
+    );
+    expect(report.coverage[0]?.checks['bucket-billed-after-removal']).toBe('verified');
+    expect(report.status).toBe('drift');
+  });
+
+  it('a user who may not read bucket_statistics: not applicable, said why, and the run is not incomplete for it', async () => {
+    const { names } = await plant();
+    const conn = ctx.cloud.database.conn;
+    const user = `csdrift_ro_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    const database = ctx.cloud.database.db.database;
+    await conn.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [user, password]);
+    try {
+      for (const table of [
+        'object_store',
+        'object_store_details',
+        'bucket',
+        'account',
+        'domain',
+        'projects',
+        'account_details',
+      ])
+        await conn.query(`GRANT SELECT ON \`${database}\`.\`${table}\` TO ?@'%'`, [user]);
+      const report = await audit({ ...ctx.cloud.database, db: { ...ctx.cloud.database.db, user, password } });
+
+      expect(found(report)).not.toContain(`bucket-billed-after-removal ${names.ghost}`);
+      expect(report.coverage[0]?.checks['bucket-billed-after-removal']).toBe('not_applicable');
+      expect(report.coverage[0]?.evidence.checkNotes?.['bucket-billed-after-removal']).toContain(
+        'GRANT SELECT ON cloud.bucket_statistics',
+      );
+      expect(report.status).toBe('in_sync');
+    } finally {
+      await conn.query(`DROP USER ?@'%'`, [user]);
+    }
+  });
+});
