@@ -53,16 +53,21 @@ describe('csdrift validate', () => {
     expect(run.stderr).toMatch(message);
   });
 
-  it('--connect reads the database and reaches each store with its keys', async () => {
+  /** validate --connect against this test's database, with one store, ceph-1, and this config. */
+  async function connect(text: string) {
     await ctx.cloud.store('ceph-1');
-    const run = await csdrift([
+    return csdrift([
       'validate',
       '--connect',
       '--db',
       dbUrlText(ctx.cloud.database.db),
       '--config',
-      await config('gracePeriodMinutes: 30\n'),
+      await config(text),
     ]);
+  }
+
+  it('--connect reads the database and reaches each store with its keys', async () => {
+    const run = await connect('gracePeriodMinutes: 30\n');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/database mysql:\/\/.*: a CloudStack database with 1 store\(s\)/);
@@ -70,17 +75,9 @@ describe('csdrift validate', () => {
   });
 
   it('--connect says which store it could not verify, and why, never its keys (exit 2)', async () => {
-    await ctx.cloud.store('ceph-1');
-    const run = await csdrift([
-      'validate',
-      '--connect',
-      '--db',
-      dbUrlText(ctx.cloud.database.db),
-      '--config',
-      await config(
-        'stores: { ceph-1: { accessKey: WRONGKEYWRONGKEY, secretKey: WRONGSECRETWRONGSECRET } }\n',
-      ),
-    ]);
+    const run = await connect(
+      'stores: { ceph-1: { accessKey: WRONGKEYWRONGKEY, secretKey: WRONGSECRETWRONGSECRET } }\n',
+    );
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(/ {2}store ceph-1 \(Ceph, .*\): not verified: /);
     expect(run.stdout + run.stderr).not.toMatch(/WRONGSECRET/);
