@@ -21,7 +21,7 @@ import type { Ledger } from './core/ledger.js';
 import { bucketsLastSeenInStore, updateLedger } from './core/ledger.js';
 import type { Report, Trigger } from './core/report.js';
 import { buildReport } from './core/report.js';
-import { isExpired } from './core/suppressions.js';
+import { isExpired, withLedgerSuppressions } from './core/suppressions.js';
 import { rulesInScope } from './core/evaluate.js';
 import { lazyOwnerKeys } from './cloudstack/owner-keys.js';
 import { scanStore } from './stores/scan-store.js';
@@ -177,7 +177,8 @@ export async function finishAudit(
   request: AuditRequest,
 ): Promise<AuditOutcome> {
   const now = request.now ?? (() => new Date());
-  const { config } = request;
+  // Suppressions written by clicks live in the ledger; they count like the config's own.
+  const config = withLedgerSuppressions(request.config, request.previousLedger ?? null);
   const { inventory, byStore, runId, started } = prepared;
   const candidates = scans.flatMap((scan) => recheckCandidates(byStore.get(scan.storeId) ?? [], scan));
   const recheckedRows = await recheckBucketRows(request.db, candidates);

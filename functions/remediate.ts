@@ -1,6 +1,8 @@
-// Guarded remediation of one finding. Refuses unless the rule allows it, the finding was confirmed on
-// two consecutive runs and is open (the last run that covered its bucket and rule saw it), and a
-// fresh look now still finds it on a verified store. Without `apply` it only plans. Every attempt is recorded in the ledger and in remediations/.
+// Guarded remediation of one finding. Refuses unless the finding is open (the last run that covered
+// its bucket and rule saw it), consent is given (from the command line: the rule's opt-in and two
+// consecutive sightings; an approver's click; the self-healing rule's failed delete), and a fresh
+// look now still finds it on a verified store. Without `apply` it only plans. Every attempt goes to
+// remediations/, and every action, refused ones included, to the finding's trail in the ledger.
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { runAudit } from './audit.js';
 import { CloudStackApi } from './cloudstack/api-client.js';
@@ -8,11 +10,13 @@ import type { DbUrl } from './cloudstack/db-url.js';
 import { recheckBucketRows } from './cloudstack/inventory.js';
 import { ownerStoreKeys } from './cloudstack/owner-keys.js';
 import type { AuditConfig } from './core/config.js';
-import type { Ledger } from './core/ledger.js';
+import type { FindingAction, Ledger } from './core/ledger.js';
+import { withAction } from './core/actions.js';
 import { RemediationFailedError, RemediationRefusedError } from './core/errors.js';
 import type { Finding, StoreRecord } from './core/model.js';
 import type { RemediationRecord, RemediationStep } from './core/remediation.js';
-import { planFor, refusal, whyNoPlan } from './core/remediation.js';
+import type { Approval } from './core/remediation.js';
+import { actionBy, describeStep, planFor, refusal, whyNoPlan } from './core/remediation.js';
 import { writeCurrentView } from './publish.js';
 import { changeLedger, readLedger } from './state/ledger-store.js';
 import type { StateStorage } from './state/storage.js';
@@ -25,6 +29,8 @@ export interface RemediateRequest {
   storage: StateStorage;
   findingId: string;
   apply: boolean;
+  /** Who consents (default: the command line). */
+  approval?: Approval;
   now?: () => Date;
   retryBaseDelayMs?: number;
 }
@@ -32,43 +38,57 @@ export interface RemediateRequest {
 export interface RemediateOutcome {
   finding: Finding;
   record: RemediationRecord;
+  /** Applied and every step done: the finding is fixed and verified. */
+  fixed: boolean;
 }
 
 export async function remediate(request: RemediateRequest): Promise<RemediateOutcome> {
   const { config, findingId } = request;
+  const approval = request.approval ?? { via: 'cli' };
   const now = request.now ?? (() => new Date());
   const stored = await readLedger(request.storage);
   const entry = stored.ledger?.entries[findingId];
-  const refused = refusal(findingId, entry, stored.ledger, config, request.apply);
-  if (refused || !entry || !stored.ledger) throw new RemediationRefusedError(`refused: ${refused}`);
+  const refuse = async (why: string): Promise<never> => {
+    // A refused action is recorded on its finding when it has one: the trail says who tried what.
+    if (request.apply && entry && stored.ledger)
+      await record(request.storage, { ledger: stored.ledger, version: stored.version }, findingId, {
+        at: now().toISOString(),
+        by: actionBy(approval),
+        action: 'fix',
+        outcome: 'refused',
+        detail: why,
+      }).catch(() => {});
+    throw new RemediationRefusedError(`refused: ${why}`);
+  };
+  const refused = refusal(findingId, entry, stored.ledger, config, request.apply, approval);
+  if (refused || !entry || !stored.ledger)
+    return refuse(refused ?? `finding ${findingId} is not in the ledger`);
 
-  // A fresh look now: the ledger may be a day old and the store may have changed since.
+  // A fresh look now: the ledger may be a day old and the store may have changed since. Only the
+  // finding's bucket is looked at (a store-wide finding: the whole store).
   const fresh = await runAudit({
     db: request.db,
     config,
     stores: [entry.store.uuid],
     rules: [entry.rule],
+    ...(entry.bucket ? { buckets: [entry.bucket] } : {}),
     trigger: 'manual',
     previousLedger: stored.ledger,
     ...(request.retryBaseDelayMs !== undefined ? { retryBaseDelayMs: request.retryBaseDelayMs } : {}),
   });
   const coverage = fresh.report.coverage[0];
-  if (coverage?.status !== 'verified') {
-    throw new RemediationRefusedError(
-      `refused: store ${entry.store.name} is not verified now (${coverage?.status ?? 'not found'}${coverage?.error ? `: ${coverage.error}` : ''}); nothing was changed`,
+  if (coverage?.status !== 'verified' || coverage.checks[entry.rule] !== 'verified')
+    return refuse(
+      `store ${entry.store.name} is not verified now (${coverage?.status ?? 'not found'}${coverage?.error ? `: ${coverage.error}` : ''}); nothing was changed`,
     );
-  }
   const finding = fresh.report.findings.find((f) => f.id === findingId);
-  if (!finding)
-    throw new RemediationRefusedError(
-      `refused: a fresh look no longer finds ${findingId}; nothing was changed`,
-    );
+  if (!finding) return refuse(`a fresh look no longer finds ${findingId}; nothing was changed`);
   const store = fresh.stores[0] as StoreRecord;
 
   const noPlan = whyNoPlan(finding);
-  if (noPlan) throw new RemediationRefusedError(`refused: ${noPlan}; nothing was changed`);
+  if (noPlan) return refuse(`${noPlan}; nothing was changed`);
   const plan = planFor(finding);
-  const record: RemediationRecord = {
+  const attempt: RemediationRecord = {
     at: now().toISOString(),
     findingId,
     applied: request.apply,
@@ -81,15 +101,16 @@ export async function remediate(request: RemediateRequest): Promise<RemediateOut
       cs?.apiKey && cs.secretKey
         ? { apiUrl: cs.apiUrl, apiKey: cs.apiKey, secretKey: cs.secretKey }
         : undefined;
-    if (!api) {
-      throw new RemediationRefusedError(
-        'refused: --apply needs the CloudStack API in the config (cloudstack.apiUrl, and apiKey/secretKey or secretId)',
+    if (!api)
+      return refuse(
+        'the fix needs the CloudStack API in the config (cloudstack.apiUrl, and apiKey/secretKey or secretId)',
       );
-    }
-    await carryOut(plan, record, { ...request, finding, store, api: new CloudStackApi(api) });
+    await carryOut(plan, attempt, { ...request, finding, store, api: new CloudStackApi(api) });
   }
-  await remember(request.storage, stored.version, stored.ledger, record, config.pricing);
-  return { finding, record };
+  const fixed = request.apply && attempt.steps.every((s) => s.outcome === 'done');
+  const known = { ledger: stored.ledger, version: stored.version };
+  await remember(request.storage, known, attempt, approval, fixed, fresh.report.runId, config.pricing);
+  return { finding, record: attempt, fixed };
 }
 
 interface StepContext extends RemediateRequest {
@@ -184,33 +205,52 @@ async function runStep(step: RemediationStep, ctx: StepContext): Promise<string>
   }
 }
 
-/** The attempt goes into the finding's ledger entry and into remediations/ beside the runs. */
+/**
+ * The attempt goes into remediations/ beside the runs and, when applied, onto the finding's trail. A
+ * fix by a click or by self-healing is told by its own message, so it resolves the entry at once; a
+ * fix from the command line is resolved (and told) by the next audit, as before.
+ */
 async function remember(
   storage: StateStorage,
-  version: string | null,
-  ledger: Ledger,
-  record: RemediationRecord,
+  stored: { ledger: Ledger; version: string | null },
+  attempt: RemediationRecord,
+  approval: Approval,
+  fixed: boolean,
+  runId: string,
   pricing: AuditConfig['pricing'],
 ): Promise<void> {
-  const stamp = record.at.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = attempt.at.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   await storage.put(
-    `remediations/${stamp}-${record.findingId}.json`,
-    `${JSON.stringify(record, null, 2)}\n`,
+    `remediations/${stamp}-${attempt.findingId}.json`,
+    `${JSON.stringify({ ...attempt, by: actionBy(approval) }, null, 2)}\n`,
     'application/json',
   );
-  const failed = record.steps.find((s) => s.outcome === 'failed');
-  const attempt = {
-    at: record.at,
-    applied: record.applied,
-    outcome: !record.applied ? 'planned' : failed ? 'failed' : 'done',
-    ...(failed?.detail ? { detail: failed.detail } : {}),
-  } as const;
-  // Laid on the ledger as it stands now: a run may have written it during the fresh audit.
-  const written = await changeLedger(storage, { ledger, version }, (current) => {
-    const entry = current.entries[record.findingId];
-    if (!entry) return current;
-    const remediations = [...(entry.remediations ?? []), attempt];
-    return { ...current, entries: { ...current.entries, [record.findingId]: { ...entry, remediations } } };
-  });
+  if (!attempt.applied) return;
+  const failed = attempt.steps.find((s) => s.outcome === 'failed');
+  const done = attempt.steps.map((s) => s.detail).filter(Boolean);
+  const action: FindingAction = {
+    at: attempt.at,
+    by: actionBy(approval),
+    action: 'fix',
+    outcome: failed ? 'failed' : 'done',
+    detail: failed ? `${describeStep(failed.step)}: ${failed.detail ?? 'failed'}` : done.join('; ') || 'done',
+  };
+  const resolves = fixed && approval.via !== 'cli' ? { at: new Date().toISOString(), runId } : undefined;
+  await record(storage, stored, attempt.findingId, action, resolves, pricing);
+}
+
+/** One action laid on the ledger as it stands now (a run may have written it meanwhile), then the current view. */
+export async function record(
+  storage: StateStorage,
+  stored: { ledger: Ledger; version: string | null },
+  findingId: string,
+  action: FindingAction,
+  resolves?: { at: string; runId: string },
+  pricing?: AuditConfig['pricing'],
+): Promise<{ ledger: Ledger; version: string }> {
+  const written = await changeLedger(storage, stored, (current) =>
+    withAction(current, findingId, action, resolves),
+  );
   await writeCurrentView(storage, ['json', 'html'], written, pricing);
+  return written;
 }

@@ -10,6 +10,9 @@ import type { Notifier } from './notify/notifier.js';
 import type { ReportFormat } from './reports/formats.js';
 import { publishRun, reportUri } from './publish.js';
 import { readLedger } from './state/ledger-store.js';
+import type { HealOutcome } from './heal.js';
+import { healFailedDeletes } from './heal.js';
+import { healedMessage } from './core/notifications.js';
 import type { StateStorage } from './state/storage.js';
 
 export interface RunRequest extends Omit<AuditRequest, 'previousLedger'> {
@@ -20,6 +23,8 @@ export interface RunRequest extends Omit<AuditRequest, 'previousLedger'> {
   dryRun?: boolean;
   /** Scans made elsewhere (the Step Functions fan-out): finish from these instead of scanning. */
   scans?: StoreScan[];
+  /** Buckets (by name) whose owner's deleteBucket failed (an event run): candidates for self-healing. */
+  failedDeletes?: string[];
 }
 
 export interface RunOutcome extends AuditOutcome {
@@ -31,10 +36,12 @@ export interface RunOutcome extends AuditOutcome {
   /** Why the run history beside the ledger was not updated, when it was not. */
   historyProblem?: string;
   notified?: NotifyOutcome;
+  /** What self-healing did with the failed deletes this run confirmed. */
+  healing?: HealOutcome[];
 }
 
 export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> {
-  const { storage, formats, notifiers, dryRun, scans, ...audit } = request;
+  const { storage, formats, notifiers, dryRun, scans, failedDeletes, ...audit } = request;
   // A corrupt ledger stops the run here, before anything is audited or written.
   const stored = await readLedger(storage);
   const auditRequest = { ...audit, previousLedger: stored.ledger };
@@ -67,16 +74,36 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
     merges: published.merges,
     ...(published.historyProblem ? { historyProblem: published.historyProblem } : {}),
   };
-  if (dryRun || !notifiers.length) return written;
+  if (dryRun) return written;
+  // Before anything is told: a finding healed now gets one `healed` message, never a task.
+  const healing = failedDeletes?.length
+    ? await healFailedDeletes({
+        db: request.db,
+        config: request.config,
+        storage,
+        report,
+        ledger,
+        ledgerVersion: published.ledgerVersion,
+        failedDeletes,
+        ...(request.now ? { now: request.now } : {}),
+        ...(request.retryBaseDelayMs !== undefined ? { retryBaseDelayMs: request.retryBaseDelayMs } : {}),
+      })
+    : [];
+  const after = healing.length ? await readLedger(storage) : { ledger, version: published.ledgerVersion };
+  const healedNow = { ...written, ledger: after.ledger ?? ledger, ...(healing.length ? { healing } : {}) };
+  if (!notifiers.length) return healedNow;
   const notified = await notifyRun({
     storage,
     report,
-    ledger,
-    ledgerVersion: published.ledgerVersion,
+    ledger: after.ledger ?? ledger,
+    ledgerVersion: after.version,
     reportUri: published.reportUri,
     notifiers,
     config: request.config.notify,
+    extra: healing.flatMap((h) =>
+      h.outcome === 'healed' ? [healedMessage(h.healed, report, published.reportUri)] : [],
+    ),
     ...(request.now ? { now: request.now } : {}),
   });
-  return { ...written, notified };
+  return { ...healedNow, notified };
 }

@@ -195,7 +195,9 @@ export async function notifiersFor(
         '--slack-webhook-secret',
       )
     : config.notify?.slackWebhookUrl;
-  if (webhook) notifiers.push(new SlackNotifier(webhook));
+  // With a signing secret, clicks can be verified: tasks carry Fix, Suppress 30 days and Not drift.
+  const interactive = Boolean(config.notify?.slack?.signingSecret);
+  if (webhook) notifiers.push(new SlackNotifier(webhook, undefined, { interactive }));
   const smtp = config.notify?.smtp;
   if (smtp) notifiers.push(await (await import('../notify/smtp.js')).SmtpNotifier.open(smtp));
   return notifiers;

@@ -17,6 +17,8 @@ export interface EventRow {
   resourceType: string | null;
   /** UTC, as CloudStack writes it. */
   created: Date;
+  /** INFO or ERROR (a failed call). */
+  level?: string;
 }
 
 /** A bucket row's identity: what a targeted audit needs to ask about it. */
@@ -75,7 +77,7 @@ export class CloudStackEventReads {
   async eventsSince(afterId: number, limit: number): Promise<EventRow[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>({
       sql: `SELECT id, uuid, type, state, description, resource_id AS resourceId,
-                   resource_type AS resourceType, created
+                   resource_type AS resourceType, created, level
               FROM event WHERE id > ? AND ${EVENT_TYPES} ORDER BY id LIMIT ?`,
       values: [afterId, limit],
       timeout: 30_000,
@@ -88,7 +90,7 @@ export class CloudStackEventReads {
     if (!ids.length) return [];
     const [rows] = await this.pool.query<RowDataPacket[]>({
       sql: `SELECT id, uuid, type, state, description, resource_id AS resourceId,
-                   resource_type AS resourceType, created
+                   resource_type AS resourceType, created, level
               FROM event WHERE id IN (?) AND ${EVENT_TYPES} ORDER BY id`,
       values: [ids],
       timeout: 30_000,
@@ -132,5 +134,6 @@ function toEventRow(r: RowDataPacket): EventRow {
     resourceId: r.resourceId === null ? null : Number(r.resourceId),
     resourceType: r.resourceType === null ? null : String(r.resourceType),
     created: r.created instanceof Date ? r.created : new Date(String(r.created)),
+    ...(r.level !== null && r.level !== undefined ? { level: String(r.level) } : {}),
   };
 }

@@ -148,8 +148,36 @@ export const auditConfigSchema = z.strictObject({
         })
         .refine((s) => !s.user || s.passwordFile, { message: 'user needs passwordFile' })
         .optional(),
+      /** Slack's interactivity: with a signing secret (or signingSecretFile, signingSecretId), tasks carry buttons. */
+      slack: z
+        .strictObject({
+          /** The Slack app's signing secret (Basic Information, App Credentials): checks each click's signature. */
+          signingSecret: z.string().min(1).optional(),
+        })
+        .optional(),
     })
     .optional(),
+  /** Fixes without a terminal: self-healing of the seed case and the Slack approvers. */
+  remediation: z
+    .strictObject({
+      auto: z
+        .strictObject({
+          /** Complete a failed deleteBucket whose bucket the store confirms gone (apache/cloudstack#10410). */
+          failedDeletes: z.boolean().default(false),
+          /** Per store; past it, tasks as before. */
+          maxPerHour: z.number().int().min(1).max(1000).default(10),
+          /** Say what would be done, do nothing. */
+          dryRun: z.boolean().default(false),
+        })
+        .default({ failedDeletes: false, maxPerHour: 10, dryRun: false }),
+      /** Slack user ids (U…, W…) allowed to press Fix, Suppress 30 days and Not drift. */
+      approvers: z
+        .array(
+          z.string().regex(/^[UW][A-Z0-9]{2,20}$/, { message: 'expected a Slack user id such as U024BE7LH' }),
+        )
+        .default([]),
+    })
+    .default({ auto: { failedDeletes: false, maxPerHour: 10, dryRun: false }, approvers: [] }),
   /** The CloudStack API, for csdrift remediate --apply: a root admin's keys. */
   cloudstack: z
     .strictObject({

@@ -47,8 +47,39 @@ export interface LedgerEntry {
   };
   /** The finding as the run that last observed it reported it: what the current view shows. */
   finding?: Finding;
-  /** Every automated remediation tried on it (csdrift remediate). */
-  remediations?: { at: string; applied: boolean; outcome: 'planned' | 'done' | 'failed'; detail?: string }[];
+  /** Every action taken on it, by anyone or anything: the audit trail (CONTRACT "Remediation"). */
+  actions?: FindingAction[];
+}
+
+/** Who acted: a Slack user, the self-healing of failed deletes, or a person at the command line. */
+export type ActionBy = `slack:${string}` | 'auto:failed-delete' | 'cli';
+export type ActionKind = 'fix' | 'suppress' | 'not-drift';
+export type ActionOutcome = 'done' | 'refused' | 'failed';
+
+export interface FindingAction {
+  at: string;
+  by: ActionBy;
+  action: ActionKind;
+  outcome: ActionOutcome;
+  detail?: string;
+  /** A self-healing run that only said what it would have done. */
+  dryRun?: boolean;
+}
+
+/**
+ * A suppression written by a click (Suppress 30 days, Not drift): kept in the ledger, not the config,
+ * and applied by the next run of any kind. `expires` null: until a person removes it.
+ */
+export interface LedgerSuppression {
+  id: string;
+  rule: RuleId;
+  store: Pick<StoreRef, 'uuid' | 'name'>;
+  bucket: string | null;
+  reason: string;
+  owner: string;
+  expires: string | null;
+  at: string;
+  findingId: string;
 }
 
 /** A store as the last run that audited all of it saw it (no bucket or rule scope). */
@@ -68,6 +99,8 @@ export interface Ledger {
   entries: Record<string, LedgerEntry>;
   /** By store uuid. Ledgers written before 0.10 have none: then no store counts as fully verified. */
   stores?: Record<string, LedgerStoreState>;
+  /** Suppressions written by clicks in Slack (csdrift suppressions list|remove). */
+  suppressions?: LedgerSuppression[];
 }
 
 export interface ResolvedFinding {
@@ -117,6 +150,15 @@ export interface LedgerInput {
   keepResolvedDays?: number;
 }
 
+const actionSchema = z.object({
+  at: z.string(),
+  by: z.string().regex(/^(slack:[A-Z0-9]+|auto:failed-delete|cli)$/),
+  action: z.enum(['fix', 'suppress', 'not-drift']),
+  outcome: z.enum(['done', 'refused', 'failed']),
+  detail: z.string().optional(),
+  dryRun: z.boolean().optional(),
+});
+
 const ledgerSchema = z.object({
   schemaVersion: z.literal(1),
   updatedAt: z.string(),
@@ -145,6 +187,8 @@ const ledgerSchema = z.object({
         })
         .optional(),
       finding: findingSchema.optional(),
+      actions: z.array(actionSchema).optional(),
+      /** 0.10's record of csdrift remediate, read as actions by the cli. */
       remediations: z
         .array(
           z.object({
@@ -157,6 +201,21 @@ const ledgerSchema = z.object({
         .optional(),
     }),
   ),
+  suppressions: z
+    .array(
+      z.object({
+        id: z.string(),
+        rule: z.enum(RULE_IDS),
+        store: z.object({ uuid: z.string(), name: z.string() }),
+        bucket: z.string().nullable(),
+        reason: z.string(),
+        owner: z.string(),
+        expires: z.string().nullable(),
+        at: z.string(),
+        findingId: z.string(),
+      }),
+    )
+    .optional(),
   stores: z
     .record(
       z.string(),
@@ -182,6 +241,22 @@ export function parseLedger(text: string, where: string): Ledger {
         { cause },
       ),
   );
+  // 0.10 kept `remediations` (csdrift remediate's attempts): those applied become the cli's actions.
+  for (const entry of Object.values(ledger.entries)) {
+    const { remediations, ...rest } = entry;
+    if (!remediations) continue;
+    const older: FindingAction[] = remediations
+      .filter((r) => r.applied && r.outcome !== 'planned')
+      .map((r) => ({
+        at: r.at,
+        by: 'cli',
+        action: 'fix',
+        outcome: r.outcome === 'done' ? 'done' : 'failed',
+        ...(r.detail ? { detail: r.detail } : {}),
+      }));
+    Object.assign(entry, rest, { actions: [...older, ...(rest.actions ?? [])] });
+    delete entry.remediations;
+  }
   // Checked above; the snapshots are kept whole, as the run that wrote them reported them.
   return ledger as Ledger;
 }
@@ -239,6 +314,8 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
       seenRuns,
       lastRunId: runId,
       ...(published ? { published } : {}),
+      // The audit trail outlives a resolution: a drift that comes back shows what was done before.
+      ...(before?.actions?.length ? { actions: before.actions } : {}),
       finding: {
         ...finding,
         status: status === 'suppressed' ? 'suppressed' : status === 'open' ? 'open' : 'new',
@@ -292,6 +369,7 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
       lastRunId: runId,
       entries,
       ...(Object.keys(stores).length ? { stores } : {}),
+      ...(input.previous?.suppressions?.length ? { suppressions: input.previous.suppressions } : {}),
     },
     findings,
     resolved,

@@ -15,7 +15,7 @@ import { atStake, humanBytes } from './playbooks.js';
 import type { Report } from './report.js';
 import { coverageLabel, whyIncomplete } from './report.js';
 
-export type NotificationKind = 'task' | 'resolved' | 'digest';
+export type NotificationKind = 'task' | 'resolved' | 'digest' | 'healed';
 
 /** A part of a message for people: lines of prose, aligned facts, or the steps of what to do. */
 export type Section =
@@ -248,6 +248,70 @@ function resolvedMessage(r: Report['resolved'][number], report: Report, reportUr
   };
 }
 
+/** A finding the self-healing rule fixed: what was wrong, what was done, and how it was verified. */
+export interface HealedFinding {
+  finding: Finding;
+  by: string;
+  at: string;
+  /** What each step did, in order. */
+  steps: string[];
+}
+
+/** `healed`: not a task. The seed case completed on the owner's behalf, verified. */
+export function healedMessage(h: HealedFinding, report: Report, reportUri: string): Notification {
+  const f = h.finding;
+  const severity = 'info';
+  return {
+    kind: 'healed',
+    severity,
+    title: `[healed] ${f.rule}: ${f.bucket ?? f.store.name} on ${f.store.name}`,
+    sections: [
+      {
+        kind: 'lines',
+        lines: [
+          `HEALED: ${f.rule}`,
+          `The owner's deleteBucket of ${f.bucket ?? '-'} failed because store ${f.store.name} no longer had the bucket; csdrift completed the delete and verified it (the row is removed, the store answers 404).`,
+        ],
+      },
+      {
+        kind: 'facts',
+        facts: [
+          ['Store', `${f.store.name} (${f.store.provider}, ${f.store.endpoint})`],
+          ['Bucket', f.bucket ?? '-'],
+          ['Owner', ownerText(f.owner)],
+          ['Healed', `${h.at} by ${h.by}`],
+        ],
+      },
+      { kind: 'lines', lines: ['Done:', ...h.steps.map((step, i) => `  ${i + 1}. ${step}`)] },
+      {
+        kind: 'facts',
+        facts: [
+          ['Report', reportUri],
+          ['Finding id', `${f.id} (run ${report.runId})`],
+        ],
+      },
+    ],
+    reportUri,
+    data: {
+      kind: 'healed',
+      findingId: f.id,
+      rule: f.rule,
+      store: f.store,
+      bucket: f.bucket,
+      owner: f.owner,
+      by: h.by,
+      at: h.at,
+      steps: h.steps,
+      report: reportUri,
+      runId: report.runId,
+    },
+    attributes: { rule: f.rule, severity, store: f.store.name, kind: 'healed' },
+    groupId: f.store.uuid,
+    dedupId: dedup('healed', f.id, h.at),
+    findingIds: [f.id],
+  };
+}
+
 function digestMessage(
   report: Report,
   reportUri: string,
@@ -421,7 +485,8 @@ export interface SentBy {
 export function markPublished(ledger: Ledger, sent: Notification[], by: SentBy): Ledger {
   const entries = { ...ledger.entries };
   for (const message of sent) {
-    if (message.kind === 'digest') continue;
+    // A digest names no finding; a healed finding was marked by its fix (core/actions.ts).
+    if (message.kind === 'digest' || message.kind === 'healed') continue;
     for (const id of message.findingIds) {
       const entry = entries[id];
       if (!entry) continue;

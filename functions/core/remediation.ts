@@ -1,7 +1,7 @@
 // Guarded remediation: which findings may be fixed automatically, when to refuse, and the plan.
 // Pure; functions/remediate.ts carries the plan out.
 import type { AuditConfig } from './config.js';
-import type { Ledger, LedgerEntry } from './ledger.js';
+import type { ActionBy, Ledger, LedgerEntry } from './ledger.js';
 import type { Finding } from './model.js';
 import { bucketNameProblem } from './bucket-name.js';
 import type { RemediationStep } from './remediation-steps.js';
@@ -26,20 +26,36 @@ export function refusal(
   ledger: Ledger | null,
   config: AuditConfig,
   apply = true,
+  approval: Approval = { via: 'cli' },
 ): string | undefined {
   if (!entry || !ledger) return `finding ${findingId} is not in the ledger: run csdrift audit first`;
   if (!RULES[entry.rule].remediation)
     return `${entry.rule} has no automated remediation; follow the steps in the report`;
-  if (apply && !remediationAllowed(config, entry.rule))
-    return `remediation is off for ${entry.rule} (set rules.${entry.rule}.remediate: true to allow it)`;
   if (entry.status !== 'new' && entry.status !== 'open')
     return `finding ${findingId} is ${entry.status}, not open`;
+  // A person's click (an allowed approver) and the owner's failed delete are consent and intent of
+  // their own: they replace the config's opt-in and the second sighting; the fresh audit still runs.
+  if (approval.via !== 'cli') return undefined;
+  if (apply && !remediationAllowed(config, entry.rule))
+    return `remediation is off for ${entry.rule} (set rules.${entry.rule}.remediate: true to allow it)`;
   // Staleness is judged by observation, never by "the last run": a run that covered this bucket and
   // rule and did not see the finding resolved it, so an open entry is one the last run that looked
   // saw. Event runs of other buckets leave it as it is; the fresh audit below looks again anyway.
   if (entry.seenRuns < 2)
     return `finding ${findingId} was seen on ${entry.seenRuns} run(s); it must be confirmed on two consecutive runs first`;
   return undefined;
+}
+
+/** Who consents to a fix: the command line (opt-in and two sightings), an approver's click, or the self-healing rule. */
+export type Approval = { via: 'cli' } | { via: 'slack'; user: string } | { via: 'auto' };
+
+/** How an approval is written in the audit trail (`by`). */
+export function actionBy(approval: Approval): ActionBy {
+  return approval.via === 'slack'
+    ? `slack:${approval.user}`
+    : approval.via === 'auto'
+      ? 'auto:failed-delete'
+      : 'cli';
 }
 
 /** Whether the operator allowed `--apply` for this rule's findings (off unless said). */

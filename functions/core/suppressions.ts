@@ -3,6 +3,7 @@
 // entry never over-matches by accident. A finding without a bucket is matched by bucket `-`.
 import picomatch from 'picomatch';
 import type { AuditConfig } from './config.js';
+import type { Ledger, LedgerSuppression } from './ledger.js';
 import type { RuleId, StoreRef } from './model.js';
 
 export type Suppression = AuditConfig['suppressions'][number];
@@ -51,4 +52,27 @@ export function suppressionsFor(entries: Suppression[], now: Date) {
     const expired = hits.find((c) => c.expired);
     return expired ? { expired: summary(expired) } : {};
   };
+}
+
+/** "Not drift" holds until a person removes it: as a config entry, an expiry no run will reach. */
+export const UNTIL_REMOVED = '9999-12-31T23:59:59.000Z';
+
+/** A click's suppression as the config's: exact on rule, store uuid and bucket (`-` for none). */
+export function asConfigSuppression(s: LedgerSuppression): Suppression {
+  return {
+    rule: s.rule,
+    store: s.store.uuid,
+    bucket: s.bucket ?? '-',
+    reason: s.reason,
+    owner: s.owner,
+    expires: s.expires ?? UNTIL_REMOVED,
+    match: 'exact',
+  };
+}
+
+/** The config with the ledger's suppressions beside its own. */
+export function withLedgerSuppressions(config: AuditConfig, ledger: Ledger | null): AuditConfig {
+  const clicked = ledger?.suppressions ?? [];
+  if (!clicked.length) return config;
+  return { ...config, suppressions: [...config.suppressions, ...clicked.map(asConfigSuppression)] };
 }

@@ -44,13 +44,14 @@ export async function eventAuditFunction(event: SQSEvent, context: Context): Pro
   try {
     const audits = new EventAudits({
       reads,
-      audit: ({ stores, buckets }) =>
+      audit: ({ stores, buckets, failedDeletes }) =>
         auditAndPublish({
           db: settings.db,
           config: settings.config,
           stores,
           rules: [],
           buckets,
+          ...(failedDeletes ? { failedDeletes } : {}),
           trigger: 'event',
           storage,
           formats: settings.formats,

@@ -18,6 +18,8 @@ export interface NotifyRequest {
   reportUri: string;
   notifiers: Notifier[];
   config: AuditConfig['notify'];
+  /** Messages the run made beside the plan (self-healing's `healed`). */
+  extra?: Notification[];
   now?: () => Date;
 }
 
@@ -42,6 +44,7 @@ export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> 
     notify: request.config,
     ...storm,
   });
+  plan.messages.unshift(...(request.extra ?? []));
   const told = new Map<string, Notification>();
   const sent: Record<string, number> = {};
   const failures: string[] = [];

@@ -5,6 +5,8 @@ import { redact } from '../common/redact.js';
 import type { Notification } from '../core/notifications.js';
 import { renderText } from '../core/notifications.js';
 import type { Notifier } from './notifier.js';
+import type { RuleId } from '../core/model.js';
+import { RULES } from '../core/rules/index.js';
 
 /** More new tasks than this go into the digest as a list instead of one message each. */
 export const SLACK_GROUP_AT = 3;
@@ -34,15 +36,88 @@ function titleOf(m: Notification): string {
   return visible(m.title);
 }
 
-export function slackBlocks(m: Notification, extraLines: string[] = []): { text: string; blocks: unknown[] } {
-  const icon = { task: ':rotating_light:', resolved: ':white_check_mark:', digest: ':bar_chart:' }[m.kind];
+/** The buttons' action ids (CONTRACT "Remediation: self-healing and approvals"); each button's value is the finding id. */
+export const SLACK_ACTIONS = {
+  fix: 'csdrift-fix',
+  suppress: 'csdrift-suppress-30d',
+  notDrift: 'csdrift-not-drift',
+} as const;
+
+const plain = (text: string) => ({ type: 'plain_text', text, emoji: true });
+
+/**
+ * A task's buttons: Fix only where its rule has an automated remediation (behind Slack's own
+ * confirmation dialog), Suppress 30 days, and Not drift (suppressed until a person removes it).
+ */
+export function taskButtons(finding: { id: string; bucket: string | null; store: string }, fixable: boolean) {
+  const where = `${finding.bucket ?? '-'} on ${finding.store}`;
+  return {
+    type: 'actions',
+    block_id: `csdrift-${finding.id}`,
+    elements: [
+      ...(fixable
+        ? [
+            {
+              type: 'button',
+              action_id: SLACK_ACTIONS.fix,
+              text: plain('Fix'),
+              style: 'primary',
+              value: finding.id,
+              confirm: {
+                title: plain('Fix this drift?'),
+                text: {
+                  type: 'mrkdwn',
+                  text: escapeSlack(
+                    visible(
+                      `csdrift audits ${where} again and, if it still finds the drift, carries out the steps above.`,
+                    ),
+                  ).slice(0, 300),
+                },
+                confirm: plain('Fix'),
+                deny: plain('Cancel'),
+              },
+            },
+          ]
+        : []),
+      {
+        type: 'button',
+        action_id: SLACK_ACTIONS.suppress,
+        text: plain('Suppress 30 days'),
+        value: finding.id,
+      },
+      { type: 'button', action_id: SLACK_ACTIONS.notDrift, text: plain('Not drift'), value: finding.id },
+    ],
+  };
+}
+
+export interface SlackRenderOptions {
+  /** Tasks carry buttons (a signing secret is configured, so clicks can be verified). */
+  interactive?: boolean;
+}
+
+export function slackBlocks(
+  m: Notification,
+  extraLines: string[] = [],
+  options: SlackRenderOptions = {},
+): { text: string; blocks: unknown[] } {
+  const icon = {
+    task: ':rotating_light:',
+    resolved: ':white_check_mark:',
+    digest: ':bar_chart:',
+    healed: ':adhesive_bandage:',
+  }[m.kind];
   const extra = extraLines.length ? `\n\n${extraLines.join('\n')}` : '';
   const body = sectionText(`${sectionText(renderText(m))}${extra}`);
+  const buttons =
+    options.interactive && m.kind === 'task' && m.finding && !m.investigate
+      ? [taskButtons(m.finding, Boolean(RULES[m.finding.rule as RuleId]?.remediation))]
+      : [];
   return {
     text: escapeSlack(titleOf(m)), // the notification's fallback text: parsed as mrkdwn by Slack
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: titleOf(m).slice(0, 150), emoji: true } },
       { type: 'section', text: { type: 'mrkdwn', text: `${icon} ${'```'}${inCodeBlock(body)}${'```'}` } },
+      ...buttons,
       {
         type: 'context',
         elements: [
@@ -59,21 +134,25 @@ export class SlackNotifier implements Notifier {
   constructor(
     private readonly webhookUrl: string,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly render: SlackRenderOptions = {},
   ) {}
 
   async deliver(messages: Notification[]) {
     const tasks = messages.filter((m) => m.kind === 'task');
     const resolved = messages.filter((m) => m.kind === 'resolved');
     const digest = messages.find((m) => m.kind === 'digest');
+    const healed = messages.filter((m) => m.kind === 'healed');
     const sent: Notification[] = [];
     const failures: string[] = [];
     const post = async (m: Notification, extra: string[] = []) => {
-      const error = await this.post(slackBlocks(m, extra));
+      const error = await this.post(slackBlocks(m, extra, this.render));
       if (error) failures.push(`Slack refused "${titleOf(m)}": ${error}`);
       else sent.push(m);
       return !error;
     };
-    const grouped = tasks.length > SLACK_GROUP_AT;
+    for (const h of healed) await post(h);
+    // Grouped tasks lose their buttons: with a signing secret, each task is its own message.
+    const grouped = tasks.length > SLACK_GROUP_AT && !this.render.interactive;
     if (!grouped) for (const t of tasks) await post(t);
     if (digest) {
       const lines = [

@@ -76,7 +76,7 @@ export function snsBody(n: Pick<Notification, 'sections' | 'data' | 'reportUri'>
 
 /** The JSON part as the Slack function reads it back: what it needs, checked; the rest kept as it is. */
 const jsonPartSchema = z.looseObject({
-  kind: z.enum(['task', 'resolved', 'digest']),
+  kind: z.enum(['task', 'resolved', 'digest', 'healed']),
   report: z.string().optional(),
   findingId: z.string().optional(),
   rule: z.string().optional(),
@@ -84,7 +84,7 @@ const jsonPartSchema = z.looseObject({
 });
 
 const attributesSchema = z.object({
-  kind: z.enum(['task', 'resolved', 'digest']).catch('digest'),
+  kind: z.enum(['task', 'resolved', 'digest', 'healed']).catch('digest'),
   rule: z.string().catch(''),
   severity: z.enum(SEVERITIES).catch('info'),
   store: z.string().catch(''),

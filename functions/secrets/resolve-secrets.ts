@@ -1,7 +1,7 @@
 // The one step that turns a config's references to secrets into the secrets, before the config is
 // parsed: `<key>File: PATH` (systemd credentials, Kubernetes secret volumes, Vault agent files) and
 // the Secrets Manager references (`db.secretId`, `stores.<store>.secretId`, `cloudstack.secretId`,
-// `notify.slackWebhookSecretId`, `watch.cloudstack.webhookSecretId`). The CLI reads Secrets Manager
+// `notify.slackWebhookSecretId`, `notify.slack.signingSecretId`, `watch.cloudstack.webhookSecretId`). The CLI reads Secrets Manager
 // itself; a Lambda function hands over what middy fetched and caches (handlers/secrets.ts). The
 // environment's secrets (CSDRIFT_DB_URL, CSDRIFT_DB_URL_FILE, DB_SECRET_ID, STORE_SECRETS) become
 // references of the same config before this step (cli/load-config.ts, handlers/environment.ts).
@@ -33,6 +33,7 @@ export const FILE_PATHS = [
   ['stores', '*', 'accessKey'],
   ['stores', '*', 'secretKey'],
   ['notify', 'slackWebhookUrl'],
+  ['notify', 'slack', 'signingSecret'],
   ['cloudstack', 'apiKey'],
   ['cloudstack', 'secretKey'],
   ['watch', 'cloudstack', 'amqp', 'url'],
@@ -126,6 +127,16 @@ export const SECRET_REFERENCES: readonly SecretReference[] = [
     value(secret) {
       const url = slackWebhookUrlOf(secret);
       return url ? { slackWebhookUrl: url } : undefined;
+    },
+  },
+  {
+    at: ['notify', 'slack'],
+    key: 'signingSecretId',
+    holds: 'the Slack app signing secret as a plain string',
+    becomes: ['signingSecret'],
+    value(secret) {
+      const text = plainString(secret);
+      return text ? { signingSecret: text.trim() } : undefined;
     },
   },
   {

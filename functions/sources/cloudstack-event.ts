@@ -98,7 +98,8 @@ export function fromEventRow(row: EventRow): ChangeEvent | null {
     status: row.state,
     at: row.created,
     target,
-    failed: isFailure(row.description),
+    // The table says a failure twice: its description and its level (ERROR); both must agree.
+    failed: isFailure(row.description) && (row.level === undefined || row.level === 'ERROR'),
     eventId: String(row.id),
   };
 }
@@ -142,6 +143,15 @@ function targetOf(
 /** `… Bucket Id: <uuid>` (ActionEventInterceptor writes `<description>. <details>`). */
 function bucketIdIn(description: string | undefined): string | undefined {
   return /Bucket Id: ([0-9a-fA-F-]{8,64})\s*$/.exec(description ?? '')?.[1];
+}
+
+/**
+ * The seed case's trigger: the owner's deleteBucket failed (`Error while deleting bucket`, from
+ * BucketApiServiceImpl via ActionEventInterceptor). Only an audit that then finds the bucket missing
+ * in the store may act on it.
+ */
+export function isFailedDelete(event: ChangeEvent): boolean {
+  return event.type === 'BUCKET.DELETE' && event.failed && event.target.kind === 'bucket';
 }
 
 function isFailure(description: string | undefined): boolean {

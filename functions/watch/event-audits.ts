@@ -10,6 +10,7 @@ import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import type { RunOutcome } from '../run.js';
 import type { ChangeEvent, EventTarget } from '../sources/cloudstack-event.js';
+import { isFailedDelete } from '../sources/cloudstack-event.js';
 import type { Pending } from './debouncer.js';
 import type { EventSource } from '../sources/cloudstack-event.js';
 
@@ -24,6 +25,8 @@ export interface AuditJob {
   stores: string[];
   buckets: string[];
   events: QueuedEvent[];
+  /** The buckets (by name) whose owner's deleteBucket failed, as the events said: self-healing's candidates. */
+  failedDeletes?: string[];
   /** How the log names the stores (their names where the rows gave them; else the ids as given). */
   storeNames?: string[];
 }
@@ -40,7 +43,7 @@ export interface EventAuditObserver {
 export interface EventAuditsOptions {
   reads: Pick<CloudStackEventReads, 'bucketsByIdentity'>;
   /** The shell's run: the same engine as `csdrift audit`, trigger `event`. */
-  audit: (job: Pick<AuditJob, 'stores' | 'buckets'>) => Promise<RunOutcome>;
+  audit: (job: Pick<AuditJob, 'stores' | 'buckets' | 'failedDeletes'>) => Promise<RunOutcome>;
   observer: EventAuditObserver;
   maxBucketsPerAudit: number;
   concurrentAudits: number;
@@ -133,9 +136,11 @@ export class EventAudits {
       const names = [...byName.keys()];
       for (let i = 0; i < names.length; i += this.options.maxBucketsPerAudit) {
         const chunk = names.slice(i, i + this.options.maxBucketsPerAudit);
+        const failedDeletes = chunk.filter((n) => byName.get(n)?.some((q) => isFailedDelete(q.event)));
         jobs.push({
           stores,
           buckets: chunk,
+          ...(failedDeletes.length ? { failedDeletes } : {}),
           events: chunk.flatMap((n) => byName.get(n) ?? []),
           storeNames: stores.map((s) => storeNames.get(s) ?? s),
         });
@@ -189,7 +194,11 @@ export class EventAudits {
     );
     let outcome: RunOutcome;
     try {
-      outcome = await this.options.audit({ stores: job.stores, buckets: job.buckets });
+      outcome = await this.options.audit({
+        stores: job.stores,
+        buckets: job.buckets,
+        ...(job.failedDeletes ? { failedDeletes: job.failedDeletes } : {}),
+      });
     } catch (err) {
       this.options.observer.audited('failed');
       if (err instanceof InvalidInputError) {
@@ -215,7 +224,27 @@ export class EventAudits {
       q.settle();
     }
     for (const line of verdictLines(job, report, took)) this.options.log(line);
+    for (const line of healingLines(outcome)) this.options.log(line);
   }
+}
+
+/** One line per failed delete self-healing looked at: healed, left to a person and why, or what a dry run would do. */
+export function healingLines(outcome: Pick<RunOutcome, 'healing'>): string[] {
+  return (outcome.healing ?? []).map((h) => {
+    const what = `${h.finding.bucket ?? '-'} on ${h.finding.store.name}`;
+    switch (h.outcome) {
+      case 'healed':
+        return visible(`healed ${what}: the failed delete was completed and verified [${h.finding.id}]`);
+      case 'dry-run':
+        return visible(
+          `self-healing (dry run) would ${h.would.join('; then ')} for ${what} [${h.finding.id}]`,
+        );
+      case 'left':
+        return visible(`not healed ${what}: ${h.why}; a task is sent instead [${h.finding.id}]`);
+      case 'failed':
+        return visible(`self-healing of ${what} failed: ${h.why}; a task is sent instead [${h.finding.id}]`);
+    }
+  });
 }
 
 /** Appends in place: many events for one bucket are linear work, never a copy per event. */

@@ -25,6 +25,12 @@ export class WatchMetrics implements EventAuditObserver {
     labelNames: ['channel'] as const,
     registers: [this.registry],
   });
+  readonly remediations = new Counter({
+    name: 'csdrift_remediations_total',
+    help: 'Actions on findings (fix, suppress, not-drift) by outcome (done, refused, failed) and by whom (auto, slack).',
+    labelNames: ['action', 'outcome', 'via'] as const,
+    registers: [this.registry],
+  });
   readonly eventsDropped = new Counter({
     name: 'csdrift_events_dropped_total',
     help: 'Change events dropped: malformed, refused (bad signature), or naming nothing csdrift audits.',

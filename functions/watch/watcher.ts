@@ -51,6 +51,7 @@ export interface WatchRequest {
     stores: string[];
     buckets: string[];
     trigger: 'event' | 'schedule';
+    failedDeletes?: string[];
   }) => Promise<RunOutcome>;
 }
 
@@ -253,6 +254,7 @@ export class Watcher {
     stores: string[];
     buckets: string[];
     trigger: 'event' | 'schedule';
+    failedDeletes?: string[];
   }): Promise<RunOutcome> {
     const { request } = this;
     if (request.runAudit) return request.runAudit(scope);
@@ -264,6 +266,7 @@ export class Watcher {
       rules: [],
       buckets: scope.buckets,
       trigger: scope.trigger,
+      ...(scope.failedDeletes ? { failedDeletes: scope.failedDeletes } : {}),
       storage: request.storage,
       formats: request.formats,
       notifiers: request.notifiers,
@@ -273,6 +276,13 @@ export class Watcher {
       const told = outcome.notified;
       for (const [channel, n] of Object.entries(told?.failed ?? {}))
         if (n) this.metrics.notificationsFailed.inc({ channel }, n);
+      for (const h of outcome.healing ?? [])
+        if (h.outcome !== 'left' || !h.why.startsWith('self-healing is off'))
+          this.metrics.remediations.inc({
+            action: 'fix',
+            outcome: h.outcome === 'healed' ? 'done' : h.outcome === 'failed' ? 'failed' : 'refused',
+            via: 'auto',
+          });
       for (const failure of told?.failures ?? [])
         this.noisy('notify-failed', visible(`notification not sent, to be tried again: ${failure}`));
       return outcome;
