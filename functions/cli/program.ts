@@ -10,6 +10,7 @@ import type { WatchFlags } from './watch-command.js';
 import type { AuditFlags, Io } from './audit-command.js';
 import type { BaselineFlags } from './baseline-command.js';
 import type { RemediateFlags } from './remediate-command.js';
+import type { SuppressionsFlags } from './suppressions-command.js';
 import type { ReportFlags } from './report-command.js';
 import type { ValidateFlags } from './validate-command.js';
 import { SHELLS } from './completion.js';
@@ -145,6 +146,22 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .action(async (flags: ReportFlags) => {
       const { reportCommand } = await import('./report-command.js');
       setExitCode(await reportCommand(flags, io));
+    });
+
+  program
+    .command('suppressions')
+    .description('list or remove the suppressions written from Slack (Suppress 30 days, Not drift)')
+    .argument('<verb>', 'list or remove')
+    .argument('[id]', 'the id to remove, as list shows it')
+    .option(
+      '--out <dir>',
+      'where the reports and the ledger are: a folder or s3://BUCKET/PREFIX',
+      './drift-reports',
+    )
+    .option('--json', 'list as JSON')
+    .action(async (verb: string, id: string | undefined, flags: SuppressionsFlags) => {
+      const { suppressionsCommand } = await import('./suppressions-command.js');
+      setExitCode(await suppressionsCommand(verb, id, flags, io));
     });
 
   databaseOptions(

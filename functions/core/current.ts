@@ -5,7 +5,7 @@
 import type { Ledger, LedgerEntry } from './ledger.js';
 import { fullyVerified } from './ledger.js';
 import type { Finding, StoreCoverage } from './model.js';
-import type { Pricing, Report, RunStatus } from './report.js';
+import type { Pricing, Report, ReportedAction, RunStatus } from './report.js';
 import { summarise } from './report.js';
 import { RULES } from './rules/index.js';
 
@@ -42,7 +42,21 @@ export function currentReport(ledger: Ledger, asOf: Date, pricing?: Pricing): Re
     resolved: [],
     pending: [],
     expiredSuppressions: [],
+    actions: recentActions(ledger, asOf),
   };
+}
+
+/** Every action of the last 30 days, on any finding (a healed one is resolved: its trail is here). */
+function recentActions(ledger: Ledger, asOf: Date): ReportedAction[] {
+  const since = asOf.getTime() - 30 * 86_400_000;
+  return Object.entries(ledger.entries)
+    .flatMap(([findingId, e]) =>
+      (e.actions ?? [])
+        .filter((a) => Date.parse(a.at) >= since)
+        .map((a) => ({ findingId, rule: e.rule, store: e.store.name, bucket: e.bucket, ...a })),
+    )
+    .sort((a, b) => b.at.localeCompare(a.at))
+    .slice(0, 500);
 }
 
 /**
@@ -81,7 +95,15 @@ function currentFinding(id: string, entry: LedgerEntry): Finding {
     firstSeen: entry.firstSeen,
     lastSeen: entry.lastSeen,
   };
-  return { ...base, id, status, firstSeen: entry.firstSeen, lastSeen: entry.lastSeen, lastVerifiedAt };
+  return {
+    ...base,
+    id,
+    status,
+    firstSeen: entry.firstSeen,
+    lastSeen: entry.lastSeen,
+    lastVerifiedAt,
+    ...(entry.actions?.length ? { actions: entry.actions } : {}),
+  };
 }
 
 function neverAudited(f: Finding): StoreCoverage {

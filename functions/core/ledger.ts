@@ -9,7 +9,9 @@
 // the entry as it is. A listing taken at 02:01 never resolves what a check at 02:03 confirmed.
 import * as z from 'zod';
 import { StateCorruptError } from './errors.js';
-import type { Finding, RuleId, StoreCoverage, StoreRef } from './model.js';
+import type { Finding, FindingAction, RuleId, StoreCoverage, StoreRef } from './model.js';
+
+export type { ActionBy, ActionKind, ActionOutcome, FindingAction } from './model.js';
 import { RULES, RULE_IDS } from './rules/index.js';
 import { coverageSchema, findingSchema } from './report-schema.js';
 import { parseJson } from './validation.js';
@@ -49,21 +51,6 @@ export interface LedgerEntry {
   finding?: Finding;
   /** Every action taken on it, by anyone or anything: the audit trail (CONTRACT "Remediation"). */
   actions?: FindingAction[];
-}
-
-/** Who acted: a Slack user, the self-healing of failed deletes, or a person at the command line. */
-export type ActionBy = `slack:${string}` | 'auto:failed-delete' | 'cli';
-export type ActionKind = 'fix' | 'suppress' | 'not-drift';
-export type ActionOutcome = 'done' | 'refused' | 'failed';
-
-export interface FindingAction {
-  at: string;
-  by: ActionBy;
-  action: ActionKind;
-  outcome: ActionOutcome;
-  detail?: string;
-  /** A self-healing run that only said what it would have done. */
-  dryRun?: boolean;
 }
 
 /**

@@ -203,6 +203,8 @@ export interface Finding extends Omit<RuleFinding, 'dbBucket'> {
   lastSeen: string;
   /** The current view only: when the last run whose scope covered this bucket and rule observed it. */
   lastVerifiedAt?: string;
+  /** The current view: every action taken on it (the ledger's audit trail). */
+  actions?: FindingAction[];
 }
 
 /**
@@ -231,4 +233,19 @@ export function bucketsByStore(buckets: DbBucket[]): Map<number, DbBucket[]> {
 /** `removed IS NULL AND state <> 'Destroyed'` (FACTS.md). */
 export function isActive(bucket: DbBucket): boolean {
   return bucket.removed === null && bucket.state !== 'Destroyed';
+}
+
+/** Who acted: a Slack user, the self-healing of failed deletes, or a person at the command line. */
+export type ActionBy = `slack:${string}` | 'auto:failed-delete' | 'cli';
+export type ActionKind = 'fix' | 'suppress' | 'not-drift';
+export type ActionOutcome = 'done' | 'refused' | 'failed';
+
+export interface FindingAction {
+  at: string;
+  by: ActionBy;
+  action: ActionKind;
+  outcome: ActionOutcome;
+  detail?: string;
+  /** A self-healing run that only said what it would have done. */
+  dryRun?: boolean;
 }

@@ -1,5 +1,5 @@
 // The report of docs/contract.md (schemaVersion 1), its status and the exit code it implies.
-import type { LedgerUpdate, PendingFinding, ResolvedFinding } from './ledger.js';
+import type { FindingAction, LedgerUpdate, PendingFinding, ResolvedFinding } from './ledger.js';
 import type { CloudStackSchema, Finding, Severity, StoreCoverage } from './model.js';
 import { SEVERITIES } from './model.js';
 import type { RuleId } from './model.js';
@@ -84,6 +84,16 @@ export interface Report {
   pending: PendingFinding[];
   /** Config suppressions past their expiry: they no longer apply. */
   expiredSuppressions: ExpiredSuppression[];
+  /** The current view: the actions of the last 30 days on any finding (resolved ones too), newest first. */
+  actions?: ReportedAction[];
+}
+
+/** One action of a finding's trail, named by its finding (the current view's `actions`). */
+export interface ReportedAction extends FindingAction {
+  findingId: string;
+  rule: string;
+  store: string;
+  bucket: string | null;
 }
 
 /** What the report is of, in one line for its header: a run (full or targeted) or the current view. */

@@ -21,6 +21,8 @@ import { worthAuditing } from '../sources/cloudstack-event.js';
 import { FolderStorage } from '../state/folder-storage.js';
 import type { StateStorage } from '../state/storage.js';
 import { Debouncer } from './debouncer.js';
+import { actOnClick } from '../actions/act.js';
+import { slackActionsRoute } from '../actions/slack-actions.js';
 import type { QueuedEvent } from './event-audits.js';
 import { EventAudits, targetKey } from './event-audits.js';
 import type { HttpAnswer } from './http-server.js';
@@ -80,6 +82,7 @@ export class Watcher {
   /** Dropped input is counted in full but said once a minute per source: a flood of garbage cannot flood the log. */
   private readonly noisy: ThrottledLog;
   private server: Server | undefined;
+  private slack: ReturnType<typeof slackActionsRoute> | undefined;
   private cron: Cron | undefined;
   private fullAudit: Promise<void> | undefined;
   private stopping = false;
@@ -140,6 +143,7 @@ export class Watcher {
           ? { feedMissingAfterMs: this.request.feedMissingAfterMs }
           : {}),
       }));
+    const slack = this.slackRoute();
     this.server = await startHttpServer(this.watch.listen, {
       health: () => this.health(),
       metrics: async () => ({
@@ -147,7 +151,7 @@ export class Watcher {
         body: await this.metrics.text(),
         contentType: this.metrics.registry.contentType,
       }),
-      webhooks: sources.flatMap((s) => (s.route ? [s.route] : [])),
+      webhooks: [...sources.flatMap((s) => (s.route ? [s.route] : [])), ...(slack ? [slack] : [])],
       // Nothing was lost (the sender retries on 500), but the operator must learn why: a full disk, a permission.
       failed: (request, err) =>
         this.noisy(`http-500`, visible(`${request}: answered 500: ${(err as Error).message}`)),
@@ -171,6 +175,7 @@ export class Watcher {
     }
     const described = [
       ...sources.map((s) => s.description),
+      ...(slack ? ['Slack buttons at POST /slack/actions'] : []),
       ...(this.watch.fullAudit
         ? [`full audit "${this.watch.fullAudit.cron}" ${this.watch.fullAudit.timeZone}`]
         : []),
@@ -195,6 +200,7 @@ export class Watcher {
     for (const source of [...this.sources].reverse()) source.pause();
     const left = await this.debouncer.stop();
     await this.fullAudit?.catch(() => {});
+    await this.slack?.idle();
     for (const source of [...this.sources].reverse()) await source.stop().catch(() => {});
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
@@ -287,6 +293,23 @@ export class Watcher {
         this.noisy('notify-failed', visible(`notification not sent, to be tried again: ${failure}`));
       return outcome;
     });
+  }
+
+  /** With a Slack signing secret: the route of the tasks' buttons (CONTRACT "Remediation"). */
+  private slackRoute(): ReturnType<typeof slackActionsRoute> | undefined {
+    const secret = this.request.config.notify?.slack?.signingSecret;
+    if (!secret) return undefined;
+    const { request } = this;
+    this.slack = slackActionsRoute({
+      secret,
+      storage: request.storage,
+      act: (click) => actOnClick({ db: request.db, config: request.config, storage: request.storage, click }),
+      log: (line) => request.log(visible(line)),
+      observe: (click, outcome) =>
+        this.metrics.remediations.inc({ action: click.action, outcome, via: 'slack' }),
+      refused: (why) => this.noisy('slack-refused', `slack: refused a request: ${why}`),
+    });
+    return this.slack;
   }
 
   private async runFullAudit(): Promise<void> {
