@@ -120,6 +120,8 @@ export class SecretsStandIn extends LocalEndpoint {
 /** A Slack incoming webhook: records what it gets; can answer 429 with Retry-After first. */
 export class SlackReceiver extends LocalEndpoint {
   readonly posts: { text: string; blocks: { type: string; text?: { text: string } }[] }[] = [];
+  /** Posts to a click's response_url (any path under /actions/), as Slack receives them. */
+  readonly responses: Record<string, unknown>[] = [];
   readonly attempts: number[] = [];
   throttleFirst = 0;
 
@@ -136,7 +138,8 @@ export class SlackReceiver extends LocalEndpoint {
       res.end('invalid_payload');
       return;
     }
-    this.posts.push(JSON.parse(body));
+    if (req.url?.startsWith('/actions/')) this.responses.push(JSON.parse(body));
+    else this.posts.push(JSON.parse(body));
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('ok');
   }

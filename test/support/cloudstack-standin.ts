@@ -23,6 +23,12 @@ export class CloudStackStandIn {
     private readonly cephConf: string,
     /** The RGW S3 endpoint, for the store-side half of updateBucket. */
     private readonly s3Endpoint = '',
+    /**
+     * Told of each finished deleteBucket as CloudStack's ActionEventInterceptor records it: a
+     * BUCKET.DELETE event, `Error while deleting bucket` when the job failed. The auditor's own
+     * calls raise them too, as in CloudStack.
+     */
+    private readonly onDeleteEvent?: (e: { bucketId: number; bucketUuid: string; failed: boolean }) => Promise<void>,
   ) {}
 
   /** UpdateBucketCmd is synchronous: the driver call, then the row. Only versioning is played. */
@@ -125,7 +131,8 @@ export class CloudStackStandIn {
       return reply(431, { errorcode: 431, errortext: 'Unable to find bucket with specified id' });
     const jobid = randomUUID();
     const buckets = JSON.parse(await radosgwAdmin(this.cephConf, ['bucket', 'list'])) as string[];
-    if (!buckets.includes(String(row.name))) {
+    const failed = !buckets.includes(String(row.name));
+    if (failed) {
       this.jobs.set(jobid, {
         jobstatus: 2,
         jobresult: { errorcode: 530, errortext: `Bucket doesn't exist: ${String(row.name)}` },
@@ -135,6 +142,7 @@ export class CloudStackStandIn {
       await this.db.query('UPDATE bucket SET removed = UTC_TIMESTAMP() WHERE id = ?', [row.id]);
       this.jobs.set(jobid, { jobstatus: 1, jobresult: { success: true } });
     }
+    await this.onDeleteEvent?.({ bucketId: Number(row.id), bucketUuid: String(params.get('id')), failed });
     return reply(200, { jobid });
   }
 }
