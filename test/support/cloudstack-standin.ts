@@ -28,7 +28,11 @@ export class CloudStackStandIn {
      * BUCKET.DELETE event, `Error while deleting bucket` when the job failed. The auditor's own
      * calls raise them too, as in CloudStack.
      */
-    private readonly onDeleteEvent?: (e: { bucketId: number; bucketUuid: string; failed: boolean }) => Promise<void>,
+    private readonly onDeleteEvent?: (e: {
+      bucketId: number;
+      bucketUuid: string;
+      failed: boolean;
+    }) => Promise<void>,
   ) {}
 
   /** UpdateBucketCmd is synchronous: the driver call, then the row. Only versioning is played. */
