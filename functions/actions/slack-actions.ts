@@ -46,9 +46,9 @@ export async function acceptClick(input: {
   const key = `${CLAIMS}${timestamp}-${createHash('sha256')
     .update(signature ?? '')
     .digest('hex')
-    .slice(0, 32)}`;
+    .slice(0, 32)}.json`;
   try {
-    await input.storage.putIf(key, `${input.now.toISOString()}\n`, null);
+    await input.storage.putIf(key, `${JSON.stringify({ at: input.now.toISOString() })}\n`, null);
   } catch (err) {
     if (!(err instanceof StateConflictError)) throw err;
     return { refused: { status: 401, body: 'request already received\n' }, why: 'a replayed request' };
