@@ -49,6 +49,9 @@ const auditor: CloudStackDriftAuditorProps = {
         },
       }
     : {}),
+  ...(context('slackSigningSecret')
+    ? { slackActions: { signingSecret: String(context('slackSigningSecret')) } }
+    : {}),
   ...(context('eventPollMinutes') || context('webhookSecret')
     ? {
         events: {

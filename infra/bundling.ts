@@ -27,4 +27,5 @@ export const HANDLER_ENTRIES = {
   eventPoll: 'event-poll.ts',
   eventWebhook: 'event-webhook.ts',
   eventAudit: 'event-audit.ts',
+  slackActions: 'slack-actions.ts',
 } as const;

@@ -6,7 +6,8 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, FunctionUrlAuthType, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import type { FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import { SnsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -63,6 +64,13 @@ export interface CloudStackDriftAuditorProps {
    */
   remediation?: { apiUrl: string; apiSecret: string };
   /**
+   * The Slack buttons (needs `remediation`): a secret holding the Slack app's signing secret (a plain
+   * string). Adds a function URL for Slack's interactivity (stack output SlackActionsUrl) whose clicks
+   * the remediate function carries out; tasks posted to Slack carry Fix, Suppress 30 days and Not
+   * drift. Who may press them is the config's remediation.approvers.
+   */
+  slackActions?: { signingSecret: string };
+  /**
    * Continuous mode without a broker (opt-in): poll cloud.event every `pollMinutes`, and/or a
    * webhook endpoint for CloudStack 4.20+ whose secret (a plain string) is in `webhookSecret`.
    */
@@ -78,6 +86,8 @@ export class CloudStackDriftAuditor extends Construct {
   readonly schedule: Schedule;
   readonly stateMachine?: StateMachine;
   readonly remediateFunction?: NodejsFunction;
+  readonly slackActionsFunction?: NodejsFunction;
+  readonly slackActionsUrl?: FunctionUrl;
   readonly alarms: Alarm[];
   readonly events?: EventsPath;
 
@@ -159,7 +169,10 @@ export class CloudStackDriftAuditor extends Construct {
         description: 'csdrift: posts remediation tasks and digests to Slack',
         memorySize: 256,
         timeout: Duration.minutes(2),
-        environment: { SLACK_WEBHOOK_SECRET_ID: webhook.secretArn },
+        environment: {
+          SLACK_WEBHOOK_SECRET_ID: webhook.secretArn,
+          ...(props.slackActions ? { SLACK_INTERACTIVE: 'true' } : {}),
+        },
       });
       webhook.grantRead(slack);
       slack.addEventSource(new SnsEventSource(this.topic));
@@ -180,6 +193,7 @@ export class CloudStackDriftAuditor extends Construct {
       });
     }
 
+    let withApi: { config: string; grant: (fn: NodejsFunction) => void } | undefined;
     if (props.remediation) {
       const apiSecret = this.secret('CloudStackApiSecret', props.remediation.apiSecret);
       const cloudstack = { apiUrl: props.remediation.apiUrl, secretId: apiSecret.secretArn };
@@ -203,10 +217,60 @@ export class CloudStackDriftAuditor extends Construct {
       grantAudit(this.remediateFunction);
       apiSecret.grantRead(this.remediateFunction);
       acknowledgeAll(this.remediateFunction, this.reportGrantReasons(prefix));
+      withApi = {
+        config: JSON.stringify({ ...props.config, cloudstack }),
+        grant: (fn) => apiSecret.grantRead(fn),
+      };
+    }
+    if (props.slackActions) {
+      if (!this.remediateFunction)
+        throw new Error(
+          'slackActions needs remediation (the CloudStack API): the remediate function carries the clicks out',
+        );
+      const signing = this.secret('SlackSigningSecret', props.slackActions.signingSecret);
+      const fn = this.lambda(
+        'SlackActions',
+        HANDLER_ENTRIES.slackActions,
+        vpc,
+        securityGroups,
+        props,
+        {
+          description: 'csdrift: Slack button clicks, signature checked, handed to the remediate function',
+          memorySize: 256,
+          // Slack waits 3 seconds; past them it shows an error, but a click verified and handed on is still done.
+          timeout: Duration.seconds(10),
+          environment: {
+            REPORT_URI: auditEnvironment.REPORT_URI,
+            SLACK_SIGNING_SECRET_ID: signing.secretArn,
+            CLICK_WORKER_FUNCTION: this.remediateFunction.functionName,
+          },
+        },
+        true,
+      );
+      signing.grantRead(fn);
+      // Only the claims of clicks it has seen (a replay is refused): no report, no ledger.
+      this.reportBucket.grantReadWrite(fn, `${prefix}/slack-clicks/*`);
+      this.remediateFunction.grantInvoke(fn);
+      this.slackActionsUrl = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+      acknowledgeAll(fn, {
+        ...this.reportGrantReasons(prefix),
+        [`AwsSolutions-IAM5[Resource::${this.reportBucket instanceof Bucket ? `<${logicalId(this.reportBucket)}.Arn>` : `arn:<AWS::Partition>:s3:::${this.reportBucket.bucketName}`}/${prefix}/slack-clicks/*]`]:
+          'Objects under the report prefix’s slack-clicks/ only: one claim per verified click.',
+        [`AwsSolutions-IAM5[Resource::<${logicalId(this.remediateFunction)}.Arn>:*]`]:
+          'It may invoke the remediate function and its versions, nothing else.',
+      });
+      this.slackActionsFunction = fn;
     }
 
     if (props.events && (props.events.pollMinutes || props.events.webhookSecret)) {
       const { webhookSecret, ...events } = props.events;
+      // Self-healing of failed deletes runs in the event audits: they need the CloudStack API too.
+      const heals =
+        withApi &&
+        (props.config?.remediation as { auto?: { failedDeletes?: unknown } } | undefined)?.auto
+          ?.failedDeletes === true
+          ? withApi
+          : undefined;
       this.events = eventsPath(
         this,
         {
@@ -218,8 +282,11 @@ export class CloudStackDriftAuditor extends Construct {
           topic: this.topic,
           lambda: (fnId, entry, more, outsideVpc) =>
             this.lambda(fnId, entry, vpc, securityGroups, props, more, outsideVpc),
-          grantAudit,
-          auditEnvironment,
+          grantAudit: (fn) => {
+            grantAudit(fn);
+            heals?.grant(fn);
+          },
+          auditEnvironment: heals ? { ...auditEnvironment, CSDRIFT_CONFIG: heals.config } : auditEnvironment,
           reportGrantReasons: this.reportGrantReasons(prefix),
         },
       );

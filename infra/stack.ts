@@ -1,5 +1,5 @@
 import type { StackProps } from 'aws-cdk-lib';
-import { Stack } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { CloudStackDriftAuditorProps } from './construct.js';
 import { CloudStackDriftAuditor } from './construct.js';
@@ -12,5 +12,10 @@ export class CloudStackDriftAuditorStack extends Stack {
       ...props,
     });
     this.auditor = new CloudStackDriftAuditor(this, 'Auditor', props.auditor);
+    if (this.auditor.slackActionsUrl)
+      new CfnOutput(this, 'SlackActionsUrl', {
+        description: "The Slack app's Interactivity Request URL (csdrift's buttons)",
+        value: this.auditor.slackActionsUrl.url,
+      });
   }
 }

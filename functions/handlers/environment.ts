@@ -34,6 +34,11 @@ export const functionEnvironmentSchema = z.looseObject({
   /** The events path: the queue its producers send to, and the webhook's signing secret. */
   EVENT_QUEUE_URL: z.url({ message: 'expected the events queue URL' }).optional(),
   WEBHOOK_SECRET_ID: z.string().min(1).optional(),
+  /** The Slack buttons: the app's signing secret, and the function that carries clicks out. */
+  SLACK_SIGNING_SECRET_ID: z.string().min(1).optional(),
+  CLICK_WORKER_FUNCTION: z.string().min(1).optional(),
+  /** The Slack notifier: tasks carry buttons. */
+  SLACK_INTERACTIVE: z.enum(['true', 'false']).optional(),
 });
 export type FunctionEnvironment = z.infer<typeof functionEnvironmentSchema>;
 

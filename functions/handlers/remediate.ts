@@ -1,9 +1,16 @@
-// Guarded remediation from a manual invoke: `{ "findingId": "…", "apply": true }`. The same code as
-// `csdrift remediate`; refusals are errors that say why, and nothing is changed.
+// Guarded remediation in AWS. A manual invoke `{ "findingId": "…", "apply": true }` runs the same
+// code as `csdrift remediate`; refusals are errors that say why, and nothing is changed. An
+// asynchronous invoke `{ "click": … }` from the Slack actions function (which verified Slack's
+// signature and claimed the request) carries a button click out as the watcher does, and posts the
+// outcome to the click's response_url.
 import type { Context } from 'aws-lambda';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
+import type { ClickOutcome } from '../actions/act.js';
+import { actOnClick } from '../actions/act.js';
+import { handleClick } from '../actions/slack-actions.js';
 import type { RemediationRecord } from '../core/remediation.js';
-import { logger } from '../observability.js';
+import { logger, metrics } from '../observability.js';
 import { remediate } from '../remediate.js';
 import { openStorage } from '../state/open-storage.js';
 
@@ -12,21 +19,46 @@ import { csdriftHandler } from './handler.js';
 
 const secrets = configSecrets('csdrift-remediate-secrets'); // what its config names, fetched by middy
 
-const payloadSchema = z.strictObject({
-  findingId: z.string().regex(/^[0-9a-f]{32}$/, 'expected a finding id'),
-  apply: z.boolean().optional(),
+const clickSchema = z.strictObject({
+  user: z.string().regex(/^[UW][A-Z0-9]{2,20}$/),
+  userName: z.string().max(80).optional(),
+  action: z.enum(['fix', 'suppress', 'not-drift']),
+  findingId: z.string().regex(/^[0-9a-f]{32}$/),
+  responseUrl: z.url({ protocol: /^https?$/ }),
+  messageBlocks: z.array(z.unknown()).max(50).optional(),
 });
+
+const payloadSchema = z.union([
+  z.strictObject({
+    findingId: z.string().regex(/^[0-9a-f]{32}$/, 'expected a finding id'),
+    apply: z.boolean().optional(),
+  }),
+  z.strictObject({ click: clickSchema }),
+]);
 export type RemediatePayload = z.infer<typeof payloadSchema>;
 
 export async function remediateFunction(
   event: RemediatePayload,
   context: Context,
-): Promise<RemediationRecord> {
+): Promise<RemediationRecord | ClickOutcome> {
   const settings = await secrets.settings(context);
+  const storage = openStorage(settings.out);
+  if ('click' in event) {
+    return handleClick(
+      event.click,
+      (click) => actOnClick({ db: settings.db, config: settings.config, storage, click }),
+      (line) => logger.info(line),
+      (click, outcome) => {
+        const single = metrics.singleMetric();
+        single.addDimensions({ action: click.action, outcome, via: 'slack' });
+        single.addMetric('Remediations', MetricUnit.Count, 1);
+      },
+    );
+  }
   const { record } = await remediate({
     db: settings.db,
     config: settings.config,
-    storage: openStorage(settings.out),
+    storage,
     findingId: event.findingId,
     apply: event.apply ?? false,
   });
@@ -39,7 +71,11 @@ export async function remediateFunction(
 }
 
 export const handler = csdriftHandler(remediateFunction, {
-  payload: { schema: payloadSchema, name: 'payload', expected: '{ findingId, apply? }' },
+  payload: {
+    schema: payloadSchema,
+    name: 'payload',
+    expected: '{ findingId, apply? } or { click } from the Slack actions function',
+  },
   secrets: secrets.middleware,
   metrics: false,
 });

@@ -13,11 +13,13 @@ import type * as z from 'zod';
 import { csdriftHandler } from './handler.js';
 
 const SECRET_ID = process.env.SLACK_WEBHOOK_SECRET_ID ?? '';
+/** Set by the construct when the Slack actions function is deployed: tasks carry buttons. */
+const INTERACTIVE = process.env.SLACK_INTERACTIVE === 'true';
 
 export async function slackNotifierFunction(event: SNSEvent, context: Context): Promise<{ sent: number }> {
   const reader = prefetchedReader(context, [SECRET_ID]);
   const url = await slackWebhookSecret(reader, SECRET_ID, 'SLACK_WEBHOOK_SECRET_ID');
-  const { sent, failures } = await new SlackNotifier(url).deliver(
+  const { sent, failures } = await new SlackNotifier(url, undefined, { interactive: INTERACTIVE }).deliver(
     event.Records.map((r) => notificationFromSns(r.Sns)),
   );
   for (const failure of failures) logger.error('Slack post failed', { failure });

@@ -299,6 +299,77 @@ describe('CloudStackDriftAuditor', () => {
     });
   });
 
+  const REMEDIATION = {
+    apiUrl: 'https://cloudstack.example/client/api',
+    apiSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:csdrift/api-XyZ123',
+  };
+
+  it('adds the Slack buttons only when asked: a function URL outside the VPC handing clicks to the remediate function', () => {
+    expect(() => synth({ slackActions: { signingSecret: 'csdrift/slack-signing' } })).toThrow(
+      /slackActions needs remediation/,
+    );
+    const { template } = synth({
+      remediation: REMEDIATION,
+      slackWebhookSecret: 'csdrift/slack',
+      slackActions: { signingSecret: 'csdrift/slack-signing' },
+    });
+    const found = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('Slack button clicks') },
+    });
+    const [fn] = Object.values(found) as { Properties: Record<string, unknown> }[];
+    expect(fn?.Properties.VpcConfig).toBeUndefined();
+    expect(JSON.stringify(fn?.Properties.Environment)).toMatch(
+      /SLACK_SIGNING_SECRET_ID.*CLICK_WORKER_FUNCTION/,
+    );
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    template.hasOutput('SlackActionsUrl', { Value: Match.anyValue() });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'lambda:InvokeFunction', Effect: 'Allow' })]),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('posts remediation tasks'),
+      Environment: { Variables: Match.objectLike({ SLACK_INTERACTIVE: 'true' }) },
+    });
+    expect(synth().template.findOutputs('SlackActionsUrl')).toEqual({});
+  });
+
+  it('gives the event audits the CloudStack API when self-healing is on, and only then', () => {
+    const events = { pollMinutes: 1 };
+    const eventAuditConfig = (config: Record<string, unknown>) => {
+      const { template } = synth({ remediation: REMEDIATION, events, config });
+      const [fn] = Object.values(
+        template.findResources('AWS::Lambda::Function', {
+          Properties: { Description: Match.stringLikeRegexp('targeted audits') },
+        }),
+      ) as { Properties: { Environment: { Variables: { CSDRIFT_CONFIG: string } } } }[];
+      return JSON.parse(fn?.Properties.Environment.Variables.CSDRIFT_CONFIG ?? '{}') as Record<
+        string,
+        unknown
+      >;
+    };
+    expect(eventAuditConfig({}).cloudstack).toBeUndefined();
+    expect(eventAuditConfig({ remediation: { auto: { failedDeletes: true } } }).cloudstack).toEqual({
+      apiUrl: REMEDIATION.apiUrl,
+      secretId: REMEDIATION.apiSecret,
+    });
+  });
+
+  it('passes cdk-nag (AwsSolutions) with self-healing and the Slack buttons', () => {
+    const { app } = synth(
+      {
+        remediation: REMEDIATION,
+        slackWebhookSecret: 'csdrift/slack',
+        slackActions: { signingSecret: 'csdrift/slack-signing' },
+        events: { pollMinutes: 1 },
+        config: { remediation: { auto: { failedDeletes: true }, approvers: ['U024BE7LH'] } },
+      },
+      true,
+    );
+    expect(() => app.synth()).not.toThrow();
+  });
+
   it('passes cdk-nag (AwsSolutions) with the events path, every acknowledgement carrying a reason', () => {
     const { app } = synth({ events: { pollMinutes: 1, webhookSecret: 'csdrift/webhook' } }, true);
     expect(() => app.synth()).not.toThrow();

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { SNSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import type { Report } from '../../functions/core/report.js';
+import type { RemediationRecord } from '../../functions/core/remediation.js';
 import type * as AuditHandlers from '../../functions/handlers/audit.js';
 import type * as FanOutHandlers from '../../functions/handlers/fanout.js';
 import type * as RemediateHandlers from '../../functions/handlers/remediate.js';
@@ -460,7 +461,7 @@ describe('the remediate function', () => {
     await expect(remediate.handler({ findingId: 'not-an-id' }, lambdaContext())).rejects.toThrow(
       /payload: findingId: expected a finding id/,
     );
-    const record = await remediate.handler({ findingId, apply: true }, lambdaContext());
+    const record = (await remediate.handler({ findingId, apply: true }, lambdaContext())) as RemediationRecord;
 
     expect(record.steps.map((s) => s.outcome)).toEqual(['done', 'done', 'done', 'done']);
     expect(cloudstack.calls.filter((c) => c.command === 'deleteBucket').map((c) => c.signatureValid)).toEqual(

@@ -204,3 +204,31 @@ export class SqsStandIn extends LocalEndpoint {
     };
   }
 }
+
+/**
+ * Lambda Invoke over its REST API (POST /2015-03-31/functions/{name}/invocations): an asynchronous
+ * invoke (X-Amz-Invocation-Type: Event) is accepted with 202 and kept, as Lambda queues it.
+ */
+export class LambdaStandIn extends LocalEndpoint {
+  readonly invocations: { functionName: string; invocationType: string; payload: unknown }[] = [];
+
+  protected handle(req: IncomingMessage, body: string, res: ServerResponse): void {
+    const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
+    if (req.method !== 'POST' || !m) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ Type: 'User', message: 'not found' }));
+      return;
+    }
+    const invocationType = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    this.invocations.push({
+      functionName: decodeURIComponent(m[1] ?? ''),
+      invocationType,
+      payload: JSON.parse(body || 'null'),
+    });
+    res.writeHead(invocationType === 'Event' ? 202 : 200, {
+      'content-type': 'application/json',
+      'x-amzn-requestid': randomUUID(),
+    });
+    res.end(invocationType === 'Event' ? '' : 'null');
+  }
+}

@@ -1,0 +1,229 @@
+// The Slack buttons in AWS, invoked as Lambda would: the function URL's handler checks Slack's
+// signature before anything else, claims the request in the report bucket (on the live RGW) and
+// hands the click to the remediate function as an asynchronous invoke (the Lambda stand-in keeps
+// it); the remediate function, invoked with that payload, fixes the seed case through the
+// CloudStack API stand-in and posts the outcome to the click's response_url (the Slack stand-in).
+import { createHmac } from 'node:crypto';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import type { RowDataPacket } from 'mysql2/promise';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import type * as RemediateModule from '../../functions/handlers/remediate.js';
+import type * as SlackActionsModule from '../../functions/handlers/slack-actions.js';
+import type * as EventAuditModule from '../../functions/handlers/event-audit.js';
+import {
+  LambdaStandIn,
+  SecretsStandIn,
+  SlackReceiver,
+  SnsStandIn,
+  SqsStandIn,
+} from '../support/aws-standins.js';
+import { bucketName, s3For } from '../support/cloud.js';
+import { CloudStackStandIn } from '../support/cloudstack-standin.js';
+import {
+  dbSecret,
+  freshHandler,
+  lambdaContext,
+  lambdaEnv,
+  reportBucketSuppression,
+} from '../support/lambda.js';
+import { cephCloudPerTest } from '../support/per-test.js';
+import type { SQSEvent } from 'aws-lambda';
+import { toQueueMessage } from '../../functions/sources/queued-event.js';
+
+const ceph = inject('ceph');
+const API_KEYS = { apiKey: 'lambda-apikey', secretKey: 'lambda-secretkey-0000' };
+const SIGNING_SECRET = 'e3b0c44298fc1c149afbf4c8996fb924';
+const APPROVER = 'U024BE7LH';
+
+/** A function URL request with a form body, as Lambda hands it over (payload format 2.0, body base64-encoded). */
+function urlEvent(body: string, headers: Record<string, string>): LambdaFunctionURLEvent {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/',
+    rawQueryString: '',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'user-agent': 'Slackbot 1.0',
+      ...headers,
+    },
+    isBase64Encoded: true,
+    body: Buffer.from(body).toString('base64'),
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'abcdefghij',
+      domainName: 'abcdefghij.lambda-url.us-east-1.on.aws',
+      domainPrefix: 'abcdefghij',
+      http: {
+        method: 'POST',
+        path: '/',
+        protocol: 'HTTP/1.1',
+        sourceIp: '192.0.2.20',
+        userAgent: 'Slackbot 1.0',
+      },
+      requestId: 'c6af9ac6-7b61-11e6-9a41-93e812345679',
+      routeKey: '$default',
+      stage: '$default',
+      time: '04/Dec/2026:14:02:00 +0000',
+      timeEpoch: 1796392920000,
+    },
+  } as unknown as LambdaFunctionURLEvent;
+}
+
+function signed(findingId: string, responseUrl: string, secret = SIGNING_SECRET) {
+  const payload = {
+    type: 'block_actions',
+    user: { id: APPROVER, username: 'ops-anna' },
+    response_url: responseUrl,
+    actions: [{ type: 'button', action_id: 'csdrift-fix', value: findingId }],
+  };
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  return urlEvent(body, { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature });
+}
+
+describe('the Slack actions function and the remediate function behind it', () => {
+  const ctx = cephCloudPerTest('4.21');
+  let secrets: SecretsStandIn;
+  let lambda: LambdaStandIn;
+  let slack: SlackReceiver;
+  let sns: SnsStandIn;
+  let cloudstack: CloudStackStandIn;
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    cloudstack = await new CloudStackStandIn(API_KEYS, ctx.cloud.database.conn, ceph.conf).start();
+    secrets = await new SecretsStandIn({
+      'csdrift/db': dbSecret(ctx.cloud.database.db),
+      'csdrift/api': JSON.stringify(API_KEYS),
+      'csdrift/slack-signing': SIGNING_SECRET,
+    }).start();
+    lambda = await new LambdaStandIn().start();
+    slack = await new SlackReceiver().start();
+    sns = await new SnsStandIn().start();
+    const reports = bucketName('reports');
+    await s3For(ceph.endpoint, ceph.systemAdmin).send(new CreateBucketCommand({ Bucket: reports }));
+    env = lambdaEnv(ceph, secrets.url, {
+      REPORT_URI: `s3://${reports}/audits`,
+      REPORT_FORMATS: 'json',
+      TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:csdrift-tasks',
+      AWS_ENDPOINT_URL_LAMBDA: lambda.url,
+      AWS_ENDPOINT_URL_SNS: sns.url,
+      SLACK_SIGNING_SECRET_ID: 'csdrift/slack-signing',
+      CLICK_WORKER_FUNCTION: 'csdrift-remediate',
+      // As the construct writes the remediate and event-audit functions' config.
+      CSDRIFT_CONFIG: JSON.stringify({
+        cloudstack: { apiUrl: cloudstack.apiUrl, secretId: 'csdrift/api' },
+        remediation: { approvers: [APPROVER], auto: { failedDeletes: true } },
+        suppressions: [reportBucketSuppression(reports)],
+      }),
+    });
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await Promise.all([secrets.stop(), lambda.stop(), slack.stop(), sns.stop(), cloudstack.stop()]);
+  });
+
+  /** One queued change event as Lambda's SQS event source hands it over. */
+  function queue(body: string): SQSEvent {
+    const sqs = new SqsStandIn();
+    sqs.messages.push({ messageId: 'b8f2c1d0-0000-4000-8000-000000000001', body });
+    return sqs.asEvent() as unknown as SQSEvent;
+  }
+
+  async function seedCase() {
+    const store = await ctx.cloud.store('ceph-1');
+    const alice = await ctx.cloud.account('alice');
+    const gone = bucketName('gone');
+    return ctx.cloud.bucketDeletedInStore(gone, store, alice);
+  }
+  const removed = async (id: number) => {
+    const [rows] = await ctx.cloud.database.conn.query<RowDataPacket[]>(
+      'SELECT removed FROM bucket WHERE id = ?',
+      [id],
+    );
+    return rows[0]?.removed !== null;
+  };
+
+  it('refuses a forged or replayed click with 401 before anything else, and hands a valid one on at once', async () => {
+    const row = await seedCase();
+    const { handler: url } = await freshHandler<typeof SlackActionsModule>(
+      '../../functions/handlers/slack-actions.js',
+      env,
+    );
+    const { handler: remediate } = await freshHandler<typeof RemediateModule>(
+      '../../functions/handlers/remediate.js',
+      env,
+    );
+    // The finding, as one audit of the event path records it (the same engine as the nightly audit).
+    const { handler: eventAudit } = await freshHandler<typeof EventAuditModule>(
+      '../../functions/handlers/event-audit.js',
+      {
+        ...env,
+        CSDRIFT_CONFIG: JSON.stringify({
+          ...JSON.parse(env.CSDRIFT_CONFIG ?? '{}'),
+          remediation: { approvers: [APPROVER] },
+        }),
+      },
+    );
+    const queued = toQueueMessage({
+      source: 'webhook',
+      type: 'BUCKET.UPDATE',
+      status: 'Completed',
+      at: new Date(),
+      target: { kind: 'bucket', uuid: row.uuid },
+      failed: false,
+    });
+    await eventAudit(queue(queued), lambdaContext());
+    const task = sns.published.find((m) => m.attributes.kind === 'task');
+    const findingId = /"findingId":\s*"([0-9a-f]{32})"/.exec(task?.message ?? '')?.[1] as string;
+    const responseUrl = `${slack.url}/actions/T0001/2/r`;
+
+    const forged = await url(signed(findingId, responseUrl, 'another-secret'), lambdaContext());
+    const good = signed(findingId, responseUrl);
+    const accepted = await url(good, lambdaContext());
+    const replayed = await url(good, lambdaContext());
+
+    const status = (r: unknown) => (r as { statusCode: number }).statusCode;
+    expect([forged, accepted, replayed].map(status)).toEqual([401, 200, 401]);
+    expect(findingId).toMatch(/^[0-9a-f]{32}$/);
+    expect(lambda.invocations).toHaveLength(1);
+    const [invocation] = lambda.invocations;
+    expect(invocation).toMatchObject({ functionName: 'csdrift-remediate', invocationType: 'Event' });
+    expect(await removed(row.id)).toBe(false); // nothing is done in the URL's 3 seconds
+
+    const outcome = await remediate(invocation?.payload as RemediateModule.RemediatePayload, lambdaContext());
+
+    expect(outcome).toMatchObject({ outcome: 'done' });
+    expect(await removed(row.id)).toBe(true);
+    expect(String(slack.responses[0]?.text)).toMatch(
+      /fixed by @ops-anna at \d\d:\d\d UTC: bucket removed from CloudStack/,
+    );
+    expect(cloudstack.calls.filter((c) => c.command === 'deleteBucket').map((c) => c.signatureValid)).toEqual(
+      [true],
+    );
+  });
+
+  it('the event-audit function heals a failed delete under the same config, with one healed message', async () => {
+    const row = await seedCase();
+    const { handler: eventAudit } = await freshHandler<typeof EventAuditModule>(
+      '../../functions/handlers/event-audit.js',
+      env,
+    );
+    const queued = toQueueMessage({
+      source: 'webhook',
+      type: 'BUCKET.DELETE',
+      status: 'Completed',
+      at: new Date(),
+      target: { kind: 'bucket', uuid: row.uuid },
+      failed: true,
+    });
+
+    await eventAudit(queue(queued), lambdaContext());
+
+    expect(await removed(row.id)).toBe(true);
+    expect(sns.published.map((m) => m.attributes.kind)).toEqual(['healed']);
+  });
+});
