@@ -37,7 +37,11 @@ export async function slackActionsFunction(
   if (raw.length > MAX_BODY_BYTES) return answer(413, 'body too large\n');
   if (!env.REPORT_URI || !env.CLICK_WORKER_FUNCTION)
     throw new ConfigError('environment: REPORT_URI and CLICK_WORKER_FUNCTION are required');
-  const secret = await plainSecret(prefetchedReader(context, [SECRET_ID]), SECRET_ID, 'SLACK_SIGNING_SECRET_ID');
+  const secret = await plainSecret(
+    prefetchedReader(context, [SECRET_ID]),
+    SECRET_ID,
+    'SLACK_SIGNING_SECRET_ID',
+  );
   const accepted = await acceptClick({
     secret,
     storage: openStorage(env.REPORT_URI),

@@ -461,7 +461,10 @@ describe('the remediate function', () => {
     await expect(remediate.handler({ findingId: 'not-an-id' }, lambdaContext())).rejects.toThrow(
       /payload: findingId: expected a finding id/,
     );
-    const record = (await remediate.handler({ findingId, apply: true }, lambdaContext())) as RemediationRecord;
+    const record = (await remediate.handler(
+      { findingId, apply: true },
+      lambdaContext(),
+    )) as RemediationRecord;
 
     expect(record.steps.map((s) => s.outcome)).toEqual(['done', 'done', 'done', 'done']);
     expect(cloudstack.calls.filter((c) => c.command === 'deleteBucket').map((c) => c.signatureValid)).toEqual(
