@@ -10,7 +10,8 @@ import { loadStores } from '../cloudstack/inventory.js';
 import { redact } from '../common/redact.js';
 import type { AuditConfig } from '../core/config.js';
 import { endpointProblem } from '../core/endpoint.js';
-import { InvalidInputError } from '../core/errors.js';
+import { ConfigError, InvalidInputError } from '../core/errors.js';
+import { actionsSetup } from '../core/actions.js';
 import type { StoreRecord } from '../core/model.js';
 import { EXIT } from '../core/report.js';
 import { RULE_LIST } from '../core/rules/index.js';
@@ -32,7 +33,10 @@ export async function validateCommand(flags: ValidateFlags, io: Io): Promise<num
   const connection = flags.connect ? await resolveConnection(flags, io.stderr) : undefined;
   const config = connection?.config ?? (await loadConfigFile(flags.config, io.stderr));
   if (config.watch) checkWatchSection(config.watch, source);
-  const lines = [`${source}: valid`, ...whatItSays(config)];
+  const setup = actionsSetup(config);
+  if (setup.errors.length) throw new ConfigError(`${source}: ${setup.errors[0]}`);
+  for (const warning of setup.warnings) io.stderr(`${source}: warning: ${warning}`);
+  const lines = [`${source}: valid`, ...whatItSays(config), ...setup.summary.map((l) => `  ${l}`)];
   let code: number = EXIT.inSync;
   if (connection) {
     const stores = applyStoreOverrides(await loadStores(connection.db), config);

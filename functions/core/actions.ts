@@ -118,3 +118,40 @@ export function withoutSuppression(
   const { suppressions: _old, ...rest } = ledger;
   return { ledger: kept.length ? { ...rest, suppressions: kept } : rest, removed };
 }
+
+/**
+ * What is wrong with the config's self-healing and buttons: errors stop `watch` and `validate` (the
+ * operator asked for something that cannot happen), warnings are said and the run goes on.
+ */
+export function actionsSetup(config: AuditConfig): {
+  errors: string[];
+  warnings: string[];
+  summary: string[];
+} {
+  const { auto, approvers } = config.remediation;
+  const api = Boolean(config.cloudstack?.apiKey && config.cloudstack.secretKey);
+  const signing = Boolean(config.notify?.slack?.signingSecret);
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  if (auto.failedDeletes && !auto.dryRun && !api)
+    errors.push(
+      'remediation.auto.failedDeletes: needs the CloudStack API to act (cloudstack.apiUrl, and apiKey/secretKey or secretId); or set remediation.auto.dryRun: true',
+    );
+  if (signing && !approvers.length)
+    warnings.push(
+      'notify.slack.signingSecret turns the buttons on, but remediation.approvers is empty: every click is refused',
+    );
+  if (approvers.length && !signing)
+    warnings.push(
+      'remediation.approvers has no effect without notify.slack.signingSecret: tasks carry no buttons',
+    );
+  if (signing && approvers.length && !api)
+    warnings.push(
+      'the Fix button needs the CloudStack API (cloudstack.apiUrl and its keys); Suppress and Not drift work without it',
+    );
+  const summary = [
+    `self-healing of failed deletes: ${auto.failedDeletes ? `on${auto.dryRun ? ' (dry run)' : ''}, at most ${auto.maxPerHour} per store per hour` : 'off'}`,
+    `Slack buttons: ${signing ? `on, ${approvers.length} approver(s)` : 'off'}`,
+  ];
+  return { errors, warnings, summary };
+}

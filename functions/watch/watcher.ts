@@ -10,6 +10,7 @@ import type { AuditRequest } from '../audit.js';
 import { CloudStackEventReads } from '../cloudstack/event-reads.js';
 import type { AuditConfig, WatchConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+import { actionsSetup } from '../core/actions.js';
 import { visible } from '../core/shell.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { ReportFormat } from '../reports/formats.js';
@@ -99,6 +100,10 @@ export class Watcher {
       );
     this.watch = watch;
     this.noisy = throttledLog(request.log);
+    // Self-healing asked for and impossible fails the start; half a Slack set-up is said and goes on.
+    const setup = actionsSetup(request.config);
+    if (setup.errors.length) throw new ConfigError(`${request.configSource ?? 'config'}: ${setup.errors[0]}`);
+    for (const warning of setup.warnings) request.log(`warning: ${warning}`);
     // Each channel's series from the start, at 0: an alert on its increase needs it to exist.
     for (const notifier of request.notifiers)
       this.metrics.notificationsFailed.inc({ channel: notifier.channel }, 0);
@@ -176,6 +181,9 @@ export class Watcher {
     const described = [
       ...sources.map((s) => s.description),
       ...(slack ? ['Slack buttons at POST /slack/actions'] : []),
+      ...(this.request.config.remediation.auto.failedDeletes
+        ? [`self-healing of failed deletes${this.request.config.remediation.auto.dryRun ? ' (dry run)' : ''}`]
+        : []),
       ...(this.watch.fullAudit
         ? [`full audit "${this.watch.fullAudit.cron}" ${this.watch.fullAudit.timeZone}`]
         : []),

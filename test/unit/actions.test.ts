@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { slackResponse } from '../../functions/actions/act.js';
 import { parseClick, signatureProblem } from '../../functions/actions/slack-click.js';
 import {
+  actionsSetup,
   autoHealsSince,
   healRefusal,
   withAction,
@@ -242,6 +243,44 @@ describe('the audit trail and suppressions by click', () => {
     const view = currentReport(withTrail, NOW);
     expect(view.findings[0]?.actions).toHaveLength(2);
     expect(view.actions?.map((a) => [a.findingId, a.by])).toEqual([[id, 'slack:U1']]);
+  });
+});
+
+describe('the set-up of self-healing and the buttons', () => {
+  it('refuses self-healing without the CloudStack API, and says what half a Slack set-up does', () => {
+    expect(actionsSetup(parseAuditConfig({ remediation: { auto: { failedDeletes: true } } })).errors).toEqual(
+      [expect.stringMatching(/^remediation.auto.failedDeletes: needs the CloudStack API/)],
+    );
+    expect(
+      actionsSetup(parseAuditConfig({ remediation: { auto: { failedDeletes: true, dryRun: true } } })).errors,
+    ).toEqual([]);
+    expect(actionsSetup(parseAuditConfig({ notify: { slack: { signingSecret: 's' } } })).warnings).toEqual([
+      expect.stringMatching(/approvers is empty: every click is refused/),
+    ]);
+    expect(actionsSetup(parseAuditConfig({ remediation: { approvers: ['U024BE7LH'] } })).warnings).toEqual([
+      expect.stringMatching(/no effect without notify.slack.signingSecret/),
+    ]);
+    const full = actionsSetup(
+      parseAuditConfig({
+        cloudstack: { apiUrl: 'https://cs.example/client/api', apiKey: 'k', secretKey: 's' },
+        notify: { slack: { signingSecret: 's' } },
+        remediation: { approvers: ['U024BE7LH'], auto: { failedDeletes: true, maxPerHour: 3 } },
+      }),
+    );
+    expect(full).toEqual({
+      errors: [],
+      warnings: [],
+      summary: [
+        'self-healing of failed deletes: on, at most 3 per store per hour',
+        'Slack buttons: on, 1 approver(s)',
+      ],
+    });
+  });
+
+  it('refuses an approver that is no Slack user id, naming the path', () => {
+    expect(() => parseAuditConfig({ remediation: { approvers: ['@anna'] } })).toThrow(
+      /remediation.approvers.0: expected a Slack user id such as U024BE7LH/,
+    );
   });
 });
 
