@@ -14,6 +14,7 @@ import { eventLatency } from './event-latency.js';
 import { feedLatency } from './feed-latency.js';
 import { watchMemory } from './watch-memory.js';
 import { BEFORE, FULL, QUICK, hostileInputs } from './hostile-inputs.js';
+import { healing } from './healing.js';
 
 const BENCHES = [
   'cold-start',
@@ -24,6 +25,7 @@ const BENCHES = [
   'feeds',
   'watch-memory',
   'hostile',
+  'healing',
 ] as const;
 type Bench = (typeof BENCHES)[number];
 
@@ -57,6 +59,7 @@ const steps: [Bench, () => Promise<Figure[]>][] = [
   ],
   ['events', () => eventLatency(server, quick ? 3 : 20, quick ? 1_000 : 100_000, print)],
   ['feeds', () => feedLatency(server, quick ? 4 : 52, quick ? 1_000 : 100_000, print)],
+  ['healing', () => healing(server, quick ? 3 : 20, quick ? 3 : 10, print)],
   [
     'watch-memory',
     () =>

@@ -33,7 +33,7 @@ export async function benchWatcher(
   config: AuditConfig,
   sns: SnsStandIn,
   dir: string,
-): Promise<{ watcher: Watcher; storage: FolderStorage }> {
+): Promise<{ watcher: Watcher; storage: FolderStorage; listening: string }> {
   const client = new SNSClient({
     endpoint: sns.url,
     region: 'us-east-1',
@@ -49,8 +49,8 @@ export async function benchWatcher(
     stateDir: join(dir, 'watch-state'),
     log: () => {},
   });
-  await watcher.start();
-  return { watcher, storage };
+  const listening = await watcher.start();
+  return { watcher, storage, listening };
 }
 
 /** Store requests and bucket rows read, summed over the event runs' reports. */
