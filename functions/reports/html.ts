@@ -177,6 +177,11 @@ ${
     : ''
 }
 ${
+  report.actions?.length
+    ? `<section><h2>Actions (last 30 days)</h2><div class="scroll"><table><tr><th>when</th><th>by</th><th>action</th><th>outcome</th><th>finding</th><th>detail</th></tr>${report.actions.map((a) => `<tr><td>${e(a.at)}</td><td>${e(a.by)}</td><td>${e(a.action)}${a.dryRun ? ' (dry run)' : ''}</td><td>${e(a.outcome)}</td><td><code>${e(a.rule)}</code> ${e(a.bucket ?? '-')} on ${e(a.store)}</td><td>${e(a.detail ?? '')}</td></tr>`).join('')}</table></div></section>`
+    : ''
+}
+${
   report.expiredSuppressions.length
     ? `<section><h2>Expired suppressions</h2><ul>${report.expiredSuppressions.map((x) => `<li><code>${e(x.rule)}</code> ${e(x.bucket)} on ${e(x.store)}: expired ${e(x.expires)} (${e(x.owner)}: ${e(x.reason)})</li>`).join('')}</ul></section>`
     : ''

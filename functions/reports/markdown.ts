@@ -42,5 +42,13 @@ export function renderMarkdown(report: Report): string {
     lines.push(
       `- ✅ resolved: \`${r.rule}\` ${escapeMarkdown(r.bucket ?? '-')} on ${escapeMarkdown(r.store.name)}`,
     );
+  // The current view's trail: who did what to which finding, newest first.
+  if (report.actions?.length) {
+    lines.push('', '**Actions (last 30 days)**', '');
+    for (const a of report.actions.slice(0, MAX_FINDINGS))
+      lines.push(
+        `- ${a.at} ${escapeMarkdown(a.by)} ${a.action}${a.dryRun ? ' (dry run)' : ''}: **${a.outcome}**, \`${a.rule}\` ${escapeMarkdown(a.bucket ?? '-')} on ${escapeMarkdown(a.store)}${a.detail ? `: ${escapeMarkdown(a.detail)}` : ''}`,
+      );
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -85,8 +85,12 @@ describe('csdrift remediate on the seed case (a bucket deleted behind CloudStack
     expect(run.stdout).toMatch(/2\. \[planned\] call CloudStack deleteBucket id=/);
     expect(await rowRemoved()).toBe(false);
     expect(cloudstack.calls).toEqual([]);
+    // A plan is written beside the runs; it is no action on the finding.
+    const [plan] = await readdir(join(ctx.dir, 'remediations'));
+    const written = JSON.parse(await readFile(join(ctx.dir, 'remediations', plan as string), 'utf8'));
+    expect(written).toMatchObject({ findingId: id, applied: false, by: 'cli' });
     const ledger = JSON.parse(await readFile(join(ctx.dir, 'state', 'ledger.json'), 'utf8'));
-    expect(ledger.entries[id].remediations).toMatchObject([{ applied: false, outcome: 'planned' }]);
+    expect(ledger.entries[id].actions).toBeUndefined();
   });
 
   it('plans without the opt-in (a plan changes nothing), and says how to allow --apply', async () => {
@@ -121,6 +125,8 @@ describe('csdrift remediate on the seed case (a bucket deleted behind CloudStack
     expect(after.resolved.map((r) => r.id)).toEqual([id]);
     const records = await readdir(join(ctx.dir, 'remediations'));
     expect(records).toHaveLength(1);
+    const ledger = JSON.parse(await readFile(join(ctx.dir, 'state', 'ledger.json'), 'utf8'));
+    expect(ledger.entries[id].actions).toMatchObject([{ by: 'cli', action: 'fix', outcome: 'done' }]);
     expect(run.stdout + run.stderr).not.toContain(API_KEYS.secretKey);
   });
 
@@ -150,6 +156,11 @@ describe('csdrift remediate on the seed case (a bucket deleted behind CloudStack
     expect(run.stderr).toMatch(message);
     expect(await rowRemoved()).toBe(false);
     expect(cloudstack.calls).toEqual([]);
+    // The attempt is on the finding's trail, when the ledger has the finding.
+    if (audits) {
+      const ledger = JSON.parse(await readFile(join(ctx.dir, 'state', 'ledger.json'), 'utf8'));
+      expect(ledger.entries[id].actions).toMatchObject([{ by: 'cli', action: 'fix', outcome: 'refused' }]);
+    }
   });
 
   it('judges a finding by the last run that covered it: event runs of other buckets leave it current', async () => {

@@ -20,6 +20,8 @@ import { healedMessage, planNotifications, renderText } from '../../functions/co
 import { refusal } from '../../functions/core/remediation.js';
 import { withLedgerSuppressions } from '../../functions/core/suppressions.js';
 import { slackBlocks } from '../../functions/notify/slack.js';
+import { renderMarkdown } from '../../functions/reports/markdown.js';
+import { renderHtml } from '../../functions/reports/html.js';
 import { NOW, aBucket, aScan, absent, anInput, reportOf } from '../support/builders.js';
 
 // docs.slack.dev/authentication/verifying-requests-from-slack, the worked example.
@@ -243,6 +245,10 @@ describe('the audit trail and suppressions by click', () => {
     const view = currentReport(withTrail, NOW);
     expect(view.findings[0]?.actions).toHaveLength(2);
     expect(view.actions?.map((a) => [a.findingId, a.by])).toEqual([[id, 'slack:U1']]);
+    expect(renderMarkdown(view)).toMatch(
+      /\*\*Actions \(last 30 days\)\*\*\n\n- .* slack:U1 suppress: \*\*refused\*\*/,
+    );
+    expect(renderHtml(view)).toContain('<h2>Actions (last 30 days)</h2>');
   });
 });
 
