@@ -5,6 +5,7 @@ import type { DbUrl } from './cloudstack/db-url.js';
 import { describeDb } from './cloudstack/db-url.js';
 import { loadCloudStackInventory, recheckBucketRows } from './cloudstack/inventory.js';
 import type { AuditConfig } from './core/config.js';
+import type { FindingCause } from './core/model.js';
 import { ConfigError, InvalidInputError } from './core/errors.js';
 import { evaluate } from './core/evaluate.js';
 import { recheckCandidates } from './core/recheck.js';
@@ -56,6 +57,8 @@ export interface AuditRequest {
   previousLedger?: Ledger | null;
   /** Base of the retry backoff; tests shorten it. */
   retryBaseDelayMs?: number;
+  /** An event run: by bucket name, the change event that started it (a finding it opens carries it). */
+  causes?: Record<string, FindingCause>;
 }
 
 const STORES_AT_ONCE = 4;
@@ -207,6 +210,7 @@ export async function finishAudit(
       buckets,
       rules: request.rules,
       confirmRuns: (rule) => config.rules[rule]?.confirmRuns ?? 1,
+      ...(request.causes ? { causes: request.causes } : {}),
     });
     const report = buildReport({
       runId,

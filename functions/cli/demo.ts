@@ -105,6 +105,8 @@ async function runDemo(io: Io, cleanup: Cleanup): Promise<number> {
     rules: Object.fromEntries(
       RULE_IDS.filter((id) => RULES[id].scan?.attributes?.length).map((id) => [id, { enabled: false }]),
     ),
+    // A price puts money on the stake: what is billed for nothing next to what nobody pays for.
+    pricing: { perGiBMonth: 0.02, currency: 'EUR' },
   });
   let outcome;
   for (const night of DEMO_NIGHTS) {

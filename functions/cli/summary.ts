@@ -32,7 +32,9 @@ export function formatSummary(report: Report, reportPath: string | undefined): s
   }
   for (const f of report.findings) {
     const owner = f.owner ? ` [${ownerName(f.owner)}]` : '';
-    const data = f.bytes === undefined ? '' : `, ${humanBytes(f.bytes)}`;
+    const data =
+      (f.bytes === undefined ? '' : `, ${humanBytes(f.bytes)}`) +
+      (f.billedButGoneBytes ? `, ${humanBytes(f.billedButGoneBytes)} billed a period` : '');
     // The finding's id: what `csdrift remediate --finding ID` and a suppression ask for.
     lines.push(
       `  ${f.severity.padEnd(8)} ${f.rule}: ${f.bucket ?? '-'} on ${f.store.name}${owner}${data}${f.status === 'suppressed' ? ' (suppressed)' : ''}  [${f.id}]`,

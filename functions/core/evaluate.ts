@@ -209,6 +209,7 @@ function toFinding(
       : null,
     owner: db?.owner ?? null,
     ...(f.bytes !== undefined ? { bytes: f.bytes } : {}),
+    ...(f.billedButGoneBytes ? { billedButGoneBytes: f.billedButGoneBytes } : {}),
     ...(f.attribute !== undefined ? { attribute: f.attribute } : {}),
     ...(f.expected !== undefined ? { expected: f.expected } : {}),
     ...(f.actual !== undefined ? { actual: f.actual } : {}),

@@ -29,7 +29,9 @@ const entrySchema = z.object({
   openBySeverity: z.record(z.string(), count),
   byRule: z.record(z.string(), count),
   byStore: z.record(z.string(), count),
-  bytes: z.object({ unbilled: count, misbilled: count, unknownSize: count }).optional(),
+  bytes: z
+    .object({ unbilled: count, misbilled: count, unknownSize: count, billedButGone: count.optional() })
+    .optional(),
   scope: z
     .object({ stores: z.array(z.string()), rules: z.array(z.string()), buckets: z.array(z.string()) })
     .optional(),

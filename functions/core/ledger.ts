@@ -9,7 +9,7 @@
 // the entry as it is. A listing taken at 02:01 never resolves what a check at 02:03 confirmed.
 import * as z from 'zod';
 import { StateCorruptError } from './errors.js';
-import type { Finding, FindingAction, RuleId, StoreCoverage, StoreRef } from './model.js';
+import type { Finding, FindingAction, FindingCause, RuleId, StoreCoverage, StoreRef } from './model.js';
 
 export type { ActionBy, ActionKind, ActionOutcome, FindingAction } from './model.js';
 import { RULES, RULE_IDS } from './rules/index.js';
@@ -51,6 +51,8 @@ export interface LedgerEntry {
   finding?: Finding;
   /** Every action taken on it, by anyone or anything: the audit trail (CONTRACT "Remediation"). */
   actions?: FindingAction[];
+  /** The change event that opened it, when an event run did; kept while it stays open. */
+  cause?: FindingCause;
 }
 
 /**
@@ -135,6 +137,8 @@ export interface LedgerInput {
   confirmRuns: (rule: RuleId) => number;
   /** How long resolved entries are kept, so that a drift coming back is known as re-opened. */
   keepResolvedDays?: number;
+  /** An event run: by bucket name, the change event that started it; a finding it opens carries it. */
+  causes?: Record<string, FindingCause>;
 }
 
 const actionSchema = z.object({
@@ -144,6 +148,22 @@ const actionSchema = z.object({
   outcome: z.enum(['done', 'refused', 'failed']),
   detail: z.string().optional(),
   dryRun: z.boolean().optional(),
+});
+
+const causeSchema = z.object({
+  source: z.string(),
+  at: z.string(),
+  type: z.string(),
+  failed: z.boolean().optional(),
+  actor: z
+    .object({
+      user: z.string().optional(),
+      accessKey: z.string().optional(),
+      account: z.string().optional(),
+      remoteAddress: z.string().optional(),
+      userAgent: z.string().optional(),
+    })
+    .optional(),
 });
 
 const ledgerSchema = z.object({
@@ -175,6 +195,7 @@ const ledgerSchema = z.object({
         .optional(),
       finding: findingSchema.optional(),
       actions: z.array(actionSchema).optional(),
+      cause: causeSchema.optional(),
       /** 0.10's record of csdrift remediate, read as actions by the cli. */
       remediations: z
         .array(
@@ -274,6 +295,7 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
       if (before.status === 'new' || before.status === 'open' || before.status === 'suppressed') {
         findings.push({
           ...finding,
+          ...(before.cause ? { cause: before.cause } : {}),
           status: before.status === 'suppressed' ? 'suppressed' : 'open',
           firstSeen: before.firstSeen,
           lastSeen: before.lastSeen,
@@ -292,6 +314,9 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
     else status = 'new'; // first reported, back after being resolved, or no longer suppressed
     // A finding reported anew (first time, back after resolved, no longer suppressed) is told again.
     const published = status === 'new' ? undefined : before?.published;
+    // Who did it: the event that opened it; a later run (the nightly one) keeps what was known.
+    const opened = finding.bucket !== null ? input.causes?.[finding.bucket] : undefined;
+    const cause = continuing ? (before.cause ?? undefined) : opened;
     entries[finding.id] = {
       ...identity(finding),
       status,
@@ -303,8 +328,10 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
       ...(published ? { published } : {}),
       // The audit trail outlives a resolution: a drift that comes back shows what was done before.
       ...(before?.actions?.length ? { actions: before.actions } : {}),
+      ...(cause ? { cause } : {}),
       finding: {
         ...finding,
+        ...(cause ? { cause } : {}),
         status: status === 'suppressed' ? 'suppressed' : status === 'open' ? 'open' : 'new',
         firstSeen,
         lastSeen: at,
@@ -315,6 +342,7 @@ export function updateLedger(input: LedgerInput): LedgerUpdate {
     } else {
       findings.push({
         ...finding,
+        ...(cause ? { cause } : {}),
         status: status === 'suppressed' ? 'suppressed' : status,
         firstSeen,
         lastSeen: at,

@@ -179,6 +179,11 @@ export interface RuleFinding {
    * never 0, where the store cannot tell.
    */
   bytes?: number;
+  /**
+   * What the usage server bills each period for a bucket that is gone: its rows removed in CloudStack
+   * (bucket-billed-after-removal) or the bucket missing from its store (bucket-missing-in-store).
+   */
+  billedButGoneBytes?: number;
   attribute?: string;
   expected?: unknown;
   actual?: unknown;
@@ -203,6 +208,8 @@ export interface Finding extends Omit<RuleFinding, 'dbBucket'> {
   lastSeen: string;
   /** The current view only: when the last run whose scope covered this bucket and rule observed it. */
   lastVerifiedAt?: string;
+  /** The change event that opened it (an event run), kept by later runs. */
+  cause?: FindingCause;
   /** The current view: every action taken on it (the ledger's audit trail). */
   actions?: FindingAction[];
 }
@@ -248,4 +255,24 @@ export interface FindingAction {
   detail?: string;
   /** A self-healing run that only said what it would have done. */
   dryRun?: boolean;
+}
+
+/** Who made a change, as a change feed tells it: key ids only, never a key. */
+export interface Actor {
+  user?: string;
+  accessKey?: string;
+  account?: string;
+  remoteAddress?: string;
+  userAgent?: string;
+}
+
+/** The change event that opened a finding: where it came from, when, what, and who (if the source says). */
+export interface FindingCause {
+  source: string;
+  at: string;
+  /** The event's type as its source names it (`delete_bucket`, `DeleteBucket`, `BUCKET.DELETE`). */
+  type: string;
+  /** A CloudStack call that failed (`Error while …`). */
+  failed?: boolean;
+  actor?: Actor;
 }

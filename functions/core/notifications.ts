@@ -12,6 +12,7 @@ import type { Finding, Severity, StoreCoverage } from './model.js';
 import { SEVERITIES, ownerText } from './model.js';
 import { visible } from './shell.js';
 import { atStake, humanBytes } from './playbooks.js';
+import { causeLine } from './cause.js';
 import type { Report } from './report.js';
 import { coverageLabel, whyIncomplete } from './report.js';
 
@@ -96,7 +97,14 @@ export function renderText(n: Pick<Notification, 'sections'>): string {
 
 function taskMessage(f: Finding, report: Report, reportUri: string): Notification {
   const sections: Section[] = [
-    { kind: 'lines', lines: [`${f.severity.toUpperCase()}: ${f.rule}`, f.message] },
+    {
+      kind: 'lines',
+      lines: [
+        `${f.severity.toUpperCase()}: ${f.rule}`,
+        f.message,
+        ...(f.cause ? [`Cause: ${causeLine(f.cause)}.`] : []),
+      ],
+    },
     {
       kind: 'facts',
       facts: [
@@ -128,6 +136,7 @@ function taskMessage(f: Finding, report: Report, reportUri: string): Notificatio
     message: f.message,
     remediation: f.remediation,
     evidence: f.evidence,
+    ...(f.cause ? { cause: f.cause } : {}),
     report: reportUri,
     runId: report.runId,
   };

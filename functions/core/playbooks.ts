@@ -74,17 +74,22 @@ export const GIB = 1024 ** 3;
 
 /** One line of what is at stake: `3.40 GiB unbilled, 120.0 MiB misbilled (2 of unknown size; 12.30 EUR a month)`. */
 export function atStake(summary: {
-  bytes?: { unbilled: number; misbilled: number; unknownSize: number };
-  monthlyCost?: { unbilled: number; misbilled: number; currency: string };
+  bytes?: { unbilled: number; misbilled: number; unknownSize: number; billedButGone?: number };
+  monthlyCost?: { unbilled: number; misbilled: number; billedButGone?: number; currency: string };
 }): string | null {
   const b = summary.bytes;
-  if (!b || (!b.unbilled && !b.misbilled && !b.unknownSize)) return null;
+  const gone = b?.billedButGone ?? 0;
+  if (!b || (!b.unbilled && !b.misbilled && !b.unknownSize && !gone)) return null;
   const cost = summary.monthlyCost;
   const notes = [
     ...(b.unknownSize ? [`${b.unknownSize} finding(s) of unknown size`] : []),
     ...(cost ? [`${(cost.unbilled + cost.misbilled).toFixed(2)} ${cost.currency} a month`] : []),
   ];
-  return `${humanBytes(b.unbilled)} unbilled, ${humanBytes(b.misbilled)} misbilled${notes.length ? ` (${notes.join('; ')})` : ''}`;
+  // Money billed for nothing, next to the data nobody pays for: the other side of the same ledger.
+  const billed = gone
+    ? `, ${humanBytes(gone)} billed for buckets that are gone${cost?.billedButGone !== undefined ? ` (${cost.billedButGone.toFixed(2)} ${cost.currency} a month)` : ''}`
+    : '';
+  return `${humanBytes(b.unbilled)} unbilled, ${humanBytes(b.misbilled)} misbilled${notes.length ? ` (${notes.join('; ')})` : ''}${billed}`;
 }
 
 /** `, holding 3.40 GiB` where the store said how much, else nothing. */

@@ -74,9 +74,9 @@ export interface Report {
      * Over unsuppressed findings: bytes stored that nobody is billed for, bytes billed wrongly,
      * and how many of those findings' stores could not tell a size (counted in neither sum).
      */
-    bytes: { unbilled: number; misbilled: number; unknownSize: number };
+    bytes: { unbilled: number; misbilled: number; unknownSize: number; billedButGone: number };
     /** With config `pricing`: what those bytes cost a month. */
-    monthlyCost?: { unbilled: number; misbilled: number; currency: string };
+    monthlyCost?: { unbilled: number; misbilled: number; billedButGone: number; currency: string };
   };
   findings: Finding[];
   resolved: ResolvedFinding[];
@@ -170,9 +170,10 @@ export function bytesAtStake(
   findings: Finding[],
   pricing?: Pricing,
 ): Pick<Report['summary'], 'bytes' | 'monthlyCost'> {
-  const bytes = { unbilled: 0, misbilled: 0, unknownSize: 0 };
+  const bytes = { unbilled: 0, misbilled: 0, unknownSize: 0, billedButGone: 0 };
   for (const f of findings) {
     if (f.status === 'suppressed') continue;
+    bytes.billedButGone += f.billedButGoneBytes ?? 0;
     const kind = billingOf(f.rule) ?? null;
     if (!kind) continue;
     if (f.bytes === undefined) bytes.unknownSize += 1;
@@ -186,6 +187,7 @@ export function bytesAtStake(
           monthlyCost: {
             unbilled: cost(bytes.unbilled),
             misbilled: cost(bytes.misbilled),
+            billedButGone: cost(bytes.billedButGone),
             currency: pricing.currency,
           },
         }

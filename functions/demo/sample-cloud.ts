@@ -58,6 +58,15 @@ export async function plantSampleCloud(
   await seed.bucket({ name: 'shared-data', store: minio, account: alice });
   await seed.bucket({ name: 'shared-data', store: minio, account: bob, created: hoursAgo(47) });
   await seed.bucket({ name: 'carol-files', store: minio, account: carol });
+  // Deleted in CloudStack a month ago, its usage statistics left at 250 GiB: billed every period since
+  // (apache/cloudstack#13057). The usage server's table, not the store, is where this drift lives.
+  const ghost = await seed.bucket({
+    name: 'reports-2024',
+    store: minio,
+    account: bob,
+    removed: hoursAgo(24 * 30),
+  });
+  await seed.bucketStatistics(ghost, bob, 250 * 1024 ** 3);
 
   const s3 = demoS3Client(s3Endpoint);
   try {
@@ -75,6 +84,7 @@ export async function plantSampleCloud(
       { rule: 'bucket-stuck-allocated', bucket: 'upload-staging' },
       { rule: 'bucket-duplicate-name', bucket: 'shared-data' },
       { rule: 'bucket-account-removed', bucket: 'carol-files' },
+      { rule: 'bucket-billed-after-removal', bucket: 'reports-2024' },
     ],
   };
 }

@@ -44,7 +44,7 @@ export async function eventAuditFunction(event: SQSEvent, context: Context): Pro
   try {
     const audits = new EventAudits({
       reads,
-      audit: ({ stores, buckets, failedDeletes }) =>
+      audit: ({ stores, buckets, failedDeletes, causes }) =>
         auditAndPublish({
           db: settings.db,
           config: settings.config,
@@ -52,6 +52,7 @@ export async function eventAuditFunction(event: SQSEvent, context: Context): Pro
           rules: [],
           buckets,
           ...(failedDeletes ? { failedDeletes } : {}),
+          ...(causes ? { causes } : {}),
           trigger: 'event',
           storage,
           formats: settings.formats,

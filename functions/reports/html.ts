@@ -8,6 +8,7 @@ import type { Report } from '../core/report.js';
 import { visible } from '../core/shell.js';
 import { atStake, humanBytes } from '../core/playbooks.js';
 import { billingOf, coverageLabel, reportHeadline, unverifiedChecks } from '../core/report.js';
+import { causeLine } from '../core/cause.js';
 import { RULES } from '../core/rules/index.js';
 import { whyNoPlan } from '../core/remediation.js';
 import { trendCharts } from './html-trend.js';
@@ -65,7 +66,12 @@ function findingRows(f: Finding): string {
   </tr>
   <tr class="detail"><td colspan="8"><details>
     <summary>${e(f.message)}</summary>
-    <p class="fid-line">Finding ${copyable(f.id)}${RULES[f.rule].remediation && !whyNoPlan(f) ? ` · automated fix: ${copyable(`csdrift remediate --finding ${f.id}`)}` : ''}</p>
+    <p class="fid-line">Finding ${copyable(f.id)}${RULES[f.rule].remediation && !whyNoPlan(f) ? ` · automated fix: ${copyable(`csdrift remediate --finding ${f.id}`)}` : ''}</p>${
+      f.cause
+        ? `
+    <p class="cause">Cause: ${e(causeLine(f.cause))}</p>`
+        : ''
+    }
     <div class="cols">
       <div><h4>Remediation</h4><p>${e(f.remediation.summary)}</p><ol>${f.remediation.steps.map((s) => `<li>${stepHtml(s)}</li>`).join('')}</ol></div>
       <div><h4>Evidence</h4><pre>${jsonBlock({ findingId: f.id, ...(f.lastVerifiedAt ? { lastVerifiedAt: f.lastVerifiedAt } : {}), ...attributeDrift(f), owner: f.owner, dbBucket: f.dbBucket, ...f.evidence })}</pre></div>
@@ -100,14 +106,15 @@ function stakeByStore(report: Report): string {
       mine.filter((f) => billingOf(f.rule) === kind).reduce((n, f) => n + (f.bytes ?? 0), 0);
     const unbilled = sum('unbilled');
     const misbilled = sum('misbilled');
-    return unbilled || misbilled
+    const gone = mine.reduce((n, f) => n + (f.billedButGoneBytes ?? 0), 0);
+    return unbilled || misbilled || gone
       ? [
-          `<tr><td>${e(c.store.name)}</td><td class="num">${e(humanBytes(unbilled))}</td><td class="num">${e(humanBytes(misbilled))}</td></tr>`,
+          `<tr><td>${e(c.store.name)}</td><td class="num">${e(humanBytes(unbilled))}</td><td class="num">${e(humanBytes(misbilled))}</td><td class="num">${e(humanBytes(gone))}</td></tr>`,
         ]
       : [];
   });
   if (!rows.length) return '';
-  return `<table class="stake-by-store"><thead><tr><th>store</th><th>unbilled</th><th>misbilled</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table class="stake-by-store"><thead><tr><th>store</th><th>unbilled</th><th>misbilled</th><th>billed, bucket gone</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function options(values: string[]): string {

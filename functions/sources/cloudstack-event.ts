@@ -6,6 +6,7 @@
 // nulls left out. It has no bucket name and no numeric id: the uuid is looked up in the database.
 import * as z from 'zod';
 import type { EventRow } from '../cloudstack/event-reads.js';
+import type { Actor } from '../core/model.js';
 import { parseJson } from '../core/validation.js';
 
 /** The event types that can change what the auditor compares (api/.../EventTypes.java). */
@@ -32,6 +33,22 @@ export type EventTarget =
   | { kind: 'bucket'; uuid?: string; id?: number; name?: string; store?: string }
   | { kind: 'store'; uuid?: string; id?: number };
 
+/**
+ * Who made the change, as the source tells it (never a secret: key ids, not keys): RGW's ops log
+ * (user, remote address, user agent, access key id), MinIO's audit (access key, remote host, user
+ * agent) and notifications (principal, source host, user agent), CloudStack's bus (the calling
+ * user's and account's uuids). Each value is a third party's text, capped and shown escaped.
+ */
+export type EventActor = Actor;
+
+/** The actor's fields that hold something, each capped at 256 characters; undefined when none does. */
+export function actorOf(fields: Record<keyof EventActor, unknown>): EventActor | undefined {
+  const actor: EventActor = {};
+  for (const [key, value] of Object.entries(fields) as [keyof EventActor, unknown][])
+    if (typeof value === 'string' && value.trim() && value !== '-') actor[key] = value.trim().slice(0, 256);
+  return Object.keys(actor).length ? actor : undefined;
+}
+
 export interface ChangeEvent {
   source: EventSource;
   type: string;
@@ -43,6 +60,8 @@ export interface ChangeEvent {
   failed: boolean;
   /** The cloud.event id or uuid, where the source gives one: for logs and the cursor. */
   eventId?: string;
+  /** Who made the change, where the source says. */
+  actor?: EventActor;
 }
 
 /** A message that is not a CloudStack event at all, or not one we can read: logged and dropped. */
@@ -60,6 +79,8 @@ const busMessageSchema = z.looseObject({
   Bucket: z.string().max(64).optional(),
   description: z.string().max(4096).optional(),
   eventDateTime: z.string().max(64).optional(),
+  user: z.string().max(64).optional(),
+  account: z.string().max(64).optional(),
 });
 
 /** The bus's JSON body (RabbitMQ, webhooks): a ChangeEvent, null for an event of no interest, or a throw. */
@@ -83,7 +104,21 @@ export function parseBusMessage(body: string, source: EventSource, now: () => Da
     at: parseEventDateTime(m.eventDateTime) ?? now(),
     target,
     failed: isFailure(m.description),
+    ...withActor(
+      actorOf({
+        user: m.user,
+        account: m.account,
+        accessKey: undefined,
+        remoteAddress: undefined,
+        userAgent: undefined,
+      }),
+    ),
   };
+}
+
+/** `{ actor }` when there is one, for spreading into an event. */
+export function withActor(actor: EventActor | undefined): { actor?: EventActor } {
+  return actor ? { actor } : {};
 }
 
 export function fromEventRow(row: EventRow): ChangeEvent | null {

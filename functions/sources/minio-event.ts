@@ -8,7 +8,8 @@
 import * as z from 'zod';
 import { bucketNameProblem } from '../core/bucket-name.js';
 import type { ChangeEvent } from './cloudstack-event.js';
-import { MalformedEventError } from './cloudstack-event.js';
+import type { EventActor } from './cloudstack-event.js';
+import { MalformedEventError, actorOf, withActor } from './cloudstack-event.js';
 import { parseJson } from '../core/validation.js';
 
 /** API calls that change what the rules compare (cmd/api-router.go names; quota is an admin call). */
@@ -34,6 +35,10 @@ const auditEntrySchema = z.looseObject({
     statusCode: z.number().int().optional(),
   }),
   requestQuery: z.record(z.string(), z.unknown()).optional(),
+  accessKey: z.string().max(256).optional(),
+  remotehost: z.string().max(256).optional(),
+  userAgent: z.string().max(2048).optional(),
+  parentUser: z.string().max(256).optional(),
 });
 
 /**
@@ -46,13 +51,20 @@ export function parseMinioAudit(body: string, store: string | undefined, now: ()
   for (const raw of entries) {
     const parsed = auditEntrySchema.safeParse(raw);
     if (!parsed.success) throw new MalformedEventError('not a MinIO audit entry');
-    const { api, requestQuery, time } = parsed.data;
+    const { api, requestQuery, time, accessKey, remotehost, userAgent, parentUser } = parsed.data;
     if (!MINIO_CHANGING_CALLS.has(api.name)) continue;
     if (api.statusCode !== undefined && !(api.statusCode >= 200 && api.statusCode < 300)) continue;
     const fromQuery = requestQuery?.bucket;
     const name = api.bucket || (typeof fromQuery === 'string' ? fromQuery : '');
     if (!name) continue;
-    events.push(event('minio-audit', api.name, name, store, time, now));
+    const actor = actorOf({
+      user: parentUser,
+      accessKey,
+      account: undefined,
+      remoteAddress: remotehost,
+      userAgent,
+    });
+    events.push(event('minio-audit', api.name, name, store, time, now, actor));
   }
   return events;
 }
@@ -61,6 +73,10 @@ const recordSchema = z.looseObject({
   eventName: z.string().max(128),
   eventTime: z.string().max(64).optional(),
   s3: z.looseObject({ bucket: z.looseObject({ name: z.string().max(1024) }) }),
+  userIdentity: z.looseObject({ principalId: z.string().max(256).optional() }).optional(),
+  source: z
+    .looseObject({ host: z.string().max(256).optional(), userAgent: z.string().max(2048).optional() })
+    .optional(),
 });
 const notificationSchema = z.looseObject({ Records: z.array(z.unknown()).max(10_000).nullable() });
 
@@ -79,9 +95,16 @@ export function parseMinioNotification(line: string, store: string, now: () => D
   return (notification.Records ?? []).flatMap((r) => {
     const record = recordSchema.safeParse(r);
     if (!record.success) throw new MalformedEventError('not a MinIO event record');
-    const { eventName, eventTime, s3 } = record.data;
+    const { eventName, eventTime, s3, userIdentity, source } = record.data;
     if (!/^s3:Bucket(Created|Removed):/.test(eventName)) return [];
-    return [event('minio-listen', eventName, s3.bucket.name, store, eventTime, now)];
+    const actor = actorOf({
+      user: undefined,
+      accessKey: userIdentity?.principalId,
+      account: undefined,
+      remoteAddress: source?.host,
+      userAgent: source?.userAgent,
+    });
+    return [event('minio-listen', eventName, s3.bucket.name, store, eventTime, now, actor)];
   });
 }
 
@@ -110,6 +133,7 @@ function event(
   store: string | undefined,
   time: string | undefined,
   now: () => Date,
+  actor: EventActor | undefined,
 ): ChangeEvent {
   const problem = bucketNameProblem(name);
   if (problem) throw new MalformedEventError(`bucket name ${problem}`);
@@ -121,5 +145,6 @@ function event(
     at: Number.isNaN(at.getTime()) ? now() : at,
     target: { kind: 'bucket', name, ...(store ? { store } : {}) },
     failed: false,
+    ...withActor(actor),
   };
 }

@@ -27,6 +27,15 @@ export const queuedEventSchema = z.strictObject({
   target: targetSchema,
   failed: z.boolean(),
   eventId: z.string().max(64).optional(),
+  actor: z
+    .strictObject({
+      user: z.string().max(256).optional(),
+      accessKey: z.string().max(256).optional(),
+      account: z.string().max(256).optional(),
+      remoteAddress: z.string().max(256).optional(),
+      userAgent: z.string().max(256).optional(),
+    })
+    .optional(),
 });
 
 export function toQueueMessage(event: ChangeEvent): string {

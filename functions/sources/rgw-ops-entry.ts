@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { bucketNameProblem } from '../core/bucket-name.js';
 import type { ChangeEvent } from './cloudstack-event.js';
-import { MalformedEventError } from './cloudstack-event.js';
+import { MalformedEventError, actorOf, withActor } from './cloudstack-event.js';
 import { parseJson } from '../core/validation.js';
 
 /**
@@ -32,6 +32,10 @@ const entrySchema = z.looseObject({
   operation: z.string().max(64),
   uri: z.string().max(8192).optional(),
   http_status: z.union([z.string().max(8), z.number()]),
+  user: z.string().max(512).optional(),
+  remote_addr: z.string().max(256).optional(),
+  user_agent: z.string().max(2048).optional(),
+  access_key_id: z.string().max(256).optional(),
 });
 
 /** The operation named in a raw line, without parsing it: undefined when the line names none. */
@@ -75,6 +79,15 @@ export function parseOpsLogLine(line: string, store: string, now: () => Date): C
     at: Number.isNaN(at.getTime()) ? now() : at,
     target: { kind: 'bucket', name, store },
     failed: false,
+    ...withActor(
+      actorOf({
+        user: entry.user,
+        accessKey: entry.access_key_id,
+        account: undefined,
+        remoteAddress: entry.remote_addr,
+        userAgent: entry.user_agent,
+      }),
+    ),
   };
 }
 

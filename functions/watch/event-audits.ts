@@ -7,6 +7,7 @@ import type { BucketIdentity, CloudStackEventReads } from '../cloudstack/event-r
 import { throttledLog, type ThrottledLog } from '../common/throttled-log.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
+import type { FindingCause } from '../core/model.js';
 import { visible } from '../core/shell.js';
 import type { RunOutcome } from '../run.js';
 import type { ChangeEvent, EventTarget } from '../sources/cloudstack-event.js';
@@ -27,6 +28,8 @@ export interface AuditJob {
   events: QueuedEvent[];
   /** The buckets (by name) whose owner's deleteBucket failed, as the events said: self-healing's candidates. */
   failedDeletes?: string[];
+  /** By bucket name, the event that names it (the latest, one that says who preferred): a finding's cause. */
+  causes?: Record<string, FindingCause>;
   /** How the log names the stores (their names where the rows gave them; else the ids as given). */
   storeNames?: string[];
 }
@@ -43,7 +46,7 @@ export interface EventAuditObserver {
 export interface EventAuditsOptions {
   reads: Pick<CloudStackEventReads, 'bucketsByIdentity'>;
   /** The shell's run: the same engine as `csdrift audit`, trigger `event`. */
-  audit: (job: Pick<AuditJob, 'stores' | 'buckets' | 'failedDeletes'>) => Promise<RunOutcome>;
+  audit: (job: Pick<AuditJob, 'stores' | 'buckets' | 'failedDeletes' | 'causes'>) => Promise<RunOutcome>;
   observer: EventAuditObserver;
   maxBucketsPerAudit: number;
   concurrentAudits: number;
@@ -137,10 +140,17 @@ export class EventAudits {
       for (let i = 0; i < names.length; i += this.options.maxBucketsPerAudit) {
         const chunk = names.slice(i, i + this.options.maxBucketsPerAudit);
         const failedDeletes = chunk.filter((n) => byName.get(n)?.some((q) => isFailedDelete(q.event)));
+        const causes = Object.fromEntries(
+          chunk.flatMap((n) => {
+            const cause = causeOf(byName.get(n) ?? []);
+            return cause ? [[n, cause] as const] : [];
+          }),
+        );
         jobs.push({
           stores,
           buckets: chunk,
           ...(failedDeletes.length ? { failedDeletes } : {}),
+          ...(Object.keys(causes).length ? { causes } : {}),
           events: chunk.flatMap((n) => byName.get(n) ?? []),
           storeNames: stores.map((s) => storeNames.get(s) ?? s),
         });
@@ -198,6 +208,7 @@ export class EventAudits {
         stores: job.stores,
         buckets: job.buckets,
         ...(job.failedDeletes ? { failedDeletes: job.failedDeletes } : {}),
+        ...(job.causes ? { causes: job.causes } : {}),
       });
     } catch (err) {
       this.options.observer.audited('failed');
@@ -245,6 +256,30 @@ export function healingLines(outcome: Pick<RunOutcome, 'healing'>): string[] {
         return visible(`self-healing of ${what} failed: ${h.why}; a task is sent instead [${h.finding.id}]`);
     }
   });
+}
+
+/**
+ * The cause a finding opened by these events carries: the latest event that says who made the
+ * change, else the latest event.
+ */
+export function causeOf(events: QueuedEvent[]): FindingCause | undefined {
+  const latest = (list: QueuedEvent[]) =>
+    list.reduce<QueuedEvent | undefined>(
+      (a, b) => (!a || b.event.at.getTime() >= a.event.at.getTime() ? b : a),
+      undefined,
+    );
+  const chosen = latest(events.filter((q) => q.event.actor)) ?? latest(events);
+  if (!chosen) return undefined;
+  const { event } = chosen;
+  const at = Number.isNaN(event.at.getTime()) ? undefined : event.at.toISOString();
+  if (!at) return undefined;
+  return {
+    source: event.source,
+    at,
+    type: event.type,
+    ...(event.failed ? { failed: true } : {}),
+    ...(event.actor ? { actor: event.actor } : {}),
+  };
 }
 
 /** Appends in place: many events for one bucket are linear work, never a copy per event. */

@@ -10,6 +10,7 @@ import type { AuditRequest } from '../audit.js';
 import { CloudStackEventReads } from '../cloudstack/event-reads.js';
 import type { AuditConfig, WatchConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+import type { FindingCause } from '../core/model.js';
 import { actionsSetup } from '../core/actions.js';
 import { visible } from '../core/shell.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -55,6 +56,7 @@ export interface WatchRequest {
     buckets: string[];
     trigger: 'event' | 'schedule';
     failedDeletes?: string[];
+    causes?: Record<string, FindingCause>;
   }) => Promise<RunOutcome>;
 }
 
@@ -269,6 +271,7 @@ export class Watcher {
     buckets: string[];
     trigger: 'event' | 'schedule';
     failedDeletes?: string[];
+    causes?: Record<string, FindingCause>;
   }): Promise<RunOutcome> {
     const { request } = this;
     if (request.runAudit) return request.runAudit(scope);
@@ -281,6 +284,7 @@ export class Watcher {
       buckets: scope.buckets,
       trigger: scope.trigger,
       ...(scope.failedDeletes ? { failedDeletes: scope.failedDeletes } : {}),
+      ...(scope.causes ? { causes: scope.causes } : {}),
       storage: request.storage,
       formats: request.formats,
       notifiers: request.notifiers,

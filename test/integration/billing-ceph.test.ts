@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hoursAgo } from '../../functions/demo/cloudstack-seed.js';
 import { audit, found } from '../support/audit.js';
+import { changeLine } from '../../functions/core/notifications.js';
 import { bucketName } from '../support/cloud.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 
@@ -49,7 +50,7 @@ describe('bucket-billed-after-removal', () => {
     });
     await ctx.cloud.seed.bucketStatistics(old, alice, 1024 ** 2);
     await ctx.cloud.bucket(names.again, store, alice);
-    return { names, ghost, alice };
+    return { names, ghost, alice, store };
   }
 
   it('reports the removed bucket that is still billed, with the bytes billed each period and the reset', async () => {
@@ -61,7 +62,7 @@ describe('bucket-billed-after-removal', () => {
     const finding = report.findings[0];
     expect(finding).toMatchObject({
       severity: 'medium',
-      bytes: 5 * 1024 ** 2,
+      billedButGoneBytes: 5 * 1024 ** 2,
       owner: { accountName: 'alice' },
       evidence: { billedBytesPerPeriod: 5 * 1024 ** 2, rows: [{ id: ghost.id, billedBytes: 5 * 1024 ** 2 }] },
     });
@@ -70,6 +71,27 @@ describe('bucket-billed-after-removal', () => {
     );
     expect(report.coverage[0]?.checks['bucket-billed-after-removal']).toBe('verified');
     expect(report.status).toBe('drift');
+  });
+
+  it('counts what is billed for buckets that are gone, removed or missing from the store, in the summary and its money', async () => {
+    const { names, store } = await plant();
+    const bob = await ctx.cloud.account('bob');
+    // The seed case, billed: the usage task no longer updates a bucket the store does not report.
+    const missing = bucketName('missing');
+    const row = await ctx.cloud.bucketDeletedInStore(missing, store, bob, { created: hoursAgo(5) });
+    await ctx.cloud.seed.bucketStatistics(row, bob, 3 * 1024 ** 3);
+
+    const report = await audit(ctx.cloud.database, { pricing: { perGiBMonth: 2, currency: 'EUR' } });
+
+    expect(found(report)).toEqual(
+      [`bucket-billed-after-removal ${names.ghost}`, `bucket-missing-in-store ${missing}`].sort(),
+    );
+    const gone = report.findings.find((f) => f.bucket === missing);
+    expect(gone?.billedButGoneBytes).toBe(3 * 1024 ** 3);
+    expect(gone?.message).toContain('CloudStack still bills 3.00 GiB for it every usage period.');
+    expect(report.summary.bytes.billedButGone).toBe(3 * 1024 ** 3 + 5 * 1024 ** 2);
+    expect(report.summary.monthlyCost).toMatchObject({ billedButGone: 6.01, currency: 'EUR' });
+    expect(changeLine(report)).toContain('3.00 GiB billed for buckets that are gone (6.01 EUR a month)');
   });
 
   it('a user who may not read bucket_statistics: not applicable, said why, and the run is not incomplete for it', async () => {

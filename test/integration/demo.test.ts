@@ -17,8 +17,10 @@ describe('csdrift demo', () => {
     // Assert
     expect(run.code).toBe(0);
     for (const line of [
-      /^night of \d{4}-\d\d-\d\d: scratch-tmp .*4 finding\(s\); 12\.0 MiB unbilled/m,
-      /^night of \d{4}-\d\d-\d\d: scratch-tmp grows by 12 MiB\. 4 finding\(s\); 32\.0 MiB unbilled/m,
+      /^night of \d{4}-\d\d-\d\d: scratch-tmp .*5 finding\(s\); 12\.0 MiB unbilled/m,
+      /^night of \d{4}-\d\d-\d\d: scratch-tmp grows by 12 MiB\. 5 finding\(s\); 32\.0 MiB unbilled/m,
+      /250\.00 GiB billed for buckets that are gone \(5\.00 EUR a month\)/,
+      /bucket-billed-after-removal: reports-2024 on minio-1 \[account bob\], 250\.00 GiB billed a period {2}\[[0-9a-f]{32}\]$/m,
       /^tonight: backups-2025 is deleted/m,
       /at stake: 40\.0 MiB unbilled, 0\.0 MiB misbilled/,
       /since the last full run: \+2 new, -0 resolved; .*\+8\.0 MiB unbilled since yesterday/,

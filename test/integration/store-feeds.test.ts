@@ -124,6 +124,12 @@ describe("csdrift watch follows the stores' own change feeds", () => {
     expect(kinds()).toEqual(['task bucket-missing-in-store']);
     expect(sns.published[0]?.message).toContain(n.gone);
     expect(tookMs).toBeLessThan(15_000);
+    // Who did it, as RGW's ops log tells it: the requester's uid, its address and its client.
+    expect(sns.published[0]?.message).toMatch(
+      new RegExp(
+        `Cause: deleted in the store at \\d\\d:\\d\\d:\\d\\d UTC by user ${alice.uuid} from 127\\.0\\.0\\.1, aws-sdk-js/\\S+ \\(ops-log\\)\\.`,
+      ),
+    );
 
     // Act: an unknown bucket, a private bucket made public, versioning switched on
     await ctx.cloud.createInStore(unknown, alice.keys);
@@ -326,6 +332,9 @@ describe("csdrift watch follows the stores' own change feeds", () => {
       expect([forged.status, unsigned.status, good.status]).toEqual([401, 401, 200]);
       expect(kinds()).toEqual(['task bucket-missing-in-store']);
       expect(sns.published[0]?.message).toContain(viaAudit);
+      expect(sns.published[0]?.message).toMatch(
+        /Cause: deleted in the store at \d\d:\d\d:\d\d UTC by access key minioadmin from 10\.0\.0\.5, MinIO Console \(minio-audit\)\./,
+      );
 
       // Act: deleted again behind CloudStack's back; MinIO's ListenNotification says so
       await ctx.cloud.deleteInStore(viaListen, ceph.systemAdmin);

@@ -24,6 +24,10 @@ describe('CloudStack change events', () => {
       at: new Date('2025-02-11T14:03:27Z'),
       target: { kind: 'bucket', uuid: 'c0ffee00-1234-4abc-9def-00000000b0c5' },
       failed: true,
+      actor: {
+        user: '7c2b0f9e-3d1a-4c55-9a7e-2f1f0c3e5b11',
+        account: '5a3b9e2c-8f41-4d0b-b6a2-9c7e1d4f2a10',
+      },
     });
   });
 

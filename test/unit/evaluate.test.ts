@@ -114,7 +114,7 @@ describe('report status and exit code', () => {
       suppressed: 0,
       bySeverity: { medium: 1, low: 1 },
       byRule: { 'bucket-unmanaged-in-store': 1, 'bucket-stuck-allocated': 1 },
-      bytes: { unbilled: 0, misbilled: 0, unknownSize: 1 }, // the plain S3 listing tells no size
+      bytes: { unbilled: 0, misbilled: 0, unknownSize: 1, billedButGone: 0 }, // the plain S3 listing tells no size
     });
   });
 });
@@ -245,8 +245,8 @@ describe('bytes at stake', () => {
       f('bucket-missing-in-store', undefined),
     ];
     expect(bytesAtStake(findings, { perGiBMonth: 0.02, currency: 'EUR' })).toEqual({
-      bytes: { unbilled: 3 * 1024 ** 3, misbilled: 512 * 1024 ** 2, unknownSize: 1 },
-      monthlyCost: { unbilled: 0.06, misbilled: 0.01, currency: 'EUR' },
+      bytes: { unbilled: 3 * 1024 ** 3, misbilled: 512 * 1024 ** 2, unknownSize: 1, billedButGone: 0 },
+      monthlyCost: { unbilled: 0.06, misbilled: 0.01, billedButGone: 0, currency: 'EUR' },
     });
     expect(bytesAtStake(findings)).not.toHaveProperty('monthlyCost');
   });

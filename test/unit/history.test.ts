@@ -26,7 +26,7 @@ function night(at: string, runId: string, unbilled: number, scope: Partial<Repor
     ...report,
     finishedAt: at,
     scope: { stores: [], rules: [], buckets: [], ...scope },
-    summary: { ...report.summary, bytes: { unbilled, misbilled: 0, unknownSize: 0 } },
+    summary: { ...report.summary, bytes: { unbilled, misbilled: 0, unknownSize: 0, billedButGone: 0 } },
   };
 }
 

@@ -22,6 +22,7 @@ describe('RGW ops log lines', () => {
       at: new Date('2026-12-01T19:33:39.622Z'),
       target: { kind: 'bucket', name: 'cs-probe-1', store: 'store-uuid-1' },
       failed: false,
+      actor: expect.objectContaining({ remoteAddress: '127.0.0.1' }),
     });
   });
 

@@ -32,7 +32,7 @@ export const bucketBilledAfterRemoval = defineRule({
         store: storeRef(view.store),
         bucket: name,
         dbBucket: latest,
-        bytes,
+        billedButGoneBytes: bytes,
         message: `Bucket ${name} of ${ownerText(latest.owner)} was deleted in CloudStack on ${latest.removed}, yet the usage server still bills ${humanBytes(bytes)} for it every period (${GHOST_BILLING}).`,
         evidence: {
           billedBytesPerPeriod: bytes,

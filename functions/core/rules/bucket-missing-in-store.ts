@@ -2,7 +2,13 @@ import { recreateThenDelete } from '../remediation-steps.js';
 import { bucketNameProblem } from '../bucket-name.js';
 import { isActive, ownerText, storeRef } from '../model.js';
 import type { DbBucket, RuleFinding } from '../model.js';
-import { deleteThroughCloudStack, recountCommand, softDeleteSql, storeSideCommand } from '../playbooks.js';
+import {
+  deleteThroughCloudStack,
+  humanBytes,
+  recountCommand,
+  softDeleteSql,
+  storeSideCommand,
+} from '../playbooks.js';
 import { defineRule, fullyListed, isPastGrace } from './rule.js';
 import type { Grace } from './rule.js';
 
@@ -52,16 +58,21 @@ export const bucketMissingInStore = defineRule({
         });
         continue;
       }
+      // The hourly usage task only updates buckets the store reports: a bucket gone from the store
+      // keeps its last size in bucket_statistics, and the usage server bills it (FACTS, "Usage and billing").
+      const billed = (bucket.billedBytes ?? 0) > 0 ? (bucket.billedBytes as number) : undefined;
       findings.push({
         store: storeRef(view.store),
         bucket: bucket.name,
         dbBucket: bucket,
-        message: `Bucket ${bucket.name} of ${ownerText(bucket.owner)} is recorded in CloudStack but no longer exists in store ${view.store.name}.`,
+        ...(billed ? { billedButGoneBytes: billed } : {}),
+        message: `Bucket ${bucket.name} of ${ownerText(bucket.owner)} is recorded in CloudStack but no longer exists in store ${view.store.name}.${billed ? ` CloudStack still bills ${humanBytes(billed)} for it every usage period.` : ''}`,
         evidence: {
           listedAt: view.scan.finishedAt,
           bucketsListed: view.scan.buckets.length,
           headBucket: check,
           dbCreated: bucket.created,
+          ...(billed ? { billedBytes: billed } : {}),
         },
         remediation: {
           summary:
