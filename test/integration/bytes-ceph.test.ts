@@ -62,11 +62,13 @@ describe('bytes at stake on a live Ceph RGW', () => {
       unbilled: (300 + 100 + 50) * 1024,
       misbilled: 200 * 1024 - 200,
       unknownSize: 0,
+      billedButGone: 0,
     });
     // At 1024 EUR a GiB-month, a MiB costs 1 EUR a month: 450 KiB is 0.44 EUR.
     expect(report.summary.monthlyCost).toEqual({
       unbilled: Math.round(((450 * 1024) / 1024 ** 3) * 1024 * 100) / 100,
       misbilled: Math.round(((200 * 1024 - 200) / 1024 ** 3) * 1024 * 100) / 100,
+      billedButGone: 0,
       currency: 'EUR',
     });
     expect(report.findings.find((f) => f.bucket === rogue)?.message).toMatch(/holding 0\.3 MiB/);

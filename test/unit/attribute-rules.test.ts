@@ -163,6 +163,34 @@ describe('attribute rules', () => {
     ).toHaveLength(3);
   });
 
+  it('usage: the billed figure (bucket_statistics) is compared too, and the finding says which one is wrong', () => {
+    const MIB = 1024 ** 2;
+    const rows = [
+      aBucket('billed-wrong', { size: 400 * MIB, billedBytes: 100 * MIB }),
+      aBucket('both-wrong', { size: 100 * MIB, billedBytes: 100 * MIB }),
+      aBucket('size-wrong', { size: 100 * MIB, billedBytes: 400 * MIB }),
+      aBucket('right', { size: 400 * MIB, billedBytes: 400 * MIB }),
+    ];
+    const scan = scanWith(
+      Object.fromEntries(rows.map((r) => [r.name, { usage: { value: { bytes: 400 * MIB } } }])),
+    );
+    const findings = evaluate(anInput(rows, scan, { rules: ['bucket-usage-drift'] })).findings;
+    const by = (name: string) => findings.find((f) => f.bucket === name);
+    expect(findings.map((f) => [f.bucket, f.evidence.wrong, f.bytes])).toEqual([
+      ['billed-wrong', 'billed', 300 * MIB],
+      ['both-wrong', 'both', 300 * MIB],
+      ['size-wrong', 'size', 0],
+    ]);
+    expect(by('billed-wrong')?.message).toContain(
+      "CloudStack's size is right but the usage server bills 100.0 MiB (bucket_statistics).",
+    );
+    expect(by('both-wrong')?.message).toContain(
+      'CloudStack records 100.0 MiB and bills 100.0 MiB (bucket_statistics).',
+    );
+    expect(by('size-wrong')?.message).toContain('the usage server bills the right figure (400.0 MiB).');
+    expect(by('billed-wrong')?.evidence).toMatchObject({ dbBytes: 400 * MIB, billedBytes: 100 * MIB });
+  });
+
   it('an unreadable attribute is unverified with its reason, never a finding; a provider without it is not_applicable', () => {
     const rows = [aBucket('a', { policy: 'public' })];
     const denied = scanWith({ a: { policy: { error: 'AccessDenied (HTTP 403) with the admin keys' } } });

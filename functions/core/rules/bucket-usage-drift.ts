@@ -16,7 +16,7 @@ export const bucketUsageDrift = defineRule({
   scan: { attributes: ['usage'], inspect: inspectionTargets },
   summary:
     "CloudStack's recorded size differs from the store's usage beyond a tolerance (default 10% and 100 MiB), units normalised.",
-  when: "DB `size` against the store's usage, beyond both tolerances (default 10% and 100 MiB). On Ceph a size that equals the store's KiB count is named as apache/cloudstack#13224 (billed 1/1024)",
+  when: "DB `size`, and the billed `bucket_statistics.size`, against the store's usage, beyond both tolerances (default 10% and 100 MiB); it says which is wrong. On Ceph a size that equals the store's KiB count is named as apache/cloudstack#13224 (billed 1/1024)",
   whatToDo: "check the management server's hourly usage task; track the upstream bug",
   billing: 'misbilled',
   needs: 'verified',
@@ -25,20 +25,45 @@ export const bucketUsageDrift = defineRule({
   evaluate(view, ctx) {
     const tolerance = toleranceOf(ctx);
     return comparable(view, 'usage', ctx).flatMap(({ bucket, value }) => {
-      if (bucket.size === null || !beyond(bucket.size, value.bytes, tolerance)) return [];
+      // Two figures of CloudStack's: bucket.size (what it shows) and bucket_statistics.size (what
+      // the usage server bills, FACTS "Usage and billing"); either may be the wrong one.
+      const billed = view.billingUnreadable ? null : (bucket.billedBytes ?? null);
+      const sizeWrong = bucket.size !== null && beyond(bucket.size, value.bytes, tolerance);
+      const billedWrong = billed !== null && beyond(billed, value.bytes, tolerance);
+      if (!sizeWrong && !billedWrong) return [];
+      const recorded = bucket.size ?? billed ?? 0;
       // The recorded number is the KiB count, not the byte count: the known unit bug, not lag.
-      const kibQuirk = value.kib !== undefined && !beyond(bucket.size, value.kib, tolerance);
+      const kibQuirk =
+        value.kib !== undefined &&
+        sizeWrong &&
+        bucket.size !== null &&
+        !beyond(bucket.size, value.kib, tolerance);
+      const which =
+        billed === null
+          ? ''
+          : sizeWrong && billedWrong
+            ? ` and bills ${humanBytes(billed)} (bucket_statistics)`
+            : sizeWrong
+              ? `; the usage server bills the right figure (${humanBytes(billed)})`
+              : '';
+      const records = kibQuirk
+        ? `CloudStack records ${bucket.size} bytes, its size in KiB (${CEPH_KIB_BUG})`
+        : sizeWrong
+          ? `CloudStack records ${humanBytes(recorded)}`
+          : `CloudStack's size is right but the usage server bills ${humanBytes(billed ?? 0)} (bucket_statistics)`;
       return [
         attributeFinding(view, bucket, {
           attribute: 'usage',
           expected: bucket.size,
           actual: value.bytes,
-          bytes: Math.abs(value.bytes - bucket.size),
-          message: kibQuirk
-            ? `Bucket ${bucket.name} of ${ownerText(bucket.owner)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${bucket.size} bytes, its size in KiB (${CEPH_KIB_BUG}).`
-            : `Bucket ${bucket.name} of ${ownerText(bucket.owner)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but CloudStack records ${humanBytes(bucket.size)}.`,
+          // What is billed wrongly: against the billed figure where it is known.
+          bytes: Math.abs(value.bytes - (billed ?? recorded)),
+          message: `Bucket ${bucket.name} of ${ownerText(bucket.owner)} holds ${humanBytes(value.bytes)} in store ${view.store.name}, but ${records}${which}.`,
           evidence: {
             dbSizeBytes: bucket.size,
+            dbBytes: bucket.size,
+            ...(billed !== null ? { billedBytes: billed } : {}),
+            wrong: sizeWrong && billedWrong ? 'both' : sizeWrong ? 'size' : 'billed',
             storeBytes: value.bytes,
             ...(value.kib !== undefined ? { storeKiB: value.kib } : {}),
             ...(value.objects !== undefined ? { storeObjects: value.objects } : {}),
