@@ -14,7 +14,8 @@ import type { Watcher } from '../../functions/watch/watcher.js';
 import { FAST_SCAN } from '../support/audit.js';
 import { SnsStandIn } from '../support/aws-standins.js';
 import { bucketName } from '../support/cloud.js';
-import { insertEventRow } from '../support/cloudstack-events.js';
+import { AMQP_URL, CloudStackBus, insertEventRow } from '../support/cloudstack-events.js';
+import { randomBytes } from 'node:crypto';
 import { CloudStackStandIn } from '../support/cloudstack-standin.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 import { until } from '../support/until.js';
@@ -123,6 +124,49 @@ describe('self-healing of failed deletes (remediation.auto.failedDeletes)', () =
     expect(deletes()).toBe(2);
     expect(kinds()).toEqual(['healed bucket-missing-in-store']);
     expect(lines.join('\n')).not.toContain(API_KEYS.secretKey);
+  });
+
+  it("heals a failed delete CloudStack's RabbitMQ bus reports, as the event table's", async () => {
+    // CloudStack publishing on its bus instead of (here: besides) the table the watcher does not read.
+    const id = randomBytes(4).toString('hex');
+    const exchange = `cloudstack-events-${id}`;
+    const queue = `csdrift-heal-${id}`;
+    const bus = await CloudStackBus.open(exchange);
+    try {
+      await cloudstack.stop();
+      cloudstack = await new CloudStackStandIn(API_KEYS, ctx.cloud.database.conn, ceph.conf, '', (e) =>
+        bus.publish({ type: 'BUCKET.DELETE', bucketUuid: e.bucketUuid, failed: e.failed }),
+      ).start();
+      const gone = await seedCase('gone');
+      const config = parseAuditConfig({
+        scan: FAST_SCAN,
+        cloudstack: { apiUrl: cloudstack.apiUrl, ...API_KEYS },
+        remediation: { auto: { failedDeletes: true } },
+        watch: {
+          listen: '127.0.0.1:0',
+          debounceSeconds: 0.3,
+          cloudstack: { amqp: { url: AMQP_URL, exchange, queue } },
+        },
+      });
+      watcher = testWatcher({ db: ctx.cloud.database.db, dir: ctx.dir, config, sns, lines });
+      await watcher.start();
+      await until('the consumer', async () => (await bus.queue(queue)).consumerCount > 0);
+
+      await ownerDeletes(gone.uuid);
+      await until('the healed message', () => kinds().includes('healed bucket-missing-in-store'), 30_000);
+
+      expect(await removed(gone.id)).toBe(true);
+      expect(kinds()).toEqual(['healed bucket-missing-in-store']);
+      await until('the in-sync verdict of its own delete', () =>
+        lines.some((l) => /BUCKET\.DELETE \(amqp\) -> bucket .*: in sync/.test(l)),
+      );
+      expect(deletes()).toBe(2);
+    } finally {
+      await watcher?.stop();
+      watcher = undefined;
+      await bus.deleteQueue(queue);
+      await bus.close();
+    }
   });
 
   it('heals nothing when the failed delete’s bucket still exists in the store (it failed for another reason)', async () => {
