@@ -5,7 +5,7 @@
 //   database, one event at a time, with the shipped debounce;
 // - a Fix click: from the signed POST to /slack/actions to the updated message at its response_url.
 // The floor of both is the guarded remediation run directly, in the same run.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { SlackReceiver, SnsStandIn } from '../test/support/aws-standins.js';
 import { CephCloud } from '../test/support/cloud.js';
 import { AMQP_URL, CloudStackBus } from '../test/support/cloudstack-events.js';
 import { CloudStackStandIn } from '../test/support/cloudstack-standin.js';
+import { postClick, signedClick } from '../test/support/slack-click.js';
 import { cephBenchCloud } from './ceph-bench-cloud.js';
 import type { Figure } from './results.js';
 import { atMost, median, round } from './results.js';
@@ -132,12 +133,16 @@ export async function healing(
       if (!finding) throw new Error(`no finding for ${bucket.name}`);
       const before = slack.responses.length;
       const t = Date.now();
-      const answer = await postClick(
-        started.listening,
-        `${slack.url}/actions/T/1/${bucket.name}`,
-        finding.id,
-      );
-      if (answer !== 200) throw new Error(`the click was answered ${answer}`);
+      const click = signedClick({
+        secret: SIGNING_SECRET,
+        user: APPROVER,
+        userName: 'bench',
+        responseUrl: `${slack.url}/actions/T/1/${bucket.name}`,
+        action: 'csdrift-fix',
+        findingId: finding.id,
+      });
+      const answer = await postClick(started.listening, click);
+      if (answer.status !== 200) throw new Error(`the click was answered ${answer.status}`);
       while (slack.responses.length === before) await new Promise((r) => setTimeout(r, 20));
       toUpdate.push((Date.now() - t) / 1000);
       if (!String(slack.responses.at(-1)?.text).includes('fixed by'))
@@ -237,27 +242,4 @@ async function remediationFloor(
     seconds.push((performance.now() - t) / 1000);
   }
   return seconds;
-}
-
-async function postClick(listening: string, responseUrl: string, findingId: string): Promise<number> {
-  const payload = {
-    type: 'block_actions',
-    user: { id: APPROVER, username: 'bench' },
-    response_url: responseUrl,
-    actions: [{ type: 'button', action_id: 'csdrift-fix', value: findingId }],
-  };
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-  const response = await fetch(`http://${listening}/slack/actions`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': timestamp,
-      'x-slack-signature': signature,
-    },
-    body,
-  });
-  await response.text();
-  return response.status;
 }

@@ -15,6 +15,7 @@ import { busBody, insertEventRow } from '../support/cloudstack-events.js';
 import {
   dbSecret,
   freshHandler,
+  functionUrlEvent,
   lambdaContext,
   lambdaEnv,
   reportBucketSuppression,
@@ -24,42 +25,17 @@ import { cephCloudPerTest } from '../support/per-test.js';
 const ceph = inject('ceph');
 const SECRET = 's3cr3t-webhook-key';
 
-/**
- * A function URL request, as Lambda hands it over (payload format 2.0: AWS Lambda Developer Guide,
- * "Invoking Lambda function URLs", request payload; Powertools' LambdaFunctionUrlSchema checks it).
- */
+/** CloudStack's webhook delivery (WebhookDeliveryThread.java) as the function URL hands it over. */
 function urlEvent(body: string, signature: string | undefined): LambdaFunctionURLEvent {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/',
-    rawQueryString: '',
-    headers: {
+  return functionUrlEvent(
+    body,
+    {
       'content-type': 'application/json; charset=UTF-8',
       'x-cs-event': 'BUCKET.DELETE',
       ...(signature !== undefined ? { 'x-cs-signature': signature } : {}),
     },
-    isBase64Encoded: false,
-    body,
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'abcdefghij',
-      domainName: 'abcdefghij.lambda-url.us-east-1.on.aws',
-      domainPrefix: 'abcdefghij',
-      http: {
-        method: 'POST',
-        path: '/',
-        protocol: 'HTTP/1.1',
-        sourceIp: '192.0.2.10',
-        userAgent: 'CloudStack-Webhook',
-      },
-      requestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-      routeKey: '$default',
-      stage: '$default',
-      time: '04/Dec/2026:02:05:13 +0000',
-      timeEpoch: 1796263513000,
-    },
-  } as unknown as LambdaFunctionURLEvent;
+    { userAgent: 'CloudStack-Webhook' },
+  );
 }
 
 describe('the AWS events path', () => {

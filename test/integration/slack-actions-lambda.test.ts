@@ -3,7 +3,6 @@
 // hands the click to the remediate function as an asynchronous invoke (the Lambda stand-in keeps
 // it); the remediate function, invoked with that payload, fixes the seed case through the
 // CloudStack API stand-in and posts the outcome to the click's response_url (the Slack stand-in).
-import { createHmac } from 'node:crypto';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -23,10 +22,12 @@ import { CloudStackStandIn } from '../support/cloudstack-standin.js';
 import {
   dbSecret,
   freshHandler,
+  functionUrlEvent,
   lambdaContext,
   lambdaEnv,
   reportBucketSuppression,
 } from '../support/lambda.js';
+import { signedClick } from '../support/slack-click.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 import type { SQSEvent } from 'aws-lambda';
 import { toQueueMessage } from '../../functions/sources/queued-event.js';
@@ -36,52 +37,14 @@ const API_KEYS = { apiKey: 'lambda-apikey', secretKey: 'lambda-secretkey-0000' }
 const SIGNING_SECRET = 'e3b0c44298fc1c149afbf4c8996fb924';
 const APPROVER = 'U024BE7LH';
 
-/** A function URL request with a form body, as Lambda hands it over (payload format 2.0, body base64-encoded). */
-function urlEvent(body: string, headers: Record<string, string>): LambdaFunctionURLEvent {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'user-agent': 'Slackbot 1.0',
-      ...headers,
-    },
-    isBase64Encoded: true,
-    body: Buffer.from(body).toString('base64'),
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'abcdefghij',
-      domainName: 'abcdefghij.lambda-url.us-east-1.on.aws',
-      domainPrefix: 'abcdefghij',
-      http: {
-        method: 'POST',
-        path: '/',
-        protocol: 'HTTP/1.1',
-        sourceIp: '192.0.2.20',
-        userAgent: 'Slackbot 1.0',
-      },
-      requestId: 'c6af9ac6-7b61-11e6-9a41-93e812345679',
-      routeKey: '$default',
-      stage: '$default',
-      time: '04/Dec/2026:14:02:00 +0000',
-      timeEpoch: 1796392920000,
-    },
-  } as unknown as LambdaFunctionURLEvent;
-}
-
-function signed(findingId: string, responseUrl: string, secret = SIGNING_SECRET) {
-  const payload = {
-    type: 'block_actions',
-    user: { id: APPROVER, username: 'ops-anna' },
-    response_url: responseUrl,
-    actions: [{ type: 'button', action_id: 'csdrift-fix', value: findingId }],
-  };
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-  return urlEvent(body, { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature });
+/** A signed click as the function URL hands it over: a form body comes base64-encoded. */
+function signed(findingId: string, responseUrl: string, secret = SIGNING_SECRET): LambdaFunctionURLEvent {
+  const click = signedClick({ secret, user: APPROVER, responseUrl, action: 'csdrift-fix', findingId });
+  return functionUrlEvent(click.body, click.headers, {
+    base64: true,
+    userAgent: 'Slackbot 1.0 (+https://api.slack.com/robots)',
+    sourceIp: '192.0.2.20',
+  });
 }
 
 describe('the Slack actions function and the remediate function behind it', () => {

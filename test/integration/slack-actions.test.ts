@@ -2,7 +2,6 @@
 // posts to each click's response_url; clicks are signed as Slack signs them (api.slack.com,
 // "Verifying requests from Slack") and sent to the watcher's POST /slack/actions; the fix runs
 // against the live RGW, the real MariaDB and the CloudStack API stand-in.
-import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -22,56 +21,14 @@ import { CloudStackStandIn } from '../support/cloudstack-standin.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 import { until } from '../support/until.js';
 import { testWatcher } from '../support/watcher.js';
+import type { CsdriftButton } from '../support/slack-click.js';
+import { postClick, signedClick } from '../support/slack-click.js';
 
 const ceph = inject('ceph');
 const API_KEYS = { apiKey: 'csdrift-admin-apikey', secretKey: 'csdrift-admin-secretkey-0000' };
 const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const APPROVER = 'U024BE7LH';
 const STRANGER = 'U0STRANGER';
-
-/** A click as Slack sends it: form-encoded `payload`, signed with v0 HMAC-SHA256 over `v0:<ts>:<body>`. */
-function signedClick(options: {
-  url: string;
-  responseUrl: string;
-  action: 'csdrift-fix' | 'csdrift-suppress-30d' | 'csdrift-not-drift';
-  findingId: string;
-  user?: string;
-  timestamp?: number;
-  secret?: string;
-}) {
-  const payload = {
-    type: 'block_actions',
-    user: { id: options.user ?? APPROVER, username: 'ops-anna', team_id: 'T0001' },
-    api_app_id: 'A0001',
-    container: { type: 'message', message_ts: '1733300000.000100', channel_id: 'C0001' },
-    response_url: options.responseUrl,
-    message: {
-      blocks: [
-        { type: 'header', text: { type: 'plain_text', text: 'task' } },
-        { type: 'actions', block_id: `csdrift-${options.findingId}`, elements: [] },
-      ],
-    },
-    actions: [
-      { type: 'button', action_id: options.action, block_id: 'b', value: options.findingId, action_ts: '1' },
-    ],
-  };
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET)
-    .update(`v0:${timestamp}:${body}`)
-    .digest('hex')}`;
-  const send = () =>
-    fetch(`http://${options.url}/slack/actions`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': timestamp,
-        'x-slack-signature': signature,
-      },
-      body,
-    }).then(async (r) => ({ status: r.status, text: await r.text() }));
-  return { send };
-}
 
 describe('fixes from Slack (POST /slack/actions)', () => {
   const ctx = cephCloudPerTest('4.21');
@@ -128,14 +85,22 @@ describe('fixes from Slack (POST /slack/actions)', () => {
       formats: ['json'],
       notifiers: [new SlackNotifier(`${slack.url}/services/T0001/B0001/x`, undefined, { interactive: true })],
     });
-  const click = (action: Parameters<typeof signedClick>[0]['action'], findingId: string, extra = {}) =>
-    signedClick({
-      url: listening,
+  const click = (
+    action: CsdriftButton,
+    findingId: string,
+    extra: Partial<Parameters<typeof signedClick>[0]> = {},
+  ) => {
+    const signed = signedClick({
+      secret: SIGNING_SECRET,
+      user: APPROVER,
       responseUrl: `${slack.url}/actions/T0001/1/r`,
       action,
       findingId,
+      withMessage: true,
       ...extra,
     });
+    return { send: () => postClick(listening, signed) };
+  };
   const ledgerText = () => readFile(join(ctx.dir, 'state', 'ledger.json'), 'utf8');
   const removed = async (id: number) => {
     const [rows] = await ctx.cloud.database.conn.query<RowDataPacket[]>(

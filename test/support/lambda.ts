@@ -1,6 +1,6 @@
 // What the handler tests share: a function's environment against the stand-ins and the live RGW,
 // a Lambda context, and a handler module loaded fresh with that environment.
-import type { Context } from 'aws-lambda';
+import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { vi } from 'vitest';
 import type { DbUrl } from '../../functions/cloudstack/db-url.js';
 import type { CephCluster } from './ceph.js';
@@ -74,4 +74,43 @@ export async function freshHandler<T>(path: string, env: Record<string, string>)
   vi.resetModules();
   for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
   return (await import(path)) as T;
+}
+
+/**
+ * A function URL request, as Lambda hands it over (payload format 2.0: AWS Lambda Developer Guide,
+ * "Invoking Lambda function URLs", request payload; Powertools' LambdaFunctionUrlSchema checks it).
+ * A body that is not text (a form, say) comes base64-encoded.
+ */
+export function functionUrlEvent(
+  body: string,
+  headers: Record<string, string>,
+  options: { base64?: boolean; userAgent: string; sourceIp?: string },
+): LambdaFunctionURLEvent {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/',
+    rawQueryString: '',
+    headers: { 'user-agent': options.userAgent, ...headers },
+    isBase64Encoded: options.base64 ?? false,
+    body: options.base64 ? Buffer.from(body).toString('base64') : body,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'abcdefghij',
+      domainName: 'abcdefghij.lambda-url.us-east-1.on.aws',
+      domainPrefix: 'abcdefghij',
+      http: {
+        method: 'POST',
+        path: '/',
+        protocol: 'HTTP/1.1',
+        sourceIp: options.sourceIp ?? '192.0.2.10',
+        userAgent: options.userAgent,
+      },
+      requestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+      routeKey: '$default',
+      stage: '$default',
+      time: '04/Dec/2026:02:05:13 +0000',
+      timeEpoch: 1796263513000,
+    },
+  } as unknown as LambdaFunctionURLEvent;
 }
