@@ -103,7 +103,25 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
     extra: healing.flatMap((h) =>
       h.outcome === 'healed' ? [healedMessage(h.healed, report, published.reportUri)] : [],
     ),
+    notes: healingNotes(healing),
     ...(request.now ? { now: request.now } : {}),
   });
   return { ...healedNow, notified };
+}
+
+/** What a task says of self-healing where it did not heal: tried and failed, left and why, or a dry run. */
+function healingNotes(healing: HealOutcome[]): Record<string, string[]> {
+  const notes: Record<string, string[]> = {};
+  for (const h of healing) {
+    const line =
+      h.outcome === 'failed'
+        ? `Self-healing tried and failed: ${h.why}. The steps before it stand; a person decides now.`
+        : h.outcome === 'left'
+          ? `Self-healing left it to a person: ${h.why}.`
+          : h.outcome === 'dry-run'
+            ? `Self-healing (dry run) would ${h.would.join('; then ')}.`
+            : undefined;
+    if (line) notes[h.finding.id] = [line];
+  }
+  return notes;
 }

@@ -356,6 +356,8 @@ export class CloudStackDriftAuditor extends Construct {
         { id: 'expire-old-runs', prefix: `${prefix}/runs/`, expiration: Duration.days(expireDays) },
         // the fan-out's per-store scans are only needed until the merge
         { id: 'expire-fan-out-scans', prefix: `${prefix}/scans/`, expiration: Duration.days(7) },
+        // a Slack click's claim only has to outlive Slack's 5-minute window
+        { id: 'expire-slack-click-claims', prefix: `${prefix}/slack-clicks/`, expiration: Duration.days(1) },
         { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
       ],
     });

@@ -95,7 +95,7 @@ export function renderText(n: Pick<Notification, 'sections'>): string {
     .join('\n\n');
 }
 
-function taskMessage(f: Finding, report: Report, reportUri: string): Notification {
+function taskMessage(f: Finding, report: Report, reportUri: string, notes: string[] = []): Notification {
   const sections: Section[] = [
     {
       kind: 'lines',
@@ -103,6 +103,7 @@ function taskMessage(f: Finding, report: Report, reportUri: string): Notificatio
         `${f.severity.toUpperCase()}: ${f.rule}`,
         f.message,
         ...(f.cause ? [`Cause: ${causeLine(f.cause)}.`] : []),
+        ...notes,
       ],
     },
     {
@@ -431,6 +432,8 @@ export interface PlanInput {
   quietStores?: ReadonlySet<string>;
   /** New findings per store (by uuid) that event runs told a short while ago: they count toward the breaker. */
   recentlyTold?: ReadonlyMap<string, number>;
+  /** Lines a task adds, by finding id (what self-healing tried, where it did not heal). */
+  notes?: Readonly<Record<string, string[]>>;
 }
 
 /** Tasks for reported findings the ledger has not yet told anyone about; resolved messages likewise. */
@@ -441,6 +444,7 @@ export function planNotifications({
   notify,
   quietStores,
   recentlyTold,
+  notes,
 }: PlanInput): NotificationPlan {
   // The ledger as written decides: a finding another run has resolved since is not told as a task.
   const untold = report.findings.filter(
@@ -466,7 +470,7 @@ export function planNotifications({
       trippedStores.push(coverage.store.name);
       messages.push(breakerMessage(coverage, mine, report, reportUri, recent));
     } else {
-      messages.push(...mine.map((f) => taskMessage(f, report, reportUri)));
+      messages.push(...mine.map((f) => taskMessage(f, report, reportUri, notes?.[f.id])));
     }
   }
   const resolved = report.resolved.filter(

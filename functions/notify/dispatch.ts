@@ -20,6 +20,8 @@ export interface NotifyRequest {
   config: AuditConfig['notify'];
   /** Messages the run made beside the plan (self-healing's `healed`). */
   extra?: Notification[];
+  /** Lines a task adds, by finding id. */
+  notes?: Record<string, string[]>;
   now?: () => Date;
 }
 
@@ -42,6 +44,7 @@ export async function notifyRun(request: NotifyRequest): Promise<NotifyOutcome> 
     ledger: request.ledger,
     reportUri: request.reportUri,
     notify: request.config,
+    ...(request.notes ? { notes: request.notes } : {}),
     ...storm,
   });
   plan.messages.unshift(...(request.extra ?? []));

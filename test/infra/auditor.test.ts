@@ -138,6 +138,7 @@ describe('CloudStackDriftAuditor', () => {
         Rules: Match.arrayWith([
           Match.objectLike({ Prefix: 'audits/runs/', ExpirationInDays: 30, Status: 'Enabled' }),
           Match.objectLike({ Prefix: 'audits/scans/', ExpirationInDays: 7, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'audits/slack-clicks/', ExpirationInDays: 1, Status: 'Enabled' }),
         ]),
       },
     });

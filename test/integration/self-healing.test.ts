@@ -205,6 +205,10 @@ describe('self-healing of failed deletes (remediation.auto.failedDeletes)', () =
     expect(await removed(first.id)).toBe(true);
     expect(await removed(second.id)).toBe(false);
     await until('the log line', () => lines.some((l) => l.includes('reached its limit of 1 per hour')));
+    const task = sns.published.find((m) => m.attributes.kind === 'task');
+    expect(task?.message).toContain(
+      'Self-healing left it to a person: self-healing on store ceph-1 reached its limit',
+    );
   });
 
   it('stops at the kill switch without a restart, and goes on once it is removed', async () => {
@@ -218,6 +222,9 @@ describe('self-healing of failed deletes (remediation.auto.failedDeletes)', () =
     await until('the task', () => kinds().includes('task bucket-missing-in-store'), 30_000);
     expect(await removed(first.id)).toBe(false);
     await until('the log line', () => lines.some((l) => l.includes('stopped by the kill switch')));
+    expect(sns.published.find((m) => m.attributes.kind === 'task')?.message).toContain(
+      'Self-healing left it to a person: self-healing is stopped by the kill switch',
+    );
 
     await rm(join(ctx.dir, 'state', 'auto-remediation.off'));
     await ownerDeletes(second.uuid);
@@ -240,5 +247,8 @@ describe('self-healing of failed deletes (remediation.auto.failedDeletes)', () =
     );
     const entry = Object.values((await ledger()).entries)[0];
     expect(entry?.actions).toMatchObject([{ by: 'auto:failed-delete', outcome: 'refused', dryRun: true }]);
+    expect(sns.published.find((m) => m.attributes.kind === 'task')?.message).toContain(
+      'Self-healing (dry run) would re-create an empty bucket',
+    );
   });
 });
