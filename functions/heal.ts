@@ -21,7 +21,7 @@ import { readLedger } from './state/ledger-store.js';
 /** The kill switch: while this key exists in the state storage (state/ beside the ledger), nothing heals. */
 export const KILL_SWITCH_KEY = 'state/auto-remediation.off';
 
-export const SEED_RULE = 'bucket-missing-in-store';
+const SEED_RULE = 'bucket-missing-in-store';
 
 export interface HealRequest {
   db: DbUrl;

@@ -10,6 +10,7 @@ import { RemediationRefusedError } from '../core/errors.js';
 import type { FindingAction } from '../core/ledger.js';
 import { describeStep } from '../core/remediation.js';
 import { visible } from '../core/shell.js';
+import { escapeSlack } from '../notify/slack.js';
 import { writeCurrentView } from '../publish.js';
 import { remediate } from '../remediate.js';
 import { changeLedger, readLedger } from '../state/ledger-store.js';
@@ -134,8 +135,7 @@ export function slackResponse(
   outcome: ClickOutcome,
   original: unknown[] | undefined,
 ): Record<string, unknown> {
-  const line = visible(outcome.text);
-  const escaped = line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escaped = escapeSlack(visible(outcome.text));
   if (outcome.ephemeral) return { response_type: 'ephemeral', replace_original: false, text: escaped };
   const icon = { done: ':white_check_mark:', refused: ':no_entry_sign:', failed: ':x:' }[outcome.outcome];
   if (!original) return { replace_original: false, text: `${icon} ${escaped}` };

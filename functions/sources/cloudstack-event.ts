@@ -41,12 +41,15 @@ export type EventTarget =
  */
 export type EventActor = Actor;
 
-/** The actor's fields that hold something, each capped at 256 characters; undefined when none does. */
-export function actorOf(fields: Record<keyof EventActor, unknown>): EventActor | undefined {
+/**
+ * `{ actor }` with the fields a source gave that hold something, each capped at 256 characters;
+ * `{}` when none does: spread into an event.
+ */
+export function actorOf(fields: Partial<Record<keyof EventActor, unknown>>): { actor?: EventActor } {
   const actor: EventActor = {};
   for (const [key, value] of Object.entries(fields) as [keyof EventActor, unknown][])
     if (typeof value === 'string' && value.trim() && value !== '-') actor[key] = value.trim().slice(0, 256);
-  return Object.keys(actor).length ? actor : undefined;
+  return Object.keys(actor).length ? { actor } : {};
 }
 
 export interface ChangeEvent {
@@ -104,21 +107,8 @@ export function parseBusMessage(body: string, source: EventSource, now: () => Da
     at: parseEventDateTime(m.eventDateTime) ?? now(),
     target,
     failed: isFailure(m.description),
-    ...withActor(
-      actorOf({
-        user: m.user,
-        account: m.account,
-        accessKey: undefined,
-        remoteAddress: undefined,
-        userAgent: undefined,
-      }),
-    ),
+    ...actorOf({ user: m.user, account: m.account }),
   };
-}
-
-/** `{ actor }` when there is one, for spreading into an event. */
-export function withActor(actor: EventActor | undefined): { actor?: EventActor } {
-  return actor ? { actor } : {};
 }
 
 export function fromEventRow(row: EventRow): ChangeEvent | null {

@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { bucketNameProblem } from '../core/bucket-name.js';
 import type { ChangeEvent } from './cloudstack-event.js';
 import type { EventActor } from './cloudstack-event.js';
-import { MalformedEventError, actorOf, withActor } from './cloudstack-event.js';
+import { MalformedEventError, actorOf } from './cloudstack-event.js';
 import { parseJson } from '../core/validation.js';
 
 /** API calls that change what the rules compare (cmd/api-router.go names; quota is an admin call). */
@@ -57,13 +57,7 @@ export function parseMinioAudit(body: string, store: string | undefined, now: ()
     const fromQuery = requestQuery?.bucket;
     const name = api.bucket || (typeof fromQuery === 'string' ? fromQuery : '');
     if (!name) continue;
-    const actor = actorOf({
-      user: parentUser,
-      accessKey,
-      account: undefined,
-      remoteAddress: remotehost,
-      userAgent,
-    });
+    const actor = actorOf({ user: parentUser, accessKey, remoteAddress: remotehost, userAgent });
     events.push(event('minio-audit', api.name, name, store, time, now, actor));
   }
   return events;
@@ -98,9 +92,7 @@ export function parseMinioNotification(line: string, store: string, now: () => D
     const { eventName, eventTime, s3, userIdentity, source } = record.data;
     if (!/^s3:Bucket(Created|Removed):/.test(eventName)) return [];
     const actor = actorOf({
-      user: undefined,
       accessKey: userIdentity?.principalId,
-      account: undefined,
       remoteAddress: source?.host,
       userAgent: source?.userAgent,
     });
@@ -133,7 +125,7 @@ function event(
   store: string | undefined,
   time: string | undefined,
   now: () => Date,
-  actor: EventActor | undefined,
+  actor: { actor?: EventActor },
 ): ChangeEvent {
   const problem = bucketNameProblem(name);
   if (problem) throw new MalformedEventError(`bucket name ${problem}`);
@@ -145,6 +137,6 @@ function event(
     at: Number.isNaN(at.getTime()) ? now() : at,
     target: { kind: 'bucket', name, ...(store ? { store } : {}) },
     failed: false,
-    ...withActor(actor),
+    ...actor,
   };
 }

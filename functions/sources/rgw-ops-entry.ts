@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { bucketNameProblem } from '../core/bucket-name.js';
 import type { ChangeEvent } from './cloudstack-event.js';
-import { MalformedEventError, actorOf, withActor } from './cloudstack-event.js';
+import { MalformedEventError, actorOf } from './cloudstack-event.js';
 import { parseJson } from '../core/validation.js';
 
 /**
@@ -79,15 +79,12 @@ export function parseOpsLogLine(line: string, store: string, now: () => Date): C
     at: Number.isNaN(at.getTime()) ? now() : at,
     target: { kind: 'bucket', name, store },
     failed: false,
-    ...withActor(
-      actorOf({
-        user: entry.user,
-        accessKey: entry.access_key_id,
-        account: undefined,
-        remoteAddress: entry.remote_addr,
-        userAgent: entry.user_agent,
-      }),
-    ),
+    ...actorOf({
+      user: entry.user,
+      accessKey: entry.access_key_id,
+      remoteAddress: entry.remote_addr,
+      userAgent: entry.user_agent,
+    }),
   };
 }
 

@@ -89,6 +89,17 @@ describe('the Slack actions function and the remediate function behind it', () =
     await Promise.all([secrets.stop(), lambda.stop(), slack.stop(), sns.stop(), cloudstack.stop()]);
   });
 
+  /** A CloudStack bucket event as the webhook endpoint queues it. */
+  const bucketEvent = (uuid: string, type: string, failed: boolean) =>
+    toQueueMessage({
+      source: 'webhook',
+      type,
+      status: 'Completed',
+      at: new Date(),
+      target: { kind: 'bucket', uuid },
+      failed,
+    });
+
   /** One queued change event as Lambda's SQS event source hands it over. */
   function queue(body: string): SQSEvent {
     const sqs = new SqsStandIn();
@@ -131,15 +142,7 @@ describe('the Slack actions function and the remediate function behind it', () =
         }),
       },
     );
-    const queued = toQueueMessage({
-      source: 'webhook',
-      type: 'BUCKET.UPDATE',
-      status: 'Completed',
-      at: new Date(),
-      target: { kind: 'bucket', uuid: row.uuid },
-      failed: false,
-    });
-    await eventAudit(queue(queued), lambdaContext());
+    await eventAudit(queue(bucketEvent(row.uuid, 'BUCKET.UPDATE', false)), lambdaContext());
     const task = sns.published.find((m) => m.attributes.kind === 'task');
     const findingId = /"findingId":\s*"([0-9a-f]{32})"/.exec(task?.message ?? '')?.[1] as string;
     const responseUrl = `${slack.url}/actions/T0001/2/r`;
@@ -175,14 +178,7 @@ describe('the Slack actions function and the remediate function behind it', () =
       '../../functions/handlers/event-audit.js',
       env,
     );
-    const queued = toQueueMessage({
-      source: 'webhook',
-      type: 'BUCKET.DELETE',
-      status: 'Completed',
-      at: new Date(),
-      target: { kind: 'bucket', uuid: row.uuid },
-      failed: true,
-    });
+    const queued = bucketEvent(row.uuid, 'BUCKET.DELETE', true);
 
     await eventAudit(queue(queued), lambdaContext());
 
