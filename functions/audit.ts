@@ -6,7 +6,7 @@ import { describeDb } from './cloudstack/db-url.js';
 import { loadCloudStackInventory, recheckBucketRows } from './cloudstack/inventory.js';
 import type { AuditConfig } from './core/config.js';
 import type { FindingCause } from './core/model.js';
-import { ConfigError, InvalidInputError } from './core/errors.js';
+import { ConfigError, InvalidInputError, faultText } from './core/errors.js';
 import { evaluate } from './core/evaluate.js';
 import { recheckCandidates } from './core/recheck.js';
 import type {
@@ -25,6 +25,7 @@ import { buildReport } from './core/report.js';
 import { isExpired, withLedgerSuppressions } from './core/suppressions.js';
 import { rulesInScope } from './core/evaluate.js';
 import { lazyOwnerKeys } from './cloudstack/owner-keys.js';
+import { readUsageSinceRemoval, usageDbUrl } from './cloudstack/usage-records.js';
 import { scanStore } from './stores/scan-store.js';
 import { safeEndpoint } from './core/endpoint.js';
 
@@ -104,6 +105,7 @@ export async function prepareAudit(request: AuditRequest): Promise<PreparedAudit
     scope: (stores) => selectStores(applyStoreOverrides(stores, request.config), request.stores),
     ...(request.buckets?.length ? { buckets: request.buckets } : {}),
   });
+  await addUsageSinceRemoval(inventory, request.config.usageDb?.url);
   progress({
     kind: 'inventory-read',
     schema: inventory.schema,
@@ -116,6 +118,25 @@ export async function prepareAudit(request: AuditRequest): Promise<PreparedAudit
     inventory,
     byStore: bucketsByStore(inventory.buckets),
   };
+}
+
+/**
+ * With config `usageDb`: what the usage server recorded since the removal of each removed row it still
+ * bills. A usage database that cannot be read is said on the findings, never a reason to stop the audit.
+ */
+async function addUsageSinceRemoval(inventory: CloudStackInventory, url: string | undefined): Promise<void> {
+  if (!url) return;
+  const billed = inventory.buckets.filter((b) => b.removed && (b.billedBytes ?? 0) > 0);
+  try {
+    const usage = await readUsageSinceRemoval(usageDbUrl(url), billed);
+    for (const b of billed) {
+      const recorded = usage.get(b.id);
+      if (recorded) b.usageSinceRemoval = recorded;
+    }
+    inventory.usageDb = { read: true };
+  } catch (err) {
+    inventory.usageDb = { unreadable: `the usage database could not be read (${faultText(err)})` };
+  }
 }
 
 /** Phase 2, for one store: list it and confirm the absences its DB rows need. */
@@ -153,6 +174,7 @@ export async function scanOneStore(
   const context = {
     ownerKeys: lazyOwnerKeys(request.db, accounts, store.provider),
     expectedBuckets: rows.length,
+    expectedUsers: expectedUsersOf(rows, store.provider),
   };
   return untilAborted(
     scanStore({
@@ -162,6 +184,7 @@ export async function scanOneStore(
       options,
       now,
       attributes,
+      ...(rules.some((r) => r.scan?.principals) ? { principals: true } : {}),
       inspect,
       context,
       deadlineSeconds: request.config.scan.storeDeadlineSeconds,
@@ -171,6 +194,23 @@ export async function scanOneStore(
     now,
     request.signal,
   );
+}
+
+/**
+ * The store users the active rows' owners should have, as CloudStack names them (Ceph: the account
+ * uuid; MinIO: `acs-<uuid>` and the older `acs-<name>`): each one the user listing lacks is asked about.
+ */
+function expectedUsersOf(rows: DbBucket[], provider: string): string[][] {
+  const owners = rows
+    .filter((b) => b.removed === null && b.owner)
+    .map((b) => b.owner as NonNullable<DbBucket['owner']>);
+  const byAccount = new Map(
+    owners.map((o) => [
+      o.accountUuid,
+      provider === 'MinIO' ? [`acs-${o.accountUuid}`, `acs-${o.accountName}`] : [o.accountUuid],
+    ]),
+  );
+  return [...byAccount.values()];
 }
 
 /** Phase 3: the DB re-read of drift candidates, the findings, the ledger's next state, the report. */

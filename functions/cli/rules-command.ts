@@ -17,6 +17,7 @@ export function rulesCatalogue() {
     summary: r.summary,
     when: r.when,
     whatToDo: r.whatToDo,
+    reads: r.reads,
     needs: r.needs,
     storeLevel: r.storeLevel === true,
     attributes: [...(r.scan?.attributes ?? [])],
@@ -36,9 +37,12 @@ export function rulesCatalogue() {
 export function rulesMarkdown(): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   return [
-    '| rule | default severity | when | what to do |',
-    '| --- | --- | --- | --- |',
-    ...RULE_LIST.map((r) => `| \`${r.id}\` | ${r.defaultSeverity} | ${cell(r.when)} | ${cell(r.whatToDo)} |`),
+    '| rule | default severity | when | what to do | reads |',
+    '| --- | --- | --- | --- | --- |',
+    ...RULE_LIST.map(
+      (r) =>
+        `| \`${r.id}\` | ${r.defaultSeverity} | ${cell(r.when)} | ${cell(r.whatToDo)} | ${cell(r.reads)} |`,
+    ),
   ].join('\n');
 }
 

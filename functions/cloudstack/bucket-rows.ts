@@ -13,7 +13,8 @@ function projectColumn(column: 'name' | 'uuid'): string {
   return `CASE WHEN a.type = ${PROJECT_ACCOUNT} THEN (SELECT p.${column} FROM projects p WHERE p.project_account_id = a.id ORDER BY p.removed IS NULL DESC, p.id DESC LIMIT 1) END`;
 }
 
-// Never bucket.secret_key; of bucket.access_key only a MinIO user name (acs-…), never a real key.
+// Never bucket.secret_key. Of bucket.access_key only a MinIO user name (acs-…) as it is, and of any key
+// its digest and last four characters, computed by the server: a real key id never leaves the database.
 // The order is the order toDbBucket destructures each row in.
 const COLUMNS = [
   'b.id',
@@ -40,6 +41,8 @@ const COLUMNS = [
   projectColumn('name'),
   projectColumn('uuid'),
   'b.bucket_url',
+  'LEFT(SHA2(b.access_key, 256), 32)',
+  'RIGHT(b.access_key, 4)',
 ];
 
 const SELECT = `SELECT ${COLUMNS.join(', ')}
@@ -124,7 +127,7 @@ function toDbBucket(row: unknown[], shared: SharedValues): DbBucket {
     row;
   const [policy, accessKeyUser, accountId, accountUuid, accountName, accountState, accountRemovedAt] =
     row.slice(12);
-  const [domainUuid, domainPath, projectName, projectUuid, bucketUrl] = row.slice(19);
+  const [domainUuid, domainPath, projectName, projectUuid, bucketUrl, keyDigest, keyLast4] = row.slice(19);
   return {
     id: Number(id),
     uuid: stringOrNull(uuid),
@@ -140,6 +143,7 @@ function toDbBucket(row: unknown[], shared: SharedValues): DbBucket {
     objectLock: booleanOrNull(objectLock),
     policy: policy === null || policy === undefined ? null : shared.text(String(policy)),
     accessKeyUser: accessKeyUser ? String(accessKeyUser) : null,
+    ...(keyDigest ? { accessKey: { digest: String(keyDigest), last4: String(keyLast4 ?? '') } } : {}),
     bucketUrl: bucketUrl === null || bucketUrl === undefined ? null : safeEndpoint(String(bucketUrl)),
     owner:
       accountId === null

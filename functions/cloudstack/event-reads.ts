@@ -19,6 +19,8 @@ export interface EventRow {
   created: Date;
   /** INFO or ERROR (a failed call). */
   level?: string;
+  /** The calling account's name (account.account_name by event.account_id): who did it. */
+  accountName?: string;
 }
 
 /** A bucket row's identity: what a targeted audit needs to ask about it. */
@@ -31,7 +33,10 @@ export interface BucketIdentity {
   storeName?: string | null;
 }
 
-const EVENT_TYPES = "(type LIKE 'BUCKET.%' OR type LIKE 'OBJECT.STORE.%')";
+const EVENT_TYPES = "(e.type LIKE 'BUCKET.%' OR e.type LIKE 'OBJECT.STORE.%')";
+/** An event row with its account's name (the table holds only ids): the actor of a cause. */
+const EVENT_COLUMNS = `e.id, e.uuid, e.type, e.state, e.description, e.resource_id AS resourceId,
+  e.resource_type AS resourceType, e.created, e.level, a.account_name AS accountName`;
 
 export class CloudStackEventReads {
   private readonly pool: Pool;
@@ -76,9 +81,8 @@ export class CloudStackEventReads {
   /** Bucket and object store events after `afterId`, oldest first. */
   async eventsSince(afterId: number, limit: number): Promise<EventRow[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>({
-      sql: `SELECT id, uuid, type, state, description, resource_id AS resourceId,
-                   resource_type AS resourceType, created, level
-              FROM event WHERE id > ? AND ${EVENT_TYPES} ORDER BY id LIMIT ?`,
+      sql: `SELECT ${EVENT_COLUMNS} FROM event e LEFT JOIN account a ON a.id = e.account_id
+             WHERE e.id > ? AND ${EVENT_TYPES} ORDER BY e.id LIMIT ?`,
       values: [afterId, limit],
       timeout: 30_000,
     });
@@ -89,9 +93,8 @@ export class CloudStackEventReads {
   async eventsByIds(ids: number[]): Promise<EventRow[]> {
     if (!ids.length) return [];
     const [rows] = await this.pool.query<RowDataPacket[]>({
-      sql: `SELECT id, uuid, type, state, description, resource_id AS resourceId,
-                   resource_type AS resourceType, created, level
-              FROM event WHERE id IN (?) AND ${EVENT_TYPES} ORDER BY id`,
+      sql: `SELECT ${EVENT_COLUMNS} FROM event e LEFT JOIN account a ON a.id = e.account_id
+             WHERE e.id IN (?) AND ${EVENT_TYPES} ORDER BY e.id`,
       values: [ids],
       timeout: 30_000,
     });
@@ -135,5 +138,6 @@ function toEventRow(r: RowDataPacket): EventRow {
     resourceType: r.resourceType === null ? null : String(r.resourceType),
     created: r.created instanceof Date ? r.created : new Date(String(r.created)),
     ...(r.level !== null && r.level !== undefined ? { level: String(r.level) } : {}),
+    ...(r.accountName !== null && r.accountName !== undefined ? { accountName: String(r.accountName) } : {}),
   };
 }

@@ -7,7 +7,13 @@ import {
   InvalidInputError,
   SchemaMismatchError,
 } from '../core/errors.js';
-import type { CloudStackInventory, CloudStackSchema, DbBucket, StoreRecord } from '../core/model.js';
+import type {
+  AccountRecord,
+  CloudStackInventory,
+  CloudStackSchema,
+  DbBucket,
+  StoreRecord,
+} from '../core/model.js';
 import type { DbUrl } from './db-url.js';
 import { NO_STORE, numberOrNull, readBucketRows } from './bucket-rows.js';
 import { detectSchema } from './schema-shape.js';
@@ -51,6 +57,8 @@ export async function loadCloudStackInventory(
       timeout,
       options.buckets?.length ? buckets.map((b) => b.id) : undefined,
     );
+    // Whose store users are whose: every account, for the key rules of a full run.
+    const accounts = options.buckets?.length ? undefined : await readAccounts(conn, timeout);
     await conn.query('COMMIT');
     if ('billed' in billing) for (const b of buckets) b.billedBytes = billing.billed.get(b.id) ?? null;
     const strays = buckets.filter((b) => b.storeId === NO_STORE);
@@ -64,12 +72,27 @@ export async function loadCloudStackInventory(
         ? { rowsWithoutStore: { count: strays.length, bucketIds: strays.slice(0, 20).map((b) => b.id) } }
         : {}),
       ...('why' in billing ? { billingUnreadable: billing.why } : {}),
+      ...(accounts ? { accounts } : {}),
     };
   } catch (err) {
     throw asInventoryError(err, db);
   } finally {
     conn.destroy();
   }
+}
+
+/** Every account by uuid and name, removed ones included (`removed` set, or state `removed`). */
+async function readAccounts(conn: Connection, timeout: number): Promise<AccountRecord[]> {
+  const [rows] = await conn.query<RowDataPacket[]>({
+    sql: `SELECT uuid, account_name AS name, (removed IS NOT NULL OR LOWER(state) = 'removed') AS removed
+            FROM account WHERE uuid IS NOT NULL`,
+    timeout,
+  });
+  return rows.map((r) => ({
+    uuid: String(r.uuid),
+    name: r.name === null ? '' : String(r.name),
+    removed: Boolean(Number(r.removed)),
+  }));
 }
 
 /**

@@ -117,6 +117,8 @@ export type WatchConfig = z.infer<typeof watchSchema>;
 
 export const auditConfigSchema = z.strictObject({
   db: z.strictObject({ url: z.string().min(1) }).optional(),
+  /** The usage server's database (`cloud_usage`), read-only and optional: the usage recorded for ghost-billed buckets. */
+  usageDb: z.strictObject({ url: z.string().min(1) }).optional(),
   stores: z.record(z.string(), storeOverride).default({}),
   gracePeriodMinutes: z.number().int().min(0).default(60),
   rules: ruleOptionsSchema.default({}),

@@ -3,6 +3,8 @@ import type { AuditConfig } from './config.js';
 import { faultText } from './errors.js';
 import { findingId } from './fingerprint.js';
 import type {
+  AccountRecord,
+  UsageDbReading,
   CheckStatus,
   CheckVerdict,
   CloudStackInventory,
@@ -68,6 +70,8 @@ export function evaluate(input: EvaluateInput): Evaluation {
             dbByStore.get(store.id) ?? [],
             recheckedByStore.get(store.id) ?? [],
             input.inventory.billingUnreadable,
+            input.inventory.accounts,
+            input.inventory.usageDb,
           ),
         ]
       : [];
@@ -108,6 +112,8 @@ function storeView(
   dbBuckets: DbBucket[],
   recheckedRows: DbBucket[],
   billingUnreadable: string | undefined,
+  accounts: readonly AccountRecord[] | undefined,
+  usageDb: UsageDbReading | undefined,
 ): StoreView {
   const dbByName = new Map<string, DbBucket[]>();
   for (const b of dbBuckets) {
@@ -125,6 +131,8 @@ function storeView(
     storeBucketNames: new Set(storeByName.keys()),
     recheckedRows,
     ...(billingUnreadable ? { billingUnreadable } : {}),
+    ...(accounts ? { accounts } : {}),
+    ...(usageDb ? { usageDb } : {}),
   };
 }
 
@@ -159,7 +167,8 @@ function judge(
 }
 
 function storeCoverage(view: StoreView, verdicts: (readonly [RuleId, CheckVerdict])[]): StoreCoverage {
-  const notes = verdicts.filter(([, v]) => v.why && v.status !== 'verified');
+  // A verified check may carry a note too: what it could not read and did not need (unread service accounts).
+  const notes = verdicts.filter(([, v]) => v.why);
   const inStore = view.scan.buckets.length;
   const internal = verdicts.filter(([, v]) => v.why?.startsWith('internal error in rule'));
   return {

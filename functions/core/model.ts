@@ -84,6 +84,11 @@ export interface DbBucket {
    * any other key (Ceph's are random) is never read out of the database.
    */
   accessKeyUser: string | null;
+  /**
+   * bucket.access_key as its digest and last four characters, computed by the database: the key id
+   * itself never leaves it (core/scan-schema.ts KeyRef). Absent when the row has none.
+   */
+  accessKey?: { digest: string; last4: string };
   /** bucket.bucket_url (userinfo dropped): the URL CloudStack shows its users, set once at creation. */
   bucketUrl?: string | null;
   /**
@@ -91,10 +96,30 @@ export interface DbBucket {
    * (null: nothing); absent when bucket_statistics could not be read (CloudStackInventory.billingUnreadable).
    */
   billedBytes?: number | null;
+  /** Removed rows still billed: what the usage database recorded since the removal (config `usageDb`). */
+  usageSinceRemoval?: UsageSinceRemoval;
   owner: Owner | null;
   /** For a project's bucket: the project's uuid, which updateResourceCount takes as projectid. */
   projectUuid: string | null;
   accountRemoved: boolean;
+}
+
+/** The usage server's records for a removed bucket since its removal (config `usageDb`). */
+export interface UsageSinceRemoval {
+  records: number;
+  /** The bytes of every record added up: each record bills one period's size. */
+  bytes: number;
+  from: string;
+  to: string;
+}
+
+export type UsageDbReading = { read: true } | { unreadable: string };
+
+/** An account as the key rules need it: who CloudStack knows, and whether it is gone. */
+export interface AccountRecord {
+  uuid: string;
+  name: string;
+  removed: boolean;
 }
 
 export interface CloudStackInventory {
@@ -107,6 +132,10 @@ export interface CloudStackInventory {
   rowsWithoutStore?: { count: number; bucketIds: number[] };
   /** Why bucket_statistics could not be read (no SELECT on it, say): the billing rules do not apply. */
   billingUnreadable?: string;
+  /** Every account, removed ones included (full runs only): whose store users are whose. */
+  accounts?: AccountRecord[];
+  /** With config `usageDb`: whether the usage database was read, or why it could not be. */
+  usageDb?: UsageDbReading;
 }
 
 /** What was read, or why it could not be: never a guess. */
@@ -122,6 +151,9 @@ export type {
   CoverageStatus,
   AnonymousAccess,
   BucketAttributes,
+  KeyRef,
+  StorePrincipal,
+  StorePrincipals,
   BucketOwnership,
   BucketUsage,
   PolicyMeaning,

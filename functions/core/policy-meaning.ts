@@ -113,3 +113,61 @@ function matchesAction(s: Statement, action: string): boolean {
 function matchesResource(resource: unknown, arn: string): boolean {
   return toArray(resource).some((r) => wildcard(String(r), arn));
 }
+
+/** Bucket actions that delete or reconfigure a bucket: what only CloudStack should do to its buckets. */
+export const BUCKET_CHANGING_ACTIONS = [
+  's3:DeleteBucket',
+  's3:ForceDeleteBucket',
+  's3:PutBucketPolicy',
+  's3:DeleteBucketPolicy',
+  's3:PutBucketVersioning',
+  's3:PutBucketObjectLockConfiguration',
+  's3:PutEncryptionConfiguration',
+] as const;
+
+/**
+ * MinIO admin actions that give any bucket away: making users, keys and policies (and with them any
+ * right), or changing a bucket's quota.
+ */
+export const ESCALATING_ADMIN_ACTIONS = [
+  'admin:CreateUser',
+  'admin:CreateServiceAccount',
+  'admin:CreatePolicy',
+  'admin:AttachUserOrGroupPolicy',
+  'admin:SetBucketQuotaAdminAction',
+] as const;
+
+/** A bucket no policy names: what a right "on every bucket" must reach. */
+const ANY_BUCKET = 'arn:aws:s3:::csdrift-any-bucket-0f3a';
+
+/**
+ * What an identity policy (a MinIO canned policy) lets its holder do to every bucket: each bucket-changing
+ * or escalating action it allows on a bucket it does not name, an unconditional Deny taken off, and
+ * `(under a condition)` after one only a conditional Allow grants. Admin statements carry no Resource:
+ * they apply to the whole store. Throws PolicyUnreadableError when the text is not a policy.
+ */
+export function bucketWideRights(document: unknown): string[] {
+  let parsed: unknown = document;
+  if (typeof document === 'string') {
+    try {
+      parsed = JSON.parse(document);
+    } catch {
+      throw new PolicyUnreadableError('the policy is not valid JSON');
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null)
+    throw new PolicyUnreadableError('the policy is not a JSON object');
+  const statements = toArray((parsed as { Statement?: unknown }).Statement) as Statement[];
+  const effect = (s: Statement) => String(s.Effect ?? '').toLowerCase();
+  const reaches = (s: Statement, action: string) =>
+    matchesAction(s, action) && (s.Resource === undefined || matchesResource(s.Resource, ANY_BUCKET));
+  const rights: string[] = [];
+  for (const action of [...BUCKET_CHANGING_ACTIONS, ...ESCALATING_ADMIN_ACTIONS]) {
+    const applies = statements.filter((s) => reaches(s, action));
+    if (applies.some((s) => effect(s) === 'deny' && !hasCondition(s))) continue;
+    const allows = applies.filter((s) => effect(s) === 'allow');
+    if (allows.some((s) => !hasCondition(s))) rights.push(action);
+    else if (allows.length) rights.push(`${action} (under a condition)`);
+  }
+  return rights;
+}

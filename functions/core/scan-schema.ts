@@ -81,6 +81,52 @@ export type BucketAttributes = z.infer<typeof bucketAttributesSchema>;
 export const storeAccountsSchema = z.strictObject({ policies: z.record(z.string(), z.array(z.string())) });
 export type StoreAccounts = z.infer<typeof storeAccountsSchema>;
 
+/**
+ * An access key by its id's digest (sha256, the first 32 hex digits) and its last four characters: keys
+ * are compared by digest and told apart by their end, and no key id is kept whole in a scan or a report.
+ * A secret key is never read at all.
+ */
+export const keyRefSchema = z.strictObject({
+  digest: z.string().regex(/^[0-9a-f]{32}$/),
+  last4: z.string().max(4),
+  enabled: z.boolean(),
+});
+export type KeyRef = z.infer<typeof keyRefSchema>;
+
+/**
+ * A principal of the store: a user (Ceph uid, MinIO user, its service accounts among its keys) or a
+ * MinIO group, with what it can do to every bucket of the store (its `rights`, read from caps, flags
+ * and policies by core/principal-rights.ts and core/policy-meaning.ts) and whether it holds the keys
+ * CloudStack uses for this store.
+ */
+export const storePrincipalSchema = z.strictObject({
+  kind: z.enum(['user', 'group']),
+  name: z.string().min(1),
+  enabled: z.boolean(),
+  keys: z.array(keyRefSchema),
+  rights: z.array(z.string()),
+  /** MinIO: the policies attached to the user or group. */
+  policies: z.array(z.string()).optional(),
+  /** MinIO: the groups of a user; the members of a group. */
+  memberOf: z.array(z.string()).optional(),
+  members: z.array(z.string()).optional(),
+  /** The admin keys CloudStack reaches this store with (object_store_details) are this principal's. */
+  cloudstack: z.boolean().optional(),
+});
+export type StorePrincipal = z.infer<typeof storePrincipalSchema>;
+
+export const storePrincipalsSchema = z.strictObject({
+  principals: z.array(storePrincipalSchema),
+  /** Parts of the listing the store would not give (MinIO's access keys on an older server): never taken as none. */
+  unread: z.array(z.string()).optional(),
+  /**
+   * The admin keys may not list users (the store answered 403): the key rules do not apply there and
+   * say which grant they need, as the billing rules do without bucket_statistics. `principals` is empty.
+   */
+  refused: z.string().optional(),
+});
+export type StorePrincipals = z.infer<typeof storePrincipalsSchema>;
+
 /** What a direct check (HeadBucket) said about a bucket the listing did not show. */
 export const absenceCheckSchema = z.enum(['absent', 'present', 'unknown']);
 export type AbsenceCheck = z.infer<typeof absenceCheckSchema>;
@@ -117,5 +163,7 @@ export const storeScanSchema = z.strictObject({
   attributes: z.record(z.string(), bucketAttributesSchema).optional(),
   /** MinIO's users and canned policies, for the owner rule. */
   accounts: observed(storeAccountsSchema).optional(),
+  /** The store's users, service accounts and groups with their keys (by digest) and rights, for the key rules. */
+  principals: observed(storePrincipalsSchema).optional(),
 });
 export type StoreScan = z.infer<typeof storeScanSchema>;

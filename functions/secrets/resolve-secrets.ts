@@ -30,6 +30,7 @@ export interface ResolveOptions {
 /** The config's values that may be given as a file, by path (`*` is any store). */
 export const FILE_PATHS = [
   ['db', 'url'],
+  ['usageDb', 'url'],
   ['stores', '*', 'accessKey'],
   ['stores', '*', 'secretKey'],
   ['notify', 'slackWebhookUrl'],
@@ -80,19 +81,22 @@ function parsed<S extends z.ZodType>(schema: S, secret: unknown): z.infer<S> | u
   return result.success ? result.data : undefined;
 }
 
-export const SECRET_REFERENCES: readonly SecretReference[] = [
-  {
-    at: ['db'],
-    key: 'secretId',
-    holds: 'a mysql:// URL, or JSON {host, port, username, password, dbname}',
-    becomes: ['url'],
-    value(secret) {
-      const text = plainString(secret);
-      if (text?.startsWith('mysql://')) return { url: text };
-      const s = parsed(dbSecretSchema, secret);
-      return s ? { url: dbUrlText(s) } : undefined;
-    },
+/** A database's URL, as `db.secretId` and `usageDb.secretId` hold it. */
+const DATABASE_SECRET = {
+  key: 'secretId',
+  holds: 'a mysql:// URL, or JSON {host, port, username, password, dbname}',
+  becomes: ['url'],
+  value(secret: unknown) {
+    const text = plainString(secret);
+    if (text?.startsWith('mysql://')) return { url: text };
+    const s = parsed(dbSecretSchema, secret);
+    return s ? { url: dbUrlText(s) } : undefined;
   },
+} as const;
+
+export const SECRET_REFERENCES: readonly SecretReference[] = [
+  { at: ['db'], ...DATABASE_SECRET },
+  { at: ['usageDb'], ...DATABASE_SECRET },
   {
     at: ['stores', '*'],
     key: 'secretId',

@@ -126,6 +126,7 @@ export function fromEventRow(row: EventRow): ChangeEvent | null {
     // The table says a failure twice: its description and its level (ERROR); both must agree.
     failed: isFailure(row.description) && (row.level === undefined || row.level === 'ERROR'),
     eventId: String(row.id),
+    ...actorOf({ account: row.accountName }),
   };
 }
 

@@ -6,6 +6,7 @@ import type {
   Observed,
   StoreAccounts,
   StoreBucket,
+  StorePrincipals,
   StoreTarget,
 } from '../core/model.js';
 import type { TransportOptions } from './http.js';
@@ -22,6 +23,12 @@ export interface ScanContext {
   ownerKeys?: (accountUuid: string) => Promise<Keys | null>;
   /** The buckets CloudStack records in the store: how long its listing may wait (http.ts). */
   expectedBuckets?: number;
+  /**
+   * The store users CloudStack's active rows name (their owners'), each as the names it may have: an
+   * owner none of whose names the user listing has is asked about directly, and found there, the
+   * listing is not trusted (as HeadBucket does for buckets).
+   */
+  expectedUsers?: string[][];
 }
 
 export interface AttributeReading {
@@ -46,6 +53,11 @@ export interface StoreConnection {
    * read gets an error on that attribute; this never throws for one bucket.
    */
   readAttributes(targets: InspectTarget[], wanted: BucketAttribute[]): Promise<AttributeReading>;
+  /**
+   * The store's users and groups with their keys (by digest) and what they may do to every bucket,
+   * for the key rules. An answer the adapter cannot complete is an error, never a shorter list.
+   */
+  readPrincipals?(): Promise<Observed<StorePrincipals>>;
   requestCount(): number;
   close(): void;
 }

@@ -14,6 +14,7 @@ import { ListingCutShortError, NotTheDocumentError, isRetryable } from './classi
 import type { Body } from './bounds.js';
 import { ERROR_BODY_BYTES, boundedText, capped, entryCounter, jsonNestingGuard } from './bounds.js';
 import { DEFAULT_MAX_BODY_MIB, DEFAULT_MAX_BUCKETS } from './http.js';
+import { decryptMadmin } from './madmin-crypto.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
 
 export class AdminApiError extends StoreError {
@@ -97,6 +98,8 @@ export class SignedGetClient {
 
 export class AdminApiClient {
   private readonly http: SignedGetClient;
+  /** MinIO encrypts some answers with the requesting admin's secret key (madmin-crypto.ts). Never logged. */
+  private readonly secretKey: string;
 
   constructor(
     store: StoreTarget,
@@ -106,6 +109,25 @@ export class AdminApiClient {
     private readonly prefix: '/admin' | '/minio/admin/v3',
   ) {
     this.http = new SignedGetClient(store, handler, options);
+    this.secretKey = store.credentials?.secretKey ?? '';
+  }
+
+  /**
+   * GET `<prefix>/<resource>` whose body MinIO encrypted with the admin's secret key (madmin-go
+   * EncryptData): decrypted, then read as `schema` describes it, like `get`.
+   */
+  getEncrypted<S extends z.ZodType>(
+    resource: string,
+    query: Record<string, string>,
+    schema: S,
+  ): Promise<z.infer<S>> {
+    const what = `GET ${this.prefix}/${resource}`;
+    return this.http.get(`${this.prefix}/${resource}`, query, async (body) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk);
+      const plain = await decryptMadmin(this.secretKey, Buffer.concat(chunks));
+      return parseDocument(plain.toString('utf8'), what, schema);
+    });
   }
 
   /** GET `<prefix>/<resource>`, which answers with a JSON list; each entry as `pick` reduces it. */
@@ -127,22 +149,26 @@ export class AdminApiClient {
    */
   get<S extends z.ZodType>(resource: string, query: Record<string, string>, schema: S): Promise<z.infer<S>> {
     const what = `GET ${this.prefix}/${resource}`;
-    return this.http.get(`${this.prefix}/${resource}`, query, async (body) => {
-      let parsed: unknown;
-      try {
-        const text = await bodyText(body);
-        jsonNestingGuard(what)(Buffer.from(text));
-        parsed = JSON.parse(text);
-      } catch (err) {
-        if (err instanceof ListingCutShortError) throw err; // too large or too deep: a bound
-        throw new NotTheDocumentError(`${what} answered with something that is not JSON`);
-      }
-      const result = schema.safeParse(parsed);
-      if (!result.success)
-        throw new NotTheDocumentError(`${what} answered with another document (${firstIssue(result.error)})`);
-      return result.data;
-    });
+    return this.http.get(`${this.prefix}/${resource}`, query, async (body) =>
+      parseDocument(await bodyText(body), what, schema),
+    );
   }
+}
+
+/** A JSON document as `schema` describes it; anything else is no answer at all (NotTheDocumentError). */
+function parseDocument<S extends z.ZodType>(text: string, what: string, schema: S): z.infer<S> {
+  let parsed: unknown;
+  try {
+    jsonNestingGuard(what)(Buffer.from(text));
+    parsed = JSON.parse(text);
+  } catch (err) {
+    if (err instanceof ListingCutShortError) throw err; // too large or too deep: a bound
+    throw new NotTheDocumentError(`${what} answered with something that is not JSON`);
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success)
+    throw new NotTheDocumentError(`${what} answered with another document (${firstIssue(result.error)})`);
+  return result.data;
 }
 
 /**

@@ -10,6 +10,7 @@ import { ListingCutShortError } from './classify.js';
 import { CountingHttpHandler } from './http.js';
 import { OwnerClients } from './owner-clients.js';
 import { RgwBucketInstanceReader } from './rgw-bucket-instance.js';
+import { readRgwPrincipals } from './rgw-principals.js';
 import { S3AttributeReader } from './s3-attributes.js';
 import { headBucket, makeS3Client } from './s3-client.js';
 
@@ -82,6 +83,7 @@ export const cephRgwAdapter: StoreAdapter = {
         return { attributes };
       },
       headBucket: (name) => headBucket(s3, name),
+      readPrincipals: () => readRgwPrincipals(admin, store, options, context.expectedUsers),
       requestCount: () => handler.requests + listingHandler.requests,
       close: () => {
         owners.close();

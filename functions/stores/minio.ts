@@ -7,6 +7,7 @@ import { byName } from '../core/model.js';
 import { AdminApiClient, AdminApiError } from './admin-api.js';
 import type { InspectTarget, StoreAdapter } from './adapter.js';
 import { describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
+import { readMinioPrincipals } from './minio-principals.js';
 import { S3_ATTRIBUTES } from './s3-attributes.js';
 import { s3Connection } from './s3-generic.js';
 
@@ -18,8 +19,11 @@ export const minioAdapter: StoreAdapter = {
     const admin = new AdminApiClient(store, base.handler, options, '/minio/admin/v3');
     let usage: ReturnType<typeof readUsage> | undefined;
     const usageOnce = () => (usage ??= readUsage(admin));
+    let policies: Promise<Record<string, unknown>> | undefined;
+    const policiesOnce = () => (policies ??= admin.get('list-canned-policies', {}, cannedPolicies));
     return {
       ...base,
+      readPrincipals: () => readMinioPrincipals(admin, store, options, policiesOnce, context?.expectedUsers),
       // MinIO's data usage covers every bucket in one call: it sizes the listing (the data at stake
       // in a bucket CloudStack does not know) and serves the usage rule, read once for both.
       async listBuckets() {
@@ -37,7 +41,7 @@ export const minioAdapter: StoreAdapter = {
           base.readAttributes(targets, wanted),
           wanted.includes('usage') ? usageOnce() : undefined,
           wanted.includes('quota') ? readQuotas(admin, targets, limit) : undefined,
-          wanted.includes('owner') ? readOwners(admin, targets, limit) : undefined,
+          wanted.includes('owner') ? readOwners(admin, targets, limit, policiesOnce) : undefined,
         ]);
         for (const t of targets) {
           const entry: BucketAttributes = (attributes[t.name] ??= {});
@@ -132,6 +136,7 @@ async function readOwners(
   admin: AdminApiClient,
   targets: InspectTarget[],
   limit: ReturnType<typeof pLimit>,
+  policiesOnce: () => Promise<Record<string, unknown>>,
 ): Promise<{
   accounts: Observed<StoreAccounts>;
   users: Map<string, NonNullable<BucketAttributes['owner']>>;
@@ -139,7 +144,7 @@ async function readOwners(
   const users = new Map<string, NonNullable<BucketAttributes['owner']>>();
   let accounts: Observed<StoreAccounts>;
   try {
-    const body = await admin.get('list-canned-policies', {}, cannedPolicies);
+    const body = await policiesOnce();
     accounts = {
       value: {
         policies: Object.fromEntries(Object.entries(body).map(([n, doc]) => [n, grantedBuckets(doc)])),

@@ -9,7 +9,13 @@ import type {
   StoreScan,
   StoreTarget,
 } from '../core/model.js';
-import type { InspectTarget, ScanContext, StoreAdapter, StoreConnection } from './adapter.js';
+import type {
+  AttributeReading,
+  InspectTarget,
+  ScanContext,
+  StoreAdapter,
+  StoreConnection,
+} from './adapter.js';
 import {
   BucketLookUpError,
   InternalScanError,
@@ -38,6 +44,8 @@ export interface ScanRequest {
   options: TransportOptions;
   /** The attributes the rules in scope compare; none when only existence rules run. */
   attributes?: BucketAttribute[];
+  /** The key rules are in scope: read the store's users, keys and groups (StoreConnection.readPrincipals). */
+  principals?: boolean;
   /** The DB buckets whose attributes are compared; those the listing shows are read. */
   inspect?: InspectTarget[];
   context?: ScanContext;
@@ -203,10 +211,12 @@ async function scanConnected(
     // A listing that cannot be trusted leaves every check unverified: reading attributes would be waste.
     const wanted = (request.attributes ?? []).filter((a) => adapter.capabilities.includes(a));
     const targets = (request.inspect ?? []).filter((t) => listed.has(t.name));
-    const reading =
+    const [reading, principals] = await Promise.all([
       !problem && wanted.length && targets.length
-        ? await connection.readAttributes(targets, wanted)
-        : { attributes: {} };
+        ? connection.readAttributes(targets, wanted)
+        : ({ attributes: {} } as AttributeReading),
+      request.principals && !request.targeted ? connection.readPrincipals?.() : undefined,
+    ]);
     return result(problem ? 'partial' : 'verified', {
       ...(problem ? { error: problem } : {}),
       listingComplete: !problem,
@@ -222,6 +232,9 @@ async function scanConnected(
                 ? { error: redact(reading.accounts.error, secrets) }
                 : reading.accounts,
           }
+        : {}),
+      ...(principals
+        ? { principals: 'error' in principals ? { error: redact(principals.error, secrets) } : principals }
         : {}),
     });
   }

@@ -204,8 +204,10 @@ describe('attribute rules against a live Ceph RGW', () => {
     );
     for (const secret of [alice.keys.secretKey, bob.keys.secretKey, ceph.systemAdmin.secretKey])
       expect(run.stdout + run.stderr).not.toContain(secret);
-    // The cost: one admin listing for owner, usage and quota, then one bucket-instance read per bucket.
-    expect(coverage?.evidence.requests).toBeLessThanOrEqual((coverage?.bucketsInStore ?? 0) + 2);
+    // The cost: one admin listing for owner, usage and quota, then one bucket-instance read per bucket;
+    // the key rules add the store's users, one listing and one read per user.
+    const users = (JSON.parse(await radosgwAdmin(ceph.conf, ['user', 'list'])) as string[]).length;
+    expect(coverage?.evidence.requests).toBeLessThanOrEqual((coverage?.bucketsInStore ?? 0) + 2 + 1 + users);
   });
 
   it.each([
@@ -233,8 +235,13 @@ describe('attribute rules against a live Ceph RGW', () => {
       // One bucket-instance read per bucket where the metadata cap allows, else three S3 reads, the
       // owners' keys taking over after the admin's refusal: refusals are paid once per request in
       // flight, not once per bucket.
-      expect(coverage?.evidence.requests).toBeLessThanOrEqual(perBucket * names.length + 1 + 8 * 2);
-      if (perBucket === 1) expect(coverage?.evidence.requests).toBe(names.length + 1);
+      // The key rules add the store's users: one listing, then one read per user.
+      const users = (JSON.parse(await radosgwAdmin(ceph.conf, ['user', 'list'])) as string[]).length;
+      const principals = admin === ceph.listingAdmin ? 1 : 1 + users; // refused at the listing without the metadata cap
+      expect(coverage?.evidence.requests).toBeLessThanOrEqual(
+        perBucket * names.length + 1 + 8 * 2 + principals,
+      );
+      if (perBucket === 1) expect(coverage?.evidence.requests).toBe(names.length + 1 + principals);
     },
   );
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { hoursAgo } from '../../functions/demo/cloudstack-seed.js';
 import { exitCode } from '../../functions/core/report.js';
 import { audit, found } from '../support/audit.js';
-import { wipeBuckets } from '../support/ceph.js';
+import { wipeStore } from '../support/ceph.js';
 import { CephCloud, bucketName } from '../support/cloud.js';
 import { freshCloudStackDb } from '../support/database.js';
 
@@ -17,7 +17,7 @@ describe.each([
   const adminKeys = admin === 'system' ? ceph.systemAdmin : ceph.plainAdmin;
 
   beforeEach(async () => {
-    await wipeBuckets(ceph.conf);
+    await wipeStore(ceph.conf);
     cloud = new CephCloud(ceph, await freshCloudStackDb(schema));
   });
   afterEach(() => cloud.close());
@@ -92,8 +92,14 @@ describe.each([
         `bucket-stuck-allocated ${names.stuck}`,
         `bucket-unmanaged-in-store ${names.unmanaged}`,
         `bucket-url-stale ${names.moved}`,
+        // Bob's account is removed, but his RGW user, its key and his bucket are not.
+        'store-user-orphaned -',
       ].sort(),
     );
+    expect(report.findings.find((f) => f.rule === 'store-user-orphaned')?.evidence).toMatchObject({
+      user: bob.uuid,
+      buckets: [names.orphan],
+    });
     expect(report.status).toBe('drift');
     expect(exitCode(report, 'low')).toBe(1);
     const missing = report.findings.find((f) => f.rule === 'bucket-missing-in-store');

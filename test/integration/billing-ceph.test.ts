@@ -124,4 +124,70 @@ describe('bucket-billed-after-removal', () => {
       await conn.query(`DROP USER ?@'%'`, [user]);
     }
   });
+
+  it("with usageDb: the usage already recorded since the removal, from the usage server's own table; an unreadable one is said", async () => {
+    const { names, ghost } = await plant();
+    const conn = ctx.cloud.database.conn;
+    const usageDb = `csdrift_usage_${randomBytes(4).toString('hex')}`;
+    // cloud_usage.cloud_usage as setup/db/create-schema-premium.sql creates it.
+    await conn.query(`CREATE DATABASE \`${usageDb}\``);
+    try {
+      await conn.query(`CREATE TABLE \`${usageDb}\`.\`cloud_usage\` (
+        \`id\` bigint unsigned NOT NULL auto_increment,
+        \`zone_id\` bigint unsigned NOT NULL,
+        \`account_id\` bigint unsigned NOT NULL,
+        \`domain_id\` bigint unsigned NOT NULL,
+        \`description\` varchar(1024) NOT NULL,
+        \`usage_display\` varchar(255) NOT NULL,
+        \`usage_type\` int(1) unsigned,
+        \`raw_usage\` DOUBLE UNSIGNED NOT NULL,
+        \`vm_instance_id\` bigint unsigned,
+        \`vm_name\` varchar(255),
+        \`offering_id\` bigint unsigned,
+        \`template_id\` bigint unsigned,
+        \`usage_id\` bigint unsigned,
+        \`type\` varchar(32),
+        \`size\` bigint unsigned,
+        \`network_id\` bigint unsigned,
+        \`start_date\` DATETIME NOT NULL,
+        \`end_date\` DATETIME NOT NULL,
+        PRIMARY KEY (\`id\`)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8`);
+      // As BucketUsageParser saves them: "Bucket Size", type 29, the bucket id, the bytes as raw usage.
+      const hour = (h: number) => hoursAgo(h).toISOString().slice(0, 19).replace('T', ' ');
+      const record = (usageId: number, type: number, from: number) =>
+        conn.query(
+          `INSERT INTO \`${usageDb}\`.cloud_usage (zone_id, account_id, domain_id, description, usage_display, usage_type, raw_usage, usage_id, start_date, end_date)
+           VALUES (1, 1, 1, 'Bucket Size', '5242880 bytes', ?, 5242880, ?, ?, ?)`,
+          [type, usageId, hour(from), hour(from - 1)],
+        );
+      for (const h of [3, 2, 1]) await record(ghost.id, 29, h); // after its removal, 30 hours ago
+      await record(ghost.id, 29, 40); // before it: billed rightly
+      await record(ghost.id, 6, 2); // another usage type (a volume) with the same id
+      const { host, port, user, password } = ctx.cloud.database.db;
+      const url = `mysql://${user}:${encodeURIComponent(password)}@${host}:${port}/${usageDb}`;
+
+      const report = await audit(ctx.cloud.database, { usageDb: { url } });
+
+      const finding = report.findings.find((f) => f.bucket === names.ghost);
+      expect(finding?.evidence.usageSinceRemoval).toMatchObject({ records: 3, bytes: 3 * 5242880 });
+      expect(finding?.message).toContain(
+        'The usage server has already recorded 3 usage period(s) for it since then',
+      );
+      expect(finding?.remediation.steps.join('\n')).toContain('(3 period(s), 15.0 MiB billed in all)');
+
+      const unreadable = await audit(ctx.cloud.database, {
+        usageDb: {
+          url: `mysql://${user}:${encodeURIComponent(password)}@${host}:${port}/csdrift_no_such_usage_db`,
+        },
+      });
+      const still = unreadable.findings.find((f) => f.bucket === names.ghost);
+      expect(still?.evidence.usageSinceRemoval).toEqual({
+        unreadable: expect.stringContaining('could not be read'),
+      });
+      expect(JSON.stringify(unreadable)).not.toContain(password || 'no-password-to-leak');
+    } finally {
+      await conn.query(`DROP DATABASE IF EXISTS \`${usageDb}\``);
+    }
+  });
 });

@@ -45,7 +45,9 @@ describe('bytes at stake on a live Ceph RGW', () => {
     const { report, ledger } = await auditWithLedger(
       cloud.database,
       {
-        rules: { 'bucket-usage-drift': { toleranceMiB: 0 } },
+        // Bob's store user outlives his account too (store-user-orphaned, no bytes of its own): left out
+        // here, where only the bytes are looked at.
+        rules: { 'bucket-usage-drift': { toleranceMiB: 0 }, 'store-user-orphaned': { enabled: false } },
         pricing: { perGiBMonth: 1024, currency: 'EUR' },
       },
       {},

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AuditOutcome } from '../../functions/audit.js';
 import type { Report } from '../../functions/core/report.js';
 import { auditWithLedger } from '../support/audit.js';
-import { wipeBuckets } from '../support/ceph.js';
+import { wipeStore } from '../support/ceph.js';
 import type { CephAccount } from '../support/cloud.js';
 import { CephCloud, bucketName } from '../support/cloud.js';
 import { freshCloudStackDb } from '../support/database.js';
@@ -56,7 +56,7 @@ describe(`${SCHEDULES} random fault schedules in front of a live RGW`, () => {
   let owners: CephAccount[];
 
   beforeAll(async () => {
-    await wipeBuckets(ceph.conf);
+    await wipeStore(ceph.conf);
     cloud = new CephCloud(ceph, await freshCloudStackDb('4.21'));
     proxy = await new FaultProxy(ceph.endpoint).start();
     // A plain admin, so that refusals also exercise the owner-key fallback.

@@ -106,7 +106,9 @@ describe('the MinIO adapter against a MinIO-shaped admin API (S3 served by the l
     expect(calls.filter((c) => c === 'list-canned-policies')).toHaveLength(1);
     expect(calls.filter((c) => c === 'get-bucket-quota')).toHaveLength(4);
     expect(calls.filter((c) => c === 'user-info')).toHaveLength(2);
-    expect(coverage?.evidence.requests).toBeLessThanOrEqual(1 + 5 * 4 + 2 + 2);
+    // The key rules add list-users, list-access-keys-bulk and groups (no group here), once per store.
+    expect(calls.filter((c) => c === 'list-users')).toHaveLength(1);
+    expect(coverage?.evidence.requests).toBeLessThanOrEqual(1 + 5 * 4 + 2 + 2 + 3);
   });
 
   it('accepts an account user named the pre-2024 way (acs-<account name>)', async () => {

@@ -7,6 +7,18 @@ import type { ThrowawayDatabase } from '../../functions/demo/throwaway-db.js';
 /** Short timeouts and backoff so that fault tests stay fast; otherwise the real engine, untouched. */
 export const FAST_SCAN = { concurrency: 4, requestTimeoutMs: 1500, maxAttempts: 2 };
 
+/**
+ * The test RGW's admins, as an operator lists the principals that may manage every bucket: the
+ * harness keeps three (a system user, a plain admin, a read-only one) and each test's store uses one.
+ */
+export const KNOWN_ADMINS = { 'store-admin-bypass': { allowed: ['auditadmin', 'plainadmin'] } };
+
+/** A test's config with the harness's known admins beside its own rule options. */
+export function withKnownAdmins(config: Record<string, unknown>): Record<string, unknown> {
+  const rules = (config.rules ?? {}) as Record<string, unknown>;
+  return { ...config, rules: { ...KNOWN_ADMINS, ...rules } };
+}
+
 export async function audit(
   database: ThrowawayDatabase,
   config: Record<string, unknown> = {},
@@ -23,7 +35,7 @@ export function auditWithLedger(
 ): Promise<AuditOutcome> {
   return runAudit({
     db: database.db,
-    config: parseAuditConfig({ scan: FAST_SCAN, ...config }),
+    config: parseAuditConfig(withKnownAdmins({ scan: FAST_SCAN, ...config })),
     stores: [],
     rules: [],
     trigger: 'cli',

@@ -62,6 +62,7 @@ export function aScan(storeBuckets: string[], overrides: Partial<StoreScan> = {}
     buckets: storeBuckets.map((name) => ({ name })),
     absenceChecks: {},
     requests: 1,
+    principals: { value: { principals: [] } },
     ...overrides,
   };
 }
@@ -73,7 +74,26 @@ export function absent(...names: string[]): StoreScan['absenceChecks'] {
 }
 
 export function anInventory(buckets: DbBucket[], stores: StoreRecord[] = [aStore()]): CloudStackInventory {
-  return { schema: '4.21', database: 'cloud', readAt: NOW.toISOString(), stores, buckets };
+  const accounts = new Map(
+    buckets.flatMap((b) =>
+      b.owner
+        ? [
+            [
+              b.owner.accountUuid,
+              { uuid: b.owner.accountUuid, name: b.owner.accountName, removed: b.accountRemoved },
+            ],
+          ]
+        : [],
+    ),
+  );
+  return {
+    schema: '4.21',
+    database: 'cloud',
+    readAt: NOW.toISOString(),
+    stores,
+    buckets,
+    accounts: [...accounts.values()],
+  };
 }
 
 /** An evaluation input whose DB re-read agrees with the snapshot, unless told otherwise. */

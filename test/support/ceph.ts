@@ -60,7 +60,7 @@ export async function startCeph(): Promise<CephCluster> {
   const conf = vars.CEPH_CONF as string;
   const plainAdmin = await createRgwUser(conf, 'plainadmin', 'Plain admin', {
     keys: { accessKey: 'CSDRIFTPLAINADMIN001', secretKey: 'csdriftPlainAdminSecret0000000000000001' },
-    caps: 'users=*;buckets=*;metadata=*;usage=read',
+    caps: PLAIN_ADMIN_CAPS,
   });
   const listingAdmin = await createRgwUser(conf, 'listingadmin', 'Listing admin', {
     keys: { accessKey: 'CSDRIFTLISTADMIN0001', secretKey: 'csdriftListingAdminSecret00000000000001' },
@@ -86,6 +86,15 @@ export async function radosgwAdmin(conf: string, args: string[]): Promise<string
   return stdout;
 }
 
+/** The harness's plain admin, made again if a wipe removed it. */
+export async function ensurePlainAdmin(conf: string, keys: Keys): Promise<void> {
+  const uids = JSON.parse(await radosgwAdmin(conf, ['user', 'list'])) as string[];
+  if (!uids.includes('plainadmin'))
+    await createRgwUser(conf, 'plainadmin', 'Plain admin', { keys, caps: PLAIN_ADMIN_CAPS });
+}
+
+const PLAIN_ADMIN_CAPS = 'users=*;buckets=*;metadata=*;usage=read';
+
 /** An RGW user, with fresh keys unless given, as CloudStack's Ceph driver makes one per account. */
 export async function createRgwUser(
   conf: string,
@@ -109,8 +118,35 @@ export async function createRgwUser(
   return made;
 }
 
-/** Removes every bucket in the cluster, so that each test sees only what it planted. */
-export async function wipeBuckets(conf: string): Promise<void> {
+/**
+ * The users that stay for the whole run: every other user belongs to one test. The plain admin is
+ * made again by the stores that use it (cloud.ts), so that a store whose CloudStack uses the system
+ * admin has no second principal that can delete every bucket (store-admin-bypass).
+ */
+export const HARNESS_USERS = ['auditadmin', 'listingadmin'] as const;
+
+/**
+ * Removes every user but the harness's own, so that each test's store has only the users of its own
+ * CloudStack: another test's account users would be orphans to it (store-user-orphaned).
+ */
+export async function wipeUsers(conf: string): Promise<void> {
+  const uids = JSON.parse(await radosgwAdmin(conf, ['user', 'list'])) as string[];
+  const extra = uids.filter((u) => !(HARNESS_USERS as readonly string[]).includes(u));
+  for (let i = 0; i < extra.length; i += 8) {
+    await Promise.all(
+      extra.slice(i, i + 8).map((uid) => radosgwAdmin(conf, ['user', 'rm', `--uid=${uid}`, '--purge-data'])),
+    );
+  }
+}
+
+/** Removes every bucket and every test's user, so that each test sees only what it planted. */
+export async function wipeStore(conf: string): Promise<void> {
+  await wipeBuckets(conf);
+  await wipeUsers(conf);
+}
+
+/** Removes every bucket in the cluster. */
+async function wipeBuckets(conf: string): Promise<void> {
   const names = JSON.parse(await radosgwAdmin(conf, ['bucket', 'list'])) as string[];
   for (let i = 0; i < names.length; i += 8) {
     await Promise.all(

@@ -6,7 +6,7 @@ import type { SeedAccount, SeedDomain, SeedStore } from '../../functions/demo/cl
 import { CloudStackSeed } from '../../functions/demo/cloudstack-seed.js';
 import type { ThrowawayDatabase } from '../../functions/demo/throwaway-db.js';
 import type { CephCluster, Keys } from './ceph.js';
-import { createRgwUser } from './ceph.js';
+import { createRgwUser, ensurePlainAdmin } from './ceph.js';
 
 export interface CephAccount extends SeedAccount {
   keys: Keys;
@@ -54,6 +54,7 @@ export class CephCloud {
     admin: Keys = this.ceph.systemAdmin,
     url = this.ceph.endpoint,
   ): Promise<SeedStore> {
+    if (admin.accessKey === this.ceph.plainAdmin.accessKey) await ensurePlainAdmin(this.ceph.conf, admin);
     return this.seed.store({ name, provider: 'Ceph', url, ...admin });
   }
 

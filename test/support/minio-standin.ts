@@ -7,6 +7,8 @@ import { createServer } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { randomBytes } from 'node:crypto';
+import { encryptMadmin } from '../../functions/stores/madmin-crypto.js';
 import type { Keys } from './ceph.js';
 
 const PREFIX = '/minio/admin/v3/';
@@ -21,6 +23,12 @@ export interface MinioState {
   users: Map<string, string[]>;
   /** Canned policy name → policy document. */
   policies: Map<string, unknown>;
+  /** Users whose status is `disabled` (every other user is enabled). */
+  disabledUsers: Set<string>;
+  /** Parent user → its service accounts. */
+  serviceAccounts: Map<string, { accessKey: string; accountStatus: 'on' | 'off' }[]>;
+  /** Group → its members, attached policies and status. */
+  groups: Map<string, { members: string[]; policies: string[]; status: 'enabled' | 'disabled' }>;
 }
 
 export class MinioStandin {
@@ -30,9 +38,16 @@ export class MinioStandin {
     usageLastUpdate: new Date().toISOString(),
     users: new Map(),
     policies: new Map(),
+    disabledUsers: new Set(),
+    serviceAccounts: new Map(),
+    groups: new Map(),
   };
+  /** Encrypted answers so far: each takes the next of madmin's three algorithms, so all three are met. */
+  private encrypted = 0;
   /** Admin calls seen, and how each was answered. */
   readonly adminCalls: { path: string; status: number }[] = [];
+  /** Encrypt with this secret instead of the root's: what a client with other keys would be unable to read. */
+  encryptWith?: string;
   /** Admin endpoints that answer with an error, e.g. `{ 'get-bucket-quota': 500 }`. */
   failing: Record<string, number> = {};
   private server?: Server;
@@ -175,9 +190,83 @@ export class MinioStandin {
       }
       case 'list-canned-policies':
         return answer(200, Object.fromEntries(this.state.policies));
+      // madmin-go ListUsers: map[accessKey]UserInfo, encrypted with the requester's secret key.
+      case 'list-users':
+        return this.answerEncrypted(
+          call,
+          res,
+          Object.fromEntries(
+            [...this.state.users].map(([name, policies]) => [
+              name,
+              {
+                secretKey: `secret-of-${name}`,
+                policyName: policies.join(','),
+                status: this.state.disabledUsers.has(name) ? 'disabled' : 'enabled',
+                memberOf: this.groupsOf(name),
+                updatedAt: new Date().toISOString(),
+              },
+            ]),
+          ),
+        );
+      // madmin-go ListAccessKeysBulk: map[parentUser]ListAccessKeysResp, encrypted.
+      case 'list-access-keys-bulk':
+        if (url.searchParams.get('listType') !== 'svcacc-only' || url.searchParams.get('all') !== 'true')
+          return error(400, 'XMinioAdminInvalidArgument', 'unexpected listing');
+        return this.answerEncrypted(
+          call,
+          res,
+          Object.fromEntries(
+            [...this.state.serviceAccounts].map(([parent, accounts]) => [
+              parent,
+              {
+                serviceAccounts: accounts.map((a) => ({
+                  parentUser: parent,
+                  accountStatus: a.accountStatus,
+                  impliedPolicy: true,
+                  accessKey: a.accessKey,
+                })),
+                stsKeys: null,
+              },
+            ]),
+          ),
+        );
+      // madmin-go ListGroups ([]string) and GetGroupDescription (GroupDesc): plain JSON.
+      case 'groups':
+        return answer(200, [...this.state.groups.keys()]);
+      case 'group': {
+        const name = url.searchParams.get('group') ?? '';
+        const group = this.state.groups.get(name);
+        if (!group) return error(404, 'XMinioAdminNoSuchGroup', 'The specified group does not exist');
+        return answer(200, {
+          name,
+          status: group.status,
+          members: group.members,
+          policy: group.policies.join(','),
+          updatedAt: new Date().toISOString(),
+        });
+      }
       default:
         return error(400, 'XMinioAdminInvalidArgument', `unknown admin call ${call}`);
     }
+  }
+
+  private groupsOf(user: string): string[] | null {
+    const groups = [...this.state.groups].filter(([, g]) => g.members.includes(user)).map(([n]) => n);
+    return groups.length ? groups : null;
+  }
+
+  /** An answer as MinIO sends its encrypted ones: madmin's EncryptData with the root's secret key. */
+  private async answerEncrypted(call: string, res: ServerResponse, body: unknown): Promise<void> {
+    const id = ([0, 1, 2] as const)[this.encrypted++ % 3] as 0 | 1 | 2;
+    const sealed = await encryptMadmin(
+      this.encryptWith ?? this.root.secretKey,
+      Buffer.from(JSON.stringify(body)),
+      randomBytes(32),
+      randomBytes(8),
+      id,
+    );
+    this.adminCalls.push({ path: call, status: 200 });
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(sealed);
   }
 
   /** Recomputes the request's SigV4 signature with the root keys; an error code when it does not match. */

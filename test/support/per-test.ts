@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, inject } from 'vitest';
 import type { CloudStackSchema } from '../../functions/core/model.js';
-import { wipeBuckets } from './ceph.js';
+import { wipeStore } from './ceph.js';
 import { CephCloud } from './cloud.js';
 import { freshCloudStackDb } from './database.js';
 
@@ -19,7 +19,7 @@ export function cephCloudPerTest(schema: CloudStackSchema): PerTest {
   const ceph = inject('ceph');
   const ctx = {} as PerTest;
   beforeEach(async () => {
-    await wipeBuckets(ceph.conf);
+    await wipeStore(ceph.conf);
     ctx.cloud = new CephCloud(ceph, await freshCloudStackDb(schema));
     ctx.dir = await mkdtemp(join(tmpdir(), 'csdrift-test-'));
   });

@@ -81,7 +81,7 @@ describe('csdrift in-process', () => {
   });
 
   it('rules, --version, a mistyped command, and no command at all', async () => {
-    expect(JSON.parse((await cli('rules', '--json')).stdout)).toHaveLength(17);
+    expect(JSON.parse((await cli('rules', '--json')).stdout)).toHaveLength(20);
     expect((await cli('--version')).code).toBe(0);
     expect(await cli('audti')).toMatchObject({
       code: 3,

@@ -52,12 +52,15 @@ describe('CloudStack change events', () => {
       resourceId: 42,
       resourceType: 'Bucket',
       created: new Date('2025-02-11T14:03:27Z'),
+      accountName: 'alice',
     };
     expect(fromEventRow(row)).toMatchObject({
       source: 'event-table',
       target: { kind: 'bucket', uuid: 'c0ffee00-1234-4abc-9def-00000000b0c5', id: 42 },
       failed: true,
       eventId: '7',
+      // The row holds the account's id; the poller reads its name with it: who did it.
+      actor: { account: 'alice' },
     });
   });
 

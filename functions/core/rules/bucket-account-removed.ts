@@ -12,6 +12,7 @@ export const bucketAccountRemoved = defineRule({
   when: 'an active bucket whose owning account is removed',
   whatToDo: 'hand over or back up its data, delete it in the store, soft-delete the row',
   billing: 'unbilled',
+  reads: 'DB `bucket`, `account`',
   needs: 'db',
   coverage: dbOnly,
   evaluate(view) {

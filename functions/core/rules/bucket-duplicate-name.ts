@@ -11,6 +11,7 @@ export const bucketDuplicateName = defineRule({
   when: 'two or more active rows share one name on one store (one finding per name)',
   whatToDo:
     'keep the oldest row and soft-delete the others; never `deleteBucket`, which would delete the one bucket they share',
+  reads: 'DB `bucket`',
   needs: 'db',
   coverage: dbOnly,
   evaluate(view) {

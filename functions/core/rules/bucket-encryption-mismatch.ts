@@ -15,6 +15,7 @@ export const bucketEncryptionMismatch = defineRule({
   when: "DB `encryption` against the store's default encryption rules (MinIO, Cloudian, generic S3; not Ceph, whose CloudStack driver has no encryption)",
   whatToDo: '`cmk update bucket id=… encryption=…`; encrypt objects written meanwhile',
   remediation: { plan: updateBucketWith('encryption') },
+  reads: 'DB `bucket.encryption`; store: default encryption (S3)',
   needs: 'verified',
   coverage: attributeCoverage('encryption'),
   evaluate(view, ctx) {

@@ -28,6 +28,7 @@ export const bucketMissingInStore = defineRule({
     're-create an empty bucket of that name in the store, then delete it through CloudStack (`cmk delete bucket id=…`); if that fails, soft-delete the row and run `updateResourceCount`',
   scan: { confirmAbsent: absenceCandidates },
   remediation: { plan: recreateThenDelete },
+  reads: "DB `bucket`; the store's full listing, then HeadBucket for each absence",
   needs: 'complete',
   coverage: fullyListed,
   evaluate(view, ctx) {

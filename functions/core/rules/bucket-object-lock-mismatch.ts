@@ -12,6 +12,7 @@ export const bucketObjectLockMismatch = defineRule({
   summary: "CloudStack's object_lock flag disagrees with the store's object lock configuration.",
   when: "DB `object_lock` against the store's object lock configuration",
   whatToDo: 'lock is set only at creation: a new bucket created with it, or a corrected row',
+  reads: 'DB `bucket.object_lock`; store: object lock configuration (S3, RGW bucket instance)',
   needs: 'verified',
   coverage: attributeCoverage('objectLock'),
   evaluate(view, ctx) {

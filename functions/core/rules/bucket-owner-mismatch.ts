@@ -22,6 +22,8 @@ export const bucketOwnerMismatch = defineRule({
   when: "Ceph: the bucket's RGW owner is not the account's uuid. MinIO: `bucket.access_key` is not `acs-<account uuid>` (or the pre-2024 `acs-<account name>`), the user is missing, its canned policy `acs-<uuid>-policy` does not grant the bucket or is not attached, or another account's policy grants it too; and a canned policy that still grants a bucket deleted in CloudStack (apache/cloudstack#12173, `attribute: accountPolicy`)",
   whatToDo:
     'give the bucket back (`radosgw-admin bucket link/chown`), or fix the policy (`mc admin policy …`)',
+  reads:
+    "DB `bucket`, `account`; store: each bucket's owner (RGW admin listing), the owner's user and the canned policies (MinIO admin API)",
   needs: 'verified',
   coverage: attributeCoverage('owner'),
   evaluate(view, ctx) {

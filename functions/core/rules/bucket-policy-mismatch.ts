@@ -18,6 +18,7 @@ export const bucketPolicyMismatch = defineRule({
   when: "DB `policy` against what the store's bucket policy grants anonymous callers, by meaning: `public` is anonymous list and read, anything else no anonymous access",
   whatToDo: '`cmk update bucket id=… policy=…`, or remove the store policy; check access logs',
   remediation: { plan: updateBucketWith('policy') },
+  reads: 'DB `bucket.policy`; store: bucket policy (S3, RGW bucket instance)',
   needs: 'verified',
   coverage: attributeCoverage('policy'),
   evaluate(view, ctx) {

@@ -27,6 +27,7 @@ export const bucketQuotaMismatch = defineRule({
     },
     plan: updateBucketWith('quota'),
   },
+  reads: 'DB `bucket.quota`; store: bucket quota (RGW admin listing, MinIO admin API)',
   needs: 'verified',
   coverage: attributeCoverage('quota'),
   evaluate(view, ctx) {

@@ -12,6 +12,7 @@ export const bucketRemovedButPresent = defineRule({
   whatToDo: 'confirm with the former owner, then delete it in the store',
   billing: 'unbilled',
   tracksPresence: true,
+  reads: "DB `bucket`; the store's listing",
   needs: 'listed',
   coverage: seenInStore,
   evaluate(view) {

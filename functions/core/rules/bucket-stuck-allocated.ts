@@ -10,6 +10,7 @@ export const bucketStuckAllocated = defineRule({
   when: "`state='Allocated'`, not removed, older than the grace period (a create that crashed)",
   whatToDo:
     'delete the half-made bucket in the store if it exists, then soft-delete the row and run `updateResourceCount`',
+  reads: 'DB `bucket`',
   needs: 'db',
   coverage: dbOnly,
   evaluate(view, ctx) {

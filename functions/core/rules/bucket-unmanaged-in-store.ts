@@ -11,6 +11,7 @@ export const bucketUnmanagedInStore = defineRule({
   whatToDo: 'find who made it; delete it in the store, or suppress the finding with a reason',
   billing: 'unbilled',
   tracksPresence: true,
+  reads: "DB `bucket`; the store's full listing",
   needs: 'complete',
   coverage: fullyListed,
   evaluate(view) {

@@ -22,6 +22,7 @@ export const bucketUrlStale = defineRule({
   when: "`bucket.bucket_url` of an active row does not start with its store's `object_store.url` (MinIO and Ceph, whose drivers set it once, at creation, from that URL)",
   whatToDo:
     "rewrite the row's `bucket_url` from the store's URL (SQL in the finding); point users of the old address at the new one",
+  reads: 'DB `bucket.bucket_url`, `object_store.url`',
   needs: 'db',
   coverage: (view) =>
     URL_FROM_STORE.has(view.store.provider) && base(view.store) ? 'verified' : 'not_applicable',

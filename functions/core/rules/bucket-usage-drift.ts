@@ -19,6 +19,7 @@ export const bucketUsageDrift = defineRule({
   when: "DB `size`, and the billed `bucket_statistics.size`, against the store's usage, beyond both tolerances (default 10% and 100 MiB); it says which is wrong. On Ceph a size that equals the store's KiB count is named as apache/cloudstack#13224 (billed 1/1024)",
   whatToDo: "check the management server's hourly usage task; track the upstream bug",
   billing: 'misbilled',
+  reads: 'DB `bucket.size`, `bucket_statistics`; store: usage (RGW admin listing, MinIO data usage)',
   needs: 'verified',
   options: TOLERANCE_OPTIONS,
   coverage: attributeCoverage('usage'),

@@ -42,6 +42,7 @@ export const bucketVersioningMismatch = defineRule({
   when: "DB `versioning` true but the store's versioning is not `Enabled`; or DB false and the store's is `Enabled` (false matches `Suspended` and never enabled)",
   whatToDo: "`cmk update bucket id=… versioning=…` re-applies CloudStack's value, or record the store's",
   remediation: { plan: updateBucketWith('versioning') },
+  reads: 'DB `bucket.versioning`; store: versioning (S3, RGW bucket instance)',
   needs: 'verified',
   coverage: versioningCoverage,
   evaluate(view, ctx) {

@@ -3,6 +3,7 @@
 // rules` and the README's rules table are all read from here.
 import { bucketAccountRemoved } from './bucket-account-removed.js';
 import { bucketBilledAfterRemoval } from './bucket-billed-after-removal.js';
+import { bucketCredentialsStale } from './bucket-credentials-stale.js';
 import { bucketDuplicateName } from './bucket-duplicate-name.js';
 import { bucketEncryptionMismatch } from './bucket-encryption-mismatch.js';
 import { bucketMissingInStore } from './bucket-missing-in-store.js';
@@ -19,7 +20,9 @@ import { bucketVersioningMismatch } from './bucket-versioning-mismatch.js';
 import type { RuleOptions, ShapeOf } from './options.js';
 import type { Rule } from './rule.js';
 import { storeAccountingDrift } from './store-accounting-drift.js';
+import { storeAdminBypass } from './store-admin-bypass.js';
 import { storeUnverified } from './store-unverified.js';
+import { storeUserOrphaned } from './store-user-orphaned.js';
 
 const REGISTRY = [
   bucketMissingInStore,
@@ -37,6 +40,9 @@ const REGISTRY = [
   bucketPolicyMismatch,
   bucketQuotaMismatch,
   bucketUsageDrift,
+  bucketCredentialsStale,
+  storeUserOrphaned,
+  storeAdminBypass,
   storeAccountingDrift,
   storeUnverified,
 ] as const;

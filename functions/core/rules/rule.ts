@@ -3,7 +3,9 @@
 // The engine, the scan, the config schema, the ledger, the report's money figures, remediation,
 // `csdrift rules` and the README's rules table all read it from the registry (index.ts).
 import type {
+  AccountRecord,
   BucketAttribute,
+  UsageDbReading,
   CheckStatus,
   CheckVerdict,
   DbBucket,
@@ -34,6 +36,10 @@ export interface StoreView {
   recheckedRows: DbBucket[];
   /** Why bucket_statistics could not be read, when it could not: the billing rules do not apply. */
   billingUnreadable?: string;
+  /** Every account, removed ones included (full runs): whose store users are whose. */
+  accounts?: readonly AccountRecord[];
+  /** With config `usageDb`: whether the usage database was read (each row's usageSinceRemoval), or why not. */
+  usageDb?: UsageDbReading;
 }
 
 export interface RuleContext<Shape extends OptionsShape = OptionsShape> {
@@ -54,6 +60,8 @@ export interface RuleScanNeeds {
   attributes?: readonly BucketAttribute[];
   /** …read for these rows. */
   inspect?(rows: DbBucket[], grace: Grace): DbBucket[];
+  /** The store's users, keys and groups (a full run only: every user is read once). */
+  principals?: true;
 }
 
 /** A rule's automated fix: CloudStack API calls and checks that `csdrift remediate` carries out. */
@@ -81,6 +89,8 @@ export interface Rule<Id extends string = string, Shape extends OptionsShape = O
   /** When exactly it reports, and what to do about it: the README's rules table. */
   when: string;
   whatToDo: string;
+  /** What it reads, in the database and in the store: the README's rules table. */
+  reads: string;
   needs: StoreGate;
   /** Judges the store as a whole (its totals): out of a run scoped to named buckets. */
   storeLevel?: true;

@@ -17,6 +17,7 @@ export const storeAccountingDrift = defineRule({
     "object_store's used size (and, from 4.21, allocated size) disagrees with what the store's active buckets add up to.",
   when: "`object_store.used_bytes`/`used_size` against the sum of its active buckets' sizes (same tolerances); on 4.21+ `allocated_size` against SUM(quota) × 1 GiB, naming the upgrade's GB back-fill when the numbers fit it",
   whatToDo: 'set the column from the buckets (the SQL is in the finding)',
+  reads: 'DB `object_store`, `bucket`',
   needs: 'db',
   storeLevel: true,
   options: TOLERANCE_OPTIONS,

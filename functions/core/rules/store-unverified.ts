@@ -25,6 +25,7 @@ export const storeUnverified = defineRule({
   when: 'a store could not be fully audited (unreachable, auth failed, throttled, listing cut short, an absence it would not confirm)',
   whatToDo:
     'fix reachability or the admin keys, then re-run; no bucket of that store is reported missing or unmanaged',
+  reads: "each store's scan: its listing, HeadBucket and attribute reads",
   needs: 'db',
   coverage: () => 'verified',
   evaluate(view) {

@@ -1,0 +1,116 @@
+// What the key rules share: whether a store's users were read, and which store user CloudStack made
+// for an account. CloudStack's drivers name them (FACTS, "Keys and principals"): Ceph's uid is the
+// account uuid; MinIO's user is `acs-<account uuid>`, or `acs-<account name>` for accounts made
+// before January 2024 (apache/cloudstack#8425).
+import type { AccountRecord, CheckVerdict, StorePrincipal, StorePrincipals } from '../model.js';
+import type { StoreView } from './rule.js';
+
+/** The providers whose adapters list their users (stores/rgw-principals.ts, stores/minio-principals.ts). */
+const USER_NAMING = new Set(['Ceph', 'MinIO']);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The store's principals when they were read; the verdict otherwise. */
+export function principalsOf(view: StoreView): StorePrincipals | undefined {
+  const p = view.scan.principals;
+  return p && 'value' in p && !p.value.refused ? p.value : undefined;
+}
+
+export function principalsCoverage(view: StoreView, needsAccounts = false): CheckVerdict {
+  if (view.scan.status === 'skipped') return { status: 'not_applicable', why: 'the store is skipped' };
+  if (!USER_NAMING.has(view.store.provider))
+    return {
+      status: 'not_applicable',
+      why: `csdrift does not list the users of ${view.store.provider} stores (Ceph and MinIO only)`,
+    };
+  const p = view.scan.principals;
+  if (!p) return { status: 'unverified', why: "the store's users were not read (its listing failed)" };
+  if ('error' in p) return { status: 'unverified', why: p.error };
+  if (p.value.refused) return { status: 'not_applicable', why: p.value.refused };
+  if (needsAccounts && !view.accounts)
+    return { status: 'unverified', why: "CloudStack's accounts were not read (a run scoped to buckets)" };
+  return p.value.unread?.length
+    ? {
+        status: 'verified',
+        why: `verified without what the store would not list: ${p.value.unread.join('; ')}`,
+      }
+    : { status: 'verified' };
+}
+
+/** The store user CloudStack made for this account, if the store has one. */
+export function userOfAccount(
+  principals: StorePrincipals,
+  provider: string,
+  account: { accountUuid: string; accountName: string },
+): StorePrincipal | undefined {
+  const names =
+    provider === 'MinIO'
+      ? [`acs-${account.accountUuid}`, `acs-${account.accountName}`]
+      : [account.accountUuid];
+  for (const name of names) {
+    const user = principals.principals.find((p) => p.kind === 'user' && p.name === name);
+    if (user) return user;
+  }
+  return undefined;
+}
+
+/** The names CloudStack would give this account's store user, for messages. */
+export function userNamesOf(provider: string, account: { accountUuid: string; accountName: string }): string {
+  return provider === 'MinIO'
+    ? `acs-${account.accountUuid} (or acs-${account.accountName})`
+    : `uid ${account.accountUuid}`;
+}
+
+export type UserOwnership =
+  | { kind: 'not-cloudstack' }
+  | { kind: 'live'; account: AccountRecord }
+  | { kind: 'removed'; account: AccountRecord }
+  | { kind: 'unknown'; by: 'uuid' | 'name'; key: string };
+
+export interface AccountIndex {
+  byUuid: ReadonlyMap<string, AccountRecord[]>;
+  byName: ReadonlyMap<string, AccountRecord[]>;
+}
+
+/** The accounts by uuid (lower case) and by name, indexed once per store. */
+export function indexAccounts(accounts: readonly AccountRecord[]): AccountIndex {
+  const byUuid = new Map<string, AccountRecord[]>();
+  const byName = new Map<string, AccountRecord[]>();
+  const add = (map: Map<string, AccountRecord[]>, key: string, a: AccountRecord) => {
+    const list = map.get(key);
+    if (list) list.push(a);
+    else map.set(key, [a]);
+  };
+  for (const a of accounts) {
+    add(byUuid, a.uuid.toLowerCase(), a);
+    add(byName, a.name, a);
+  }
+  return { byUuid, byName };
+}
+
+/**
+ * Whose user this is by its name: a name of CloudStack's shape (a uuid on Ceph, `acs-…` on MinIO)
+ * and the account it names, live or removed; `unknown` when no account of this CloudStack has it.
+ */
+export function ownershipOf(user: StorePrincipal, provider: string, index: AccountIndex): UserOwnership {
+  let key: string;
+  if (provider === 'MinIO') {
+    if (!user.name.startsWith('acs-')) return { kind: 'not-cloudstack' };
+    key = user.name.slice(4);
+  } else {
+    if (!UUID.test(user.name)) return { kind: 'not-cloudstack' };
+    key = user.name;
+  }
+  const byUuid = UUID.test(key);
+  const named = (byUuid ? index.byUuid.get(key.toLowerCase()) : index.byName.get(key)) ?? [];
+  const live = named.find((a) => !a.removed);
+  if (live) return { kind: 'live', account: live };
+  const removed = named[0];
+  if (removed) return { kind: 'removed', account: removed };
+  return { kind: 'unknown', by: byUuid ? 'uuid' : 'name', key };
+}
+
+/** A key as reports show it: its last four characters only. */
+export function keyHint(key: { last4: string }): string {
+  return `…${key.last4}`;
+}

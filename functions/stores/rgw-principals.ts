@@ -1,0 +1,102 @@
+// Ceph RGW's users through the admin ops API: `GET /admin/metadata/user` lists every uid in one answer,
+// then `GET /admin/user?uid=` gives each one's keys, caps and flags (one request per user, `concurrency`
+// at a time). Of the keys only the access key ids are kept, as digests: the secret keys (and Swift's)
+// in the same answer are dropped as the answer is read, and never reach the scan.
+import pLimit from 'p-limit';
+import * as z from 'zod';
+import type { Observed, StorePrincipal, StorePrincipals, StoreTarget } from '../core/model.js';
+import { rgwUserRights } from '../core/principal-rights.js';
+import type { AdminApiClient } from './admin-api.js';
+import { ListingCutShortError, describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
+import type { TransportOptions } from './http.js';
+import { keyRef } from './key-ref.js';
+
+const flag = z.union([z.boolean(), z.string(), z.number()]).optional();
+/** RGWUserInfo as `GET /admin/user` dumps it (rgw_user.cc / rgw_common.cc); extra fields allowed. */
+const rgwUserInfo = z.looseObject({
+  user_id: z.string().min(1),
+  suspended: z.union([z.number(), z.boolean()]).optional(),
+  keys: z.array(z.looseObject({ access_key: z.string(), active: z.boolean().optional() })).optional(),
+  caps: z.array(z.looseObject({ type: z.string(), perm: z.string() })).optional(),
+  system: flag,
+  admin: flag,
+});
+
+function isSet(value: z.infer<typeof flag>): boolean {
+  return value === true || value === 'true' || value === 1;
+}
+
+export async function readRgwPrincipals(
+  admin: AdminApiClient,
+  store: StoreTarget,
+  options: TransportOptions,
+  expectedUsers: string[][] = [],
+): Promise<Observed<StorePrincipals>> {
+  try {
+    const uids = await admin.getList('metadata/user', { format: 'json' }, String, options.maxBuckets);
+    const limit = pLimit(options.concurrency);
+    const listed = new Set(uids);
+    await Promise.all(
+      unlisted(expectedUsers, (uid) => listed.has(uid)).map((uid) =>
+        limit(() =>
+          confirmAbsent(
+            () => admin.get('user', { uid, format: 'json' }, rgwUserInfo),
+            `GET /admin/metadata/user left out user ${uid}, which GET /admin/user found: the user listing is not trusted`,
+          ),
+        ),
+      ),
+    );
+    const users = await Promise.all(uids.map((uid) => limit(() => readUser(admin, uid, store))));
+    return { value: { principals: users } };
+  } catch (err) {
+    storeFaultOrThrow(err);
+    if (httpStatusOf(err) === 403)
+      return {
+        value: {
+          principals: [],
+          refused: `the store refused to list its users: the admin user needs the caps users=read and metadata=read (radosgw-admin caps add --uid=ADMIN --caps="users=read;metadata=read")`,
+        },
+      };
+    return { error: `the store's users could not be read: ${describeError(err)}` };
+  }
+}
+
+async function readUser(admin: AdminApiClient, uid: string, store: StoreTarget): Promise<StorePrincipal> {
+  // A 404 here (a user removed since the listing, or anything answering for the store) fails the
+  // whole reading: a user left out would make its buckets' keys look dead.
+  const info = await admin.get('user', { uid, format: 'json' }, rgwUserInfo);
+  const enabled = !isSet(info.suspended === undefined ? undefined : Boolean(info.suspended));
+  const keys = (info.keys ?? []).map((k) => keyRef(k.access_key, enabled && k.active !== false));
+  const cloudstack = (info.keys ?? []).some((k) => k.access_key === store.credentials?.accessKey);
+  return {
+    kind: 'user',
+    name: info.user_id,
+    enabled,
+    keys,
+    rights: rgwUserRights({
+      caps: (info.caps ?? []).map(({ type, perm }) => ({ type, perm })),
+      system: isSet(info.system),
+      admin: isSet(info.admin),
+    }),
+    ...(cloudstack ? { cloudstack: true } : {}),
+  };
+}
+
+/**
+ * A user the listing lacks, asked about directly: only a 404 confirms it is not there. Found, the
+ * listing was cut short; any other answer fails the reading too.
+ */
+export async function confirmAbsent(lookUp: () => Promise<unknown>, cutShort: string): Promise<void> {
+  try {
+    await lookUp();
+  } catch (err) {
+    if (httpStatusOf(err) === 404) return;
+    throw err;
+  }
+  throw new ListingCutShortError(cutShort);
+}
+
+/** Every name of each expected user none of whose names is listed: the ones to ask about. */
+export function unlisted(expected: string[][], isListed: (name: string) => boolean): string[] {
+  return [...new Set(expected.filter((names) => !names.some(isListed)).flat())];
+}
