@@ -15,6 +15,7 @@ import { feedLatency } from './feed-latency.js';
 import { watchMemory } from './watch-memory.js';
 import { BEFORE, FULL, QUICK, hostileInputs } from './hostile-inputs.js';
 import { healing } from './healing.js';
+import { keysCost } from './keys.js';
 
 const BENCHES = [
   'cold-start',
@@ -26,6 +27,7 @@ const BENCHES = [
   'watch-memory',
   'hostile',
   'healing',
+  'keys',
 ] as const;
 type Bench = (typeof BENCHES)[number];
 
@@ -60,6 +62,7 @@ const steps: [Bench, () => Promise<Figure[]>][] = [
   ['events', () => eventLatency(server, quick ? 3 : 20, quick ? 1_000 : 100_000, print)],
   ['feeds', () => feedLatency(server, quick ? 4 : 52, quick ? 1_000 : 100_000, print)],
   ['healing', () => healing(server, quick ? 3 : 20, quick ? 3 : 10, print)],
+  ['keys', () => keysCost(server, quick ? 20 : 300, quick ? 1 : 3, print)],
   [
     'watch-memory',
     () =>

@@ -15,7 +15,7 @@ import type { AdminApiClient } from './admin-api.js';
 import { describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
 import type { TransportOptions } from './http.js';
 import { keyRef } from './key-ref.js';
-import { confirmAbsent, unlisted } from './rgw-principals.js';
+import { confirmAbsent, principalsFailure, unlisted } from './principals.js';
 
 /** madmin-go UserInfo (user-commands.go), keyed by access key. */
 const listUsersAnswer = z.record(
@@ -120,15 +120,10 @@ export async function readMinioPrincipals(
     });
     return { value: { principals: [...principals, ...groups], ...(unread.length ? { unread } : {}) } };
   } catch (err) {
-    storeFaultOrThrow(err);
-    if (httpStatusOf(err) === 403)
-      return {
-        value: {
-          principals: [],
-          refused: `the store refused to list its users: the admin user needs admin:ListUsers, admin:ListGroups, admin:GetGroup, admin:ListUserPolicies and admin:ListServiceAccounts`,
-        },
-      };
-    return { error: `the store's users could not be read: ${describeError(err)}` };
+    return principalsFailure(
+      err,
+      'the admin user needs admin:ListUsers, admin:ListGroups, admin:GetGroup, admin:ListUserPolicies and admin:ListServiceAccounts',
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import type { Observed, StorePrincipal, StorePrincipals, StoreTarget } from '../core/model.js';
 import { rgwUserRights } from '../core/principal-rights.js';
 import type { AdminApiClient } from './admin-api.js';
-import { ListingCutShortError, describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
+import { confirmAbsent, principalsFailure, unlisted } from './principals.js';
 import type { TransportOptions } from './http.js';
 import { keyRef } from './key-ref.js';
 
@@ -49,15 +49,10 @@ export async function readRgwPrincipals(
     const users = await Promise.all(uids.map((uid) => limit(() => readUser(admin, uid, store))));
     return { value: { principals: users } };
   } catch (err) {
-    storeFaultOrThrow(err);
-    if (httpStatusOf(err) === 403)
-      return {
-        value: {
-          principals: [],
-          refused: `the store refused to list its users: the admin user needs the caps users=read and metadata=read (radosgw-admin caps add --uid=ADMIN --caps="users=read;metadata=read")`,
-        },
-      };
-    return { error: `the store's users could not be read: ${describeError(err)}` };
+    return principalsFailure(
+      err,
+      'the admin user needs the caps users=read and metadata=read (radosgw-admin caps add --uid=ADMIN --caps="users=read;metadata=read")',
+    );
   }
 }
 
@@ -80,23 +75,4 @@ async function readUser(admin: AdminApiClient, uid: string, store: StoreTarget):
     }),
     ...(cloudstack ? { cloudstack: true } : {}),
   };
-}
-
-/**
- * A user the listing lacks, asked about directly: only a 404 confirms it is not there. Found, the
- * listing was cut short; any other answer fails the reading too.
- */
-export async function confirmAbsent(lookUp: () => Promise<unknown>, cutShort: string): Promise<void> {
-  try {
-    await lookUp();
-  } catch (err) {
-    if (httpStatusOf(err) === 404) return;
-    throw err;
-  }
-  throw new ListingCutShortError(cutShort);
-}
-
-/** Every name of each expected user none of whose names is listed: the ones to ask about. */
-export function unlisted(expected: string[][], isListed: (name: string) => boolean): string[] {
-  return [...new Set(expected.filter((names) => !names.some(isListed)).flat())];
 }

@@ -5,7 +5,7 @@
 // answer, never an empty user list.
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { hoursAgo } from '../../functions/demo/cloudstack-seed.js';
-import { audit, found } from '../support/audit.js';
+import { IN_PROCESS_MINIO, audit, found } from '../support/audit.js';
 import { bucketName } from '../support/cloud.js';
 import { MinioStandin } from '../support/minio-standin.js';
 import { cephCloudPerTest } from '../support/per-test.js';
@@ -71,7 +71,7 @@ describe('keys and principals on MinIO (the stand-in, S3 on the live RGW)', () =
     const alice = await account('alice');
     await bucket(bucketName('alice'), alice);
 
-    const report = await audit(ctx.cloud.database);
+    const report = await audit(ctx.cloud.database, IN_PROCESS_MINIO);
 
     expect(found(report)).toEqual([]);
     for (const rule of KEY_RULES) expect(report.coverage[0]?.checks[rule]).toBe('verified');
@@ -107,6 +107,7 @@ describe('keys and principals on MinIO (the stand-in, S3 on the live RGW)', () =
     minio.state.disabledUsers.add(`acs-${bob.uuid}`);
 
     const report = await audit(ctx.cloud.database, {
+      ...IN_PROCESS_MINIO,
       rules: { 'store-admin-bypass': { allowed: ['backup'] } },
     });
 
@@ -147,7 +148,7 @@ describe('keys and principals on MinIO (the stand-in, S3 on the live RGW)', () =
     minio.state.users.set('ops', ['consoleAdmin']);
     minio.encryptWith = 'a-secret-that-is-not-the-store-keys';
 
-    const report = await audit(ctx.cloud.database);
+    const report = await audit(ctx.cloud.database, IN_PROCESS_MINIO);
 
     for (const rule of KEY_RULES) expect(report.coverage[0]?.checks[rule]).toBe('unverified');
     expect(report.coverage[0]?.evidence.checkNotes?.['store-admin-bypass']).toContain('does not decrypt');
@@ -162,12 +163,39 @@ describe('keys and principals on MinIO (the stand-in, S3 on the live RGW)', () =
     await bucket(viaService, alice, { accessKey: 'ALICESVCKEY0000042' });
     minio.failing['list-access-keys-bulk'] = 404;
 
-    const report = await audit(ctx.cloud.database);
+    const report = await audit(ctx.cloud.database, IN_PROCESS_MINIO);
 
     expect(found(report)).toEqual([]);
     expect(report.coverage[0]?.checks['bucket-credentials-stale']).toBe('verified');
     expect(report.coverage[0]?.evidence.checkNotes?.['bucket-credentials-stale']).toContain(
       'service accounts (list-access-keys-bulk answered HTTP 404',
+    );
+  });
+
+  it("the billing and URL rules on MinIO too: a removed bucket still billed, and a row showing the store's old address", async () => {
+    const { store, account, bucket } = await minioCloud();
+    const alice = await account('alice');
+    const moved = bucketName('moved');
+    await bucket(moved, alice, { bucketUrl: `http://minio-old.internal:9000/${moved}` });
+    const ghostName = bucketName('ghost');
+    const ghost = await ctx.cloud.seed.bucket({
+      name: ghostName,
+      store,
+      account: alice,
+      removed: hoursAgo(30),
+    });
+    await ctx.cloud.seed.bucketStatistics(ghost, alice, 7 * 1024 ** 2);
+
+    const report = await audit(ctx.cloud.database, IN_PROCESS_MINIO);
+
+    expect(found(report)).toEqual(
+      [`bucket-billed-after-removal ${ghostName}`, `bucket-url-stale ${moved}`].sort(),
+    );
+    expect(report.findings.find((f) => f.rule === 'bucket-billed-after-removal')?.billedButGoneBytes).toBe(
+      7 * 1024 ** 2,
+    );
+    expect(report.findings.find((f) => f.rule === 'bucket-url-stale')?.evidence.storeUrl).toBe(
+      minio.endpoint,
     );
   });
 });

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { hoursAgo } from '../../functions/demo/cloudstack-seed.js';
 import { AdminApiClient, AdminApiError } from '../../functions/stores/admin-api.js';
 import { CountingHttpHandler } from '../../functions/stores/http.js';
-import { audit } from '../support/audit.js';
+import { IN_PROCESS_MINIO, audit } from '../support/audit.js';
 import { bucketName } from '../support/cloud.js';
 import { MinioStandin } from '../support/minio-standin.js';
 import { cephCloudPerTest } from '../support/per-test.js';
@@ -70,7 +70,7 @@ describe('the MinIO adapter against a MinIO-shaped admin API (S3 served by the l
     });
 
     // Act
-    const report = await audit(ctx.cloud.database);
+    const report = await audit(ctx.cloud.database, IN_PROCESS_MINIO);
 
     // Assert
     expect(report.findings.map((f) => `${f.rule} ${f.bucket} ${f.attribute}`).sort()).toEqual(
@@ -94,7 +94,10 @@ describe('the MinIO adapter against a MinIO-shaped admin API (S3 served by the l
     const coverage = report.coverage[0];
     // RGW, serving this stand-in's S3, answers GetBucketEncryption with a listing: never read as "encrypted".
     const { 'bucket-encryption-mismatch': encryption, ...others } = coverage?.checks ?? {};
-    expect(Object.values(others).every((c) => c === 'verified')).toBe(true);
+    expect(
+      Object.values(others).every((c) => c === 'verified'),
+      JSON.stringify(coverage?.evidence.checkNotes),
+    ).toBe(true);
     expect(encryption).toBe('unverified');
     expect(coverage?.evidence.checkNotes?.['bucket-encryption-mismatch']).toMatch(
       /where <ServerSideEncryptionConfiguration> was due/,
@@ -123,7 +126,7 @@ describe('the MinIO adapter against a MinIO-shaped admin API (S3 served by the l
     minio.state.users.set('acs-alice', ['acs-alice-policy']);
     minio.state.policies.set('acs-alice-policy', MinioStandin.accountPolicy([name]));
 
-    const report = await audit(ctx.cloud.database, {}, { rules: ['bucket-owner-mismatch'] });
+    const report = await audit(ctx.cloud.database, IN_PROCESS_MINIO, { rules: ['bucket-owner-mismatch'] });
 
     expect(report.findings).toEqual([]);
     expect(report.coverage[0]?.checks['bucket-owner-mismatch']).toBe('verified');

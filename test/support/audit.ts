@@ -8,6 +8,13 @@ import type { ThrowawayDatabase } from '../../functions/demo/throwaway-db.js';
 export const FAST_SCAN = { concurrency: 4, requestTimeoutMs: 1500, maxAttempts: 2 };
 
 /**
+ * For audits of the MinIO stand-in: it encrypts its user listings in the test's own process (Argon2id
+ * over 64 MiB, as MinIO does), so its answers take the CPU the auditor's requests wait on; a real
+ * MinIO is another process. The fast scan's 1.5 s timeout would cut them off.
+ */
+export const IN_PROCESS_MINIO = { scan: { ...FAST_SCAN, requestTimeoutMs: 15_000 } };
+
+/**
  * The test RGW's admins, as an operator lists the principals that may manage every bucket: the
  * harness keeps three (a system user, a plain admin, a read-only one) and each test's store uses one.
  */
