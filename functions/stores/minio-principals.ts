@@ -12,7 +12,7 @@ import * as z from 'zod';
 import type { Observed, StorePrincipal, StorePrincipals, StoreTarget } from '../core/model.js';
 import { PolicyUnreadableError, bucketWideRights } from '../core/policy-meaning.js';
 import type { AdminApiClient } from './admin-api.js';
-import { describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
+import { httpStatusOf } from './classify.js';
 import type { TransportOptions } from './http.js';
 import { keyRef } from './key-ref.js';
 import { confirmAbsent, principalsFailure, unlisted } from './principals.js';

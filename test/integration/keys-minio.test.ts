@@ -7,33 +7,18 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { hoursAgo } from '../../functions/demo/cloudstack-seed.js';
 import { IN_PROCESS_MINIO, audit, found } from '../support/audit.js';
 import { bucketName } from '../support/cloud.js';
-import { MinioStandin } from '../support/minio-standin.js';
+import { MINIO_POLICIES, MinioStandin } from '../support/minio-standin.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 
 const ceph = inject('ceph');
 const KEY_RULES = ['bucket-credentials-stale', 'store-user-orphaned', 'store-admin-bypass'] as const;
-// MinIO's built-in consoleAdmin and readwrite (minio/minio internal/iam policy constants).
-const CONSOLE_ADMIN = {
-  Version: '2012-10-17',
-  Statement: [
-    { Effect: 'Allow', Action: ['admin:*'] },
-    { Effect: 'Allow', Action: ['kms:*'] },
-    { Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::*'] },
-  ],
-};
-const READ_WRITE = {
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::*'] }],
-};
-
 describe('keys and principals on MinIO (the stand-in, S3 on the live RGW)', () => {
   const ctx = cephCloudPerTest('4.21');
   let minio: MinioStandin;
 
   beforeEach(async () => {
     minio = await new MinioStandin(ceph.endpoint, ceph.systemAdmin).start();
-    minio.state.policies.set('consoleAdmin', CONSOLE_ADMIN);
-    minio.state.policies.set('readwrite', READ_WRITE);
+    for (const [name, policy] of Object.entries(MINIO_POLICIES)) minio.state.policies.set(name, policy);
   });
   afterEach(() => minio.stop());
 

@@ -13,6 +13,28 @@ import type { Keys } from './ceph.js';
 
 const PREFIX = '/minio/admin/v3/';
 
+/** MinIO's built-in policies, as `mc admin policy info` prints them (minio/minio internal/iam policy constants). */
+export const MINIO_POLICIES = {
+  consoleAdmin: {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['admin:*'] },
+      { Effect: 'Allow', Action: ['kms:*'] },
+      { Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::*'] },
+    ],
+  },
+  readwrite: {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::*'] }],
+  },
+  readonly: {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:GetObject'], Resource: ['arn:aws:s3:::*'] },
+    ],
+  },
+} as const;
+
 export interface MinioState {
   /** Bucket → quota in bytes (absent: no quota configured). */
   quotas: Map<string, number>;

@@ -17,6 +17,7 @@ import {
 import { keyRef } from '../../functions/stores/key-ref.js';
 import type { AlgorithmId } from '../../functions/stores/madmin-crypto.js';
 import { aBucket, aScan, aStore, anInput, anInventory } from '../support/builders.js';
+import { MINIO_POLICIES } from '../support/minio-standin.js';
 
 // madmin-go encrypt_test.go, decryptDataTests: ciphertexts made by EncryptData (Argon2id + AES-GCM).
 // The first is of no data, the third of 32 zero bytes (encryptDataTests).
@@ -47,25 +48,7 @@ const MADMIN_VECTORS = [
   },
 ];
 
-// MinIO's built-in policies (minio/minio internal/iam policy constants, as `mc admin policy info` prints them).
-const CONSOLE_ADMIN = {
-  Version: '2012-10-17',
-  Statement: [
-    { Effect: 'Allow', Action: ['admin:*'] },
-    { Effect: 'Allow', Action: ['kms:*'] },
-    { Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::*'] },
-  ],
-};
-const READ_WRITE = {
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::*'] }],
-};
-const READ_ONLY = {
-  Version: '2012-10-17',
-  Statement: [
-    { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:GetObject'], Resource: ['arn:aws:s3:::*'] },
-  ],
-};
+const { consoleAdmin: CONSOLE_ADMIN, readwrite: READ_WRITE, readonly: READ_ONLY } = MINIO_POLICIES;
 
 describe("madmin's encrypted answers", () => {
   it("decrypt madmin-go's own test vectors", async () => {
