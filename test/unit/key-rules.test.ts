@@ -20,12 +20,23 @@ import { aBucket, aScan, aStore, anInput, anInventory } from '../support/builder
 import { MINIO_POLICIES } from '../support/minio-standin.js';
 
 // madmin-go encrypt_test.go, decryptDataTests: ciphertexts made by EncryptData (Argon2id + AES-GCM).
-// The first is of no data, the third of 32 zero bytes (encryptDataTests).
+// All four: of no data, of 256 zero bytes, of 32 and of 256 zero bytes (encryptDataTests' inputs).
 const MADMIN_VECTORS = [
   {
     password: '',
     hex: '828aa81599df0651c0461adb82283e8b89956baee9f6e719947ef9cddc849028001dc9d3ac0938f66b07bacc9751437e1985f8a9763c240e81',
     plaintext: Buffer.alloc(0),
+  },
+  {
+    password: '',
+    hex:
+      '1793c71df6647860437134073c15688cbb15961dc0758c7ee1225e66e79c724c00d790dba9c671eae89da2c736d858286ac9bd027abacc6443' +
+      '0375cd41b63b67c070c7fba475a8dd66ae65ba905176c48cbe6f734fc74df87343d8ccff54bada4aeb0a04bd021633ebe6c4768e23f5dea142' +
+      '561d4fe3f90ed59d13dc5fb3a585dadec1742325291b9c81692bdd3420b2428127f8195e0ecd9a1c9237712ed67af7339fbbf7ff3ee1c516e1' +
+      'f81e69d933e057b30997e7274a2c9698e07c39f0e8d6818858f34c8191871b5a52bea9061806bd029024bfc1d9c1f230904968d6c9e10fddcb' +
+      'c006ba97356ff243570fd96df07dd6894e215a6b24c4ed730369519289ebd877aff6ccbd2265985e4ab1a2b7930bab9cfb767b97348a639ddf' +
+      '8db81bf5151da7e8f3d9638a1b86eb1dd78cc6a526f10a414c78638f',
+    plaintext: Buffer.alloc(256),
   },
   {
     password: 'xPl.8/rhR"Q_1xLt',
