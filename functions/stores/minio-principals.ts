@@ -6,7 +6,8 @@
 //   user, counted among that user's keys (a server older than the call says so in `unread`);
 // - `groups` and `group?group=`, plain JSON: each group's status, members and policies;
 // - `list-canned-policies`, plain JSON: every policy document, read for its bucket-wide rights.
-// Secret keys in these answers are dropped as they are read.
+// Secret keys in these answers are never copied out of them: only names, statuses and access key ids
+// (as digests) reach the scan.
 import pLimit from 'p-limit';
 import * as z from 'zod';
 import type { Observed, StorePrincipal, StorePrincipals, StoreTarget } from '../core/model.js';

@@ -1,7 +1,7 @@
 // Ceph RGW's users through the admin ops API: `GET /admin/metadata/user` lists every uid in one answer,
 // then `GET /admin/user?uid=` gives each one's keys, caps and flags (one request per user, `concurrency`
-// at a time). Of the keys only the access key ids are kept, as digests: the secret keys (and Swift's)
-// in the same answer are dropped as the answer is read, and never reach the scan.
+// at a time). Of the keys only the access key ids are taken, as digests: the secret keys (and Swift's)
+// in the same answer are never copied out of it, so they never reach the scan, a log or a report.
 import pLimit from 'p-limit';
 import * as z from 'zod';
 import type { Observed, StorePrincipal, StorePrincipals, StoreTarget } from '../core/model.js';
