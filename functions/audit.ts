@@ -28,6 +28,7 @@ import { lazyOwnerKeys } from './cloudstack/owner-keys.js';
 import { readUsageSinceRemoval, usageDbUrl } from './cloudstack/usage-records.js';
 import { scanStore } from './stores/scan-store.js';
 import { safeEndpoint } from './core/endpoint.js';
+import { storeUserNames } from './core/store-naming.js';
 
 export type AuditProgress =
   | { kind: 'inventory'; database: string }
@@ -204,12 +205,7 @@ function expectedUsersOf(rows: DbBucket[], provider: string): string[][] {
   const owners = rows
     .filter((b) => b.removed === null && b.owner)
     .map((b) => b.owner as NonNullable<DbBucket['owner']>);
-  const byAccount = new Map(
-    owners.map((o) => [
-      o.accountUuid,
-      provider === 'MinIO' ? [`acs-${o.accountUuid}`, `acs-${o.accountName}`] : [o.accountUuid],
-    ]),
-  );
+  const byAccount = new Map(owners.map((o) => [o.accountUuid, storeUserNames(provider, o)]));
   return [...byAccount.values()];
 }
 

@@ -4,12 +4,8 @@
 import { createConnection } from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Keys } from '../core/model.js';
+import { STORE_KEY_DETAILS } from '../core/store-naming.js';
 import type { DbUrl } from './db-url.js';
-
-const KEY_NAMES: Record<string, [string, string]> = {
-  Ceph: ['ceph-rgw-accesskey', 'ceph-rgw-secretkey'],
-  MinIO: ['minio-accesskey', 'minio-secretkey'],
-};
 
 /** The keys of each of these accounts on stores of this provider, in one query. */
 export async function ownerStoreKeysOf(
@@ -17,7 +13,7 @@ export async function ownerStoreKeysOf(
   accountUuids: string[],
   provider: string,
 ): Promise<Map<string, Keys>> {
-  const names = KEY_NAMES[provider];
+  const names = STORE_KEY_DETAILS[provider];
   const keys = new Map<string, Keys>();
   if (!names || !accountUuids.length) return keys;
   const conn = await createConnection({ ...db, connectTimeout: 10_000 });

@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import * as z from 'zod';
 import type { BucketAttributes, Observed, StoreAccounts } from '../core/model.js';
 import { byName } from '../core/model.js';
+import { storeUserNames } from '../core/store-naming.js';
 import { AdminApiClient, AdminApiError } from './admin-api.js';
 import type { InspectTarget, StoreAdapter } from './adapter.js';
 import { describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
@@ -169,7 +170,7 @@ async function userInfo(
   admin: AdminApiClient,
   t: InspectTarget,
 ): Promise<NonNullable<BucketAttributes['owner']>> {
-  const names = [`acs-${t.accountUuid}`, ...(t.accountName ? [`acs-${t.accountName}`] : [])];
+  const names = storeUserNames('MinIO', { accountUuid: t.accountUuid ?? '', accountName: t.accountName });
   for (const name of names) {
     try {
       const info = await admin.get('user-info', { accessKey: name }, userInfoAnswer);

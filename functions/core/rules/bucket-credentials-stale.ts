@@ -1,13 +1,8 @@
 import { isActive, ownerText, storeRef } from '../model.js';
 import type { DbBucket, RuleFinding, StorePrincipal, StoreRecord } from '../model.js';
+import { STORE_KEY_DETAILS } from '../store-naming.js';
 import { defineRule, isPastGrace } from './rule.js';
 import { keyHint, principalsCoverage, principalsOf, userNamesOf, userOfAccount } from './store-users.js';
-
-/** account_details' names of an account's store keys, per provider (cloudstack/owner-keys.ts). */
-const KEY_DETAILS: Record<string, [string, string]> = {
-  Ceph: ['ceph-rgw-accesskey', 'ceph-rgw-secretkey'],
-  MinIO: ['minio-accesskey', 'minio-secretkey'],
-};
 
 // CloudStack copies the owner's store keys onto each bucket row at creation and never updates them
 // (FACTS, "Keys and principals"): rotated or re-created store users leave rows showing keys that fail.
@@ -76,7 +71,7 @@ function finding(
 ): RuleFinding {
   const owner = bucket.owner as NonNullable<DbBucket['owner']>;
   const shown = keyHint(bucket.accessKey as { last4: string });
-  const [accessDetail, secretDetail] = KEY_DETAILS[store.provider] ?? [
+  const [accessDetail, secretDetail] = STORE_KEY_DETAILS[store.provider] ?? [
     'ACCESS_KEY_DETAIL',
     'SECRET_KEY_DETAIL',
   ];

@@ -3,6 +3,7 @@
 // account uuid; MinIO's user is `acs-<account uuid>`, or `acs-<account name>` for accounts made
 // before January 2024 (apache/cloudstack#8425).
 import type { AccountRecord, CheckVerdict, StorePrincipal, StorePrincipals } from '../model.js';
+import { storeUserNames } from '../store-naming.js';
 import type { StoreView } from './rule.js';
 
 /** The providers whose adapters list their users (stores/rgw-principals.ts, stores/minio-principals.ts). */
@@ -43,11 +44,7 @@ export function userOfAccount(
   provider: string,
   account: { accountUuid: string; accountName: string },
 ): StorePrincipal | undefined {
-  const names =
-    provider === 'MinIO'
-      ? [`acs-${account.accountUuid}`, `acs-${account.accountName}`]
-      : [account.accountUuid];
-  for (const name of names) {
+  for (const name of storeUserNames(provider, account)) {
     const user = principals.principals.find((p) => p.kind === 'user' && p.name === name);
     if (user) return user;
   }
@@ -56,9 +53,8 @@ export function userOfAccount(
 
 /** The names CloudStack would give this account's store user, for messages. */
 export function userNamesOf(provider: string, account: { accountUuid: string; accountName: string }): string {
-  return provider === 'MinIO'
-    ? `acs-${account.accountUuid} (or acs-${account.accountName})`
-    : `uid ${account.accountUuid}`;
+  const [name, older] = storeUserNames(provider, account);
+  return provider === 'MinIO' ? `${name} (or ${older})` : `uid ${name}`;
 }
 
 export type UserOwnership =
