@@ -1,16 +1,16 @@
 // Ceph RADOS Gateway: S3 ListBuckets shows only the caller's own buckets, so every bucket, its owner,
-// usage and quota come from the admin ops API (`GET /admin/bucket?stats=true`, one call for the whole
-// store). Versioning, object lock and policy come from each bucket's instance metadata, one admin request
+// usage and quota come from the admin ops API, listed user by user (rgw-listing.ts). Versioning, object lock and policy come from each bucket's instance metadata, one admin request
 // per bucket; where that is refused, from S3, with the owner's keys where the admin is refused there too.
 import type { BucketAttributes, StoreBucket } from '../core/model.js';
 import * as z from 'zod';
-import { AdminApiClient, AdminApiError } from './admin-api.js';
+import { AdminApiClient } from './admin-api.js';
 import type { StoreAdapter } from './adapter.js';
 import { ListingCutShortError } from './classify.js';
 import { CountingHttpHandler } from './http.js';
 import { OwnerClients } from './owner-clients.js';
 import { RgwBucketInstanceReader } from './rgw-bucket-instance.js';
 import { readRgwPrincipals } from './rgw-principals.js';
+import { isNoSuchBucket, rgwOwnerListing } from './rgw-listing.js';
 import { S3AttributeReader } from './s3-attributes.js';
 import { headBucket, makeS3Client } from './s3-client.js';
 
@@ -20,6 +20,8 @@ interface RgwBucketStats {
   owner?: unknown;
   tenant?: unknown;
   creation_time?: unknown;
+  /** Moves when the bucket's instance changes (versioning, policy, …): the listing identity of scan.incremental. */
+  mtime?: unknown;
   usage?: Record<string, { size?: number; size_kb?: number; num_objects?: number }>;
   bucket_quota?: { enabled?: boolean; max_size?: number; max_size_kb?: number };
 }
@@ -38,15 +40,11 @@ export const cephRgwAdapter: StoreAdapter = {
     const owners = new OwnerClients(store, handler, options, context);
     const viaS3 = new S3AttributeReader(s3, options.concurrency, (t) => owners.for(t));
     const instances = new RgwBucketInstanceReader(admin, viaS3, options.concurrency);
+    const byOwner = rgwOwnerListing<RgwBucketStats>(admin, listing, options);
     const stats = new Map<string, RgwBucketStats>();
     return {
       async listBuckets() {
-        const entries = await listing.getList(
-          'bucket',
-          { stats: 'true', format: 'json' },
-          whatIsRead,
-          options.maxBuckets,
-        );
+        const entries = await byOwner.buckets(whatIsRead);
         return entries.map((entry) => asStoreBucket(entry, stats));
       },
       // One bucket, whoever owns it: S3 HeadBucket with the admin's keys answers 403 for another
@@ -60,12 +58,7 @@ export const cephRgwAdapter: StoreAdapter = {
           );
           return asStoreBucket(whatIsRead(entry), stats);
         } catch (err) {
-          if (
-            err instanceof AdminApiError &&
-            err.$metadata.httpStatusCode === 404 &&
-            err.storeCode === 'NoSuchBucket'
-          )
-            return null;
+          if (isNoSuchBucket(err)) return null;
           throw err;
         }
       },
@@ -83,7 +76,7 @@ export const cephRgwAdapter: StoreAdapter = {
         return { attributes };
       },
       headBucket: (name) => headBucket(s3, name),
-      readPrincipals: () => readRgwPrincipals(admin, store, options, context.expectedUsers),
+      readPrincipals: () => readRgwPrincipals(admin, byOwner.uids, store, options, context.expectedUsers),
       requestCount: () => handler.requests + listingHandler.requests,
       close: () => {
         owners.close();
@@ -129,6 +122,7 @@ function whatIsRead(raw: unknown): RgwBucketStats {
     tenant: entry.tenant,
     owner: entry.owner,
     creation_time: entry.creation_time,
+    mtime: entry.mtime,
     ...(entry.usage
       ? {
           usage: main

@@ -1,5 +1,5 @@
-// Ceph RGW's users through the admin ops API: `GET /admin/metadata/user` lists every uid in one answer,
-// then `GET /admin/user?uid=` gives each one's keys, caps and flags (one request per user, `concurrency`
+// Ceph RGW's users through the admin ops API: `GET /admin/metadata/user` lists every uid (paged, read
+// once per scan with the bucket listing by owner, rgw-listing.ts), then `GET /admin/user?uid=` gives each one's keys, caps and flags (one request per user, `concurrency`
 // at a time). Of the keys only the access key ids are taken, as digests: the secret keys (and Swift's)
 // in the same answer are never copied out of it, so they never reach the scan, a log or a report.
 import pLimit from 'p-limit';
@@ -28,12 +28,13 @@ function isSet(value: z.infer<typeof flag>): boolean {
 
 export async function readRgwPrincipals(
   admin: AdminApiClient,
+  listUids: () => Promise<string[]>,
   store: StoreTarget,
   options: TransportOptions,
   expectedUsers: string[][] = [],
 ): Promise<Observed<StorePrincipals>> {
   try {
-    const uids = await admin.getList('metadata/user', { format: 'json' }, String, options.maxBuckets);
+    const uids = await listUids();
     const limit = pLimit(options.concurrency);
     const listed = new Set(uids);
     await Promise.all(

@@ -204,10 +204,11 @@ describe('attribute rules against a live Ceph RGW', () => {
     );
     for (const secret of [alice.keys.secretKey, bob.keys.secretKey, ceph.systemAdmin.secretKey])
       expect(run.stdout + run.stderr).not.toContain(secret);
-    // The cost: one admin listing for owner, usage and quota, then one bucket-instance read per bucket;
-    // the key rules add the store's users, one listing and one read per user.
+    // The cost: the admin listing by owner for owner, usage and quota (the user page, one listing per
+    // user, the bucket-name page), then one bucket-instance read per bucket; the key rules add one
+    // read per user.
     const users = (JSON.parse(await radosgwAdmin(ceph.conf, ['user', 'list'])) as string[]).length;
-    expect(coverage?.evidence.requests).toBeLessThanOrEqual((coverage?.bucketsInStore ?? 0) + 2 + 1 + users);
+    expect(coverage?.evidence.requests).toBeLessThanOrEqual((coverage?.bucketsInStore ?? 0) + 2 + 2 * users);
   });
 
   it.each([
@@ -235,13 +236,17 @@ describe('attribute rules against a live Ceph RGW', () => {
       // One bucket-instance read per bucket where the metadata cap allows, else three S3 reads, the
       // owners' keys taking over after the admin's refusal: refusals are paid once per request in
       // flight, not once per bucket.
-      // The key rules add the store's users: one listing, then one read per user.
+      // The listing by owner: the user page, one listing per user, the bucket-name page. Without the
+      // metadata cap the user page is refused and the store is listed in one piece. The key rules
+      // add one read per user (none without the cap: the same refused user page).
       const users = (JSON.parse(await radosgwAdmin(ceph.conf, ['user', 'list'])) as string[]).length;
-      const principals = admin === ceph.listingAdmin ? 1 : 1 + users; // refused at the listing without the metadata cap
+      const byOwner = admin !== ceph.listingAdmin;
+      const listing = byOwner ? 2 + users : 2;
+      const principals = byOwner ? users : 0;
       expect(coverage?.evidence.requests).toBeLessThanOrEqual(
-        perBucket * names.length + 1 + 8 * 2 + principals,
+        perBucket * names.length + listing + 8 * 2 + principals,
       );
-      if (perBucket === 1) expect(coverage?.evidence.requests).toBe(names.length + 1 + principals);
+      if (perBucket === 1) expect(coverage?.evidence.requests).toBe(names.length + listing + principals);
     },
   );
 
@@ -368,8 +373,10 @@ describe('attribute rules against a live Ceph RGW', () => {
     const quotaOnly = await audit(cloud.database, {}, { rules: ['bucket-quota-mismatch'] });
     const versioningOnly = await audit(cloud.database, {}, { rules: ['bucket-versioning-mismatch'] });
 
-    expect(quotaOnly.coverage[0]?.evidence.requests).toBe(1); // the admin listing serves quota
-    expect(versioningOnly.coverage[0]?.evidence.requests).toBe(1 + 4);
+    // The admin listing by owner (user page, one listing per user, bucket-name page) serves quota.
+    const users = (JSON.parse(await radosgwAdmin(ceph.conf, ['user', 'list'])) as string[]).length;
+    expect(quotaOnly.coverage[0]?.evidence.requests).toBe(2 + users);
+    expect(versioningOnly.coverage[0]?.evidence.requests).toBe(2 + users + 4);
     expect(Object.keys(quotaOnly.coverage[0]?.checks ?? {})).toEqual(['bucket-quota-mismatch']);
   });
 

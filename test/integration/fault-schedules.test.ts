@@ -36,9 +36,9 @@ const fault = fc.oneof(
 );
 
 /**
- * A schedule: per request in order, a fault or none. The first request is the store's listing, the
- * one a false "missing" or "unmanaged" would come from: it is hit every other run; later ones about
- * one in four.
+ * A schedule: per request in order, a fault or none. The first requests are the store's listing (its
+ * users, then each user's buckets), the ones a false "missing" or "unmanaged" would come from: the
+ * first is hit every other run; later ones about one in four.
  */
 const schedules = fc
   .tuple(
@@ -115,8 +115,13 @@ describe(`${SCHEDULES} random fault schedules in front of a live RGW`, () => {
     // Each bucket left out in turn, with the direct check that follows answered, then throttled.
     for (const headFault of [null, faults.slowDown]) {
       for (let drop = 0; drop < listed; drop++) {
-        proxy.plan = (req, index) =>
-          index === 0 ? { kind: 'shorten', drop } : req.method === 'HEAD' ? headFault : null;
+        // Every user's bucket listing leaves out its drop-th bucket (an empty one has none to lose).
+        proxy.plan = (req) =>
+          req.url?.startsWith('/admin/bucket?') && req.url.includes('uid=')
+            ? { kind: 'shorten', drop }
+            : req.method === 'HEAD'
+              ? headFault
+              : null;
         proxy.requests = [];
         const { report } = await auditWithLedger(
           cloud.database,

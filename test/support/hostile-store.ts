@@ -71,7 +71,14 @@ export class HostileStore {
     this.server = createServer((req, res) => {
       this.requests += 1;
       const url = req.url ?? '';
-      // S3 ListBuckets, or RGW's admin listing when the store says it is Ceph.
+      // S3 ListBuckets, or RGW's admin listing when the store says it is Ceph: its one user owns
+      // whatever the hostile answer lists, and the name listing the auditor checks it by is empty.
+      if (req.method === 'GET' && url.startsWith('/admin/metadata/')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(
+          url.startsWith('/admin/metadata/user') ? '["hostile"]' : '{"keys":[],"truncated":"false"}',
+        );
+      }
       if (req.method === 'GET' && (url === '/' || url.startsWith('/?') || url.startsWith('/admin/bucket?')))
         return this.answer(req, res);
       res.writeHead(404, { 'content-type': 'application/xml' });
