@@ -16,6 +16,7 @@ import { watchMemory } from './watch-memory.js';
 import { BEFORE, FULL, QUICK, hostileInputs } from './hostile-inputs.js';
 import { healing } from './healing.js';
 import { keysCost } from './keys.js';
+import { millionBuckets } from './million.js';
 
 const BENCHES = [
   'cold-start',
@@ -28,6 +29,7 @@ const BENCHES = [
   'hostile',
   'healing',
   'keys',
+  'million',
 ] as const;
 type Bench = (typeof BENCHES)[number];
 
@@ -63,6 +65,7 @@ const steps: [Bench, () => Promise<Figure[]>][] = [
   ['feeds', () => feedLatency(server, quick ? 4 : 52, quick ? 1_000 : 100_000, print)],
   ['healing', () => healing(server, quick ? 3 : 20, quick ? 3 : 10, print)],
   ['keys', () => keysCost(server, quick ? 20 : 300, quick ? 1 : 3, print)],
+  ['million', () => millionBuckets(server, quick ? [2_000, 20_000] : [100_000, 1_000_000], print)],
   [
     'watch-memory',
     () =>
