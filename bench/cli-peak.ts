@@ -1,6 +1,6 @@
 // `csdrift audit` in a process of its own, its report and its peak resident set size.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,8 @@ export async function auditInOwnProcess(
     const { stdout } = await run(
       process.execPath,
       [
+        // CSDRIFT_BENCH_NODE_ARGS: node flags for the audit alone (`--trace-gc`, a heap size), to study it.
+        ...(process.env.CSDRIFT_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
         '--import',
         join(root, 'bench', 'rss-probe.mjs'),
         join(root, 'bin', 'csdrift.js'),
@@ -37,7 +39,12 @@ export async function auditInOwnProcess(
       if (err.code === 1 && err.stdout) return { stdout: err.stdout }; // exit 1: drift, as planted
       throw err;
     });
-    return { report: JSON.parse(stdout) as Report, peakBytes: Number(await readFile(rssFile, 'utf8')) };
+    if (process.env.CSDRIFT_BENCH_NODE_ARGS)
+      await writeFile(join(tmpdir(), 'csdrift-bench-audit.out'), stdout);
+    return {
+      report: JSON.parse(stdout.slice(stdout.indexOf('{\n'))) as Report,
+      peakBytes: Number(await readFile(rssFile, 'utf8')),
+    };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -215,25 +215,32 @@ function notFound(res: ServerResponse, code: string): void {
 
 /**
  * The stand-in in a process of its own, so that neither the audit nor the floor shares its thread
- * with it: `fork` this file; it answers `{ endpoint }` once listening, and takes `{ change: [i…] }`
- * and `{ count: true }` (answering `{ requests }`, then resetting the count).
+ * with it: `fork` this file with `--standin` and send it `{ store }`; it answers `{ endpoint }` once
+ * listening, and takes `{ change: [i…] }` and `{ count: true }` (answering `{ requests }`, then
+ * resetting the count).
  */
 export type StandinMessage = { change: number[] } | { count: true } | { stop: true };
 
 if (process.send && process.argv.includes('--standin')) {
-  const store = JSON.parse(process.argv[process.argv.indexOf('--standin') + 1] ?? '{}') as Omit<
-    StandinStore,
-    'versioned'
-  > & { versioned: number[] };
-  const standin = await new RgwStandin({ ...store, versioned: new Set(store.versioned) }).start();
-  process.on('message', (message: StandinMessage) => {
-    if ('change' in message) for (const i of message.change) standin.change(i);
+  let standin: RgwStandin | undefined;
+  process.on('message', (message: StandinMessage | { store: StandinStore & { versioned: number[] } }) => {
+    if ('store' in message) {
+      const store = { ...message.store, versioned: new Set(message.store.versioned) };
+      void new RgwStandin(store).start().then((started) => {
+        standin = started;
+        process.send?.({ endpoint: started.endpoint });
+      });
+      return;
+    }
+    if (!standin) return;
+    if ('change' in message) {
+      for (const i of message.change) standin.change(i);
+      process.send?.({ changed: message.change.length });
+    }
     if ('count' in message) {
       process.send?.({ requests: standin.requests });
       standin.requests = 0;
     }
     if ('stop' in message) void standin.stop().then(() => process.exit(0));
-    if ('change' in message) process.send?.({ changed: message.change.length });
   });
-  process.send({ endpoint: standin.endpoint });
 }

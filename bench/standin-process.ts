@@ -13,11 +13,12 @@ export class StandinProcess {
   ) {}
 
   static async start(store: StandinStore): Promise<StandinProcess> {
-    const child = fork(
-      fileURLToPath(new URL('rgw-standin.ts', import.meta.url)),
-      ['--standin', JSON.stringify({ ...store, versioned: [...store.versioned] })],
-      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-    );
+    const child = fork(fileURLToPath(new URL('rgw-standin.ts', import.meta.url)), ['--standin'], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    // Sent, not passed as an argument: ten thousand uids are more than an argument may hold.
+    child.send({ store: { ...store, versioned: [...store.versioned] } });
     const [first] = (await once(child, 'message')) as [{ endpoint: string }];
     return new StandinProcess(child, first.endpoint);
   }

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The compiled CLI lives in dist/ (`npm run build`; `npm test`, `npm run demo` and `npm pack` build it first).
 //
-// csdrift watch runs for weeks under bursts of events: V8 lets garbage pile up towards its default
-// heap limit (gigabytes on a large host) before it collects. So the watcher caps its heap
-// (CSDRIFT_WATCH_HEAP_MIB, default 192; 0: no cap), re-executing itself with the flag in the same
-// process (same pid, for systemd) where the runtime can (Node.js 22.15 and later).
+// csdrift watch runs for weeks under bursts of events, and csdrift audit may read a store of a
+// million buckets: V8 lets garbage pile up towards its default heap limit (gigabytes on a large host)
+// before it collects. So both cap their heap (CSDRIFT_WATCH_HEAP_MIB, default 192;
+// CSDRIFT_AUDIT_HEAP_MIB, default 160, with a small young generation; 0: no cap), re-executing
+// themselves with the flags in the same process (same pid, for systemd) where the runtime can
+// (Node.js 22.15 and later). The audit holds one partition of a store at a time (README,
+// "Performance"), a few tens of megabytes whatever the store's size.
 import process from 'node:process';
 
 // csdrift is built and tested on Node.js 22 (the Lambda runtime), and its dependencies declare it
@@ -18,17 +21,27 @@ if (major < 22 && !process.env.CSDRIFT_NODE_WARNED) {
 }
 
 const HEAP_FLAG = '--max-old-space-size';
-const heapMiB = Number(process.env.CSDRIFT_WATCH_HEAP_MIB ?? 192);
+const HEAPS = {
+  watch: { mib: Number(process.env.CSDRIFT_WATCH_HEAP_MIB ?? 192), more: [] },
+  audit: { mib: Number(process.env.CSDRIFT_AUDIT_HEAP_MIB ?? 160), more: ['--max-semi-space-size=4'] },
+};
+const heap = HEAPS[process.argv[2]];
 if (
-  process.argv[2] === 'watch' &&
-  heapMiB > 0 &&
+  heap &&
+  heap.mib > 0 &&
   typeof process.execve === 'function' &&
   !process.execArgv.some((arg) => arg.startsWith(HEAP_FLAG)) &&
   !(process.env.NODE_OPTIONS ?? '').includes(HEAP_FLAG)
 ) {
   process.execve(
     process.execPath,
-    [process.execPath, `${HEAP_FLAG}=${heapMiB}`, ...process.execArgv, ...process.argv.slice(1)],
+    [
+      process.execPath,
+      `${HEAP_FLAG}=${heap.mib}`,
+      ...heap.more,
+      ...process.execArgv,
+      ...process.argv.slice(1),
+    ],
     process.env,
   );
 }

@@ -7,17 +7,21 @@ import { loadCloudStackInventory, recheckBucketRows } from './cloudstack/invento
 import type { AuditConfig } from './core/config.js';
 import type { FindingCause } from './core/model.js';
 import { ConfigError, InvalidInputError, faultText } from './core/errors.js';
-import { evaluate } from './core/evaluate.js';
+import { evaluate, mergeCoverage, sortFindings } from './core/evaluate.js';
 import { recheckCandidates } from './core/recheck.js';
 import type {
   CloudStackInventory,
   DbBucket,
+  Finding,
   RuleId,
+  StoreCoverage,
   StoreRecord,
   StoreRef,
   StoreScan,
 } from './core/model.js';
-import { bucketsByStore } from './core/model.js';
+import type { StoreTotals } from './core/rules/rule.js';
+import { addTotals, emptyTotals } from './core/store-totals.js';
+import { Partitions, partitionOf, partitionsFor } from './common/partitions.js';
 import type { Ledger } from './core/ledger.js';
 import { bucketsLastSeenInStore, updateLedger } from './core/ledger.js';
 import type { Report, Trigger } from './core/report.js';
@@ -26,7 +30,8 @@ import { isExpired, withLedgerSuppressions } from './core/suppressions.js';
 import { rulesInScope } from './core/evaluate.js';
 import { lazyOwnerKeys } from './cloudstack/owner-keys.js';
 import { readUsageSinceRemoval, usageDbUrl } from './cloudstack/usage-records.js';
-import { scanStore } from './stores/scan-store.js';
+import type { InspectRequest, StoreScanSession } from './stores/scan-store.js';
+import { failed, openStoreScan } from './stores/scan-store.js';
 import { safeEndpoint } from './core/endpoint.js';
 import { storeUserNames } from './core/store-naming.js';
 
@@ -34,7 +39,15 @@ export type AuditProgress =
   | { kind: 'inventory'; database: string }
   | { kind: 'inventory-read'; schema: string; stores: number; buckets: number }
   | { kind: 'store-start'; index: number; total: number; store: StoreRecord }
-  | { kind: 'store-done'; index: number; total: number; store: StoreRecord; scan: StoreScan }
+  | {
+      kind: 'store-done';
+      index: number;
+      total: number;
+      store: StoreRecord;
+      /** The store's scan, without its buckets: `listed` says how many it showed. */
+      scan: StoreScan;
+      listed: number;
+    }
   /** A fault of csdrift's own while scanning a store: the shell logs it with its stack. */
   | { kind: 'internal-error'; store: StoreRecord; error: Error };
 
@@ -64,6 +77,11 @@ export interface AuditRequest {
 }
 
 const STORES_AT_ONCE = 4;
+/**
+ * Rows per shard of `scan.shards: auto`: a shard's rows, listing and attributes are a few tens of
+ * megabytes while it is judged, and small shards cost little (one DB re-read, a pause in the reads).
+ */
+const SHARD_BUCKETS = 5_000;
 
 export interface AuditOutcome {
   report: Report;
@@ -82,42 +100,95 @@ export interface AuditOutcome {
 export interface PreparedAudit {
   started: Date;
   runId: string;
-  /** The inventory, its stores narrowed to the run's scope, config overrides applied. */
+  /** The inventory, its stores narrowed to the run's scope, config overrides applied; its rows are in `rows`. */
   inventory: CloudStackInventory;
-  byStore: Map<number, DbBucket[]>;
+  /** Each store's rows (by store id), in partitions of its names (common/partitions.ts). */
+  rows: Map<number, Partitions<DbBucket>>;
+  /** Bucket rows read in all. */
+  rowCount: number;
+  /** The partitions' files, removed. */
+  close(): void;
+}
+
+/** What one store's audit concluded: its findings and coverage, all the run needs of it. */
+export interface StoreJudgement {
+  storeId: number;
+  findings: Finding[];
+  coverage: StoreCoverage;
+  /** Its bucket rows, and those read again for drift candidates. */
+  rows: number;
+  rechecked: number;
 }
 
 export async function runAudit(request: AuditRequest): Promise<AuditOutcome> {
   const now = request.now ?? (() => new Date());
   const progress = request.onProgress ?? (() => {});
   const prepared = await prepareAudit(request);
-  const scans = await scanStores(prepared, request, now, progress);
-  return finishAudit(prepared, scans, request);
+  try {
+    const judged = await judgeStores(prepared, request, now, progress);
+    return await finishAudit(prepared, judged, request);
+  } finally {
+    prepared.close();
+  }
 }
 
-/** Phase 1: one consistent read of the DB, and the stores in scope. */
-export async function prepareAudit(request: AuditRequest): Promise<PreparedAudit> {
+/**
+ * Phase 1: one consistent read of the DB, and the stores in scope; each store's rows go to its
+ * partitions as they stream in (`rows: false`: none read, for a phase that needs the stores only).
+ */
+export async function prepareAudit(
+  request: AuditRequest,
+  { rows: withRows = true }: { rows?: boolean } = {},
+): Promise<PreparedAudit> {
   const now = request.now ?? (() => new Date());
   const started = request.startedAt ?? now();
   const progress = request.onProgress ?? (() => {});
   progress({ kind: 'inventory', database: describeDb(request.db) });
+  const rows = new Map<number, Partitions<DbBucket>>();
+  const close = () => {
+    for (const partitions of rows.values()) partitions.close();
+  };
+  let rowCount = 0;
+  const { shards } = request.config.scan;
   // Only the stores in scope, and only their bucket rows: a one-store scan reads one store's rows.
-  const inventory = await loadCloudStackInventory(request.db, {
-    scope: (stores) => selectStores(applyStoreOverrides(stores, request.config), request.stores),
-    ...(request.buckets?.length ? { buckets: request.buckets } : {}),
-  });
-  await addUsageSinceRemoval(inventory, request.config.usageDb?.url);
+  let inventory: CloudStackInventory;
+  try {
+    inventory = await loadCloudStackInventory(request.db, {
+      scope: (stores) => selectStores(applyStoreOverrides(stores, request.config), request.stores),
+      ...(request.buckets?.length ? { buckets: request.buckets } : {}),
+      ...(withRows
+        ? {
+            rows: (counts) => {
+              for (const [id, count] of counts)
+                rows.set(
+                  id,
+                  new Partitions(shards === 'auto' ? partitionsFor(count, SHARD_BUCKETS) : shards, 'rows'),
+                );
+              return (row) => {
+                rowCount += 1;
+                rows.get(row.storeId)?.add(row.name, row);
+              };
+            },
+          }
+        : {}),
+    });
+  } catch (err) {
+    close();
+    throw err;
+  }
   progress({
     kind: 'inventory-read',
     schema: inventory.schema,
     stores: inventory.stores.length,
-    buckets: inventory.buckets.length,
+    buckets: rowCount,
   });
   return {
     started,
     runId: request.runId ?? newRunId(started),
     inventory,
-    byStore: bucketsByStore(inventory.buckets),
+    rows,
+    rowCount,
+    close,
   };
 }
 
@@ -125,214 +196,162 @@ export async function prepareAudit(request: AuditRequest): Promise<PreparedAudit
  * With config `usageDb`: what the usage server recorded since the removal of each removed row it still
  * bills. A usage database that cannot be read is said on the findings, never a reason to stop the audit.
  */
-async function addUsageSinceRemoval(inventory: CloudStackInventory, url: string | undefined): Promise<void> {
-  if (!url) return;
-  const billed = inventory.buckets.filter((b) => b.removed && (b.billedBytes ?? 0) > 0);
+async function addUsageSinceRemoval(
+  rows: DbBucket[],
+  url: string | undefined,
+): Promise<CloudStackInventory['usageDb']> {
+  if (!url) return undefined;
+  const billed = rows.filter((b) => b.removed && (b.billedBytes ?? 0) > 0);
   try {
     const usage = await readUsageSinceRemoval(usageDbUrl(url), billed);
     for (const b of billed) {
       const recorded = usage.get(b.id);
       if (recorded) b.usageSinceRemoval = recorded;
     }
-    inventory.usageDb = { read: true };
+    return { read: true };
   } catch (err) {
-    inventory.usageDb = { unreadable: `the usage database could not be read (${faultText(err)})` };
+    return { unreadable: `the usage database could not be read (${faultText(err)})` };
   }
 }
 
-/** Phase 2, for one store: list it and confirm the absences its DB rows need. */
-export async function scanOneStore(
+/**
+ * Phase 2, for one store: list it and confirm the absences its rows need, then a partition of its
+ * names at a time, read the attributes the rules compare, read the drift candidates' rows again and
+ * judge; then judge it whole on its totals. Whatever its size, one partition is held at a time.
+ */
+export async function judgeStore(
   prepared: PreparedAudit,
   store: StoreRecord,
   request: AuditRequest,
-): Promise<StoreScan> {
+): Promise<StoreJudgement & { scan: StoreScan; listed: number }> {
   const now = request.now ?? (() => new Date());
   const progress = request.onProgress ?? (() => {});
   const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
-  const rows = prepared.byStore.get(store.id) ?? [];
+  const rows = prepared.rows.get(store.id) ?? new Partitions<DbBucket>(1, 'rows');
   const targeted = request.buckets?.length ? [...new Set(request.buckets)] : undefined;
   // What the rules in scope need of this scan: the absences to confirm, the attributes to read and
   // for which rows. Store requests are the main cost: each attribute once, each bucket once.
   const rules = rulesInScope(request.config, request.rules, request.buckets);
-  const expected = targeted ?? [
-    ...new Set([
-      ...rules.flatMap((r) => r.scan?.confirmAbsent?.(rows, grace) ?? []).map((b) => b.name),
-      ...bucketsLastSeenInStore(request.previousLedger, store.uuid),
-    ]),
-  ];
+  const lastSeen = bucketsLastSeenInStore(request.previousLedger, store.uuid);
+  const count = targeted ? 1 : rows.count;
+  const expected = (p: number): string[] => {
+    if (targeted) return targeted;
+    const partitionRows = rows.read(p);
+    return [
+      ...rules.flatMap((r) => r.scan?.confirmAbsent?.(partitionRows, grace) ?? []).map((b) => b.name),
+      ...lastSeen.filter((name) => partitionOf(name, count) === p),
+    ];
+  };
+  const inspectOf = (partitionRows: DbBucket[]): InspectRequest[] => {
+    const inspected = new Map<number, DbBucket>();
+    for (const rule of rules)
+      if (rule.scan?.attributes?.length)
+        for (const b of rule.scan.inspect?.(partitionRows, grace) ?? []) inspected.set(b.id, b);
+    return [...inspected.values()].map((b) => ({
+      name: b.name,
+      accountUuid: b.owner?.accountUuid ?? null,
+      accountName: b.owner?.accountName ?? null,
+    }));
+  };
+  // The active rows' owners, over every partition: a few thousand accounts, whatever the number of
+  // rows. Their store users are expected; their keys are read if the admin is refused a bucket.
+  const owners = new Map<string, NonNullable<DbBucket['owner']>>();
+  for (let p = 0; p < rows.count; p++)
+    for (const b of rows.read(p)) if (b.removed === null && b.owner) owners.set(b.owner.accountUuid, b.owner);
   const options = { ...request.config.scan, retryBaseDelayMs: request.retryBaseDelayMs ?? 200 };
-  const attributes = [...new Set(rules.flatMap((r) => r.scan?.attributes ?? []))];
-  const inspected = new Map<number, DbBucket>();
-  for (const rule of rules)
-    if (rule.scan?.attributes?.length)
-      for (const b of rule.scan.inspect?.(rows, grace) ?? []) inspected.set(b.id, b);
-  const inspect = [...inspected.values()].map((b) => ({
-    name: b.name,
-    accountUuid: b.owner?.accountUuid ?? null,
-    accountName: b.owner?.accountName ?? null,
-  }));
-  const accounts = [...new Set(inspect.flatMap((t) => (t.accountUuid ? [t.accountUuid] : [])))];
-  const context = {
-    ownerKeys: lazyOwnerKeys(request.db, accounts, store.provider),
-    expectedBuckets: rows.length,
-    expectedUsers: expectedUsersOf(rows, store.provider),
-  };
-  return untilAborted(
-    scanStore({
-      store,
-      expected,
-      ...(targeted ? { targeted: true } : {}),
-      options,
-      now,
-      attributes,
-      ...(rules.some((r) => r.scan?.principals) ? { principals: true } : {}),
-      inspect,
-      context,
-      deadlineSeconds: request.config.scan.storeDeadlineSeconds,
-      onInternalError: (err) => progress({ kind: 'internal-error', store, error: err }),
-    }),
+  const opening = openStoreScan({
     store,
+    expected,
+    ...(targeted ? { targeted: true } : {}),
+    partitions: count,
+    options,
     now,
-    request.signal,
-  );
-}
-
-/**
- * The store users the active rows' owners should have, as CloudStack names them (Ceph: the account
- * uuid; MinIO: `acs-<uuid>` and the older `acs-<name>`): each one the user listing lacks is asked about.
- */
-function expectedUsersOf(rows: DbBucket[], provider: string): string[][] {
-  const owners = rows
-    .filter((b) => b.removed === null && b.owner)
-    .map((b) => b.owner as NonNullable<DbBucket['owner']>);
-  const byAccount = new Map(owners.map((o) => [o.accountUuid, storeUserNames(provider, o)]));
-  return [...byAccount.values()];
-}
-
-/** Phase 3: the DB re-read of drift candidates, the findings, the ledger's next state, the report. */
-export async function finishAudit(
-  prepared: PreparedAudit,
-  scans: StoreScan[],
-  request: AuditRequest,
-): Promise<AuditOutcome> {
-  const now = request.now ?? (() => new Date());
-  // Suppressions written by clicks live in the ledger; they count like the config's own.
-  const config = withLedgerSuppressions(request.config, request.previousLedger ?? null);
-  const { inventory, byStore, runId, started } = prepared;
-  const candidates = scans.flatMap((scan) => recheckCandidates(byStore.get(scan.storeId) ?? [], scan));
-  const recheckedRows = await recheckBucketRows(request.db, candidates);
-  const evaluatedAt = now();
-  const buckets = request.buckets ?? [];
-  const { findings, coverage } = evaluate({
-    inventory,
-    scans,
-    recheckedRows,
-    config,
-    rules: request.rules,
-    buckets,
-    now: evaluatedAt,
+    attributes: [...new Set(rules.flatMap((r) => r.scan?.attributes ?? []))],
+    ...(rules.some((r) => r.scan?.principals) ? { principals: true } : {}),
+    context: {
+      ownerKeys: lazyOwnerKeys(request.db, [...owners.keys()], store.provider),
+      expectedBuckets: rows.size,
+      expectedUsers: [...owners.values()].map((o) => storeUserNames(store.provider, o)),
+    },
+    deadlineSeconds: request.config.scan.storeDeadlineSeconds,
+    onInternalError: (err) => progress({ kind: 'internal-error', store, error: err }),
   });
-  const finishedAt = now().toISOString();
-  // This run's judgement laid on a ledger: the one it read, or (after losing the race) a newer one.
-  const conclude = (previous: Ledger | null): { report: Report; ledger: Ledger } => {
-    const lifecycle = updateLedger({
-      previous,
-      findings,
-      coverage,
-      runId,
-      now: evaluatedAt,
-      // The DB was read before any store answered: the run saw nothing later than this.
-      observedAt: inventory.readAt,
-      buckets,
+  const session = await untilAborted(opening, count, () => stoppedEarly(store, now), request.signal);
+  try {
+    const judgeWith = async (scanOf: (p: number, rows: DbBucket[]) => Promise<StoreScan>) => {
+      const findings: Finding[] = [];
+      const coverage: StoreCoverage[] = [];
+      const totals = emptyTotals();
+      const statuses = new Set<string>();
+      let rechecked = 0;
+      // The next partition's reads start while this one is judged: the store is kept busy.
+      const start = (p: number) => {
+        const partitionRows = rows.read(p);
+        const scan = scanOf(p, partitionRows);
+        scan.catch(() => {}); // awaited in its turn
+        return { partitionRows, scan };
+      };
+      let next = count ? start(0) : undefined;
+      for (let p = 0; p < count && next; p++) {
+        if (request.signal?.aborted) break;
+        const { partitionRows, scan: reading } = next;
+        next = p + 1 < count ? start(p + 1) : undefined;
+        const scan = await reading;
+        statuses.add(`${scan.status}:${scan.internalError ?? ''}`);
+        const usageDb = await addUsageSinceRemoval(partitionRows, request.config.usageDb?.url);
+        const reread = await recheckBucketRows(request.db, recheckCandidates(partitionRows, scan));
+        rechecked += reread.length;
+        const judged = evaluate({
+          inventory: {
+            ...prepared.inventory,
+            stores: [store],
+            buckets: partitionRows,
+            ...(usageDb ? { usageDb } : {}),
+          },
+          scans: [scan],
+          recheckedRows: reread,
+          config: withLedgerSuppressions(request.config, request.previousLedger ?? null),
+          rules: request.rules,
+          buckets: request.buckets ?? [],
+          now: now(),
+          pass: 'partition',
+        });
+        findings.push(...judged.findings);
+        coverage.push(...judged.coverage);
+        addTotals(totals, judged.totals.get(store.id) ?? emptyTotals());
+      }
+      return { findings, coverage, totals, statuses, rechecked };
+    };
+    let parts = await judgeWith((p, partitionRows) => session.partition(p, inspectOf(partitionRows)));
+    let summary = session.summary();
+    if (request.signal?.aborted) summary = stoppedEarly(store, now);
+    // A deadline or a fault of our own met half-way: no partition keeps what it was judged on.
+    if ([...parts.statuses].some((s) => s !== `${summary.status}:${summary.internalError ?? ''}`))
+      parts = await judgeWith(async () => summary);
+    const whole = evaluate({
+      inventory: { ...prepared.inventory, stores: [store], buckets: [] },
+      scans: [summary],
+      recheckedRows: [],
+      config: withLedgerSuppressions(request.config, request.previousLedger ?? null),
       rules: request.rules,
-      confirmRuns: (rule) => config.rules[rule]?.confirmRuns ?? 1,
-      ...(request.causes ? { causes: request.causes } : {}),
+      buckets: request.buckets ?? [],
+      now: now(),
+      pass: 'store',
+      totals: new Map<number, StoreTotals>([[store.id, parts.totals]]),
     });
-    const report = buildReport({
-      runId,
-      trigger: request.trigger,
-      scope: {
-        stores: [...request.stores],
-        rules: [...request.rules],
-        buckets: [...new Set(buckets)],
-      },
-      startedAt: started.toISOString(),
-      finishedAt,
-      cloudstack: {
-        schema: inventory.schema,
-        database: inventory.database,
-        readAt: inventory.readAt,
-        bucketRowsRead: inventory.buckets.length + recheckedRows.length,
-        ...(inventory.rowsWithoutStore ? { rowsWithoutStore: inventory.rowsWithoutStore } : {}),
-      },
-      coverage,
-      lifecycle,
-      ...(config.pricing ? { pricing: config.pricing } : {}),
-      expiredSuppressions: config.suppressions
-        .filter((s) => isExpired(s, evaluatedAt))
-        .map(({ rule, store, bucket, reason, owner, expires }) => ({
-          rule,
-          store,
-          bucket,
-          reason,
-          owner,
-          expires,
-        })),
-    });
-    return { report, ledger: lifecycle.ledger };
-  };
-  return { ...conclude(request.previousLedger ?? null), stores: inventory.stores, rebase: conclude };
-}
-
-async function scanStores(
-  prepared: PreparedAudit,
-  request: AuditRequest,
-  now: () => Date,
-  progress: (event: AuditProgress) => void,
-): Promise<StoreScan[]> {
-  const limit = pLimit(STORES_AT_ONCE);
-  const { stores } = prepared.inventory;
-  return Promise.all(
-    stores.map((store, index) =>
-      limit(async () => {
-        progress({ kind: 'store-start', index, total: stores.length, store });
-        const result = await scanOneStore(prepared, store, { ...request, now });
-        progress({ kind: 'store-done', index, total: stores.length, store, scan: result });
-        return result;
-      }),
-    ),
-  );
-}
-
-/** A scan cut short by the signal is `partial`: never evidence of anything. */
-async function untilAborted(
-  scan: Promise<StoreScan>,
-  store: StoreRecord,
-  now: () => Date,
-  signal?: AbortSignal,
-): Promise<StoreScan> {
-  if (!signal) return scan;
-  const stopped = (): StoreScan => {
-    const at = now().toISOString();
+    const coverage = mergeCoverage(whole.coverage[0] as StoreCoverage, parts.coverage);
     return {
       storeId: store.id,
-      status: 'partial',
-      error: 'stopped early: the function was about to time out',
-      startedAt: at,
-      finishedAt: at,
-      listingComplete: false,
-      buckets: [],
-      absenceChecks: {},
-      requests: 0,
+      findings: [...parts.findings, ...whole.findings],
+      coverage,
+      rows: rows.size,
+      rechecked: parts.rechecked,
+      scan: summary,
+      listed: session.listed(),
     };
-  };
-  if (signal.aborted) return stopped();
-  return Promise.race([
-    scan,
-    new Promise<StoreScan>((resolve) =>
-      signal.addEventListener('abort', () => resolve(stopped()), { once: true }),
-    ),
-  ]);
+  } finally {
+    session.close();
+  }
 }
 
 /** Whether a key of the config or the command line (uuid, name or id) names this store. */
@@ -399,4 +418,143 @@ function newRunId(at: Date): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Phase 3: the findings of every store, the ledger's next state, the report. */
+export async function finishAudit(
+  prepared: PreparedAudit,
+  judged: StoreJudgement[],
+  request: AuditRequest,
+): Promise<AuditOutcome> {
+  const now = request.now ?? (() => new Date());
+  // Suppressions written by clicks live in the ledger; they count like the config's own.
+  const config = withLedgerSuppressions(request.config, request.previousLedger ?? null);
+  const { inventory, runId, started } = prepared;
+  const evaluatedAt = now();
+  const buckets = request.buckets ?? [];
+  const byId = new Map(judged.map((j) => [j.storeId, j]));
+  const inOrder = inventory.stores.flatMap((s) => {
+    const j = byId.get(s.id);
+    return j ? [j] : [];
+  });
+  const findings = sortFindings(inOrder.flatMap((j) => j.findings));
+  const coverage = inOrder.map((j) => j.coverage);
+  const rowsRead =
+    inOrder.reduce((n, j) => n + j.rows + j.rechecked, 0) + (inventory.rowsWithoutStore?.count ?? 0);
+  const finishedAt = now().toISOString();
+  // This run's judgement laid on a ledger: the one it read, or (after losing the race) a newer one.
+  const conclude = (previous: Ledger | null): { report: Report; ledger: Ledger } => {
+    const lifecycle = updateLedger({
+      previous,
+      findings,
+      coverage,
+      runId,
+      now: evaluatedAt,
+      // The DB was read before any store answered: the run saw nothing later than this.
+      observedAt: inventory.readAt,
+      buckets,
+      rules: request.rules,
+      confirmRuns: (rule) => config.rules[rule]?.confirmRuns ?? 1,
+      ...(request.causes ? { causes: request.causes } : {}),
+    });
+    const report = buildReport({
+      runId,
+      trigger: request.trigger,
+      scope: {
+        stores: [...request.stores],
+        rules: [...request.rules],
+        buckets: [...new Set(buckets)],
+      },
+      startedAt: started.toISOString(),
+      finishedAt,
+      cloudstack: {
+        schema: inventory.schema,
+        database: inventory.database,
+        readAt: inventory.readAt,
+        bucketRowsRead: rowsRead,
+        ...(inventory.rowsWithoutStore ? { rowsWithoutStore: inventory.rowsWithoutStore } : {}),
+      },
+      coverage,
+      lifecycle,
+      ...(config.pricing ? { pricing: config.pricing } : {}),
+      expiredSuppressions: config.suppressions
+        .filter((s) => isExpired(s, evaluatedAt))
+        .map(({ rule, store, bucket, reason, owner, expires }) => ({
+          rule,
+          store,
+          bucket,
+          reason,
+          owner,
+          expires,
+        })),
+    });
+    return { report, ledger: lifecycle.ledger };
+  };
+  return { ...conclude(request.previousLedger ?? null), stores: inventory.stores, rebase: conclude };
+}
+
+async function judgeStores(
+  prepared: PreparedAudit,
+  request: AuditRequest,
+  now: () => Date,
+  progress: (event: AuditProgress) => void,
+): Promise<StoreJudgement[]> {
+  const limit = pLimit(STORES_AT_ONCE);
+  const { stores } = prepared.inventory;
+  return Promise.all(
+    stores.map((store, index) =>
+      limit(async () => {
+        progress({ kind: 'store-start', index, total: stores.length, store });
+        const { scan, listed, ...judgement } = await judgeStore(prepared, store, { ...request, now });
+        progress({ kind: 'store-done', index, total: stores.length, store, scan, listed });
+        return judgement;
+      }),
+    ),
+  );
+}
+
+/**
+ * The scan, or, once the signal aborts (shortly before a Lambda's timeout), a session that is
+ * `partial` for every partition; the scan left running is closed when it ends.
+ */
+async function untilAborted(
+  opening: Promise<StoreScanSession>,
+  count: number,
+  stopped: () => StoreScan,
+  signal?: AbortSignal,
+): Promise<StoreScanSession> {
+  if (!signal) return opening;
+  if (signal.aborted) {
+    void opening.then((s) => s.close());
+    return failed(count, stopped());
+  }
+  return Promise.race([
+    opening,
+    new Promise<StoreScanSession>((resolve) =>
+      signal.addEventListener(
+        'abort',
+        () => {
+          void opening.then((s) => s.close());
+          resolve(failed(count, stopped()));
+        },
+        { once: true },
+      ),
+    ),
+  ]);
+}
+
+/** A scan cut short by the signal is `partial`: never evidence of anything. */
+function stoppedEarly(store: StoreRecord, now: () => Date): StoreScan {
+  const at = now().toISOString();
+  return {
+    storeId: store.id,
+    status: 'partial',
+    error: 'stopped early: the function was about to time out',
+    startedAt: at,
+    finishedAt: at,
+    listingComplete: false,
+    buckets: [],
+    absenceChecks: {},
+    requests: 0,
+  };
 }

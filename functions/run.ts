@@ -1,8 +1,7 @@
 // One audit from start to told: read the ledger, audit, write the reports and the ledger, notify.
 // The CLI and the Lambda function both run exactly this.
-import type { AuditOutcome, AuditRequest } from './audit.js';
+import type { AuditOutcome, AuditRequest, StoreJudgement } from './audit.js';
 import { finishAudit, prepareAudit, runAudit } from './audit.js';
-import type { StoreScan } from './core/model.js';
 import { StateConflictError } from './core/errors.js';
 import type { NotifyOutcome } from './notify/dispatch.js';
 import { notifyRun } from './notify/dispatch.js';
@@ -21,8 +20,8 @@ export interface RunRequest extends Omit<AuditRequest, 'previousLedger'> {
   notifiers: Notifier[];
   /** A dry run writes its reports but neither the ledger nor any notification. */
   dryRun?: boolean;
-  /** Scans made elsewhere (the Step Functions fan-out): finish from these instead of scanning. */
-  scans?: StoreScan[];
+  /** Stores judged elsewhere (the Step Functions fan-out): finish from these instead of scanning. */
+  judged?: StoreJudgement[];
   /** Buckets (by name) whose owner's deleteBucket failed (an event run): candidates for self-healing. */
   failedDeletes?: string[];
 }
@@ -41,12 +40,12 @@ export interface RunOutcome extends AuditOutcome {
 }
 
 export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> {
-  const { storage, formats, notifiers, dryRun, scans, failedDeletes, ...audit } = request;
+  const { storage, formats, notifiers, dryRun, judged, failedDeletes, ...audit } = request;
   // A corrupt ledger stops the run here, before anything is audited or written.
   const stored = await readLedger(storage);
   const auditRequest = { ...audit, previousLedger: stored.ledger };
-  const outcome = scans
-    ? await finishAudit(await prepareAudit(auditRequest), scans, auditRequest)
+  const outcome = judged
+    ? await finishAudit(await prepareAudit(auditRequest, { rows: false }), judged, auditRequest)
     : await runAudit(auditRequest);
   let published;
   try {

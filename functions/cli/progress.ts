@@ -21,7 +21,7 @@ export function progressPrinter(
         const s = event.scan;
         const detail = s.error ? `: ${s.error}` : '';
         return write(
-          `[${event.index + 1}/${event.total}] ${event.store.name}: ${s.status}, ${s.buckets.length} bucket(s) listed, ${s.requests} request(s)${detail}`,
+          `[${event.index + 1}/${event.total}] ${event.store.name}: ${s.status}, ${event.listed} bucket(s) listed, ${s.requests} request(s)${detail}`,
         );
       }
       case 'internal-error': {

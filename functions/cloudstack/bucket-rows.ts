@@ -45,10 +45,22 @@ const COLUMNS = [
   'RIGHT(b.access_key, 4)',
 ];
 
-const SELECT = `SELECT ${COLUMNS.join(', ')}
-  FROM bucket b
+const FROM = `FROM bucket b
   LEFT JOIN account a ON a.id = b.account_id
   LEFT JOIN domain d ON d.id = COALESCE(a.domain_id, b.domain_id)`;
+
+/**
+ * What the usage server bills per row: its bucket_statistics sizes above 0, joined once (the table has
+ * no index on bucket_id: a derived table the server materialises, not a subquery per row).
+ */
+const BILLED_JOIN = `LEFT JOIN (SELECT bucket_id, SUM(size) AS bytes FROM bucket_statistics WHERE size > 0
+  GROUP BY bucket_id) bs ON bs.bucket_id = b.id`;
+
+function select(billing: boolean): string {
+  return billing
+    ? `SELECT ${COLUMNS.join(', ')}, bs.bytes ${FROM} ${BILLED_JOIN}`
+    : `SELECT ${COLUMNS.join(', ')} ${FROM}`;
+}
 
 /** Which rows to read: all, those with these names, or those of these stores. */
 export interface BucketRowFilter {
@@ -62,6 +74,22 @@ export async function readBucketRows(
   timeout: number,
   filter: BucketRowFilter = {},
 ): Promise<DbBucket[]> {
+  const buckets: DbBucket[] = [];
+  await streamBucketRows(conn, timeout, filter, (b) => buckets.push(b));
+  return inIdOrder(buckets) ? buckets : buckets.sort((x, y) => x.id - y.id);
+}
+
+/**
+ * Every bucket row, or those the filter names, each handed on as it arrives: a million rows are never
+ * held here. With `billing`, each row carries what bucket_statistics bills for it (DbBucket.billedBytes).
+ */
+export async function streamBucketRows(
+  conn: Connection,
+  timeout: number,
+  filter: BucketRowFilter,
+  onRow: (row: DbBucket) => void,
+  { billing = false }: { billing?: boolean } = {},
+): Promise<void> {
   const where: string[] = [];
   const values: unknown[] = [];
   if (filter.names) {
@@ -78,7 +106,7 @@ export async function readBucketRows(
   const { connection } = conn as unknown as { connection: CallbackConnection };
   const rows = connection
     .query({
-      sql: where.length ? `${SELECT} WHERE ${where.join(' AND ')}` : SELECT,
+      sql: where.length ? `${select(billing)} WHERE ${where.join(' AND ')}` : select(billing),
       values,
       timeout,
       rowsAsArray: true,
@@ -91,9 +119,14 @@ export async function readBucketRows(
   connection.once('error', lost);
   try {
     const shared = new SharedValues();
-    const buckets: DbBucket[] = [];
-    for await (const row of rows as AsyncIterable<unknown[]>) buckets.push(toDbBucket(row, shared));
-    return inIdOrder(buckets) ? buckets : buckets.sort((x, y) => x.id - y.id);
+    for await (const row of rows as AsyncIterable<unknown[]>) {
+      const bucket = toDbBucket(row, shared);
+      if (billing) {
+        const billed = row[COLUMNS.length];
+        bucket.billedBytes = billed === null || billed === undefined ? null : Number(billed);
+      }
+      onRow(bucket);
+    }
   } finally {
     connection.off('error', lost);
   }
@@ -166,13 +199,13 @@ function toDbBucket(row: unknown[], shared: SharedValues): DbBucket {
  * `1xyz` as store 1; such a row names no store (-1) and is reported, never judged against store 1.
  */
 export const NO_STORE = -1;
-function storeIdOf(value: unknown): number {
+export function storeIdOf(value: unknown): number {
   const text = String(value ?? '').trim();
   return /^\d+$/.test(text) ? Number(text) : NO_STORE;
 }
 
 /** The server returns the join in bucket order in practice; sorting is paid only when it did not. */
-function inIdOrder(buckets: DbBucket[]): boolean {
+export function inIdOrder(buckets: DbBucket[]): boolean {
   for (let i = 1; i < buckets.length; i++)
     if ((buckets[i - 1]?.id ?? 0) > (buckets[i]?.id ?? 0)) return false;
   return true;

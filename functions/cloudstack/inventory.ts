@@ -15,7 +15,15 @@ import type {
   StoreRecord,
 } from '../core/model.js';
 import type { DbUrl } from './db-url.js';
-import { NO_STORE, numberOrNull, readBucketRows } from './bucket-rows.js';
+import type { BucketRowFilter } from './bucket-rows.js';
+import {
+  NO_STORE,
+  inIdOrder,
+  numberOrNull,
+  readBucketRows,
+  storeIdOf,
+  streamBucketRows,
+} from './bucket-rows.js';
 import { detectSchema } from './schema-shape.js';
 import { safeEndpoint } from '../core/endpoint.js';
 
@@ -29,7 +37,15 @@ export interface InventoryOptions {
   scope?: (stores: StoreRecord[]) => StoreRecord[];
   /** A targeted audit: only these buckets' rows (active and removed) are read. */
   buckets?: string[];
+  /**
+   * Where the rows of each store go as they stream in, told first how many each store has (by store
+   * id): a store of a million rows is never one list. Without it they are the inventory's `buckets`.
+   */
+  rows?: (counts: ReadonlyMap<number, number>) => (row: DbBucket) => void;
 }
+
+/** Rows naming no store: reported by count and the first few ids, never judged. */
+const STRAY_IDS = 20;
 
 const RECHECK_CHUNK = 1000;
 
@@ -48,30 +64,30 @@ export async function loadCloudStackInventory(
     const all = await readStores(conn, schema, timeout);
     const stores = options.scope ? options.scope(all) : all;
     const narrowed = stores.length < all.length;
-    const buckets = await readBucketRows(conn, timeout, {
+    const filter = {
       ...(narrowed ? { storeIds: stores.map((s) => s.id) } : {}),
       ...(options.buckets?.length ? { names: [...new Set(options.buckets)] } : {}),
-    });
-    const billing = await readBilledBytes(
-      conn,
-      timeout,
-      options.buckets?.length ? buckets.map((b) => b.id) : undefined,
-    );
+    };
+    const buckets: DbBucket[] = [];
+    const strays = { count: 0, bucketIds: [] as number[] };
+    const sink = options.rows?.(await countRows(conn, timeout, filter)) ?? ((row) => buckets.push(row));
+    const take = (row: DbBucket) => {
+      if (row.storeId !== NO_STORE) return sink(row);
+      strays.count += 1;
+      if (strays.bucketIds.length < STRAY_IDS) strays.bucketIds.push(row.id);
+    };
+    const billingUnreadable = await streamRowsBilled(conn, timeout, filter, take);
     // Whose store users are whose: every account, for the key rules of a full run.
     const accounts = options.buckets?.length ? undefined : await readAccounts(conn, timeout);
     await conn.query('COMMIT');
-    if ('billed' in billing) for (const b of buckets) b.billedBytes = billing.billed.get(b.id) ?? null;
-    const strays = buckets.filter((b) => b.storeId === NO_STORE);
     return {
       schema,
       database: db.database,
       readAt,
       stores,
-      buckets,
-      ...(strays.length
-        ? { rowsWithoutStore: { count: strays.length, bucketIds: strays.slice(0, 20).map((b) => b.id) } }
-        : {}),
-      ...('why' in billing ? { billingUnreadable: billing.why } : {}),
+      buckets: buckets.length > 1 && !inIdOrder(buckets) ? buckets.sort((x, y) => x.id - y.id) : buckets,
+      ...(strays.count ? { rowsWithoutStore: strays } : {}),
+      ...(billingUnreadable ? { billingUnreadable } : {}),
       ...(accounts ? { accounts } : {}),
     };
   } catch (err) {
@@ -96,35 +112,58 @@ async function readAccounts(conn: Connection, timeout: number): Promise<AccountR
 }
 
 /**
- * What the usage server bills per bucket row: bucket_statistics sizes above 0, by bucket id (only
- * those rows come back, so a cloud of mostly empty statistics costs little). A user without SELECT on
- * the table (an older csdrift's grants) is no error: the billing rules say so and do not apply.
+ * The rows, each with what the usage server bills for it (bucket_statistics sizes above 0). A user
+ * without SELECT on that table (an older csdrift's grants) is no error: the rows are read without,
+ * and the billing rules say why they do not apply (the returned reason).
  */
-async function readBilledBytes(
+async function streamRowsBilled(
   conn: Connection,
   timeout: number,
-  bucketIds?: number[],
-): Promise<{ billed: Map<number, number> } | { why: string }> {
-  if (bucketIds && !bucketIds.length) return { billed: new Map() };
+  filter: BucketRowFilter,
+  onRow: (row: DbBucket) => void,
+): Promise<string | undefined> {
   try {
-    const [rows] = await conn.query<RowDataPacket[]>({
-      sql: `SELECT bucket_id AS id, SUM(size) AS bytes FROM bucket_statistics
-             WHERE size > 0${bucketIds ? ' AND bucket_id IN (?)' : ''} GROUP BY bucket_id`,
-      values: bucketIds ? [bucketIds] : [],
-      timeout,
-    });
-    return { billed: new Map(rows.map((r) => [Number(r.id), Number(r.bytes)])) };
+    await streamBucketRows(conn, timeout, filter, onRow, { billing: true });
+    return undefined;
   } catch (err) {
+    // The server refuses the statement before its first row: nothing was handed on yet.
     const code = (err as { code?: string }).code;
-    if (code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_NO_SUCH_TABLE')
-      return {
-        why:
-          code === 'ER_NO_SUCH_TABLE'
-            ? 'this CloudStack database has no bucket_statistics table'
-            : 'the database user may not read bucket_statistics (GRANT SELECT ON cloud.bucket_statistics)',
-      };
-    throw err;
+    if (code !== 'ER_TABLEACCESS_DENIED_ERROR' && code !== 'ER_NO_SUCH_TABLE') throw err;
+    await streamBucketRows(conn, timeout, filter, onRow);
+    return code === 'ER_NO_SUCH_TABLE'
+      ? 'this CloudStack database has no bucket_statistics table'
+      : 'the database user may not read bucket_statistics (GRANT SELECT ON cloud.bucket_statistics)';
   }
+}
+
+/** How many rows each store has (by store id), in the same snapshot as the rows that follow. */
+async function countRows(
+  conn: Connection,
+  timeout: number,
+  filter: BucketRowFilter,
+): Promise<Map<number, number>> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (filter.names) {
+    where.push('name IN (?)');
+    values.push(filter.names);
+  }
+  if (filter.storeIds) {
+    where.push('CAST(object_store_id AS UNSIGNED) IN (?)');
+    values.push(filter.storeIds);
+  }
+  const [rows] = await conn.query<RowDataPacket[]>({
+    sql: `SELECT object_store_id AS store, COUNT(*) AS n FROM bucket
+           ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY object_store_id`,
+    values,
+    timeout,
+  });
+  const counts = new Map<number, number>();
+  for (const r of rows) {
+    const id = storeIdOf(r.store);
+    counts.set(id, (counts.get(id) ?? 0) + Number(r.n));
+  }
+  return counts;
 }
 
 /** Every object store (with what reaching it takes), alone: the watcher's stores' feeds start from it. */

@@ -217,9 +217,17 @@ export const auditConfigSchema = z.strictObject({
        * must not keep every other store's report waiting.
        */
       storeDeadlineSeconds: z.number().int().min(1).optional(),
-      /** A listing of more buckets than this is not read on: the store is `partial` (memory is bounded). */
-      maxBuckets: z.number().int().min(1).default(1_000_000),
-      /** No store answer (a listing page, an admin document, an error) is read beyond this many MiB. */
+      /**
+       * A listing of more buckets than this is not read on: the store is `partial`. Memory does not
+       * grow with the listing (it is spilled in partitions); the temp folder does, ~300 bytes a bucket.
+       */
+      maxBuckets: z.number().int().min(1).default(10_000_000),
+      /**
+       * Into how many shards each store's names are split, each judged alone (listed, read and paired
+       * a shard at a time, the rest spilled to the OS temp folder): what bounds the audit's memory.
+       * `auto`: one shard per 5,000 of the store's rows (a store of fewer is one shard, in memory).
+       */
+      shards: z.union([z.literal('auto'), z.number().int().min(1).max(100_000)]).default('auto'),
       maxBodyMiB: z.number().int().min(1).default(256),
     })
     .default({
@@ -227,7 +235,8 @@ export const auditConfigSchema = z.strictObject({
       requestTimeoutMs: 10_000,
       maxAttempts: 4,
       keepAlive: false,
-      maxBuckets: 1_000_000,
+      maxBuckets: 10_000_000,
+      shards: 'auto',
       maxBodyMiB: 256,
     }),
 });

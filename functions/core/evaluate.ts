@@ -19,6 +19,8 @@ import type {
 import { SEVERITIES, bucketsByStore, isActive, storeRef } from './model.js';
 import { RULES } from './rules/index.js';
 import type { Rule, RuleContext, StoreView } from './rules/index.js';
+import type { StoreTotals } from './rules/rule.js';
+import { totalsOf } from './store-totals.js';
 import { meetsGate } from './rules/rule.js';
 import type { SuppressionVerdict } from './suppressions.js';
 import { suppressionsFor } from './suppressions.js';
@@ -35,11 +37,21 @@ export interface EvaluateInput {
   /** Buckets in scope (--bucket); every bucket when empty. */
   buckets?: string[];
   now: Date;
+  /**
+   * A large store is judged in parts: each partition of its names with every rule but the
+   * `wholeStore` ones (`partition`), then once with those alone on its totals (`store`). Both at
+   * once when unset: the inventory and scans are the whole store.
+   */
+  pass?: 'partition' | 'store';
+  /** For the `store` pass: each store's totals (by store id), added up over its partitions. */
+  totals?: ReadonlyMap<number, StoreTotals>;
 }
 
 export interface Evaluation {
   findings: Finding[];
   coverage: StoreCoverage[];
+  /** Each store's totals as this evaluation saw them (by store id): what its partitions add up. */
+  totals: Map<number, StoreTotals>;
 }
 
 /** The enabled rules asked for; a run scoped to named buckets leaves out the store-level rules. */
@@ -62,26 +74,26 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const recheckedByStore = bucketsByStore(input.recheckedRows);
   const views: StoreView[] = inventory.stores.flatMap((store) => {
     const scan = scansById.get(store.id);
-    return scan
-      ? [
-          storeView(
-            store,
-            scan,
-            dbByStore.get(store.id) ?? [],
-            recheckedByStore.get(store.id) ?? [],
-            input.inventory.billingUnreadable,
-            input.inventory.accounts,
-            input.inventory.usageDb,
-          ),
-        ]
-      : [];
+    if (!scan) return [];
+    const view = storeView(
+      store,
+      scan,
+      dbByStore.get(store.id) ?? [],
+      recheckedByStore.get(store.id) ?? [],
+      input.inventory.billingUnreadable,
+      input.inventory.accounts,
+      input.inventory.usageDb,
+    );
+    return [{ ...view, totals: input.totals?.get(store.id) ?? totalsOf(view) }];
   });
   const contextOf = (rule: Rule<RuleId>): RuleContext => ({
     now,
     gracePeriodMinutes: config.gracePeriodMinutes,
     options: config.rules[rule.id] ?? {},
   });
-  const rules = rulesInScope(config, input.rules, input.buckets);
+  const rules = rulesInScope(config, input.rules, input.buckets).filter(
+    (rule) => !input.pass || (input.pass === 'store') === (rule.wholeStore === true),
+  );
   const at = now.toISOString();
   const suppression = suppressionsFor(config.suppressions, now);
 
@@ -95,14 +107,22 @@ export function evaluate(input: EvaluateInput): Evaluation {
     });
     return storeCoverage(view, verdicts);
   });
-  findings.sort(
+  return {
+    findings: sortFindings(findings),
+    coverage,
+    totals: new Map(views.map((v) => [v.store.id, v.totals])),
+  };
+}
+
+/** The order of a report's findings: by severity, rule, store, then bucket. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort(
     (a, b) =>
       SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
       a.rule.localeCompare(b.rule) ||
       a.store.name.localeCompare(b.store.name) ||
       (a.bucket ?? '').localeCompare(b.bucket ?? ''),
   );
-  return { findings, coverage };
 }
 
 /** The engine's pairing of one store's DB rows and store buckets, done once for every rule. */
@@ -114,7 +134,7 @@ function storeView(
   billingUnreadable: string | undefined,
   accounts: readonly AccountRecord[] | undefined,
   usageDb: UsageDbReading | undefined,
-): StoreView {
+): Omit<StoreView, 'totals'> {
   const dbByName = new Map<string, DbBucket[]>();
   for (const b of dbBuckets) {
     const rows = dbByName.get(b.name);
@@ -232,5 +252,44 @@ function toFinding(
     remediation: { summary: visible(f.remediation.summary), steps: f.remediation.steps.map(visible) },
     firstSeen: at,
     lastSeen: at,
+  };
+}
+
+const CHECK_ORDER: CheckStatus[] = ['unverified', 'verified', 'not_applicable'];
+
+/**
+ * One store's coverage from its parts: each partition's (every rule but the `wholeStore` ones) and
+ * the store pass's. A rule unverified in any partition is unverified for the store; its counts are
+ * added up; status, error and cost are the store scan's own (`whole`, the pass that saw its summary).
+ */
+export function mergeCoverage(whole: StoreCoverage, partitions: StoreCoverage[]): StoreCoverage {
+  const checks: StoreCoverage['checks'] = {};
+  const notes: Partial<Record<RuleId, string>> = {};
+  const internal = new Set<string>();
+  for (const part of partitions) {
+    for (const [rule, status] of Object.entries(part.checks) as [RuleId, CheckStatus][]) {
+      const known = checks[rule];
+      if (!known || CHECK_ORDER.indexOf(status) < CHECK_ORDER.indexOf(known)) checks[rule] = status;
+    }
+    for (const [rule, note] of Object.entries(part.evidence.checkNotes ?? {}) as [RuleId, string][])
+      notes[rule] ??= note;
+    if (part.internalError && part.internalError !== whole.internalError) internal.add(part.internalError);
+  }
+  Object.assign(checks, whole.checks);
+  Object.assign(notes, whole.evidence.checkNotes ?? {});
+  const inStore = partitions.reduce((n, c) => n + c.bucketsInStore, 0);
+  const { requestsPerBucket: _perBucket, checkNotes: _notes, ...evidence } = whole.evidence;
+  const internalError = [whole.internalError, ...internal].filter(Boolean).join('; ');
+  return {
+    ...whole,
+    bucketsInDb: partitions.reduce((n, c) => n + c.bucketsInDb, 0),
+    bucketsInStore: inStore,
+    checks,
+    ...(internalError ? { internalError } : {}),
+    evidence: {
+      ...evidence,
+      ...(inStore ? { requestsPerBucket: Math.round((evidence.requests / inStore) * 100) / 100 } : {}),
+      ...(Object.keys(notes).length ? { checkNotes: notes } : {}),
+    },
   };
 }

@@ -20,13 +20,6 @@ export type BucketAttribute = (typeof BUCKET_ATTRIBUTES)[number];
 const observed = <T extends z.ZodType>(value: T) =>
   z.union([z.strictObject({ value }), z.strictObject({ error: z.string() })]);
 
-export const storeBucketSchema = z.strictObject({
-  name: z.string().min(1),
-  owner: z.string().optional(),
-  createdAt: z.string().optional(),
-  /** What the store says the bucket holds, where its listing tells (RGW's stats listing). */
-  bytes: z.number().nonnegative().optional(),
-});
 export type StoreBucket = z.infer<typeof storeBucketSchema>;
 
 export const versioningStatusSchema = z.enum(['Enabled', 'Suspended', 'Off']);
@@ -63,6 +56,23 @@ export const bucketUsageSchema = z.strictObject({
   at: z.string().optional(),
 });
 export type BucketUsage = z.infer<typeof bucketUsageSchema>;
+
+export const storeBucketSchema = z.strictObject({
+  name: z.string().min(1),
+  owner: z.string().optional(),
+  createdAt: z.string().optional(),
+  /** What the store says the bucket holds, where its listing tells (RGW's stats listing). */
+  bytes: z.number().nonnegative().optional(),
+  /**
+   * What else the listing told of the bucket, kept with it so that nothing is looked up by name later
+   * (a store of a million buckets is judged a partition at a time): RGW's bucket instance id (where
+   * the bucket has no tenant), the instance's mtime, its usage and quota (bytes; null: none).
+   */
+  instanceId: z.string().optional(),
+  mtime: z.string().optional(),
+  usage: bucketUsageSchema.optional(),
+  quota: z.number().nonnegative().nullable().optional(),
+});
 
 export const bucketAttributesSchema = z.strictObject({
   owner: observed(bucketOwnershipSchema).optional(),

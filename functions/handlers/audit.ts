@@ -54,7 +54,7 @@ export async function auditFunction(
           ? logger.info('store scanned', {
               store: p.store.name,
               status: p.scan.status,
-              buckets: p.scan.buckets.length,
+              buckets: p.listed,
               requests: p.scan.requests,
               ...(p.scan.error ? { error: p.scan.error } : {}),
             })

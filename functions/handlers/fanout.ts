@@ -1,12 +1,13 @@
 // The Step Functions fan-out, for clouds too big for one invocation: `list` settles the run and its
-// stores, `scan` audits one store in its own invocation (its scan kept in the report bucket, so
-// state stays small), `merge` finishes exactly as the single-invocation path does.
+// stores, `scan` audits one store in its own invocation (what it concluded, its findings and
+// coverage, kept in the report bucket, so state stays small), `merge` finishes exactly as the
+// single-invocation path does.
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import type { AuditRequest } from '../audit.js';
-import { prepareAudit, scanOneStore } from '../audit.js';
+import type { AuditRequest, StoreJudgement } from '../audit.js';
+import { judgeStore, prepareAudit } from '../audit.js';
 import { InvalidInputError } from '../core/errors.js';
-import { storeScanSchema } from '../core/scan-schema.js';
+import { coverageSchema, findingSchema } from '../core/report-schema.js';
 import { parseJson } from '../core/validation.js';
 import { SnsNotifier } from '../notify/sns.js';
 import type { AuditResult } from '../observability.js';
@@ -45,6 +46,15 @@ export interface ListResult {
 
 const scanKey = (runId: string, store: string) => `scans/${runId}/${store}.json`;
 
+/** One store's judgement as the scan step keeps it; checked like any other input when read back. */
+const judgementSchema = z.object({
+  storeId: z.number().int(),
+  findings: z.array(findingSchema),
+  coverage: coverageSchema,
+  rows: z.number().int().nonnegative(),
+  rechecked: z.number().int().nonnegative(),
+});
+
 export async function fanOutFunction(
   event: FanOutStep,
   context: Context,
@@ -62,7 +72,7 @@ export async function fanOutFunction(
   const storage = openStorage(settings.out);
 
   if (event.step === 'list') {
-    const prepared = await prepareAudit(base);
+    const prepared = await prepareAudit(base, { rows: false });
     const result = {
       runId: prepared.runId,
       startedAt: prepared.started.toISOString(),
@@ -76,30 +86,41 @@ export async function fanOutFunction(
   const shared = { ...base, runId: event.runId, startedAt: new Date(event.startedAt) };
   if (event.step === 'scan') {
     const prepared = await prepareAudit({ ...shared, stores: [event.store] });
-    const store = prepared.inventory.stores[0];
-    if (!store) throw new InvalidInputError(`scan: store ${event.store} is no longer in object_store`);
-    // The ledger names buckets last seen in the store, whose disappearance the scan must confirm.
-    const { ledger } = await readLedger(storage);
-    const scan = await scanOneStore(prepared, store, { ...shared, previousLedger: ledger });
-    const key = scanKey(event.runId, store.uuid);
-    await storage.put(key, JSON.stringify(scan), 'application/json');
-    logger.info('store scanned', {
-      runId: event.runId,
-      store: store.name,
-      status: scan.status,
-      requests: scan.requests,
-    });
-    return { key, status: scan.status };
+    try {
+      const store = prepared.inventory.stores[0];
+      if (!store) throw new InvalidInputError(`scan: store ${event.store} is no longer in object_store`);
+      // The ledger names buckets last seen in the store, whose disappearance the scan must confirm.
+      const { ledger } = await readLedger(storage);
+      const {
+        scan,
+        listed: _listed,
+        ...judgement
+      } = await judgeStore(prepared, store, {
+        ...shared,
+        previousLedger: ledger,
+      });
+      const key = scanKey(event.runId, store.uuid);
+      await storage.put(key, JSON.stringify(judgement), 'application/json');
+      logger.info('store scanned', {
+        runId: event.runId,
+        store: store.name,
+        status: scan.status,
+        requests: scan.requests,
+      });
+      return { key, status: scan.status };
+    } finally {
+      prepared.close();
+    }
   }
 
-  const scans = await Promise.all(
+  const judged = await Promise.all(
     event.scans.map(async ({ key }) => {
       const text = (await storage.read(key))?.text ?? null;
       if (text === null)
         throw new InvalidInputError(`merge: the scan ${key} is missing from the report bucket`);
       // Read back from storage: checked like any other input before the merge believes it.
       return parseJson(
-        storeScanSchema,
+        judgementSchema,
         text,
         (problem, cause) =>
           new InvalidInputError(
@@ -108,7 +129,7 @@ export async function fanOutFunction(
               : `merge: the scan ${key}: ${problem.detail}`,
             { cause },
           ),
-      );
+      ) as unknown as StoreJudgement; // written by the scan step from a StoreJudgement, its shape checked above
     }),
   );
   const outcome = await auditAndPublish({
@@ -117,7 +138,7 @@ export async function fanOutFunction(
     formats: settings.formats,
     notifiers: invocation.notify && settings.topicArn ? [new SnsNotifier(settings.topicArn)] : [],
     dryRun: invocation.dryRun,
-    scans,
+    judged,
   });
   return auditResult(outcome);
 }

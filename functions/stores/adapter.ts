@@ -16,6 +16,8 @@ export interface InspectTarget {
   name: string;
   accountUuid: string | null;
   accountName: string | null;
+  /** The bucket as the listing showed it (RGW: its instance id, owner, usage and quota). */
+  listed: StoreBucket;
 }
 
 export interface ScanContext {
@@ -38,8 +40,19 @@ export interface AttributeReading {
 
 /** What the scan needs from a store. Adapters observe; they never decide drift. */
 export interface StoreConnection {
-  /** Every bucket in the store, or a throw: never a silently shortened list. */
-  listBuckets(): Promise<StoreBucket[]>;
+  /**
+   * Every bucket in the store, each handed to `onBucket` as it arrives (a store of a million buckets
+   * is never one list), or a throw: never a silently shortened listing.
+   */
+  listBuckets(onBucket: (bucket: StoreBucket) => void): Promise<void>;
+  /**
+   * Every bucket name the store has, by a cheaper listing than `listBuckets` (RGW: the metadata
+   * pages): each one the listing lacked is looked up (`lookUpBucket`), so that a listing that left
+   * a bucket out is caught. Where a store has none, its listing is its own proof.
+   */
+  listNames?(onName: (name: string) => void): Promise<void>;
+  /** Whether `listBuckets` asked this owner for its buckets: a bucket of such an owner it left out means a listing cut short. */
+  listsOwner?(owner: string): boolean;
   /** A direct look at one bucket the listing did not show. */
   headBucket(name: string): Promise<{ result: AbsenceCheck; detail?: string }>;
   /**

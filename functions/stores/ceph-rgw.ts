@@ -41,12 +41,10 @@ export const cephRgwAdapter: StoreAdapter = {
     const viaS3 = new S3AttributeReader(s3, options.concurrency, (t) => owners.for(t));
     const instances = new RgwBucketInstanceReader(admin, viaS3, options.concurrency);
     const byOwner = rgwOwnerListing<RgwBucketStats>(admin, listing, options);
-    const stats = new Map<string, RgwBucketStats>();
     return {
-      async listBuckets() {
-        const entries = await byOwner.buckets(whatIsRead);
-        return entries.map((entry) => asStoreBucket(entry, stats));
-      },
+      listBuckets: (onBucket) => byOwner.buckets(whatIsRead, (entry) => onBucket(asStoreBucket(entry))),
+      listNames: (onName) => byOwner.names(onName),
+      listsOwner: (owner) => byOwner.listsOwner(owner),
       // One bucket, whoever owns it: S3 HeadBucket with the admin's keys answers 403 for another
       // user's bucket on RGW, which says nothing about its existence; the admin API answers for any.
       async lookUpBucket(name) {
@@ -56,23 +54,20 @@ export const cephRgwAdapter: StoreAdapter = {
             { bucket: name, stats: 'true', format: 'json' },
             oneBucketSchema,
           );
-          return asStoreBucket(whatIsRead(entry), stats);
+          return asStoreBucket(whatIsRead(entry));
         } catch (err) {
           if (isNoSuchBucket(err)) return null;
           throw err;
         }
       },
       async readAttributes(targets, wanted) {
+        const byName = new Map(targets.map((t) => [t.name, t.listed]));
+        // A tenant's bucket (tenant:name) has another key form; S3 reads it.
         const attributes = await instances.read(targets, wanted, (name) => {
-          const entry = stats.get(name);
-          // A tenant's bucket (tenant:name) has another key form; S3 reads it.
-          return typeof entry?.id === 'string' && !entry.tenant ? `${name}:${entry.id}` : null;
+          const listed = byName.get(name);
+          return listed?.instanceId ? `${name}:${listed.instanceId}` : null;
         });
-        for (const t of targets) {
-          const entry = stats.get(t.name);
-          if (!entry) continue;
-          attributes[t.name] = { ...attributes[t.name], ...fromStats(entry) };
-        }
+        for (const t of targets) attributes[t.name] = { ...attributes[t.name], ...fromListing(t.listed) };
         return { attributes };
       },
       headBucket: (name) => headBucket(s3, name),
@@ -91,20 +86,30 @@ export const cephRgwAdapter: StoreAdapter = {
 /** `GET /admin/bucket?bucket=NAME&stats=true`: one entry of the listing, as an object. */
 const oneBucketSchema = z.looseObject({ bucket: z.string().min(1) });
 
-function asStoreBucket(entry: RgwBucketStats, stats: Map<string, RgwBucketStats>): StoreBucket {
+function asStoreBucket(entry: RgwBucketStats): StoreBucket {
   if (typeof entry?.bucket !== 'string' || !entry.bucket) {
     throw new ListingCutShortError('GET /admin/bucket?stats=true returned an entry without a bucket name');
   }
   const name = entry.tenant ? `${String(entry.tenant)}:${entry.bucket}` : entry.bucket;
-  stats.set(name, entry);
   const created = typeof entry.creation_time === 'string' ? Date.parse(entry.creation_time) : NaN;
   const size = entry.usage ? Number(entry.usage['rgw.main']?.size ?? 0) : NaN;
+  const main = entry.usage?.['rgw.main'];
+  const quota = entry.bucket_quota;
+  const maxBytes = quota?.max_size ?? (quota?.max_size_kb !== undefined ? quota.max_size_kb * 1024 : -1);
   return {
     name,
     ...(typeof entry.owner === 'string' ? { owner: entry.owner } : {}),
     // A bucket with no object has no rgw.main usage: it holds 0 bytes, which the store did say.
     ...(Number.isFinite(size) && size >= 0 ? { bytes: size } : {}),
     ...(Number.isNaN(created) ? {} : { createdAt: new Date(created).toISOString() }),
+    ...(typeof entry.id === 'string' && !entry.tenant ? { instanceId: entry.id } : {}),
+    ...(typeof entry.mtime === 'string' ? { mtime: entry.mtime } : {}),
+    usage: {
+      bytes: Number(main?.size ?? 0),
+      kib: Number(main?.size_kb ?? 0),
+      objects: Number(main?.num_objects ?? 0),
+    },
+    ...(quota ? { quota: quota.enabled && maxBytes > 0 ? maxBytes : null } : {}),
   };
 }
 
@@ -137,24 +142,16 @@ function whatIsRead(raw: unknown): RgwBucketStats {
 }
 
 /** Owner, usage and quota as the admin listing gave them: no further request. */
-function fromStats(entry: RgwBucketStats): BucketAttributes {
-  const main = entry.usage?.['rgw.main'];
-  const quota = entry.bucket_quota;
-  const maxBytes = quota?.max_size ?? (quota?.max_size_kb !== undefined ? quota.max_size_kb * 1024 : -1);
+function fromListing(listed: StoreBucket): BucketAttributes {
   return {
     owner:
-      typeof entry.owner === 'string'
-        ? { value: { storeOwner: entry.owner } }
+      listed.owner !== undefined
+        ? { value: { storeOwner: listed.owner } }
         : { error: 'the admin listing gave no owner' },
-    usage: {
-      value: {
-        bytes: Number(main?.size ?? 0),
-        kib: Number(main?.size_kb ?? 0),
-        objects: Number(main?.num_objects ?? 0),
-      },
-    },
-    quota: quota
-      ? { value: quota.enabled && maxBytes > 0 ? maxBytes : null }
-      : { error: 'the admin listing gave no bucket_quota' },
+    ...(listed.usage ? { usage: { value: listed.usage } } : {}),
+    quota:
+      listed.quota !== undefined
+        ? { value: listed.quota }
+        : { error: 'the admin listing gave no bucket_quota' },
   };
 }

@@ -27,13 +27,11 @@ export const minioAdapter: StoreAdapter = {
       readPrincipals: () => readMinioPrincipals(admin, store, options, policiesOnce, context?.expectedUsers),
       // MinIO's data usage covers every bucket in one call: it sizes the listing (the data at stake
       // in a bucket CloudStack does not know) and serves the usage rule, read once for both.
-      async listBuckets() {
-        const buckets = await base.listBuckets();
+      async listBuckets(onBucket) {
         const usage = await usageOnce();
-        if ('error' in usage) return buckets;
-        return buckets.map((b) => {
-          const used = usage.value[b.name];
-          return used && 'value' in used ? { ...b, bytes: used.value.bytes } : b;
+        await base.listBuckets((b) => {
+          const used = 'error' in usage ? undefined : usage.value[b.name];
+          onBucket(used && 'value' in used ? { ...b, bytes: used.value.bytes } : b);
         });
       },
       async readAttributes(targets, wanted) {

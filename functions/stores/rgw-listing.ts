@@ -4,9 +4,9 @@
 // before it says a word and answers in one body: about 750 bytes a bucket, so 750 MB at a million,
 // silent for minutes. A user's listing is one shard of the store: small, prompt, and retried alone.
 // The paged bucket-name listing (`GET /admin/metadata/bucket`, no stats: cheap) then proves no bucket
-// was left out: a name no user's listing showed is looked up directly; one whose owner was listed
-// means that listing lied (cut short), one whose owner was not (a Squid account's bucket, a user the
-// user listing lost) is added with its own stats.
+// was left out: the scan looks up each name no user's listing showed (scan-store.ts); one whose owner
+// was listed means that listing lied (cut short), one whose owner was not (a Squid account's bucket,
+// a user the user listing lost) is added with its own stats.
 // An admin without the `metadata=read` cap may not list users: its store is listed the old way, in
 // one piece, as before 0.10 (slow and silent at scale: grant the cap).
 import pLimit from 'p-limit';
@@ -32,8 +32,40 @@ const metadataPage = z.union([
 
 /**
  * Every key of a metadata section (`user`: uids, `bucket`: bucket names, `tenant/name` for a tenant's),
- * page by page. A page that says it is truncated but gives no new marker is a listing cut short.
+ * page by page, each handed on as its page arrives. A page that says it is truncated but gives no
+ * new marker is a listing cut short.
  */
+export async function eachMetadataKey(
+  admin: AdminApiClient,
+  section: 'user' | 'bucket',
+  maxKeys: number,
+  onKey: (key: string) => void,
+  pageSize = METADATA_PAGE,
+): Promise<void> {
+  let marker: string | undefined;
+  let count = 0;
+  for (;;) {
+    const query: Record<string, string> = { format: 'json', 'max-entries': String(pageSize) };
+    if (marker) query.marker = marker;
+    const page = await admin.get(`metadata/${section}`, query, metadataPage);
+    // An RGW that does not page answers with the whole list at once.
+    const got = Array.isArray(page) ? page : page.keys;
+    count += got.length;
+    if (count > maxKeys)
+      throw new ListingCutShortError(
+        `GET /admin/metadata/${section} listed more than ${maxKeys} keys: not read on (scan.maxBuckets)`,
+      );
+    for (const key of got) onKey(key);
+    if (Array.isArray(page) || !(page.truncated === true || page.truncated === 'true')) return;
+    if (!page.marker || page.marker === marker)
+      throw new ListingCutShortError(
+        `GET /admin/metadata/${section} said its listing goes on but gave no new marker`,
+      );
+    marker = page.marker;
+  }
+}
+
+/** Every key of a metadata section, as one list (the users: thousands, not millions). */
 export async function metadataKeys(
   admin: AdminApiClient,
   section: 'user' | 'bucket',
@@ -41,25 +73,8 @@ export async function metadataKeys(
   pageSize = METADATA_PAGE,
 ): Promise<string[]> {
   const keys: string[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const query: Record<string, string> = { format: 'json', 'max-entries': String(pageSize) };
-    if (marker) query.marker = marker;
-    const page = await admin.get(`metadata/${section}`, query, metadataPage);
-    // An RGW that does not page answers with the whole list at once.
-    const got = Array.isArray(page) ? page : page.keys;
-    keys.push(...got);
-    if (keys.length > maxKeys)
-      throw new ListingCutShortError(
-        `GET /admin/metadata/${section} listed more than ${maxKeys} keys: not read on (scan.maxBuckets)`,
-      );
-    if (Array.isArray(page) || !(page.truncated === true || page.truncated === 'true')) return keys;
-    if (!page.marker || page.marker === marker)
-      throw new ListingCutShortError(
-        `GET /admin/metadata/${section} said its listing goes on but gave no new marker`,
-      );
-    marker = page.marker;
-  }
+  await eachMetadataKey(admin, section, maxKeys, (key) => keys.push(key), pageSize);
+  return keys;
 }
 
 /** The fields of a stats entry that name a bucket and its owner; the adapter picks the rest. */
@@ -72,8 +87,12 @@ interface NamedEntry {
 export interface OwnerListing<T extends NamedEntry> {
   /** The store's users, as listed: shared with the reading of users and keys (rgw-principals.ts). */
   uids: () => Promise<string[]>;
-  /** Each user's buckets as `pick` reduces their stats entries, then the left-out check. */
-  buckets: (pick: (raw: unknown) => T) => Promise<T[]>;
+  /** Each user's buckets as `pick` reduces their stats entries, each handed on as its user's listing arrives. */
+  buckets: (pick: (raw: unknown) => T, onEntry: (entry: T) => void) => Promise<void>;
+  /** Every bucket name the store has (no stats), each handed on: what the listing must not have left out. */
+  names: (onName: (name: string) => void) => Promise<void>;
+  /** Whether the listing asked this owner for its buckets (none after a one-shot listing: it asked nobody). */
+  listsOwner: (owner: string) => boolean;
 }
 
 /** The name a listing entry stands for: `tenant:name` for a tenant's bucket, as S3 addresses it. */
@@ -90,16 +109,23 @@ export function rgwOwnerListing<T extends NamedEntry>(
   let users: Promise<string[]> | undefined;
   // Read once per scan, whoever asks first; a failure fails every reader alike.
   const uids = () => (users ??= metadataKeys(admin, 'user', max));
+  let asked = new Set<string>();
+  let oneShot = false;
   return {
     uids,
-    async buckets(pick) {
+    listsOwner: (owner) => asked.has(owner),
+    async buckets(pick, onEntry) {
       let owners: string[];
       try {
         owners = await uids();
       } catch (err) {
         if (httpStatusOf(err) !== 403) throw err;
-        return listing.getList('bucket', { stats: 'true', format: 'json' }, pick, max);
+        oneShot = true;
+        const all = await listing.getList('bucket', { stats: 'true', format: 'json' }, pick, max);
+        for (const entry of all) onEntry(entry);
+        return;
       }
+      asked = new Set(owners);
       const limit = pLimit(options.concurrency);
       let total = 0;
       const counted = (raw: unknown): T => {
@@ -110,48 +136,27 @@ export function rgwOwnerListing<T extends NamedEntry>(
           );
         return pick(raw);
       };
-      const shards = await Promise.all(
+      await Promise.all(
         owners.map((uid) =>
-          limit(() => listing.getList('bucket', { uid, stats: 'true', format: 'json' }, counted, max)),
+          limit(async () => {
+            // One user's buckets (1,000 at most by RGW's default): small enough to parse at once.
+            const entries = await listing.getSmallList(
+              'bucket',
+              { uid, stats: 'true', format: 'json' },
+              counted,
+              max,
+            );
+            for (const entry of entries) onEntry(entry);
+          }),
         ),
       );
-      const entries = shards.flat();
-      const listed = new Set(entries.map(entryName));
-      const listedOwners = new Set(owners);
-      const names = await metadataKeys(admin, 'bucket', max);
-      const left = names.map((key) => key.replace('/', ':')).filter((name) => !listed.has(name));
-      listed.clear();
-      const found = await Promise.all(
-        left.map((name) => limit(() => lookUpLeftOut(admin, name, listedOwners, counted))),
-      );
-      for (const entry of found) if (entry) entries.push(entry);
-      return entries;
+    },
+    async names(onName) {
+      // After a one-shot listing there is nothing to prove: it was every bucket at once.
+      if (oneShot) return;
+      await eachMetadataKey(admin, 'bucket', max, (key) => onName(key.replace('/', ':')));
     },
   };
-}
-
-/** One stats entry, as `GET /admin/bucket?bucket=` answers for a single bucket. */
-const oneEntry = z.looseObject({ bucket: z.string().min(1), owner: z.string().optional() });
-
-async function lookUpLeftOut<T extends NamedEntry>(
-  admin: AdminApiClient,
-  name: string,
-  listedOwners: Set<string>,
-  pick: (raw: unknown) => T,
-): Promise<T | null> {
-  let raw: z.infer<typeof oneEntry>;
-  try {
-    raw = await admin.get('bucket', { bucket: name, stats: 'true', format: 'json' }, oneEntry);
-  } catch (err) {
-    // Removed since the name listing: gone, which its absence check will confirm if CloudStack has it.
-    if (isNoSuchBucket(err)) return null;
-    throw err;
-  }
-  if (raw.owner !== undefined && listedOwners.has(raw.owner))
-    throw new ListingCutShortError(
-      `GET /admin/bucket?uid=${raw.owner} left out bucket ${name}, which the store has: the listing is not trusted`,
-    );
-  return pick(raw);
 }
 
 /** RGW's answer for a bucket it does not have (an admin API 404 for anything else says nothing). */

@@ -24,7 +24,9 @@ export function s3Connection(
   return {
     s3,
     handler,
-    listBuckets: () => listAllBuckets(listing, options.maxBuckets),
+    listBuckets: async (onBucket) => {
+      for (const bucket of await listAllBuckets(listing, options.maxBuckets)) onBucket(bucket);
+    },
     readAttributes: async (targets, wanted) => ({ attributes: await reader.read(targets, wanted) }),
     headBucket: (name) => headBucket(s3, name),
     requestCount: () => handler.requests + listingHandler.requests,

@@ -17,7 +17,7 @@ const emptyStore: StoreAdapter = {
   capabilities: [],
   notApplicable: {},
   connect: () => ({
-    listBuckets: async () => [],
+    listBuckets: async () => {},
     headBucket: async (name) => {
       if (bucketNameProblem(name)) throw new TypeError(`Invalid bucket name: ${name.slice(0, 20)}`);
       return { result: 'absent' };

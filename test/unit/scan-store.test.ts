@@ -30,7 +30,9 @@ function fakeAdapter(fake: Fake): StoreAdapter & { closed: () => boolean } {
     closed: () => closed,
     connect(): StoreConnection {
       return {
-        listBuckets: () => settle(fake.listing),
+        listBuckets: async (onBucket) => {
+          for (const b of await settle(fake.listing)) onBucket(b);
+        },
         headBucket: async (name) => ({ result: await settle(fake.heads?.[name] ?? { ok: 'absent' }) }),
         readAttributes: async () => ({ attributes: await settle(fake.attributes ?? { ok: {} }) }),
         requestCount: () => 3,
@@ -117,7 +119,7 @@ describe('scanStore', () => {
       notApplicable: {},
       connect(_store, _options, context): StoreConnection {
         return {
-          listBuckets: async () => [{ name: 'a' }],
+          listBuckets: async (onBucket) => onBucket({ name: 'a' }),
           headBucket: async () => ({ result: 'absent' }),
           readAttributes: async () => {
             const keys = await context?.ownerKeys?.('acct');

@@ -40,6 +40,24 @@ export interface StoreView {
   accounts?: readonly AccountRecord[];
   /** With config `usageDb`: whether the usage database was read (each row's usageSinceRemoval), or why not. */
   usageDb?: UsageDbReading;
+  /**
+   * The whole store's figures, whatever part of it this view holds: a large store is judged a
+   * partition of its names at a time, and a `wholeStore` rule once, on these alone.
+   */
+  totals: StoreTotals;
+}
+
+/** What a `wholeStore` rule reads of a whole store: added up over its partitions (core/store-totals.ts). */
+export interface StoreTotals {
+  /** The store's active rows, and what their sizes (bytes) and quotas (GB) add up to. */
+  activeRows: number;
+  activeSize: number;
+  activeQuotaGb: number;
+  /**
+   * Per store user: the buckets of this store it owns (Ceph) or its policies grant (MinIO), as a
+   * count and the first few names.
+   */
+  holdings: Record<string, { count: number; examples: string[] }>;
 }
 
 export interface RuleContext<Shape extends OptionsShape = OptionsShape> {
@@ -92,8 +110,13 @@ export interface Rule<Id extends string = string, Shape extends OptionsShape = O
   /** What it reads, in the database and in the store: the README's rules table. */
   reads: string;
   needs: StoreGate;
-  /** Judges the store as a whole (its totals): out of a run scoped to named buckets. */
+  /** Judges the store as a whole (its totals, its users): out of a run scoped to named buckets. */
   storeLevel?: true;
+  /**
+   * Judged once per store, on `StoreView.totals` and the scan's summary (no rows, no buckets), not a
+   * partition of the store's names at a time: what it finds is one finding for the whole store.
+   */
+  wholeStore?: true;
   /** The options this rule takes beyond enabled, severity and confirmRuns: any other is a config error. */
   options?: Shape;
   scan?: RuleScanNeeds;

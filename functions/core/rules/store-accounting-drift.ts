@@ -1,6 +1,5 @@
 import { storeRef } from '../model.js';
-import type { DbBucket, RuleFinding, StoreRecord } from '../model.js';
-import { isActive } from '../model.js';
+import type { RuleFinding, StoreRecord } from '../model.js';
 import { GIB, humanBytes } from '../playbooks.js';
 import { dbOnly, defineRule } from './rule.js';
 
@@ -20,27 +19,26 @@ export const storeAccountingDrift = defineRule({
   reads: 'DB `object_store`, `bucket`',
   needs: 'db',
   storeLevel: true,
+  wholeStore: true,
   options: TOLERANCE_OPTIONS,
   coverage: dbOnly,
   evaluate(view, ctx) {
     const tolerance = toleranceOf(ctx);
-    const active = view.dbBuckets.filter(isActive);
+    const { activeRows, activeSize: sizes, activeQuotaGb: quotaGb } = view.totals;
     const findings: RuleFinding[] = [];
     const { usedBytes, allocatedSize } = view.store;
-    const sizes = active.reduce((sum, b) => sum + (b.size ?? 0), 0);
     if (usedBytes !== null && beyond(usedBytes, sizes, tolerance)) {
-      findings.push(usedFinding(view, usedBytes, sizes, active));
+      findings.push(usedFinding(view, usedBytes, sizes, activeRows));
     }
-    const quotaGb = active.reduce((sum, b) => sum + (b.quota ?? 0), 0);
     const expected = quotaGb * GIB;
     if (allocatedSize !== null && allocatedSize !== expected) {
-      findings.push(allocatedFinding(view.store, allocatedSize, quotaGb, active.length));
+      findings.push(allocatedFinding(view.store, allocatedSize, quotaGb, activeRows));
     }
     return findings;
   },
 });
 
-function usedFinding(view: StoreView, used: number, sizes: number, active: DbBucket[]): RuleFinding {
+function usedFinding(view: StoreView, used: number, sizes: number, active: number): RuleFinding {
   const store = view.store;
   return {
     store: storeRef(store),
@@ -49,8 +47,8 @@ function usedFinding(view: StoreView, used: number, sizes: number, active: DbBuc
     attribute: 'usedSize',
     expected: sizes,
     actual: used,
-    message: `Store ${store.name} records ${humanBytes(used)} used, but its ${active.length} active bucket(s) add up to ${humanBytes(sizes)} in CloudStack.`,
-    evidence: { usedBytes: used, sumOfBucketSizes: sizes, activeBuckets: active.length },
+    message: `Store ${store.name} records ${humanBytes(used)} used, but its ${active} active bucket(s) add up to ${humanBytes(sizes)} in CloudStack.`,
+    evidence: { usedBytes: used, sumOfBucketSizes: sizes, activeBuckets: active },
     remediation: {
       summary: "CloudStack's store total is stale or wrong; it feeds capacity planning, not billing.",
       steps: [

@@ -18,6 +18,7 @@ export const storeAdminBypass = defineRule({
     "store: users with their caps and flags (RGW admin), users, groups and canned policies (MinIO admin API); CloudStack's own admin key from `object_store_details`",
   needs: 'listed',
   storeLevel: true,
+  wholeStore: true,
   options: {
     /** Store users and MinIO groups that may hold such rights (a backup tool, the operators' group). */
     allowed: z.array(z.string().min(1)).optional(),

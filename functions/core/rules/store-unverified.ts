@@ -26,6 +26,7 @@ export const storeUnverified = defineRule({
   whatToDo:
     'fix reachability or the admin keys, then re-run; no bucket of that store is reported missing or unmanaged',
   reads: "each store's scan: its listing, HeadBucket and attribute reads",
+  wholeStore: true,
   needs: 'db',
   coverage: () => 'verified',
   evaluate(view) {

@@ -1,6 +1,5 @@
 import { storeRef } from '../model.js';
 import type { RuleFinding, StorePrincipal, StoreRecord } from '../model.js';
-import type { StoreView } from './rule.js';
 import { defineRule } from './rule.js';
 import type { UserOwnership } from './store-users.js';
 import { indexAccounts, keyHint, ownershipOf, principalsCoverage, principalsOf } from './store-users.js';
@@ -20,6 +19,7 @@ export const storeUserOrphaned = defineRule({
     "DB `account`; store: users, keys and policies (as for `bucket-credentials-stale`), the store's listing for what they own",
   needs: 'listed',
   storeLevel: true,
+  wholeStore: true,
   scan: { principals: true },
   coverage: (view) => principalsCoverage(view, true),
   evaluate(view) {
@@ -32,23 +32,13 @@ export const storeUserOrphaned = defineRule({
       const owner = ownershipOf(user, view.store.provider, index);
       if (owner.kind !== 'removed' && owner.kind !== 'unknown') continue;
       const keys = user.enabled ? user.keys.filter((k) => k.enabled) : [];
-      const buckets = bucketsOf(view, user);
-      if (!keys.length && !buckets.length) continue;
-      findings.push(finding(view.store, user, owner, keys.map(keyHint), buckets));
+      const held = view.totals.holdings[user.name] ?? { count: 0, examples: [] };
+      if (!keys.length && !held.count) continue;
+      findings.push(finding(view.store, user, owner, keys.map(keyHint), held));
     }
     return findings;
   },
 });
-
-/** The buckets it still has: the store's owner (Ceph), or those its policies grant (MinIO). */
-function bucketsOf(view: StoreView, user: StorePrincipal): string[] {
-  if (view.store.provider !== 'MinIO')
-    return view.scan.buckets.filter((b) => b.owner === user.name).map((b) => b.name);
-  const accounts = view.scan.accounts;
-  if (!accounts || 'error' in accounts) return [];
-  const granted = new Set((user.policies ?? []).flatMap((p) => accounts.value.policies[p] ?? []));
-  return [...granted].filter((name) => view.storeBucketNames.has(name)).sort();
-}
 
 function whose(owner: UserOwnership): string {
   if (owner.kind === 'removed') return `account ${owner.account.name} (${owner.account.uuid}), removed`;
@@ -62,13 +52,17 @@ function finding(
   user: StorePrincipal,
   owner: UserOwnership,
   keys: string[],
-  buckets: string[],
+  held: { count: number; examples: string[] },
 ): RuleFinding {
   const minio = store.provider === 'MinIO';
+  // The buckets it still has (the store's owner on Ceph, those its policies grant on MinIO), named
+  // up to the first few of a store of any size.
+  const buckets = held.examples;
+  const more = held.count > buckets.length ? `, and ${held.count - buckets.length} more` : '';
   const has = [
     keys.length ? `${keys.length} enabled key(s) (${keys.join(', ')})` : '',
-    buckets.length
-      ? `${buckets.length} bucket(s) (${buckets.slice(0, 5).join(', ')}${buckets.length > 5 ? ', …' : ''})`
+    held.count
+      ? `${held.count} bucket(s) (${buckets.slice(0, 5).join(', ')}${held.count > 5 ? ', …' : ''})`
       : '',
   ].filter(Boolean);
   return {
@@ -88,6 +82,7 @@ function finding(
       enabled: user.enabled,
       enabledKeys: keys,
       buckets,
+      ...(more ? { bucketCount: held.count } : {}),
       ...(user.policies?.length ? { policies: user.policies } : {}),
     },
     remediation: {
@@ -97,7 +92,7 @@ function finding(
         ? [
             `Disable it now (nothing is deleted): \`mc admin user disable ALIAS ${user.name}\`.`,
             buckets.length
-              ? `Decide what happens to ${buckets.join(', ')}: hand them to a live account through CloudStack, or delete them (\`mc rb --force ALIAS/BUCKET\`) once their data is not needed.`
+              ? `Decide what happens to ${buckets.join(', ')}${more}: hand them to a live account through CloudStack, or delete them (\`mc rb --force ALIAS/BUCKET\`) once their data is not needed.`
               : 'It has no bucket left.',
             `Remove it with its service accounts: \`mc admin user rm ALIAS ${user.name}\`; remove its per-account policy if nothing else uses it (\`mc admin policy rm ALIAS POLICY\`).`,
             'Verify: the next audit no longer reports it.',
@@ -105,7 +100,7 @@ function finding(
         : [
             `Suspend it now (its keys stop working, nothing is deleted): \`radosgw-admin user suspend --uid=${user.name}\`.`,
             buckets.length
-              ? `Decide what happens to ${buckets.join(', ')}: link them to a live account's user (\`radosgw-admin bucket link --bucket=BUCKET --uid=NEW_UID\`) and import them in CloudStack, or delete them with the user.`
+              ? `Decide what happens to ${buckets.join(', ')}${more}: link them to a live account's user (\`radosgw-admin bucket link --bucket=BUCKET --uid=NEW_UID\`) and import them in CloudStack, or delete them with the user.`
               : 'It owns no bucket.',
             `Remove it: \`radosgw-admin user rm --uid=${user.name}\` (add \`--purge-data\` to delete the buckets it still owns).`,
             'Verify: the next audit no longer reports it.',
