@@ -162,11 +162,15 @@ export async function prepareAudit(
               for (const [id, count] of counts)
                 rows.set(
                   id,
-                  new Partitions(shards === 'auto' ? partitionsFor(count, SHARD_BUCKETS) : shards, 'rows'),
+                  new Partitions<DbBucket>(
+                    shards === 'auto' ? partitionsFor(count, SHARD_BUCKETS) : shards,
+                    'rows',
+                    (b) => b.name,
+                  ),
                 );
               return (row) => {
                 rowCount += 1;
-                rows.get(row.storeId)?.add(row.name, row);
+                rows.get(row.storeId)?.add(row);
               };
             },
           }
@@ -227,19 +231,24 @@ export async function judgeStore(
   const now = request.now ?? (() => new Date());
   const progress = request.onProgress ?? (() => {});
   const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
-  const rows = prepared.rows.get(store.id) ?? new Partitions<DbBucket>(1, 'rows');
+  let rows = prepared.rows.get(store.id) ?? new Partitions<DbBucket>(1, 'rows', (b) => b.name);
+  // The store's listing may outgrow the partitions its rows were put in: the rows follow it.
+  const rowsIn = (partitions: number) => {
+    if (rows.count !== partitions) prepared.rows.set(store.id, (rows = rows.moveTo(partitions)));
+    return rows;
+  };
   const targeted = request.buckets?.length ? [...new Set(request.buckets)] : undefined;
   // What the rules in scope need of this scan: the absences to confirm, the attributes to read and
   // for which rows. Store requests are the main cost: each attribute once, each bucket once.
   const rules = rulesInScope(request.config, request.rules, request.buckets);
   const lastSeen = bucketsLastSeenInStore(request.previousLedger, store.uuid);
   const count = targeted ? 1 : rows.count;
-  const expected = (p: number): string[] => {
+  const expected = (p: number, partitions: number): string[] => {
     if (targeted) return targeted;
-    const partitionRows = rows.read(p);
+    const partitionRows = rowsIn(partitions).read(p);
     return [
       ...rules.flatMap((r) => r.scan?.confirmAbsent?.(partitionRows, grace) ?? []).map((b) => b.name),
-      ...lastSeen.filter((name) => partitionOf(name, count) === p),
+      ...lastSeen.filter((name) => partitionOf(name, partitions) === p),
     ];
   };
   const inspectOf = (partitionRows: DbBucket[]): InspectRequest[] => {
@@ -264,6 +273,7 @@ export async function judgeStore(
     expected,
     ...(targeted ? { targeted: true } : {}),
     partitions: count,
+    ...(request.config.scan.shards === 'auto' && !targeted ? { partitionSize: SHARD_BUCKETS } : {}),
     options,
     now,
     attributes: [...new Set(rules.flatMap((r) => r.scan?.attributes ?? []))],
@@ -278,6 +288,9 @@ export async function judgeStore(
   });
   const session = await untilAborted(opening, count, () => stoppedEarly(store, now), request.signal);
   try {
+    // As many partitions as the scan ended with (a listing far larger than the rows makes more).
+    const parts = session.partitions;
+    rowsIn(targeted ? rows.count : parts);
     const judgeWith = async (scanOf: (p: number, rows: DbBucket[]) => Promise<StoreScan>) => {
       const findings: Finding[] = [];
       const coverage: StoreCoverage[] = [];
@@ -291,11 +304,11 @@ export async function judgeStore(
         scan.catch(() => {}); // awaited in its turn
         return { partitionRows, scan };
       };
-      let next = count ? start(0) : undefined;
-      for (let p = 0; p < count && next; p++) {
+      let next = parts ? start(0) : undefined;
+      for (let p = 0; p < parts && next; p++) {
         if (request.signal?.aborted) break;
         const { partitionRows, scan: reading } = next;
-        next = p + 1 < count ? start(p + 1) : undefined;
+        next = p + 1 < parts ? start(p + 1) : undefined;
         const scan = await reading;
         statuses.add(`${scan.status}:${scan.internalError ?? ''}`);
         const usageDb = await addUsageSinceRemoval(partitionRows, request.config.usageDb?.url);
@@ -322,12 +335,12 @@ export async function judgeStore(
       }
       return { findings, coverage, totals, statuses, rechecked };
     };
-    let parts = await judgeWith((p, partitionRows) => session.partition(p, inspectOf(partitionRows)));
+    let judged = await judgeWith((p, partitionRows) => session.partition(p, inspectOf(partitionRows)));
     let summary = session.summary();
     if (request.signal?.aborted) summary = stoppedEarly(store, now);
     // A deadline or a fault of our own met half-way: no partition keeps what it was judged on.
-    if ([...parts.statuses].some((s) => s !== `${summary.status}:${summary.internalError ?? ''}`))
-      parts = await judgeWith(async () => summary);
+    if ([...judged.statuses].some((s) => s !== `${summary.status}:${summary.internalError ?? ''}`))
+      judged = await judgeWith(async () => summary);
     const whole = evaluate({
       inventory: { ...prepared.inventory, stores: [store], buckets: [] },
       scans: [summary],
@@ -337,15 +350,15 @@ export async function judgeStore(
       buckets: request.buckets ?? [],
       now: now(),
       pass: 'store',
-      totals: new Map<number, StoreTotals>([[store.id, parts.totals]]),
+      totals: new Map<number, StoreTotals>([[store.id, judged.totals]]),
     });
-    const coverage = mergeCoverage(whole.coverage[0] as StoreCoverage, parts.coverage);
+    const coverage = mergeCoverage(whole.coverage[0] as StoreCoverage, judged.coverage);
     return {
       storeId: store.id,
-      findings: [...parts.findings, ...whole.findings],
+      findings: [...judged.findings, ...whole.findings],
       coverage,
       rows: rows.size,
-      rechecked: parts.rechecked,
+      rechecked: judged.rechecked,
       scan: summary,
       listed: session.listed(),
     };

@@ -4,12 +4,15 @@
 // done one partition at a time: whatever the store's size, no more than one partition is ever held.
 // One partition stays in memory; more are spilled to files of JSON lines in the OS temp folder,
 // each written in 64 KiB appends and removed when the audit is done with them.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 const FLUSH_BYTES = 64 * 1024;
+/** Items one partition held in memory keeps before it too goes to a file: a store far larger than its rows. */
+const HELD_AT_MOST = 10_000;
 
 /** The partition of a bucket name, the same in every process and every run. */
 export function partitionOf(name: string, count: number): number {
@@ -23,24 +26,24 @@ export function partitionsFor(items: number, perPartition: number): number {
 
 export class Partitions<T> {
   readonly count: number;
-  private readonly held: T[][] = [];
+  private held: T[] = [];
   private readonly pending: string[][] = [];
   private readonly pendingBytes: number[] = [];
-  private readonly folder?: string;
+  private folder?: string;
   private readonly sizes: number[];
 
-  /** `count` partitions of `what` (`listing`, `rows`): in memory for one, in files for more. */
-  constructor(count: number, what: string) {
+  /**
+   * `count` partitions of `what` (`listing`, `rows`), each item filed by `nameOf` it: in memory for
+   * one partition of few items, in files otherwise.
+   */
+  constructor(
+    count: number,
+    private readonly what: string,
+    private readonly nameOf: (item: T) => string,
+  ) {
     this.count = Math.max(1, count);
     this.sizes = Array.from({ length: this.count }, () => 0);
-    if (this.count === 1) this.held.push([]);
-    else {
-      this.folder = mkdtempSync(join(tmpdir(), `csdrift-${what}-`));
-      for (let p = 0; p < this.count; p++) {
-        this.pending.push([]);
-        this.pendingBytes.push(0);
-      }
-    }
+    if (this.count > 1) this.spill();
   }
 
   /** Items added in all. */
@@ -48,10 +51,14 @@ export class Partitions<T> {
     return this.sizes.reduce((a, b) => a + b, 0);
   }
 
-  add(name: string, item: T): void {
-    const p = partitionOf(name, this.count);
+  add(item: T): void {
+    const p = partitionOf(this.nameOf(item), this.count);
     this.sizes[p] = (this.sizes[p] ?? 0) + 1;
-    if (!this.folder) return void this.held[0]?.push(item);
+    if (!this.folder) {
+      this.held.push(item);
+      if (this.held.length > HELD_AT_MOST) this.spill();
+      return;
+    }
     const line = `${JSON.stringify(item)}\n`;
     (this.pending[p] as string[]).push(line);
     this.pendingBytes[p] = (this.pendingBytes[p] ?? 0) + line.length;
@@ -60,7 +67,7 @@ export class Partitions<T> {
 
   /** Every item of partition p, in the order added. */
   read(p: number): T[] {
-    if (!this.folder) return this.held[0] ?? [];
+    if (!this.folder) return this.held;
     this.flush(p);
     if (!this.sizes[p]) return [];
     const text = readFileSync(this.file(p), 'utf8');
@@ -71,10 +78,43 @@ export class Partitions<T> {
     return items;
   }
 
+  /**
+   * The same items in `count` partitions (a listing far larger than the rows it was sized for): read
+   * back a few lines at a time, never a partition at once. This one is closed.
+   */
+  moveTo(count: number): Partitions<T> {
+    const moved = new Partitions<T>(count, this.what, this.nameOf);
+    for (let p = 0; p < this.count; p++) {
+      if (!this.folder) {
+        for (const item of this.held) moved.add(item);
+        break;
+      }
+      this.flush(p);
+      if (this.sizes[p]) eachLine(this.file(p), (line) => moved.add(JSON.parse(line) as T));
+    }
+    this.close();
+    return moved;
+  }
+
   /** The files, gone. Safe to call twice. */
   close(): void {
     if (this.folder) rmSync(this.folder, { recursive: true, force: true });
-    this.held.length = 0;
+    this.held = []; // what read() gave out stays the caller's
+  }
+
+  private spill(): void {
+    this.folder = mkdtempSync(join(tmpdir(), `csdrift-${this.what}-`));
+    for (let p = 0; p < this.count; p++) {
+      this.pending.push([]);
+      this.pendingBytes.push(0);
+    }
+    const held = this.held;
+    this.held = [];
+    for (const item of held) {
+      const p = partitionOf(this.nameOf(item), this.count);
+      this.sizes[p] = (this.sizes[p] ?? 1) - 1;
+      this.add(item);
+    }
   }
 
   private file(p: number): string {
@@ -87,5 +127,24 @@ export class Partitions<T> {
     appendFileSync(this.file(p), lines.join(''));
     lines.length = 0;
     this.pendingBytes[p] = 0;
+  }
+}
+
+/** Each line of a file, read 1 MiB at a time. */
+function eachLine(path: string, onLine: (line: string) => void): void {
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.alloc(1024 * 1024);
+    const decoder = new StringDecoder('utf8'); // a character split between two reads stays whole
+    let rest = '';
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
+      const text = rest + decoder.write(chunk.subarray(0, n));
+      const last = text.lastIndexOf('\n');
+      for (const line of text.slice(0, last).split('\n')) if (line) onLine(line);
+      rest = text.slice(last + 1);
+    }
+    if (rest) onLine(rest);
+  } finally {
+    closeSync(fd);
   }
 }

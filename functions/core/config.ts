@@ -218,10 +218,10 @@ export const auditConfigSchema = z.strictObject({
        */
       storeDeadlineSeconds: z.number().int().min(1).optional(),
       /**
-       * A listing of more buckets than this is not read on: the store is `partial`. Memory does not
-       * grow with the listing (it is spilled in partitions); the temp folder does, ~300 bytes a bucket.
+       * A listing of more buckets than this is not read on: the store is `partial`. The listing is
+       * spilled in shards, never held; a store of more than a million buckets raises it.
        */
-      maxBuckets: z.number().int().min(1).default(10_000_000),
+      maxBuckets: z.number().int().min(1).default(1_000_000),
       /**
        * Into how many shards each store's names are split, each judged alone (listed, read and paired
        * a shard at a time, the rest spilled to the OS temp folder): what bounds the audit's memory.
@@ -235,7 +235,7 @@ export const auditConfigSchema = z.strictObject({
       requestTimeoutMs: 10_000,
       maxAttempts: 4,
       keepAlive: false,
-      maxBuckets: 10_000_000,
+      maxBuckets: 1_000_000,
       shards: 'auto',
       maxBodyMiB: 256,
     }),

@@ -11,6 +11,7 @@ import type * as z from 'zod';
 import type { StoreTarget } from '../core/model.js';
 import { firstIssue } from '../core/validation.js';
 import { ListingCutShortError, NotTheDocumentError, isRetryable } from './classify.js';
+import type { Readable } from 'node:stream';
 import type { Body } from './bounds.js';
 import { ERROR_BODY_BYTES, boundedText, capped, entryCounter, jsonNestingGuard } from './bounds.js';
 import { DEFAULT_MAX_BODY_MIB, DEFAULT_MAX_BUCKETS } from './http.js';
@@ -69,7 +70,37 @@ export class SignedGetClient {
     });
   }
 
-  private async once<T>(path: string, query: Record<string, string>, read: (body: Body) => Promise<T>) {
+  /**
+   * GET `path`: its whole 2xx body, no larger than scan.maxBodyMiB and nested no deeper than any real
+   * document, read in one go (an admin document, one user's listing): the same retries and timeouts
+   * as `get`, without a stream of chunks to wrap for each of a million small answers.
+   */
+  getBytes<T>(
+    path: string,
+    query: Record<string, string>,
+    what: string,
+    parse: (bytes: Buffer) => T,
+  ): Promise<T> {
+    const full = `${this.base.pathname.replace(/\/$/, '')}${path}`;
+    const maxBytes = (this.options.maxBodyMiB ?? DEFAULT_MAX_BODY_MIB) * 1024 ** 2;
+    // Parsed inside the try: an answer cut short into malformed JSON is asked again, like a reset.
+    const once = async () =>
+      parse(await this.once(full, query, (body) => wholeBody(body, maxBytes, what), false));
+    return pRetry(once, {
+      retries: this.options.maxAttempts - 1,
+      minTimeout: this.options.retryBaseDelayMs,
+      factor: 2,
+      randomize: true,
+      shouldRetry: ({ error }) => isRetryable(error),
+    });
+  }
+
+  private async once<T>(
+    path: string,
+    query: Record<string, string>,
+    read: (body: Body) => Promise<T>,
+    cap = true,
+  ) {
     const request = new HttpRequest({
       method: 'GET',
       protocol: this.base.protocol,
@@ -107,7 +138,7 @@ export class SignedGetClient {
         throw new AdminApiError(response.statusCode, code);
       }
       const maxBytes = (this.options.maxBodyMiB ?? DEFAULT_MAX_BODY_MIB) * 1024 ** 2;
-      return await read(capped(raw, maxBytes, `GET ${path}`));
+      return await read(cap ? capped(raw, maxBytes, `GET ${path}`) : raw);
     } finally {
       clearTimeout(timer);
     }
@@ -152,27 +183,45 @@ export class AdminApiClient {
     return parseDocument(plain.toString('utf8'), what, schema);
   }
 
-  /** GET `<prefix>/<resource>`, which answers with a JSON list; each entry as `pick` reduces it. */
-  getList<T>(
+  /**
+   * GET `<prefix>/<resource>`, which answers with a JSON list: each entry, as `pick` reduces it, handed
+   * to `onEntry` as it arrives, so that no list is ever held. An answer cut off and asked again
+   * resends its first entries: those already handed on are skipped (the store's order is stable).
+   */
+  async eachOfList<T>(
     resource: string,
     query: Record<string, string>,
     pick: (entry: unknown) => T,
+    onEntry: (entry: T) => void,
     maxEntries = DEFAULT_MAX_BUCKETS,
-  ): Promise<T[]> {
+  ): Promise<void> {
     const what = `GET ${this.prefix}/${resource}`;
-    return this.http.get(`${this.prefix}/${resource}`, query, (body) =>
-      readList(body, what, pick, maxEntries),
-    );
+    let handed = 0;
+    const count = entryCounter(maxEntries, what);
+    await this.http.get(`${this.prefix}/${resource}`, query, async (body) => {
+      let seen = 0;
+      await readList(body, what, (raw) => {
+        seen += 1;
+        if (seen <= handed) return;
+        count();
+        onEntry(pick(raw));
+        handed += 1;
+      });
+    });
   }
 
   /**
    * GET `<prefix>/<resource>` with query parameters: its JSON body as `schema` describes it. Any
    * other 200 (not JSON, another shape) is no answer at all: NotTheDocumentError, never a value.
    */
-  get<S extends z.ZodType>(resource: string, query: Record<string, string>, schema: S): Promise<z.infer<S>> {
+  async get<S extends z.ZodType>(
+    resource: string,
+    query: Record<string, string>,
+    schema: S,
+  ): Promise<z.infer<S>> {
     const what = `GET ${this.prefix}/${resource}`;
-    return this.http.get(`${this.prefix}/${resource}`, query, async (body) =>
-      parseDocument(await guardedText(body, what), what, schema),
+    return this.http.getBytes(`${this.prefix}/${resource}`, query, what, (bytes) =>
+      parseDocument(bytes.toString('utf8'), what, schema),
     );
   }
 
@@ -188,8 +237,8 @@ export class AdminApiClient {
     maxEntries = DEFAULT_MAX_BUCKETS,
   ): Promise<T[]> {
     const what = `GET ${this.prefix}/${resource}`;
-    return this.http.get(`${this.prefix}/${resource}`, query, async (body) => {
-      const text = await guardedText(body, what);
+    return this.http.getBytes(`${this.prefix}/${resource}`, query, what, (bytes) => {
+      const text = bytes.toString('utf8');
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -206,15 +255,71 @@ export class AdminApiClient {
   }
 }
 
-/** The body as text, failing as soon as it nests deeper than any real document (bounds.ts). */
-async function guardedText(body: Body, what: string): Promise<string> {
+/**
+ * A whole body, failing as soon as it passes `maxBytes` or nests deeper than any real document
+ * (bounds.ts). A response stream is read by its events: no async iterator per answer.
+ */
+function wholeBody(body: Body, maxBytes: number, what: string): Promise<Buffer> {
   const nesting = jsonNestingGuard(what);
+  const stream = body as Body & Partial<Readable>;
+  if (typeof stream.on !== 'function') return iterated(body, maxBytes, what, nesting);
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on?.('data', (chunk: Buffer) => {
+      size += chunk.length;
+      try {
+        if (size > maxBytes) throw tooLarge(what, maxBytes);
+        nesting(chunk);
+      } catch (err) {
+        stream.destroy?.();
+        return reject(err);
+      }
+      chunks.push(chunk);
+    });
+    let ended = false;
+    stream.on?.('error', reject);
+    stream.on?.('end', () => {
+      ended = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
+    // A connection that closes before the body ends, whatever the stream says of it: cut short.
+    stream.on?.('close', () => {
+      if (!ended)
+        reject(
+          Object.assign(new Error(`${what}: the connection closed before the answer ended`), {
+            code: 'ECONNRESET',
+          }),
+        );
+    });
+  });
+}
+
+/** The same for a body that is no stream (a guarded listing's). */
+async function iterated(
+  body: Body,
+  maxBytes: number,
+  what: string,
+  nesting: (chunk: Buffer) => void,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
+  let size = 0;
   for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      (body as { destroy?: () => void }).destroy?.();
+      throw tooLarge(what, maxBytes);
+    }
     nesting(chunk);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(what: string, maxBytes: number): ListingCutShortError {
+  return new ListingCutShortError(
+    `${what} answered with more than ${Math.round(maxBytes / 1024 ** 2)} MiB: not read on (scan.maxBodyMiB)`,
+  );
 }
 
 function guardNesting(bytes: Buffer, what: string): void {
@@ -237,24 +342,14 @@ function parseDocument<S extends z.ZodType>(text: string, what: string, schema: 
 }
 
 /**
- * A JSON list read as it streams in, each entry reduced by `pick` on arrival: a list of 100,000
+ * A JSON list read as it streams in, each entry handed on as it arrives: a list of a million
  * buckets is never held as text or as whole objects. Anything but a complete list is a listing cut
  * short.
  */
-export async function readList<T>(
-  body: Body,
-  what: string,
-  pick: (entry: unknown) => T,
-  maxEntries = DEFAULT_MAX_BUCKETS,
-): Promise<T[]> {
-  const entries: T[] = [];
+export async function readList(body: Body, what: string, onEntry: (entry: unknown) => void): Promise<void> {
   const parser = new JSONParser({ paths: ['$.*'], keepStack: false });
-  const count = entryCounter(maxEntries, what);
   const nesting = jsonNestingGuard(what);
-  parser.onValue = ({ value }) => {
-    count();
-    entries.push(pick(value));
-  };
+  parser.onValue = ({ value }) => onEntry(value);
   let opened = false;
   const parse = (chunk: Buffer | null) => {
     try {
@@ -278,7 +373,6 @@ export async function readList<T>(
   }
   if (!opened) throw new ListingCutShortError(`${what} answered with an empty body`);
   parse(null);
-  return entries;
 }
 
 /** A body that fails once the store has sent nothing for `ms`: a listing stalled half-way. */

@@ -23,7 +23,7 @@ export interface TransportOptions {
   ca?: string;
 }
 
-export const DEFAULT_MAX_BUCKETS = 10_000_000;
+export const DEFAULT_MAX_BUCKETS = 1_000_000;
 export const DEFAULT_MAX_BODY_MIB = 256;
 
 /**

@@ -121,8 +121,7 @@ export function rgwOwnerListing<T extends NamedEntry>(
       } catch (err) {
         if (httpStatusOf(err) !== 403) throw err;
         oneShot = true;
-        const all = await listing.getList('bucket', { stats: 'true', format: 'json' }, pick, max);
-        for (const entry of all) onEntry(entry);
+        await listing.eachOfList('bucket', { stats: 'true', format: 'json' }, pick, onEntry, max);
         return;
       }
       asked = new Set(owners);

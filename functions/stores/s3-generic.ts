@@ -24,9 +24,7 @@ export function s3Connection(
   return {
     s3,
     handler,
-    listBuckets: async (onBucket) => {
-      for (const bucket of await listAllBuckets(listing, options.maxBuckets)) onBucket(bucket);
-    },
+    listBuckets: (onBucket) => listAllBuckets(listing, onBucket, options.maxBuckets),
     readAttributes: async (targets, wanted) => ({ attributes: await reader.read(targets, wanted) }),
     headBucket: (name) => headBucket(s3, name),
     requestCount: () => handler.requests + listingHandler.requests,

@@ -13,34 +13,46 @@ import { DEFAULT_MAX_BUCKETS } from './http.js';
 const MAX_PAGES = 10_000;
 const BUCKETS = 'ListAllMyBucketsResult/Buckets';
 
+/** What a ListBuckets page says beyond its buckets (handed on as they are read). */
 interface Page {
-  buckets: StoreBucket[];
   token?: string;
 }
 
-/** Every bucket, following continuation tokens; a page without a bucket list is a listing cut short. */
+/**
+ * Every bucket, following continuation tokens, each page's handed on as it arrives; a page without a
+ * bucket list is a listing cut short.
+ */
 export async function listAllBuckets(
   http: SignedGetClient,
+  onBucket: (bucket: StoreBucket) => void,
   maxBuckets = DEFAULT_MAX_BUCKETS,
-): Promise<StoreBucket[]> {
-  const buckets: StoreBucket[] = [];
+): Promise<void> {
   const count = entryCounter(maxBuckets, 'ListBuckets');
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const next = await http.get('/', token ? { 'continuation-token': token } : {}, (body) =>
-      readPage(body, count),
-    );
-    for (const b of next.buckets) buckets.push(b); // a spread of 130,000 arguments overflows the stack
-    if (!next.token || next.token === token) return buckets;
+    // Each bucket handed on as it is parsed (MinIO answers a million in one page); a page cut off and
+    // asked again resends its first buckets: those already handed on are skipped (S3 lists by name).
+    let handed = 0;
+    const next = await http.get('/', token ? { 'continuation-token': token } : {}, (body) => {
+      let seen = 0;
+      return readPage(body, (b) => {
+        seen += 1;
+        if (seen <= handed) return;
+        count();
+        onBucket(b);
+        handed += 1;
+      });
+    });
+    if (!next.token || next.token === token) return;
     token = next.token;
   }
   throw new ListingCutShortError(`ListBuckets still paginating after ${MAX_PAGES} pages`);
 }
 
-/** One ListBuckets answer, read as it streams in. */
-export async function readPage(body: Body, count: () => void = () => {}): Promise<Page> {
+/** One ListBuckets answer, read as it streams in, each bucket handed on as it closes. */
+export async function readPage(body: Body, onBucket: (bucket: StoreBucket) => void): Promise<Page> {
   const parser = new SaxesParser();
-  const page: Page = { buckets: [] };
+  const page: Page = {};
   // Where the parser is, as `A/B/C`: kept as it moves, for 100,000 buckets' worth of tags.
   let at = '';
   let sawBucketList = false;
@@ -61,10 +73,7 @@ export async function readPage(body: Body, count: () => void = () => {}): Promis
     if (at === `${BUCKETS}/Bucket/Name`) bucket.name = text;
     else if (at === `${BUCKETS}/Bucket/CreationDate`) bucket.created = text;
     else if (at === 'ListAllMyBucketsResult/ContinuationToken') page.token = text;
-    else if (at === `${BUCKETS}/Bucket`) {
-      count();
-      page.buckets.push(storeBucket(bucket));
-    }
+    else if (at === `${BUCKETS}/Bucket`) onBucket(storeBucket(bucket));
     depth -= 1;
     at = at.slice(0, Math.max(0, at.lastIndexOf('/')));
     text = '';

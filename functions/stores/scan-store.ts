@@ -13,7 +13,7 @@ import type {
   StoreScan,
   StoreTarget,
 } from '../core/model.js';
-import { Partitions, partitionOf } from '../common/partitions.js';
+import { Partitions, partitionOf, partitionsFor } from '../common/partitions.js';
 import type {
   AttributeReading,
   InspectTarget,
@@ -47,7 +47,7 @@ export interface ScanRequest {
    * DB bucket names the store should have; those the listing lacks are checked one by one. For a
    * store judged in partitions, the names of partition p (read when the scan gets to it).
    */
-  expected: string[] | ((partition: number) => string[]);
+  expected: string[] | ((partition: number, partitions: number) => string[]);
   /**
    * A targeted audit: no listing; each of `expected` is asked about directly, and the scan is
    * complete for exactly those names when every one got a definite answer.
@@ -55,6 +55,11 @@ export interface ScanRequest {
   targeted?: boolean;
   /** Partitions of the store's names (common/partitions.ts): one unless the store is large. */
   partitions?: number;
+  /**
+   * About how many buckets a partition should hold (scan.shards auto): a listing that outgrows its
+   * partitions (a store of far more buckets than rows) is split into more.
+   */
+  partitionSize?: number;
   options: TransportOptions;
   /** The attributes the rules in scope compare; none when only existence rules run. */
   attributes?: BucketAttribute[];
@@ -199,7 +204,7 @@ export async function openStoreScan(request: ScanRequest): Promise<StoreScanSess
     open.close(); // ends every request in flight
     for (const stop of [...waiting]) stop();
   }, deadlineMs);
-  const listing = new Partitions<StoreBucket>(count, 'listing');
+  let listing = new Partitions<StoreBucket>(count, 'listing', (b) => b.name);
   const finish = () => {
     clearTimeout(timer);
     open.close();
@@ -208,7 +213,7 @@ export async function openStoreScan(request: ScanRequest): Promise<StoreScanSess
   let outcome: StoreScan | Listed;
   try {
     outcome = await untilExpired<StoreScan | Listed>(
-      list(request, open, listing, secrets, result),
+      list(request, open, listing, secrets, result, (moved) => (listing = moved)),
       () => stopped as StoreScan,
     );
   } catch (err) {
@@ -232,7 +237,7 @@ export async function openStoreScan(request: ScanRequest): Promise<StoreScanSess
       ...(listed.accounts ? { accounts: listed.accounts } : {}),
     });
   return {
-    partitions: count,
+    partitions: listing.count,
     listed: () => listed.count,
     summary: () => state() ?? base(),
     async partition(p, inspect) {
@@ -242,7 +247,7 @@ export async function openStoreScan(request: ScanRequest): Promise<StoreScanSess
       const onList = new Map(buckets.map((b) => [b.name, b]));
       const checks = byName<StoreScan['absenceChecks'][string]>();
       for (const [name, check] of Object.entries(listed.absenceChecks))
-        if (partitionOf(name, count) === p) checks[name] = check;
+        if (partitionOf(name, listing.count) === p) checks[name] = check;
       // A listing that cannot be trusted leaves every check unverified: reading attributes would be waste.
       const wanted = (request.attributes ?? []).filter((a) => adapter.capabilities.includes(a));
       const targets = inspect.flatMap((t) => {
@@ -319,31 +324,45 @@ function storeDeadlineMs(request: ScanRequest): number {
 async function list(
   request: ScanRequest,
   connection: StoreConnection,
-  listing: Partitions<StoreBucket>,
+  given: Partitions<StoreBucket>,
   secrets: string[],
   result: (status: StoreScan['status'], rest?: Partial<StoreScan>) => StoreScan,
+  repartitioned: (listing: Partitions<StoreBucket>) => void,
 ): Promise<StoreScan | Listed> {
+  let listing = given;
   const { options } = request;
   const now = request.now ?? (() => new Date());
-  const { expected: given } = request;
+  const { expected: wanted } = request;
   const expectedOf = (p: number) =>
-    typeof given === 'function' ? given(p) : given.filter((n) => partitionOf(n, listing.count) === p);
+    typeof wanted === 'function'
+      ? wanted(p, listing.count)
+      : wanted.filter((n) => partitionOf(n, listing.count) === p);
   const unusable = { count: 0, examples: [] as string[] };
   // A name no bucket can have (a 20 MiB name, control characters) is reported, never compared,
   // queried or put in a command: one hostile entry must not end or blind the audit.
   const take = (b: StoreBucket) => {
-    if (usableName(b.name)) listing.add(b.name, b);
+    if (usableName(b.name)) listing.add(b);
     else noteUnusable(unusable, b.name);
   };
-  const names =
-    connection.listNames && !request.targeted ? new Partitions<string>(listing.count, 'names') : undefined;
+  let names =
+    connection.listNames && !request.targeted
+      ? new Partitions<string>(listing.count, 'names', (n) => n)
+      : undefined;
   try {
     if (request.targeted) {
       const askable = [...new Set(expectedOf(0))].filter((name) => bucketNameProblem(name) === undefined);
       for (const b of await lookUpEach(connection, askable, options.concurrency)) take(b);
     } else {
       await connection.listBuckets(take);
-      await connection.listNames?.((name) => names?.add(name, name));
+      await connection.listNames?.((name) => names?.add(name));
+    }
+    // A store of far more buckets than rows (its unmanaged ones): more partitions, each of the size asked.
+    const size = request.partitionSize;
+    if (size && listing.size > listing.count * size) {
+      const count = partitionsFor(Math.max(listing.size, names?.size ?? 0), size);
+      listing = listing.moveTo(count);
+      names = names?.moveTo(count);
+      repartitioned(listing);
     }
   } catch (err) {
     names?.close();

@@ -38,8 +38,9 @@ describe('listing parsers (property)', () => {
         const xml = `<?xml version="1.0"?><ListAllMyBucketsResult><Buckets>${names
           .map((n) => `<Bucket><Name>${escapeXml(n)}</Name></Bucket>`)
           .join('')}</Buckets></ListAllMyBucketsResult>`;
-        const page = await readPage(chunked(xml, sizes));
-        expect(page.buckets.map((b) => b.name)).toEqual(names);
+        const read: string[] = [];
+        await readPage(chunked(xml, sizes), (b) => read.push(b.name));
+        expect(read).toEqual(names);
       }),
       { numRuns: 200 },
     );
@@ -53,9 +54,11 @@ describe('listing parsers (property)', () => {
         fc.nat(),
         async (entries, sizes, cutAt) => {
           const text = JSON.stringify(entries);
-          expect(await readList(chunked(text, sizes), 'GET /admin/bucket', (e) => e)).toEqual(entries);
+          const read: unknown[] = [];
+          await readList(chunked(text, sizes), 'GET /admin/bucket', (e) => read.push(e));
+          expect(read).toEqual(entries);
           const cut = text.slice(0, cutAt % text.length);
-          await expect(readList(chunked(cut, sizes), 'GET /admin/bucket', (e) => e)).rejects.toThrow();
+          await expect(readList(chunked(cut, sizes), 'GET /admin/bucket', () => {})).rejects.toThrow();
         },
       ),
       { numRuns: 200 },

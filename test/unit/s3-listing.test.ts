@@ -1,3 +1,4 @@
+import type { StoreBucket } from '../../functions/core/model.js';
 import { describe, expect, it } from 'vitest';
 import { ListingCutShortError } from '../../functions/stores/classify.js';
 import { readPage } from '../../functions/stores/s3-listing.js';
@@ -13,6 +14,13 @@ const page = (buckets: string, more = '') =>
 const bucket = (name: string, created = '2026-11-20T10:00:00.000Z') =>
   `<Bucket><Name>${name}</Name><CreationDate>${created}</CreationDate></Bucket>`;
 
+/** A page as read: its buckets (handed on one by one) and its token. */
+async function readWhole(body: AsyncGenerator<Buffer>): Promise<{ buckets: StoreBucket[]; token?: string }> {
+  const buckets: StoreBucket[] = [];
+  const { token } = await readPage(body, (b) => buckets.push(b));
+  return { buckets, ...(token ? { token } : {}) };
+}
+
 describe('readPage', () => {
   it('reads names, creation dates and the continuation token from a body split mid-character', async () => {
     const xml = page(
@@ -20,7 +28,7 @@ describe('readPage', () => {
       '<ContinuationToken>t-2</ContinuationToken>',
     );
 
-    const read = await readPage(chunks(xml, 3));
+    const read = await readWhole(chunks(xml, 3));
 
     expect(read).toEqual({
       buckets: [
@@ -32,7 +40,7 @@ describe('readPage', () => {
   });
 
   it('reads an empty store as no buckets, and no token as the last page', async () => {
-    expect(await readPage(chunks(page('')))).toEqual({ buckets: [] });
+    expect(await readWhole(chunks(page('')))).toEqual({ buckets: [] });
   });
 
   it.each([
@@ -45,8 +53,8 @@ describe('readPage', () => {
     ],
     ['not XML at all', '{"buckets": []}', /cut short or malformed/],
   ])('refuses a body %s: a listing cut short, never fewer buckets', async (_label, xml, message) => {
-    const reading = readPage(chunks(xml));
+    const reading = readWhole(chunks(xml));
     await expect(reading).rejects.toThrow(ListingCutShortError);
-    await expect(readPage(chunks(xml))).rejects.toThrow(message);
+    await expect(readWhole(chunks(xml))).rejects.toThrow(message);
   });
 });
