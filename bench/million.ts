@@ -81,7 +81,7 @@ async function oneSize(server: DbUrl, buckets: number, print: (line: string) => 
     await standin.requests();
     // As an operator of such a store configures it: a listing of a million buckets and more.
     const config = join(await mkdtemp(join(tmpdir(), 'csdrift-bench-million-')), 'config.json');
-    await writeFile(config, JSON.stringify({ scan: { maxBuckets: 2 * Math.max(buckets, 1) } }));
+    await writeFile(config, JSON.stringify({ scan: { maxBuckets: Math.max(1_000_000, 2 * buckets) } }));
     const started = performance.now();
     const { report, peakBytes } = await auditInOwnProcess(dbUrlText(database.db), ['--config', config]);
     await rm(dirname(config), { recursive: true, force: true });
