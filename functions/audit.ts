@@ -106,6 +106,8 @@ export interface PreparedAudit {
   rows: Map<number, Partitions<DbBucket>>;
   /** Bucket rows read in all. */
   rowCount: number;
+  /** Each store's active rows' owners (by store id, then account uuid), gathered as the rows streamed in. */
+  owners: Map<number, Map<string, NonNullable<DbBucket['owner']>>>;
   /** The partitions' files, removed. */
   close(): void;
 }
@@ -149,6 +151,7 @@ export async function prepareAudit(
     for (const partitions of rows.values()) partitions.close();
   };
   let rowCount = 0;
+  const owners = new Map<number, Map<string, NonNullable<DbBucket['owner']>>>();
   const { shards } = request.config.scan;
   // Only the stores in scope, and only their bucket rows: a one-store scan reads one store's rows.
   let inventory: CloudStackInventory;
@@ -171,6 +174,10 @@ export async function prepareAudit(
               return (row) => {
                 rowCount += 1;
                 rows.get(row.storeId)?.add(row);
+                if (row.removed !== null || !row.owner) return;
+                let mine = owners.get(row.storeId);
+                if (!mine) owners.set(row.storeId, (mine = new Map()));
+                mine.set(row.owner.accountUuid, row.owner);
               };
             },
           }
@@ -192,6 +199,7 @@ export async function prepareAudit(
     inventory,
     rows,
     rowCount,
+    owners,
     close,
   };
 }
@@ -262,11 +270,9 @@ export async function judgeStore(
       accountName: b.owner?.accountName ?? null,
     }));
   };
-  // The active rows' owners, over every partition: a few thousand accounts, whatever the number of
-  // rows. Their store users are expected; their keys are read if the admin is refused a bucket.
-  const owners = new Map<string, NonNullable<DbBucket['owner']>>();
-  for (let p = 0; p < rows.count; p++)
-    for (const b of rows.read(p)) if (b.removed === null && b.owner) owners.set(b.owner.accountUuid, b.owner);
+  // The active rows' owners: a few thousand accounts, whatever the number of rows. Their store users
+  // are expected; their keys are read if the admin is refused a bucket.
+  const owners = prepared.owners.get(store.id) ?? new Map<string, NonNullable<DbBucket['owner']>>();
   const options = { ...request.config.scan, retryBaseDelayMs: request.retryBaseDelayMs ?? 200 };
   const opening = openStoreScan({
     store,

@@ -68,6 +68,22 @@ export interface BucketRowFilter {
   storeIds?: number[];
 }
 
+/** The filter as SQL conditions on table `bucket` (aliased by `alias`) and their values. */
+export function whereOf(filter: BucketRowFilter, alias = ''): { where: string[]; values: unknown[] } {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (filter.names) {
+    where.push(`${alias}name IN (?)`);
+    values.push(filter.names);
+  }
+  if (filter.storeIds) {
+    // The same reading of the varchar column as the row's own store id (storeIdOf).
+    where.push(`CAST(${alias}object_store_id AS UNSIGNED) IN (?)`);
+    values.push(filter.storeIds);
+  }
+  return { where, values };
+}
+
 /** Every bucket row, or those the filter names, in id order. */
 export async function readBucketRows(
   conn: Connection,
@@ -90,17 +106,7 @@ export async function streamBucketRows(
   onRow: (row: DbBucket) => void,
   { billing = false }: { billing?: boolean } = {},
 ): Promise<void> {
-  const where: string[] = [];
-  const values: unknown[] = [];
-  if (filter.names) {
-    where.push('b.name IN (?)');
-    values.push(filter.names);
-  }
-  if (filter.storeIds) {
-    // The same reading of the varchar column as the row's own store id below.
-    where.push('CAST(b.object_store_id AS UNSIGNED) IN (?)');
-    values.push(filter.storeIds);
-  }
+  const { where, values } = whereOf(filter, 'b.');
   // Streamed: each row becomes a DbBucket as it arrives, so 100,000 raw rows are never held at once.
   // The promise wrapper's underlying connection is mysql2's documented way to stream.
   const { connection } = conn as unknown as { connection: CallbackConnection };

@@ -23,6 +23,7 @@ import {
   readBucketRows,
   storeIdOf,
   streamBucketRows,
+  whereOf,
 } from './bucket-rows.js';
 import { detectSchema } from './schema-shape.js';
 import { safeEndpoint } from '../core/endpoint.js';
@@ -142,16 +143,7 @@ async function countRows(
   timeout: number,
   filter: BucketRowFilter,
 ): Promise<Map<number, number>> {
-  const where: string[] = [];
-  const values: unknown[] = [];
-  if (filter.names) {
-    where.push('name IN (?)');
-    values.push(filter.names);
-  }
-  if (filter.storeIds) {
-    where.push('CAST(object_store_id AS UNSIGNED) IN (?)');
-    values.push(filter.storeIds);
-  }
+  const { where, values } = whereOf(filter);
   const [rows] = await conn.query<RowDataPacket[]>({
     sql: `SELECT object_store_id AS store, COUNT(*) AS n FROM bucket
            ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY object_store_id`,

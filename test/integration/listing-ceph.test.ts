@@ -8,11 +8,20 @@ import { FAST_SCAN, audit, found } from '../support/audit.js';
 import { radosgwAdmin } from '../support/ceph.js';
 import { bucketName } from '../support/cloud.js';
 import type { CephCloud } from '../support/cloud.js';
+import type { FaultPlan } from '../support/fault-proxy.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 
 const ceph = inject('ceph');
 const options = { ...FAST_SCAN, retryBaseDelayMs: 10 };
+
+/** A proxy plan answering every user page with `body` instead of the RGW. */
+const userPages =
+  (body: string): FaultPlan =>
+  (req) =>
+    req.url?.startsWith('/admin/metadata/user')
+      ? { kind: 'answer', status: 200, contentType: 'application/json', body }
+      : null;
 
 describe('a Ceph store listed by owner', () => {
   const perTest = cephCloudPerTest('4.21');
@@ -76,15 +85,7 @@ describe('a Ceph store listed by owner', () => {
   it('a bucket whose owner the user listing lacks is looked up and listed, not lost', async () => {
     const { rogue } = await plant();
     // The user pages show only the admins: every account's bucket is known by its name alone.
-    proxy.plan = (req) =>
-      req.url?.startsWith('/admin/metadata/user')
-        ? {
-            kind: 'answer',
-            status: 200,
-            contentType: 'application/json',
-            body: '{"keys":["auditadmin"],"truncated":"false","count":1}',
-          }
-        : null;
+    proxy.plan = userPages('{"keys":["auditadmin"],"truncated":"false","count":1}');
     const report = await audit(
       cloud.database,
       {},
@@ -97,15 +98,7 @@ describe('a Ceph store listed by owner', () => {
 
   it('a user page that says it goes on but gives no marker is a listing cut short: partial', async () => {
     await plant();
-    proxy.plan = (req) =>
-      req.url?.startsWith('/admin/metadata/user')
-        ? {
-            kind: 'answer',
-            status: 200,
-            contentType: 'application/json',
-            body: '{"keys":["auditadmin"],"truncated":"true","count":1}',
-          }
-        : null;
+    proxy.plan = userPages('{"keys":["auditadmin"],"truncated":"true","count":1}');
     const report = await audit(
       cloud.database,
       {},
