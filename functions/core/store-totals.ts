@@ -71,11 +71,7 @@ function holdingsOf(view: Omit<StoreView, 'totals'>): Map<string, string[]> {
   const index = view.accounts ? indexOnce(view.accounts) : undefined;
   const orphanable = (name: string) => {
     if (!index) return true;
-    const kind = ownershipOf(
-      { kind: 'user', name, enabled: true, keys: [], rights: [] },
-      view.store.provider,
-      index,
-    ).kind;
+    const kind = ownershipOf(name, view.store.provider, index).kind;
     return kind === 'removed' || kind === 'unknown';
   };
   if (view.store.provider !== 'MinIO') {

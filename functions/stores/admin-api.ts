@@ -13,7 +13,7 @@ import { firstIssue } from '../core/validation.js';
 import { ListingCutShortError, NotTheDocumentError, isRetryable } from './classify.js';
 import type { Readable } from 'node:stream';
 import type { Body } from './bounds.js';
-import { ERROR_BODY_BYTES, boundedText, capped, entryCounter, jsonNestingGuard } from './bounds.js';
+import { ERROR_BODY_BYTES, boundedText, capped, entryCounter, jsonNestingGuard, tooLarge } from './bounds.js';
 import { DEFAULT_MAX_BODY_MIB, DEFAULT_MAX_BUCKETS } from './http.js';
 import { decryptMadmin } from './madmin-crypto.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
@@ -61,13 +61,7 @@ export class SignedGetClient {
    */
   get<T>(path: string, query: Record<string, string>, read: (body: Body) => Promise<T>): Promise<T> {
     const full = `${this.base.pathname.replace(/\/$/, '')}${path}`;
-    return pRetry(() => this.once(full, query, read), {
-      retries: this.options.maxAttempts - 1,
-      minTimeout: this.options.retryBaseDelayMs,
-      factor: 2,
-      randomize: true,
-      shouldRetry: ({ error }) => isRetryable(error),
-    });
+    return this.retried(() => this.once(full, query, read));
   }
 
   /**
@@ -84,9 +78,14 @@ export class SignedGetClient {
     const full = `${this.base.pathname.replace(/\/$/, '')}${path}`;
     const maxBytes = (this.options.maxBodyMiB ?? DEFAULT_MAX_BODY_MIB) * 1024 ** 2;
     // Parsed inside the try: an answer cut short into malformed JSON is asked again, like a reset.
-    const once = async () =>
-      parse(await this.once(full, query, (body) => wholeBody(body, maxBytes, what), false));
-    return pRetry(once, {
+    return this.retried(async () =>
+      parse(await this.once(full, query, (body) => wholeBody(body, maxBytes, what), false)),
+    );
+  }
+
+  /** Throttling, 5xx and network failures tried again, with the scan's jittered exponential backoff. */
+  private retried<T>(attempt: () => Promise<T>): Promise<T> {
+    return pRetry(attempt, {
       retries: this.options.maxAttempts - 1,
       minTimeout: this.options.retryBaseDelayMs,
       factor: 2,
@@ -179,7 +178,7 @@ export class AdminApiClient {
     // Decrypted once the answer is in: the request's timeout is the store's, not the key derivation's
     // (Argon2id over 64 MiB, about half a second of our own CPU).
     const plain = await decryptMadmin(this.secretKey, sealed);
-    guardNesting(plain, what);
+    jsonNestingGuard(what)(plain);
     return parseDocument(plain.toString('utf8'), what, schema);
   }
 
@@ -303,34 +302,18 @@ async function iterated(
   nesting: (chunk: Buffer) => void,
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      (body as { destroy?: () => void }).destroy?.();
-      throw tooLarge(what, maxBytes);
-    }
+  for await (const chunk of capped(body, maxBytes, what)) {
     nesting(chunk);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 }
 
-function tooLarge(what: string, maxBytes: number): ListingCutShortError {
-  return new ListingCutShortError(
-    `${what} answered with more than ${Math.round(maxBytes / 1024 ** 2)} MiB: not read on (scan.maxBodyMiB)`,
-  );
-}
-
-function guardNesting(bytes: Buffer, what: string): void {
-  jsonNestingGuard(what)(bytes);
-}
-
 /** A JSON document (its nesting already checked) as `schema` describes it; anything else is no answer at all (NotTheDocumentError). */
 function parseDocument<S extends z.ZodType>(text: string, what: string, schema: S): z.infer<S> {
   let parsed: unknown;
   try {
-    // Its nesting was checked as it arrived (guardedText, guardNesting).
+    // Its nesting was checked as it arrived (wholeBody) or once decrypted (getEncrypted).
     parsed = JSON.parse(text);
   } catch {
     throw new NotTheDocumentError(`${what} answered with something that is not JSON`);
@@ -394,10 +377,4 @@ async function* silenceGuard(body: unknown, ms: number): Body {
   } finally {
     clearTimeout(timer);
   }
-}
-
-export async function bodyText(body: Body): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
 }

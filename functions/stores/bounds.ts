@@ -18,12 +18,17 @@ export async function* capped(body: Body, maxBytes: number, what: string): Body 
     size += chunk.length;
     if (size > maxBytes) {
       (body as { destroy?: () => void }).destroy?.();
-      throw new ListingCutShortError(
-        `${what} answered with more than ${Math.round(maxBytes / 1024 ** 2)} MiB: not read on (scan.maxBodyMiB)`,
-      );
+      throw tooLarge(what, maxBytes);
     }
     yield chunk;
   }
+}
+
+/** An answer past scan.maxBodyMiB: not read on, the store partial. */
+export function tooLarge(what: string, maxBytes: number): ListingCutShortError {
+  return new ListingCutShortError(
+    `${what} answered with more than ${Math.round(maxBytes / 1024 ** 2)} MiB: not read on (scan.maxBodyMiB)`,
+  );
 }
 
 /** At most `maxBytes` of a body as text; the rest is left unread and the stream destroyed. */

@@ -20,7 +20,7 @@ interface RgwBucketStats {
   owner?: unknown;
   tenant?: unknown;
   creation_time?: unknown;
-  /** Moves when the bucket's instance changes (versioning, policy, …): the listing identity of scan.incremental. */
+  /** When the bucket's instance last changed (versioning, policy, …): kept with the listed bucket. */
   mtime?: unknown;
   usage?: Record<string, { size?: number; size_kb?: number; num_objects?: number }>;
   bucket_quota?: { enabled?: boolean; max_size?: number; max_size_kb?: number };

@@ -95,11 +95,6 @@ export interface OwnerListing<T extends NamedEntry> {
   listsOwner: (owner: string) => boolean;
 }
 
-/** The name a listing entry stands for: `tenant:name` for a tenant's bucket, as S3 addresses it. */
-export function entryName(entry: NamedEntry): string {
-  return entry.tenant ? `${String(entry.tenant)}:${String(entry.bucket)}` : String(entry.bucket);
-}
-
 export function rgwOwnerListing<T extends NamedEntry>(
   admin: AdminApiClient,
   listing: AdminApiClient,

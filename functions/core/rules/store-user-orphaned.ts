@@ -29,7 +29,7 @@ export const storeUserOrphaned = defineRule({
     const findings: RuleFinding[] = [];
     for (const user of principals.principals) {
       if (user.kind !== 'user' || user.cloudstack) continue;
-      const owner = ownershipOf(user, view.store.provider, index);
+      const owner = ownershipOf(user.name, view.store.provider, index);
       if (owner.kind !== 'removed' && owner.kind !== 'unknown') continue;
       const keys = user.enabled ? user.keys.filter((k) => k.enabled) : [];
       const held = view.totals.holdings[user.name] ?? { count: 0, examples: [] };

@@ -88,14 +88,14 @@ export function indexAccounts(accounts: readonly AccountRecord[]): AccountIndex 
  * Whose user this is by its name: a name of CloudStack's shape (a uuid on Ceph, `acs-…` on MinIO)
  * and the account it names, live or removed; `unknown` when no account of this CloudStack has it.
  */
-export function ownershipOf(user: StorePrincipal, provider: string, index: AccountIndex): UserOwnership {
+export function ownershipOf(name: string, provider: string, index: AccountIndex): UserOwnership {
   let key: string;
   if (provider === 'MinIO') {
-    if (!user.name.startsWith('acs-')) return { kind: 'not-cloudstack' };
-    key = user.name.slice(4);
+    if (!name.startsWith('acs-')) return { kind: 'not-cloudstack' };
+    key = name.slice(4);
   } else {
-    if (!UUID.test(user.name)) return { kind: 'not-cloudstack' };
-    key = user.name;
+    if (!UUID.test(name)) return { kind: 'not-cloudstack' };
+    key = name;
   }
   const byUuid = UUID.test(key);
   const named = (byUuid ? index.byUuid.get(key.toLowerCase()) : index.byName.get(key)) ?? [];
