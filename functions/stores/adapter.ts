@@ -75,6 +75,16 @@ export interface StoreConnection {
   close(): void;
 }
 
+/**
+ * What a store's listing says of a bucket that changes whenever some of its attributes change
+ * (RGW: the bucket instance's id and mtime): scan.incremental keeps the last read of `covers` for a
+ * bucket whose identity is what it was then. Which attributes it covers is proved on a live store.
+ */
+export interface ListingIdentity {
+  of(bucket: StoreBucket): string | undefined;
+  covers: readonly BucketAttribute[];
+}
+
 export interface StoreAdapter {
   /** Why this adapter will not scan the store, if it will not (e.g. the Simulator has nothing behind it). */
   skipReason?: string;
@@ -82,5 +92,7 @@ export interface StoreAdapter {
   capabilities: readonly BucketAttribute[];
   /** …and why each of the others does not apply to its provider. */
   notApplicable: Partial<Record<BucketAttribute, string>>;
+  /** Where the store's listing offers one (stores whose listing has no such thing read every night). */
+  identity?: ListingIdentity;
   connect(store: StoreTarget, options: TransportOptions, context?: ScanContext): StoreConnection;
 }

@@ -31,6 +31,11 @@ export const cephRgwAdapter: StoreAdapter = {
   notApplicable: {
     encryption: "CloudStack's Ceph driver does not support bucket encryption",
   },
+  // The instance's id and mtime: what test/integration/mtime-ceph.test.ts proves each change moves.
+  identity: {
+    of: (b) => (b.instanceId && b.mtime ? `${b.instanceId}@${b.mtime}` : undefined),
+    covers: ['versioning', 'objectLock', 'policy'],
+  },
   connect(store, options, context = {}) {
     const handler = new CountingHttpHandler(options);
     const listingHandler = new CountingHttpHandler(options, { listingOf: context.expectedBuckets ?? 0 });
