@@ -30,10 +30,13 @@ import { isExpired, withLedgerSuppressions } from './core/suppressions.js';
 import { rulesInScope } from './core/evaluate.js';
 import { lazyOwnerKeys } from './cloudstack/owner-keys.js';
 import { readUsageSinceRemoval, usageDbUrl } from './cloudstack/usage-records.js';
-import type { InspectRequest, StoreScanSession } from './stores/scan-store.js';
+import type { InspectRequest, KeptReads, StoreScanSession } from './stores/scan-store.js';
 import { failed, openStoreScan } from './stores/scan-store.js';
 import { safeEndpoint } from './core/endpoint.js';
 import { storeUserNames } from './core/store-naming.js';
+import type { StoreReads } from './state/bucket-reads.js';
+import { openStoreReads, recordReads } from './state/bucket-reads.js';
+import type { StateStorage } from './state/storage.js';
 
 export type AuditProgress =
   | { kind: 'inventory'; database: string }
@@ -74,6 +77,11 @@ export interface AuditRequest {
   retryBaseDelayMs?: number;
   /** An event run: by bucket name, the change event that started it (a finding it opens carries it). */
   causes?: Record<string, FindingCause>;
+  /**
+   * Where scan.incremental keeps each bucket's last verified read (state/bucket-reads.ts): the run's
+   * state folder or prefix. None (a dry run): every bucket is read in full and nothing is kept.
+   */
+  state?: StateStorage;
 }
 
 const STORES_AT_ONCE = 4;
@@ -82,6 +90,7 @@ const STORES_AT_ONCE = 4;
  * megabytes while it is judged, and small shards cost little (one DB re-read, a pause in the reads).
  */
 const SHARD_BUCKETS = 5_000;
+const DAY_MS = 86_400_000;
 
 export interface AuditOutcome {
   report: Report;
@@ -293,10 +302,17 @@ export async function judgeStore(
     onInternalError: (err) => progress({ kind: 'internal-error', store, error: err }),
   });
   const session = await untilAborted(opening, count, () => stoppedEarly(store, now), request.signal);
+  let reads: StoreReads | undefined;
   try {
     // As many partitions as the scan ended with (a listing far larger than the rows makes more).
     const parts = session.partitions;
     rowsIn(targeted ? rows.count : parts);
+    // scan.incremental: each partition's last verified reads, kept while a bucket's identity holds.
+    const incremental = request.config.scan.incremental ? request.state : undefined;
+    const since = new Date(now().getTime() - request.config.scan.fullVerifyDays * DAY_MS).toISOString();
+    if (incremental && !targeted) reads = await openStoreReads(incremental, store.uuid, parts);
+    const keptOf = async (p: number): Promise<KeptReads | undefined> =>
+      reads ? { reads: await reads.shard(p), since } : incremental ? { reads: new Map(), since } : undefined;
     const judgeWith = async (scanOf: (p: number, rows: DbBucket[]) => Promise<StoreScan>) => {
       const findings: Finding[] = [];
       const coverage: StoreCoverage[] = [];
@@ -320,6 +336,11 @@ export async function judgeStore(
         const usageDb = await addUsageSinceRemoval(partitionRows, request.config.usageDb?.url);
         const reread = await recheckBucketRows(request.db, recheckCandidates(partitionRows, scan));
         rechecked += reread.length;
+        if (incremental && scan.status === 'verified' && scan.freshReads) {
+          if (reads) await reads.record(p, scan.freshReads, new Set(scan.buckets.map((b) => b.name)));
+          // A targeted run (a change event named these buckets): read whole, kept for the next night.
+          else await recordReads(incremental, store.uuid, scan.freshReads);
+        }
         const judged = evaluate({
           inventory: {
             ...prepared.inventory,
@@ -341,7 +362,10 @@ export async function judgeStore(
       }
       return { findings, coverage, totals, statuses, rechecked };
     };
-    let judged = await judgeWith((p, partitionRows) => session.partition(p, inspectOf(partitionRows)));
+    let judged = await judgeWith(async (p, partitionRows) =>
+      session.partition(p, inspectOf(partitionRows), await keptOf(p)),
+    );
+    await reads?.finish();
     let summary = session.summary();
     if (request.signal?.aborted) summary = stoppedEarly(store, now);
     // A deadline or a fault of our own met half-way: no partition keeps what it was judged on.
@@ -369,6 +393,7 @@ export async function judgeStore(
       listed: session.listed(),
     };
   } finally {
+    reads?.close();
     session.close();
   }
 }

@@ -43,7 +43,8 @@ export async function auditAndPublish(request: RunRequest): Promise<RunOutcome> 
   const { storage, formats, notifiers, dryRun, judged, failedDeletes, ...audit } = request;
   // A corrupt ledger stops the run here, before anything is audited or written.
   const stored = await readLedger(storage);
-  const auditRequest = { ...audit, previousLedger: stored.ledger };
+  // A dry run keeps nothing: not even what scan.incremental would keep of its reads.
+  const auditRequest = { ...audit, previousLedger: stored.ledger, ...(dryRun ? {} : { state: storage }) };
   const outcome = judged
     ? await finishAudit(await prepareAudit(auditRequest, { rows: false }), judged, auditRequest)
     : await runAudit(auditRequest);

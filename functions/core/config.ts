@@ -228,6 +228,14 @@ export const auditConfigSchema = z.strictObject({
        * `auto`: one shard per 5,000 of the store's rows (a store of fewer is one shard, in memory).
        */
       shards: z.union([z.literal('auto'), z.number().int().min(1).max(100_000)]).default('auto'),
+      /**
+       * Nightly cost proportional to change: a bucket whose listing identity (RGW: bucket id and
+       * mtime) is what it was at its last verified read keeps that read of the attributes the identity
+       * covers (its findings say when: evidence.verifiedAt). Needs a state folder or prefix (--out).
+       */
+      incremental: z.boolean().default(false),
+      /** Every bucket is read in full at least this often, whatever its identity says. */
+      fullVerifyDays: z.number().int().min(1).max(365).default(7),
       maxBodyMiB: z.number().int().min(1).default(256),
     })
     .default({
@@ -237,6 +245,8 @@ export const auditConfigSchema = z.strictObject({
       keepAlive: false,
       maxBuckets: 1_000_000,
       shards: 'auto',
+      incremental: false,
+      fullVerifyDays: 7,
       maxBodyMiB: 256,
     }),
 });

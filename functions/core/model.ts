@@ -151,6 +151,7 @@ export type {
   CoverageStatus,
   AnonymousAccess,
   BucketAttributes,
+  BucketRead,
   KeyRef,
   StorePrincipal,
   StorePrincipals,

@@ -87,6 +87,18 @@ export const bucketAttributesSchema = z.strictObject({
 });
 export type BucketAttributes = z.infer<typeof bucketAttributesSchema>;
 
+/**
+ * A bucket's last verified read of the attributes its listing identity covers (scan.incremental): kept
+ * in the state layer per store and shard, and used instead of a new read while the identity holds.
+ */
+export const bucketReadSchema = z.strictObject({
+  name: z.string().min(1),
+  identity: z.string().min(1),
+  verifiedAt: z.string(),
+  attributes: bucketAttributesSchema,
+});
+export type BucketRead = z.infer<typeof bucketReadSchema>;
+
 /** MinIO: every canned policy by name, with the buckets it grants access to. */
 export const storeAccountsSchema = z.strictObject({ policies: z.record(z.string(), z.array(z.string())) });
 export type StoreAccounts = z.infer<typeof storeAccountsSchema>;
@@ -171,6 +183,18 @@ export const storeScanSchema = z.strictObject({
   notApplicable: z.partialRecord(z.enum(BUCKET_ATTRIBUTES), z.string()).optional(),
   /** Per bucket CloudStack and the store both have: the attributes read this run. */
   attributes: z.record(z.string(), bucketAttributesSchema).optional(),
+  /**
+   * scan.incremental: buckets whose listing identity was unchanged, whose `attributes` were kept from
+   * their last verified read (when, and which) instead of read again…
+   */
+  keptReads: z
+    .record(
+      z.string(),
+      z.strictObject({ verifiedAt: z.string(), attributes: z.array(z.enum(BUCKET_ATTRIBUTES)) }),
+    )
+    .optional(),
+  /** …and the reads made this run that the next may keep. */
+  freshReads: z.array(bucketReadSchema).optional(),
   /** MinIO's users and canned policies, for the owner rule. */
   accounts: observed(storeAccountsSchema).optional(),
   /** The store's users, service accounts and groups with their keys (by digest) and rights, for the key rules. */

@@ -98,6 +98,7 @@ export async function fanOutFunction(
       } = await judgeStore(prepared, store, {
         ...shared,
         previousLedger: ledger,
+        ...(invocation.dryRun ? {} : { state: storage }),
       });
       const key = scanKey(event.runId, store.uuid);
       await storage.put(key, JSON.stringify(judgement), 'application/json');

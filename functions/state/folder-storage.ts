@@ -45,7 +45,7 @@ export class FolderStorage implements StateStorage {
     const path = this.location(key);
     // Already replaced by another run: no need to queue for the lock to learn it.
     await this.expectVersion(key, expected);
-    const lockPath = this.location(key.replace(/\.json$/, '.lock'));
+    const lockPath = this.location(key.replace(/\.jsonl?$/, '.lock'));
     await makeFolder(dirname(lockPath));
     let compromised: Error | null = null;
     let release: () => Promise<void>;

@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import type {
   StoreBucket,
   AbsenceCheck,
+  BucketRead,
   BucketAttribute,
   BucketAttributes,
   Observed,
@@ -17,6 +18,7 @@ import { Partitions, partitionOf, partitionsFor } from '../common/partitions.js'
 import type {
   AttributeReading,
   InspectTarget,
+  ListingIdentity,
   ScanContext,
   StoreAdapter,
   StoreConnection,
@@ -85,11 +87,21 @@ export interface StoreScanSession {
   readonly partitions: number;
   /** The store's scan without its buckets and attributes: status, error, absence checks, principals, requests. */
   summary(): StoreScan;
-  /** Partition p: its listed buckets and absence checks, with the attributes of `inspect` read now. */
-  partition(p: number, inspect: InspectRequest[]): Promise<StoreScan>;
+  /**
+   * Partition p: its listed buckets and absence checks, with the attributes of `inspect` read now, or
+   * (scan.incremental) kept from `kept` where the bucket's listing identity has not moved since.
+   */
+  partition(p: number, inspect: InspectRequest[], kept?: KeptReads): Promise<StoreScan>;
   /** Buckets the listing showed, in all partitions. */
   listed(): number;
   close(): void;
+}
+
+/** scan.incremental: the last verified reads of a partition's buckets, and how old one may be to be kept. */
+export interface KeptReads {
+  reads: ReadonlyMap<string, BucketRead>;
+  /** A read made before this (scan.fullVerifyDays ago) is made again. */
+  since: string;
 }
 
 /** The whole store as one scan (a small store, a test): the session's one partition. */
@@ -240,7 +252,7 @@ export async function openStoreScan(request: ScanRequest): Promise<StoreScanSess
     partitions: listing.count,
     listed: () => listed.count,
     summary: () => state() ?? base(),
-    async partition(p, inspect) {
+    async partition(p, inspect, kept) {
       const failure = state();
       if (failure) return failure;
       const buckets = listing.read(p);
@@ -254,10 +266,13 @@ export async function openStoreScan(request: ScanRequest): Promise<StoreScanSess
         const seen = onList.get(t.name);
         return seen ? [{ ...t, listed: seen }] : [];
       });
+      const plan = planReads(targets, wanted, adapter.identity, kept);
       let reading: AttributeReading = { attributes: {} };
       try {
         if (!listed.problem && wanted.length && targets.length)
-          reading = await untilExpired(open.readAttributes(targets, wanted), () => ({ attributes: {} }));
+          reading = await untilExpired(readPlanned(open, plan, wanted, adapter.identity), () => ({
+            attributes: {},
+          }));
       } catch (err) {
         broken = internal(err);
         return broken;
@@ -268,16 +283,104 @@ export async function openStoreScan(request: ScanRequest): Promise<StoreScanSess
           'error' in reading.accounts
             ? { error: redact(reading.accounts.error, secrets) }
             : mergeAccounts(listed.accounts, reading.accounts);
+      const attributes = redactErrors(reading.attributes, secrets);
+      const identity = adapter.identity;
+      const readAt = now().toISOString();
+      const keptReads = byName<NonNullable<StoreScan['keptReads']>[string]>();
+      for (const { target, read } of plan.kept) {
+        const covered = identity?.covers.filter((a) => wanted.includes(a)) ?? [];
+        attributes[target.name] = { ...attributes[target.name], ...pick(read.attributes, covered) };
+        keptReads[target.name] = { verifiedAt: read.verifiedAt, attributes: covered };
+      }
+      // What the next run may keep: a fresh read of every covered attribute, none of them an error.
+      const freshReads: BucketRead[] = [];
+      if (identity && kept && !listed.problem)
+        for (const target of plan.fresh) {
+          const id = identity.of(target.listed);
+          const read = pick(attributes[target.name] ?? {}, identity.covers);
+          const covered = Object.values(read);
+          if (id && covered.length && covered.every((o) => o && 'value' in o))
+            freshReads.push({ name: target.name, identity: id, verifiedAt: readAt, attributes: read });
+        }
       return {
         ...base(),
         buckets,
         absenceChecks: checks,
-        attributes: redactErrors(reading.attributes, secrets),
+        attributes,
+        ...(plan.kept.length ? { keptReads } : {}),
+        ...(kept ? { freshReads } : {}),
         ...(reading.accounts ? { accounts: listed.accounts } : {}),
       };
     },
     close: finish,
   };
+}
+
+interface ReadPlan {
+  /** Read whole. */
+  fresh: InspectTarget[];
+  /** Their identity unchanged since a read young enough: only what the identity does not cover is read. */
+  kept: { target: InspectTarget; read: BucketRead }[];
+}
+
+/** Which targets are read in full and which keep their last verified read (scan.incremental). */
+function planReads(
+  targets: InspectTarget[],
+  wanted: BucketAttribute[],
+  identity: ListingIdentity | undefined,
+  kept: KeptReads | undefined,
+): ReadPlan {
+  const plan: ReadPlan = { fresh: [], kept: [] };
+  const covered = identity?.covers.filter((a) => wanted.includes(a)) ?? [];
+  for (const target of targets) {
+    const read = kept?.reads.get(target.name);
+    const usable =
+      identity &&
+      kept &&
+      read &&
+      covered.length &&
+      read.verifiedAt >= kept.since &&
+      read.identity === identity.of(target.listed) &&
+      covered.every((a) => read.attributes[a] && 'value' in (read.attributes[a] as object));
+    if (usable) plan.kept.push({ target, read });
+    else plan.fresh.push(target);
+  }
+  return plan;
+}
+
+/**
+ * The fresh targets read whole; the kept ones only for what their identity does not cover (on RGW:
+ * owner, usage and quota, which its listing carries, so no request at all).
+ */
+async function readPlanned(
+  connection: StoreConnection,
+  plan: ReadPlan,
+  wanted: BucketAttribute[],
+  identity: ListingIdentity | undefined,
+): Promise<AttributeReading> {
+  const uncovered = wanted.filter((a) => !identity?.covers.includes(a));
+  const [fresh, rest] = await Promise.all([
+    plan.fresh.length ? connection.readAttributes(plan.fresh, wanted) : undefined,
+    plan.kept.length && uncovered.length
+      ? connection.readAttributes(
+          plan.kept.map((k) => k.target),
+          uncovered,
+        )
+      : undefined,
+  ]);
+  const [a, b] = [fresh?.accounts, rest?.accounts];
+  // Either read's error stands; two answers are one store's policies.
+  const accounts = !a || !b ? (a ?? b) : 'error' in a ? a : 'error' in b ? b : mergeAccounts(a, b);
+  return {
+    attributes: { ...rest?.attributes, ...fresh?.attributes },
+    ...(accounts ? { accounts } : {}),
+  };
+}
+
+function pick(attributes: BucketAttributes, which: readonly BucketAttribute[]): BucketAttributes {
+  const out: Record<string, unknown> = {};
+  for (const a of which) if (attributes[a] !== undefined) out[a] = attributes[a];
+  return out as BucketAttributes;
 }
 
 /** A session whose scan ended before any partition: each partition is that same outcome. */

@@ -26,7 +26,20 @@ export function attributeFinding(
     expected: parts.expected,
     actual: parts.actual,
     message: parts.message,
-    evidence: { readAt: view.scan.finishedAt, ...parts.evidence },
+    evidence: {
+      readAt: view.scan.finishedAt,
+      verifiedAt: verifiedAt(view, bucket.name, parts.attribute),
+      ...parts.evidence,
+    },
     remediation: parts.remediation,
   };
+}
+
+/**
+ * When the store's value was read: this scan, or (scan.incremental) the last verified read it kept
+ * because the bucket's listing identity had not moved since.
+ */
+function verifiedAt(view: StoreView, bucket: string, attribute: string): string {
+  const kept = view.scan.keptReads?.[bucket];
+  return kept && (kept.attributes as string[]).includes(attribute) ? kept.verifiedAt : view.scan.finishedAt;
 }
