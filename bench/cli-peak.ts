@@ -13,6 +13,8 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 export async function auditInOwnProcess(
   dbUrl: string,
   args: string[] = [],
+  /** The state and reports folder, kept across runs (scan.incremental); a throwaway one otherwise. */
+  out?: string,
 ): Promise<{ report: Report; peakBytes: number }> {
   const work = await mkdtemp(join(tmpdir(), 'csdrift-bench-cli-'));
   try {
@@ -29,7 +31,7 @@ export async function auditInOwnProcess(
         '--db',
         dbUrl,
         '--out',
-        join(work, 'reports'),
+        out ?? join(work, 'reports'),
         '--quiet',
         '--json',
         ...args,

@@ -12,6 +12,7 @@ import { DEMO_STORE_KEYS } from '../functions/demo/sample-cloud.js';
 import { dbUrlText } from '../test/support/database.js';
 import { auditInOwnProcess } from './cli-peak.js';
 import { floorScan } from './floor.js';
+import { incrementalNight, onePercent } from './incremental.js';
 import type { Figure } from './results.js';
 import { atMost, round } from './results.js';
 import { StandinProcess } from './standin-process.js';
@@ -32,6 +33,7 @@ interface Night {
   floorMs: number;
   requests: number;
   floorRequests: number;
+  incremental: Figure[];
 }
 
 async function oneSize(server: DbUrl, buckets: number, print: (line: string) => void): Promise<Night> {
@@ -84,7 +86,6 @@ async function oneSize(server: DbUrl, buckets: number, print: (line: string) => 
     await writeFile(config, JSON.stringify({ scan: { maxBuckets: Math.max(1_000_000, 2 * buckets) } }));
     const started = performance.now();
     const { report, peakBytes } = await auditInOwnProcess(dbUrlText(database.db), ['--config', config]);
-    await rm(dirname(config), { recursive: true, force: true });
     const auditMs = performance.now() - started;
     const counts: Record<string, number> = {};
     for (const f of report.findings) counts[f.rule] = (counts[f.rule] ?? 0) + 1;
@@ -106,7 +107,38 @@ async function oneSize(server: DbUrl, buckets: number, print: (line: string) => 
     print(
       `  ${n}: audit ${round(auditMs / 1000, 1)} s, ${requests} requests, peak ${round(peakBytes / 2 ** 20, 0)} MiB; floor ${round(floor.ms / 1000, 1)} s, ${floor.requests} requests`,
     );
-    return { buckets, peakBytes, auditMs, floorMs: floor.ms, requests, floorRequests: floor.requests };
+    const incremental = buckets
+      ? await incrementalNight({
+          id: `million.${buckets}`,
+          what: `stand-in RGW, ${n} buckets`,
+          night: async (out) => {
+            await writeFile(
+              config,
+              JSON.stringify({ scan: { maxBuckets: Math.max(1_000_000, 2 * buckets), incremental: true } }),
+            );
+            const at = performance.now();
+            const { report } = await auditInOwnProcess(dbUrlText(database.db), ['--config', config], out);
+            return { report, ms: performance.now() - at };
+          },
+          change: async () => {
+            const changed = onePercent(buckets, PLANTED);
+            await standin?.change(changed);
+            return changed.map((i) => scaleBucketName(i));
+          },
+          planted: PLANTED,
+          print,
+        })
+      : [];
+    await rm(dirname(config), { recursive: true, force: true });
+    return {
+      buckets,
+      peakBytes,
+      auditMs,
+      floorMs: floor.ms,
+      requests,
+      floorRequests: floor.requests,
+      incremental,
+    };
   } finally {
     await standin?.stop();
     await database.drop();
@@ -161,6 +193,7 @@ export async function millionBuckets(
         target: atMost(FLOOR_TARGET)(ratio),
         detail: `floor ${round(night.floorMs / 1000, 1)} s: the same requests bare, ${CONCURRENCY} at a time`,
       },
+      ...night.incremental,
     );
   }
   figures.push({
