@@ -89,7 +89,7 @@ const STORES_AT_ONCE = 4;
  * Rows per shard of `scan.shards: auto`: a shard's rows, listing and attributes are a few tens of
  * megabytes while it is judged, and small shards cost little (one DB re-read, a pause in the reads).
  */
-const SHARD_BUCKETS = 5_000;
+export const SHARD_BUCKETS = 5_000;
 const DAY_MS = 86_400_000;
 
 export interface AuditOutcome {
@@ -117,8 +117,39 @@ export interface PreparedAudit {
   rowCount: number;
   /** Each store's active rows' owners (by store id, then account uuid), gathered as the rows streamed in. */
   owners: Map<number, Map<string, NonNullable<DbBucket['owner']>>>;
+  /** `rows: 'count'`: each store's rows counted (by store id), none read. */
+  counted: ReadonlyMap<number, number>;
   /** The partitions' files, removed. */
   close(): void;
+}
+
+/**
+ * One shard of a store judged in its own invocation (the Step Functions fan-out): of the store's
+ * `partitions`, those p with p % of === index. The store is still listed whole by every shard; what
+ * belongs to the other shards is let go as it arrives.
+ */
+export interface StorePart {
+  index: number;
+  of: number;
+  partitions: number;
+}
+
+export const ownsPartition = (part: StorePart | undefined, p: number): boolean =>
+  !part || p % part.of === part.index;
+
+/**
+ * What a shard of a store concluded before the store is judged whole: its partitions' findings and
+ * coverage, the totals the whole-store rules read, and its scan's summary (status, absences,
+ * principals, requests). The fan-out's merge adds these up shard by shard (concludeStore).
+ */
+export interface ShardJudgement {
+  storeId: number;
+  findings: Finding[];
+  coverage: StoreCoverage[];
+  totals: StoreTotals;
+  summary: StoreScan;
+  rows: number;
+  rechecked: number;
 }
 
 /** What one store's audit concluded: its findings and coverage, all the run needs of it. */
@@ -149,7 +180,7 @@ export async function runAudit(request: AuditRequest): Promise<AuditOutcome> {
  */
 export async function prepareAudit(
   request: AuditRequest,
-  { rows: withRows = true }: { rows?: boolean } = {},
+  { rows: withRows = true, part }: { rows?: boolean | 'count'; part?: StorePart } = {},
 ): Promise<PreparedAudit> {
   const now = request.now ?? (() => new Date());
   const started = request.startedAt ?? now();
@@ -161,6 +192,7 @@ export async function prepareAudit(
   };
   let rowCount = 0;
   const owners = new Map<number, Map<string, NonNullable<DbBucket['owner']>>>();
+  const counted = new Map<number, number>();
   const { shards } = request.config.scan;
   // Only the stores in scope, and only their bucket rows: a one-store scan reads one store's rows.
   let inventory: CloudStackInventory;
@@ -168,29 +200,36 @@ export async function prepareAudit(
     inventory = await loadCloudStackInventory(request.db, {
       scope: (stores) => selectStores(applyStoreOverrides(stores, request.config), request.stores),
       ...(request.buckets?.length ? { buckets: request.buckets } : {}),
-      ...(withRows
+      ...(withRows === 'count'
         ? {
-            rows: (counts) => {
-              for (const [id, count] of counts)
-                rows.set(
-                  id,
-                  new Partitions<DbBucket>(
-                    shards === 'auto' ? partitionsFor(count, SHARD_BUCKETS) : shards,
-                    'rows',
-                    (b) => b.name,
-                  ),
-                );
-              return (row) => {
-                rowCount += 1;
-                rows.get(row.storeId)?.add(row);
-                if (row.removed !== null || !row.owner) return;
-                let mine = owners.get(row.storeId);
-                if (!mine) owners.set(row.storeId, (mine = new Map()));
-                mine.set(row.owner.accountUuid, row.owner);
-              };
+            countsOnly: (counts) => {
+              for (const [id, count] of counts) counted.set(id, count);
             },
           }
-        : {}),
+        : withRows
+          ? {
+              rows: (counts) => {
+                for (const [id, count] of counts)
+                  rows.set(
+                    id,
+                    new Partitions<DbBucket>(
+                      part?.partitions ?? (shards === 'auto' ? partitionsFor(count, SHARD_BUCKETS) : shards),
+                      'rows',
+                      (b) => b.name,
+                      part ? (p) => ownsPartition(part, p) : undefined,
+                    ),
+                  );
+                return (row) => {
+                  rowCount += 1;
+                  rows.get(row.storeId)?.add(row);
+                  if (row.removed !== null || !row.owner) return;
+                  let mine = owners.get(row.storeId);
+                  if (!mine) owners.set(row.storeId, (mine = new Map()));
+                  mine.set(row.owner.accountUuid, row.owner);
+                };
+              },
+            }
+          : {}),
     });
   } catch (err) {
     close();
@@ -209,6 +248,7 @@ export async function prepareAudit(
     rows,
     rowCount,
     owners,
+    counted,
     close,
   };
 }
@@ -245,6 +285,20 @@ export async function judgeStore(
   store: StoreRecord,
   request: AuditRequest,
 ): Promise<StoreJudgement & { scan: StoreScan; listed: number }> {
+  const { scan, listed, ...shard } = await judgeStoreShard(prepared, store, request);
+  return { ...(await concludeStore(prepared, store, request, [shard])), scan, listed };
+}
+
+/**
+ * Phase 2 for one shard of a store (all of it unless `part`): everything but the whole-store rules,
+ * which concludeStore judges on the shards' totals.
+ */
+export async function judgeStoreShard(
+  prepared: PreparedAudit,
+  store: StoreRecord,
+  request: AuditRequest,
+  part?: StorePart,
+): Promise<ShardJudgement & { scan: StoreScan; listed: number }> {
   const now = request.now ?? (() => new Date());
   const progress = request.onProgress ?? (() => {});
   const grace = { now: now(), gracePeriodMinutes: request.config.gracePeriodMinutes };
@@ -288,10 +342,12 @@ export async function judgeStore(
     expected,
     ...(targeted ? { targeted: true } : {}),
     partitions: count,
-    ...(request.config.scan.shards === 'auto' && !targeted ? { partitionSize: SHARD_BUCKETS } : {}),
+    ...(request.config.scan.shards === 'auto' && !targeted && !part ? { partitionSize: SHARD_BUCKETS } : {}),
+    ...(part && !targeted ? { keep: (p: number) => ownsPartition(part, p) } : {}),
     options,
     now,
     attributes: [...new Set(rules.flatMap((r) => r.scan?.attributes ?? []))],
+    // Every shard reads the store's users: the key rules compare each of its rows' keys with them.
     ...(rules.some((r) => r.scan?.principals) ? { principals: true } : {}),
     context: {
       ownerKeys: lazyOwnerKeys(request.db, [...owners.keys()], store.provider),
@@ -326,11 +382,13 @@ export async function judgeStore(
         scan.catch(() => {}); // awaited in its turn
         return { partitionRows, scan };
       };
-      let next = parts ? start(0) : undefined;
-      for (let p = 0; p < parts && next; p++) {
+      const mine = [...Array(parts).keys()].filter((p) => targeted || ownsPartition(part, p));
+      let next = mine.length ? start(mine[0] as number) : undefined;
+      for (let i = 0; i < mine.length && next; i++) {
         if (request.signal?.aborted) break;
+        const p = mine[i] as number;
         const { partitionRows, scan: reading } = next;
-        next = p + 1 < parts ? start(p + 1) : undefined;
+        next = i + 1 < mine.length ? start(mine[i + 1] as number) : undefined;
         const scan = await reading;
         statuses.add(`${scan.status}:${scan.internalError ?? ''}`);
         const usageDb = await addUsageSinceRemoval(partitionRows, request.config.usageDb?.url);
@@ -371,22 +429,12 @@ export async function judgeStore(
     // A deadline or a fault of our own met half-way: no partition keeps what it was judged on.
     if ([...judged.statuses].some((s) => s !== `${summary.status}:${summary.internalError ?? ''}`))
       judged = await judgeWith(async () => summary);
-    const whole = evaluate({
-      inventory: { ...prepared.inventory, stores: [store], buckets: [] },
-      scans: [summary],
-      recheckedRows: [],
-      config: withLedgerSuppressions(request.config, request.previousLedger ?? null),
-      rules: request.rules,
-      buckets: request.buckets ?? [],
-      now: now(),
-      pass: 'store',
-      totals: new Map<number, StoreTotals>([[store.id, judged.totals]]),
-    });
-    const coverage = mergeCoverage(whole.coverage[0] as StoreCoverage, judged.coverage);
     return {
       storeId: store.id,
-      findings: [...judged.findings, ...whole.findings],
-      coverage,
+      findings: judged.findings,
+      coverage: judged.coverage,
+      totals: judged.totals,
+      summary,
       rows: rows.size,
       rechecked: judged.rechecked,
       scan: summary,
@@ -396,6 +444,56 @@ export async function judgeStore(
     reads?.close();
     session.close();
   }
+}
+
+/**
+ * A store judged whole from its shards: the whole-store rules on the shards' totals, under the worst
+ * of their scans (a store one shard could not list is not verified), and every coverage merged.
+ */
+export async function concludeStore(
+  prepared: PreparedAudit,
+  store: StoreRecord,
+  request: AuditRequest,
+  shards: Iterable<ShardJudgement> | AsyncIterable<ShardJudgement>,
+): Promise<StoreJudgement> {
+  const totals = emptyTotals();
+  const findings: Finding[] = [];
+  const coverage: StoreCoverage[] = [];
+  let summary: StoreScan | undefined;
+  let principals: StoreScan['principals'];
+  let requests = 0;
+  let rows = 0;
+  let rechecked = 0;
+  for await (const shard of shards) {
+    addTotals(totals, shard.totals);
+    findings.push(...shard.findings);
+    coverage.push(...shard.coverage);
+    requests += shard.summary.requests;
+    rows += shard.rows;
+    rechecked += shard.rechecked;
+    principals ??= shard.summary.principals;
+    if (!summary || (summary.status === 'verified' && shard.summary.status !== 'verified'))
+      summary = shard.summary;
+  }
+  if (!summary) throw new InvalidInputError(`store ${store.name}: no shard of it was judged`);
+  const whole = evaluate({
+    inventory: { ...prepared.inventory, stores: [store], buckets: [] },
+    scans: [{ ...summary, requests, ...(principals ? { principals } : {}) }],
+    recheckedRows: [],
+    config: withLedgerSuppressions(request.config, request.previousLedger ?? null),
+    rules: request.rules,
+    buckets: request.buckets ?? [],
+    now: (request.now ?? (() => new Date()))(),
+    pass: 'store',
+    totals: new Map<number, StoreTotals>([[store.id, totals]]),
+  });
+  return {
+    storeId: store.id,
+    findings: [...findings, ...whole.findings],
+    coverage: mergeCoverage(whole.coverage[0] as StoreCoverage, coverage),
+    rows,
+    rechecked,
+  };
 }
 
 /** Whether a key of the config or the command line (uuid, name or id) names this store. */

@@ -66,11 +66,15 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
     stored && !stored.problem && isFullRun(r)
       ? { ...r, trend: reportTrend(appendToHistory(stored.history, r), r) }
       : r;
-  const writeRunFiles = async (report: Report) => {
-    const files = formats.map((format) => ({ ext: format, ...RENDERERS[format](report) }));
-    for (const f of files) await storage.put(`${runFolder(report)}/report.${f.ext}`, f.body, f.contentType);
-    return files;
+  // One format rendered at a time, written and let go: the report of ten thousand findings is tens
+  // of megabytes in each format, and all of them held at once would not fit the audit's heap.
+  const writeFiles = async (report: Report, folder: string) => {
+    for (const format of formats) {
+      const { body, contentType } = RENDERERS[format](report);
+      await storage.put(`${folder}/report.${format}`, body, contentType);
+    }
   };
+  const writeRunFiles = (report: Report) => writeFiles(report, runFolder(report));
   const first = {
     report: withTrend(request.report),
     ledger: request.ledger,
@@ -82,9 +86,9 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
   }
   let merges = 0;
   const attemptWrite = async (attempt: typeof first) => {
-    const files = await writeRunFiles(attempt.report);
+    await writeRunFiles(attempt.report);
     const version = await writeLedger(storage, attempt.ledger, attempt.expected);
-    return { ...attempt, files, version };
+    return { ...attempt, version };
   };
   const { rebase } = request;
   let written;
@@ -105,10 +109,10 @@ export async function publishRun(request: PublishRequest): Promise<Published> {
       { cause: err },
     );
   }
-  const { report, ledger, files, version } = written;
+  const { report, ledger, version } = written;
   const historyProblem = stored ? await recordHistory(storage, report, stored) : undefined;
-  if (isFullRun(report))
-    for (const f of files) await storage.put(`latest/report.${f.ext}`, f.body, f.contentType);
+  // Rendered again rather than kept: see writeFiles.
+  if (isFullRun(report)) await writeFiles(report, 'latest');
   await writeCurrentView(storage, formats, { ledger, version }, request.pricing);
   return {
     reportUri: uri,

@@ -67,7 +67,9 @@ const auditor: CloudStackDriftAuditorProps = {
     ? {
         fanOut: {
           maxConcurrency: Number(context('fanOutConcurrency') ?? 10),
-          distributed: flag('fanOutDistributed'),
+          ...(context('fanOutShards')
+            ? { shards: context('fanOutShards') === 'auto' ? 'auto' : Number(context('fanOutShards')) }
+            : {}),
         },
       }
     : {}),

@@ -25,6 +25,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, auditAlarms } from './alarms.js';
 import { BUNDLE_BANNER, BUNDLE_EXTERNALS, BUNDLE_TARGET, HANDLER_ENTRIES } from './bundling.js';
+import type { FanOutOptions } from './fan-out.js';
 import { fanOutStateMachine } from './fan-out.js';
 import { acknowledgeAll, logicalId } from './nag.js';
 import type { EventsPath } from './events-path.js';
@@ -53,11 +54,13 @@ export interface CloudStackDriftAuditorProps {
   timeout?: Duration;
   logRetention?: RetentionDays;
   /**
-   * Audit each store in its own invocation through Step Functions, for clouds whose audit would not
-   * fit one 15-minute invocation. `distributed` uses a distributed map (thousands of stores).
-   * The report is the same either way.
+   * Audit each shard of each store in its own invocation through Step Functions, for clouds whose
+   * audit would not fit one 15-minute invocation: the list step writes a shard manifest to the report
+   * bucket, a Distributed Map reads it (`maxConcurrency` shards at once, `shards` per store) and
+   * writes the shards' results there, and the merge reads them back one at a time. The report is the
+   * same either way.
    */
-  fanOut?: { maxConcurrency?: number; distributed?: boolean };
+  fanOut?: FanOutOptions;
   /**
    * The remediate function, for manual invokes: the CloudStack API URL and the secret that holds a
    * root admin's {apiKey, secretKey}. Which rules may be fixed is still the config's rules.<rule>.remediate.
@@ -183,14 +186,16 @@ export class CloudStackDriftAuditor extends Construct {
         description: 'csdrift: one step of the Step Functions fan-out (list, scan one store, merge)',
         memorySize: props.memorySize ?? 1024,
         timeout: props.timeout ?? Duration.minutes(15),
-        environment: auditEnvironment,
+        environment: { ...auditEnvironment, CSDRIFT_FANOUT_SHARDS: String(props.fanOut.shards ?? 'auto') },
       });
       grantAudit(fanOutFunction);
       acknowledgeAll(fanOutFunction, this.reportGrantReasons(prefix));
-      this.stateMachine = fanOutStateMachine(this, fanOutFunction, {
-        ...props.fanOut,
-        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
-      });
+      this.stateMachine = fanOutStateMachine(
+        this,
+        fanOutFunction,
+        { ...props.fanOut, ...(props.logRetention ? { logRetention: props.logRetention } : {}) },
+        { bucket: this.reportBucket, prefix },
+      );
     }
 
     let withApi: { config: string; grant: (fn: NodejsFunction) => void } | undefined;

@@ -43,6 +43,8 @@ export interface InventoryOptions {
    * id): a store of a million rows is never one list. Without it they are the inventory's `buckets`.
    */
   rows?: (counts: ReadonlyMap<number, number>) => (row: DbBucket) => void;
+  /** Only how many rows each store has (by store id): no row is read (the fan-out's shard manifest). */
+  countsOnly?: (counts: ReadonlyMap<number, number>) => void;
 }
 
 /** Rows naming no store: reported by count and the first few ids, never judged. */
@@ -71,6 +73,11 @@ export async function loadCloudStackInventory(
     };
     const buckets: DbBucket[] = [];
     const strays = { count: 0, bucketIds: [] as number[] };
+    if (options.countsOnly) {
+      options.countsOnly(await countRows(conn, timeout, filter));
+      await conn.query('COMMIT');
+      return { schema, database: db.database, readAt, stores, buckets };
+    }
     const sink = options.rows?.(await countRows(conn, timeout, filter)) ?? ((row) => buckets.push(row));
     const take = (row: DbBucket) => {
       if (row.storeId !== NO_STORE) return sink(row);

@@ -40,6 +40,8 @@ export class Partitions<T> {
     count: number,
     private readonly what: string,
     private readonly nameOf: (item: T) => string,
+    /** Only these partitions are kept (one shard of a store judged in its own invocation); the rest are let go. */
+    private readonly keep?: (partition: number) => boolean,
   ) {
     this.count = Math.max(1, count);
     this.sizes = Array.from({ length: this.count }, () => 0);
@@ -53,6 +55,7 @@ export class Partitions<T> {
 
   add(item: T): void {
     const p = partitionOf(this.nameOf(item), this.count);
+    if (this.keep && !this.keep(p)) return;
     this.sizes[p] = (this.sizes[p] ?? 0) + 1;
     if (!this.folder) {
       this.held.push(item);

@@ -58,6 +58,11 @@ export interface ScanRequest {
   /** Partitions of the store's names (common/partitions.ts): one unless the store is large. */
   partitions?: number;
   /**
+   * Only these partitions are listed into, checked and read (a shard of the store judged in its own
+   * invocation): the listing is still read whole, and what belongs to other partitions let go.
+   */
+  keep?: (partition: number) => boolean;
+  /**
    * About how many buckets a partition should hold (scan.shards auto): a listing that outgrows its
    * partitions (a store of far more buckets than rows) is split into more.
    */
@@ -216,7 +221,7 @@ export async function openStoreScan(request: ScanRequest): Promise<StoreScanSess
     open.close(); // ends every request in flight
     for (const stop of [...waiting]) stop();
   }, deadlineMs);
-  let listing = new Partitions<StoreBucket>(count, 'listing', (b) => b.name);
+  let listing = new Partitions<StoreBucket>(count, 'listing', (b) => b.name, request.keep);
   const finish = () => {
     clearTimeout(timer);
     open.close();
@@ -449,7 +454,7 @@ async function list(
   };
   let names =
     connection.listNames && !request.targeted
-      ? new Partitions<string>(listing.count, 'names', (n) => n)
+      ? new Partitions<string>(listing.count, 'names', (n) => n, request.keep)
       : undefined;
   try {
     if (request.targeted) {
@@ -479,6 +484,7 @@ async function list(
   const absenceChecks: StoreScan['absenceChecks'] = byName();
   try {
     for (let p = 0; p < listing.count; p++) {
+      if (request.keep && !request.keep(p)) continue;
       const onList = new Set(listing.read(p).map((b) => b.name));
       // A name the store has that no owner's listing showed: an owner the listing did not ask
       // (added), or one whose listing left it out (the listing is cut short).

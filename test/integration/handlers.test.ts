@@ -1,6 +1,6 @@
 // The Lambda handlers, invoked as Lambda would, against MariaDB and the live RGW; Secrets Manager and
 // SNS are played by local endpoints through the SDK's endpoint variables.
-import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { SNSEvent } from 'aws-lambda';
@@ -15,6 +15,8 @@ import { SecretsStandIn, SlackReceiver, SnsStandIn } from '../support/aws-standi
 import { bucketName, s3For } from '../support/cloud.js';
 import { CloudStackStandIn } from '../support/cloudstack-standin.js';
 import { FaultProxy } from '../support/fault-proxy.js';
+import type { ListedRun, ObjectPlace } from '../support/map-run.js';
+import { playMapRun } from '../support/map-run.js';
 import { cephCloudPerTest } from '../support/per-test.js';
 import { bundleHandler } from '../support/bundle.js';
 import { HANDLER_ENTRIES } from '../../infra/bundling.js';
@@ -351,22 +353,25 @@ describe('the Step Functions fan-out', () => {
     const fanout = await freshHandler<typeof FanOutHandlers>('../../functions/handlers/fanout.js', {
       ...env,
       REPORT_URI: `s3://${reports}/fanout`,
+      CSDRIFT_FANOUT_SHARDS: '2',
     });
 
     const input = { notify: false };
-    const listed = (await fanout.handler({ step: 'list', input }, lambdaContext())) as {
-      runId: string;
-      startedAt: string;
-      stores: string[];
+    const listed = (await fanout.handler({ step: 'list', input }, lambdaContext())) as ListedRun & {
+      shards: number;
     };
-    const scans = await Promise.all(
-      listed.stores.map(
-        (s) =>
-          fanout.handler(
-            { step: 'scan', runId: listed.runId, startedAt: listed.startedAt, input, store: s },
-            lambdaContext(),
-          ) as Promise<{ key: string }>,
-      ),
+    // The Distributed Map: its items from the manifest in the report bucket, results by the result writer.
+    const s3 = s3For(ceph.endpoint, ceph.systemAdmin);
+    const place: ObjectPlace = {
+      get: async (Key) =>
+        (await s3.send(new GetObjectCommand({ Bucket: reports, Key }))).Body?.transformToString() ?? '',
+      put: async (Key, Body) => void (await s3.send(new PutObjectCommand({ Bucket: reports, Key, Body }))),
+    };
+    const results = await playMapRun(
+      place,
+      listed,
+      (item) => fanout.handler({ step: 'scan', ...item } as FanOutHandlers.FanOutStep, lambdaContext()),
+      { prefix: 'fanout/fanout-results' },
     );
     const merged = await fanout.handler(
       {
@@ -374,13 +379,15 @@ describe('the Step Functions fan-out', () => {
         runId: listed.runId,
         startedAt: listed.startedAt,
         input,
-        scans: scans.map(({ key }) => ({ key })),
+        manifest: listed.manifest,
+        results: results.ResultWriterDetails,
       },
       lambdaContext(),
     );
 
-    // Assert
-    expect(listed.stores).toHaveLength(2);
+    // Assert: each store in CSDRIFT_FANOUT_SHARDS (2) shards, merged into the single invocation's report
+    expect(listed.shards).toBe(4);
+    expect(JSON.parse(await place.get(listed.manifest.key))).toHaveLength(4);
     expect(merged).toMatchObject({ runId: listed.runId, status: 'drift' });
     const viaSingle = await readReport('single/latest/report.json');
     const viaFanout = await readReport('fanout/latest/report.json');
