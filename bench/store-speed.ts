@@ -51,20 +51,25 @@ interface Timed {
  * like the floor and the naive script, so process start-up is in none of them (bench/cold-start.ts
  * measures that).
  */
+/** `csdrift audit` in this process: every rule, every report format, the ledger and state in `out`. */
+function auditInProcess(db: DbUrl, out: string, config: Record<string, unknown> = {}) {
+  return auditAndPublish({
+    db,
+    config: parseAuditConfig(config),
+    stores: [],
+    rules: [],
+    trigger: 'cli',
+    storage: openStorage(out),
+    formats: parseFormats(DEFAULT_FORMATS),
+    notifiers: [],
+  });
+}
+
 async function auditOnce(db: DbUrl): Promise<Timed> {
   const out = await mkdtemp(join(tmpdir(), 'csdrift-bench-audit-'));
   try {
     const started = performance.now();
-    const { report } = await auditAndPublish({
-      db,
-      config: parseAuditConfig({}),
-      stores: [],
-      rules: [],
-      trigger: 'cli',
-      storage: openStorage(out),
-      formats: parseFormats(DEFAULT_FORMATS),
-      notifiers: [],
-    });
+    const { report } = await auditInProcess(db, out);
     const ms = performance.now() - started;
     const counts: Record<string, number> = {};
     for (const f of report.findings) counts[f.rule] = (counts[f.rule] ?? 0) + 1;
@@ -288,16 +293,7 @@ export async function storeSpeed(
             what: `live RGW, ${label} buckets`,
             night: async (out) => {
               const at = performance.now();
-              const { report } = await auditAndPublish({
-                db: database.db,
-                config: parseAuditConfig({ scan: { incremental: true } }),
-                stores: [],
-                rules: [],
-                trigger: 'cli',
-                storage: openStorage(out),
-                formats: parseFormats(DEFAULT_FORMATS),
-                notifiers: [],
-              });
+              const { report } = await auditInProcess(database.db, out, { scan: { incremental: true } });
               return { report, ms: performance.now() - at };
             },
             change: () => cloud.enableVersioning(onePercent(n, PLANTED)),

@@ -20,7 +20,7 @@ import { SecretsStandIn } from '../support/aws-standins.js';
 import { freshCloudStackDb } from '../support/database.js';
 import { wipeStore } from '../support/ceph.js';
 import { bucketName, s3For } from '../support/cloud.js';
-import { dbSecret } from '../support/lambda.js';
+import { dbSecret, lambdaEnv } from '../support/lambda.js';
 import type { ObjectPlace } from '../support/map-run.js';
 import { playMapRun } from '../support/map-run.js';
 
@@ -161,18 +161,7 @@ describe('the fan-out merge over 100 shard results', () => {
   }
 
   async function merge(payload: Record<string, unknown>): Promise<{ result: unknown; peak: number }> {
-    const env = {
-      ...process.env,
-      DB_SECRET_ID: 'csdrift/db',
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      AWS_ENDPOINT_URL_S3: ceph.endpoint,
-      AWS_ACCESS_KEY_ID: ceph.systemAdmin.accessKey,
-      AWS_SECRET_ACCESS_KEY: ceph.systemAdmin.secretKey,
-      AWS_REGION: 'us-east-1',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      REPORT_URI: `s3://${reports}/audits`,
-    };
+    const env = { ...process.env, ...lambdaEnv(ceph, secrets.url, { REPORT_URI: `s3://${reports}/audits` }) };
     // The heap capped as `csdrift audit` caps its own (bin/csdrift.js): V8 would otherwise let garbage
     // pile up towards a limit sized for the machine, and the peak would say nothing of what is held.
     const node = ['--max-old-space-size=160', '--max-semi-space-size=4'];
