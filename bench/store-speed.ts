@@ -19,6 +19,7 @@ import { auditAndPublish } from '../functions/run.js';
 import type { ThrowawayDatabase } from '../functions/demo/throwaway-db.js';
 import type { CephCluster, Keys } from '../test/support/ceph.js';
 import { createRgwUser } from '../test/support/ceph.js';
+import { withKnownAdmins } from '../test/support/audit.js';
 import { s3For } from '../test/support/cloud.js';
 import { dbUrlText } from '../test/support/database.js';
 import { FaultProxy } from '../test/support/fault-proxy.js';
@@ -55,7 +56,8 @@ interface Timed {
 function auditInProcess(db: DbUrl, out: string, config: Record<string, unknown> = {}) {
   return auditAndPublish({
     db,
-    config: parseAuditConfig(config),
+    // The harness's admins are the operator's known ones: not a store-admin-bypass to plant around.
+    config: parseAuditConfig(withKnownAdmins(config)),
     stores: [],
     rules: [],
     trigger: 'cli',

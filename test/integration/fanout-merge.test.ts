@@ -162,7 +162,7 @@ describe('the fan-out merge over 100 shard results', () => {
 
   async function merge(payload: Record<string, unknown>): Promise<{ result: unknown; peak: number }> {
     const env = { ...process.env, ...lambdaEnv(ceph, secrets.url, { REPORT_URI: `s3://${reports}/audits` }) };
-    // The heap capped as `csdrift audit` caps its own (bin/csdrift.js): V8 would otherwise let garbage
+    // The heap capped tighter than `csdrift audit` caps its own (bin/csdrift.js): V8 would otherwise let garbage
     // pile up towards a limit sized for the machine, and the peak would say nothing of what is held.
     const node = ['--max-old-space-size=160', '--max-semi-space-size=4'];
     const { stdout } = await run(process.execPath, [...node, CHILD, JSON.stringify(payload)], {
