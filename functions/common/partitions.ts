@@ -3,7 +3,10 @@
 // by owner, the database by id), so each item goes to its partition as it arrives and the pairing is
 // done one partition at a time: whatever the store's size, no more than one partition is ever held.
 // One partition stays in memory; more are spilled to files of JSON lines in the OS temp folder,
-// each written in 64 KiB appends and removed when the audit is done with them.
+// each written in appends of up to 64 KiB and removed when the audit is done with them. The lines
+// waiting to be appended are bounded for all partitions together, not per partition: a million
+// buckets make two hundred partitions, and 64 KiB of short names for each of them was 40 MB of heap
+// (a line of a bucket name costs its string, a line break and a slot: four times its characters).
 import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
@@ -11,6 +14,10 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 const FLUSH_BYTES = 64 * 1024;
+/** The heap the lines waiting for all partitions may take before every partition is appended. */
+const PENDING_AT_MOST = 2 * 1024 * 1024;
+/** What a waiting line costs beyond its characters: its string's header and its slot in the list. */
+const LINE_OVERHEAD = 40;
 /** Items one partition held in memory keeps before it too goes to a file: a store far larger than its rows. */
 const HELD_AT_MOST = 10_000;
 
@@ -29,6 +36,7 @@ export class Partitions<T> {
   private held: T[] = [];
   private readonly pending: string[][] = [];
   private readonly pendingBytes: number[] = [];
+  private pendingTotal = 0;
   private folder?: string;
   private readonly sizes: number[];
 
@@ -62,10 +70,14 @@ export class Partitions<T> {
       if (this.held.length > HELD_AT_MOST) this.spill();
       return;
     }
-    const line = `${JSON.stringify(item)}\n`;
+    // Without its line break: a line joined with "\n" when it is written is one string, not two.
+    const line = JSON.stringify(item);
     (this.pending[p] as string[]).push(line);
-    this.pendingBytes[p] = (this.pendingBytes[p] ?? 0) + line.length;
+    const cost = line.length + LINE_OVERHEAD;
+    this.pendingBytes[p] = (this.pendingBytes[p] ?? 0) + cost;
+    this.pendingTotal += cost;
     if ((this.pendingBytes[p] ?? 0) >= FLUSH_BYTES) this.flush(p);
+    else if (this.pendingTotal >= PENDING_AT_MOST) for (let q = 0; q < this.count; q++) this.flush(q);
   }
 
   /** Every item of partition p, in the order added. */
@@ -127,8 +139,9 @@ export class Partitions<T> {
   private flush(p: number): void {
     const lines = this.pending[p];
     if (!lines?.length) return;
-    appendFileSync(this.file(p), lines.join(''));
+    appendFileSync(this.file(p), `${lines.join('\n')}\n`);
     lines.length = 0;
+    this.pendingTotal -= this.pendingBytes[p] ?? 0;
     this.pendingBytes[p] = 0;
   }
 }

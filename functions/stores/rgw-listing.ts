@@ -9,7 +9,7 @@
 // a user the user listing lost) is added with its own stats.
 // An admin without the `metadata=read` cap may not list users: its store is listed the old way, in
 // one piece, as before 0.10 (slow and silent at scale: grant the cap).
-import pLimit from 'p-limit';
+import pMap from 'p-map';
 import * as z from 'zod';
 import type { AdminApiClient } from './admin-api.js';
 import { AdminApiError } from './admin-api.js';
@@ -120,7 +120,6 @@ export function rgwOwnerListing<T extends NamedEntry>(
         return;
       }
       asked = new Set(owners);
-      const limit = pLimit(options.concurrency);
       let total = 0;
       const counted = (raw: unknown): T => {
         total += 1;
@@ -130,19 +129,21 @@ export function rgwOwnerListing<T extends NamedEntry>(
           );
         return pick(raw);
       };
-      await Promise.all(
-        owners.map((uid) =>
-          limit(async () => {
-            // One user's buckets (1,000 at most by RGW's default): small enough to parse at once.
-            const entries = await listing.getSmallList(
-              'bucket',
-              { uid, stats: 'true', format: 'json' },
-              counted,
-              max,
-            );
-            for (const entry of entries) onEntry(entry);
-          }),
-        ),
+      // pMap takes the next user only as one finishes: ten thousand users are never ten thousand
+      // waiting tasks (p-limit queues them all at once), and the first failure stops the rest.
+      await pMap(
+        owners,
+        async (uid) => {
+          // One user's buckets (1,000 at most by RGW's default): small enough to parse at once.
+          const entries = await listing.getSmallList(
+            'bucket',
+            { uid, stats: 'true', format: 'json' },
+            counted,
+            max,
+          );
+          for (const entry of entries) onEntry(entry);
+        },
+        { concurrency: options.concurrency },
       );
     },
     async names(onName) {

@@ -2,7 +2,7 @@
 // once per scan with the bucket listing by owner, rgw-listing.ts), then `GET /admin/user?uid=` gives each one's keys, caps and flags (one request per user, `concurrency`
 // at a time). Of the keys only the access key ids are taken, as digests: the secret keys (and Swift's)
 // in the same answer are never copied out of it, so they never reach the scan, a log or a report.
-import pLimit from 'p-limit';
+import pMap from 'p-map';
 import * as z from 'zod';
 import type { Observed, StorePrincipal, StorePrincipals, StoreTarget } from '../core/model.js';
 import { rgwUserRights } from '../core/principal-rights.js';
@@ -35,19 +35,19 @@ export async function readRgwPrincipals(
 ): Promise<Observed<StorePrincipals>> {
   try {
     const uids = await listUids();
-    const limit = pLimit(options.concurrency);
     const listed = new Set(uids);
-    await Promise.all(
-      unlisted(expectedUsers, (uid) => listed.has(uid)).map((uid) =>
-        limit(() =>
-          confirmAbsent(
-            () => admin.get('user', { uid, format: 'json' }, rgwUserInfo),
-            `GET /admin/metadata/user left out user ${uid}, which GET /admin/user found: the user listing is not trusted`,
-          ),
+    const concurrency = { concurrency: options.concurrency };
+    await pMap(
+      unlisted(expectedUsers, (uid) => listed.has(uid)),
+      (uid) =>
+        confirmAbsent(
+          () => admin.get('user', { uid, format: 'json' }, rgwUserInfo),
+          `GET /admin/metadata/user left out user ${uid}, which GET /admin/user found: the user listing is not trusted`,
         ),
-      ),
+      concurrency,
     );
-    const users = await Promise.all(uids.map((uid) => limit(() => readUser(admin, uid, store))));
+    // One task per user as the one before finishes (pMap), not ten thousand queued at once.
+    const users = await pMap(uids, (uid) => readUser(admin, uid, store), concurrency);
     return { value: { principals: users } };
   } catch (err) {
     return principalsFailure(

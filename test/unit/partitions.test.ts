@@ -3,6 +3,7 @@
 // past what one may hold; moved to more partitions a few lines at a time; no file left behind.
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Partitions, partitionOf, partitionsFor } from '../../functions/common/partitions.js';
 import type { StoreBucket } from '../../functions/core/model.js';
@@ -42,6 +43,21 @@ describe('Partitions', () => {
     for (let p = 0; p < 7; p++) for (const x of seven.read(p)) expect(partitionOf(x.name, 7)).toBe(p);
     seven.close();
     expect(spilled()).toEqual(before);
+  });
+
+  it('bounds the lines waiting to be written for all partitions together, not 64 KiB each', () => {
+    // 200 partitions of short names (a million buckets): no one partition reaches 64 KiB, so only the
+    // bound over all of them writes anything before the partitions are read.
+    const before = spilled();
+    const many = new Partitions<string>(200, 'unitpart', (x) => x);
+    const folder = () => spilled().find((f) => !before.includes(f)) as string;
+    for (let i = 0; i < 60_000; i++) many.add(`bench-${String(i).padStart(7, '0')}`);
+    const written = readdirSync(join(tmpdir(), folder()));
+    expect(written.length).toBe(200);
+    const back = Array.from({ length: 200 }, (_, p) => many.read(p)).flat();
+    expect(back).toHaveLength(60_000);
+    expect(new Set(back).size).toBe(60_000);
+    many.close();
   });
 
   it('sizes partitions from the items they must hold', () => {
