@@ -15,6 +15,7 @@ import { floorScan } from './floor.js';
 import { incrementalNight, onePercent } from './incremental.js';
 import type { Figure } from './results.js';
 import { atMost, round } from './results.js';
+import { standinAccessKey } from './rgw-standin.js';
 import { StandinProcess } from './standin-process.js';
 import type { ScaleAccount, ScaleBucket } from './scale-cloud.js';
 import { insertAccounts, insertBuckets, scaleBucketName } from './scale-cloud.js';
@@ -61,16 +62,20 @@ async function oneSize(server: DbUrl, buckets: number, print: (line: string) => 
     const gone = Array.from({ length: PLANTED }, (_, i) => ({
       name: `gone-${i}`,
       account: accounts[0] as ScaleAccount,
+      accessKey: standinAccessKey((accounts[0] as ScaleAccount).uuid),
     }));
     await insertBuckets(database.conn, store, domain, gone);
     // Inserted in slices, so that the bench itself never holds a million rows.
     for (let from = 0; from < buckets; from += 50_000) {
       const slice = Array.from({ length: Math.min(50_000, buckets - from) }, (_, k): ScaleBucket => {
         const i = from + k;
+        const account = accounts[i % accounts.length] as ScaleAccount;
         return {
           name: scaleBucketName(i),
-          account: accounts[i % accounts.length] as ScaleAccount,
+          account,
           versioning: i < PLANTED, // DB says on; the store was never told
+          // Every row's key is compared with its owner's store keys (bucket-credentials-stale).
+          accessKey: standinAccessKey(account.uuid),
         };
       });
       await insertBuckets(database.conn, store, domain, slice);

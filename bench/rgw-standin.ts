@@ -194,8 +194,13 @@ function page(count: number, at: (i: number) => string, q: URLSearchParams): unk
   };
 }
 
+/** A user's one access key, as CloudStack also records it on the rows of the user's buckets. */
+export function standinAccessKey(uid: string): string {
+  return `AK${uid.slice(0, 16)}`;
+}
+
 function userDocument(uid: string): string {
-  return `{"tenant":"","user_id":"${uid}","display_name":"${uid}","email":"","suspended":0,"max_buckets":1000,"subusers":[],"keys":[{"user":"${uid}","access_key":"AK${uid.slice(0, 16)}","secret_key":"not-a-secret"}],"swift_keys":[],"caps":[],"op_mask":"read, write, delete","system":"false","admin":"false","default_placement":"","default_storage_class":"","placement_tags":[],"bucket_quota":{"enabled":false,"check_on_raw":false,"max_size":-1,"max_size_kb":0,"max_objects":-1},"user_quota":{"enabled":false,"check_on_raw":false,"max_size":-1,"max_size_kb":0,"max_objects":-1},"temp_url_keys":[],"type":"rgw","mfa_ids":[]}`;
+  return `{"tenant":"","user_id":"${uid}","display_name":"${uid}","email":"","suspended":0,"max_buckets":1000,"subusers":[],"keys":[{"user":"${uid}","access_key":"${standinAccessKey(uid)}","secret_key":"not-a-secret"}],"swift_keys":[],"caps":[],"op_mask":"read, write, delete","system":"false","admin":"false","default_placement":"","default_storage_class":"","placement_tags":[],"bucket_quota":{"enabled":false,"check_on_raw":false,"max_size":-1,"max_size_kb":0,"max_objects":-1},"user_quota":{"enabled":false,"check_on_raw":false,"max_size":-1,"max_size_kb":0,"max_objects":-1},"temp_url_keys":[],"type":"rgw","mfa_ids":[]}`;
 }
 
 function json(res: ServerResponse, body: unknown): void {

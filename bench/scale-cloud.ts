@@ -17,6 +17,8 @@ export interface ScaleBucket {
   name: string;
   account: ScaleAccount;
   versioning?: boolean;
+  /** bucket.access_key: the owner's key, as CloudStack records it on every bucket it makes. */
+  accessKey?: string;
 }
 
 /** The i-th benchmark bucket name: valid for S3, sorted like its index. */
@@ -79,10 +81,11 @@ export async function insertBuckets(
         'private',
         `${store.url}/${b.name}`,
         created,
+        b.accessKey ?? null,
       ]);
     await conn.query(
       `INSERT INTO bucket (name, object_store_id, state, uuid, domain_id, account_id, size, versioning,
-                           encryption, object_lock, policy, bucket_url, created) VALUES ?`,
+                           encryption, object_lock, policy, bucket_url, created, access_key) VALUES ?`,
       [rows],
     );
   }

@@ -350,9 +350,14 @@ export async function judgeStoreShard(
     // Every shard reads the store's users: the key rules compare each of its rows' keys with them.
     ...(rules.some((r) => r.scan?.principals) ? { principals: true } : {}),
     context: {
-      ownerKeys: lazyOwnerKeys(request.db, [...owners.keys()], store.provider),
+      // Both lazy: ten thousand owners are not copied into lists the scan may never read.
+      ownerKeys: lazyOwnerKeys(request.db, () => [...owners.keys()], store.provider),
       expectedBuckets: rows.size,
-      expectedUsers: [...owners.values()].map((o) => storeUserNames(store.provider, o)),
+      expectedUsers: {
+        *[Symbol.iterator]() {
+          for (const owner of owners.values()) yield storeUserNames(store.provider, owner);
+        },
+      },
     },
     deadlineSeconds: request.config.scan.storeDeadlineSeconds,
     onInternalError: (err) => progress({ kind: 'internal-error', store, error: err }),

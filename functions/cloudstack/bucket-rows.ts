@@ -190,8 +190,9 @@ function toDbBucket(row: unknown[], shared: SharedValues): DbBucket {
         : shared.owner(accountId, () => ({
             accountUuid: String(accountUuid),
             accountName: String(accountName),
-            domainUuid: String(domainUuid),
-            domainPath: String(domainPath),
+            // A few domains for thousands of accounts: one copy of each.
+            domainUuid: shared.text(String(domainUuid)),
+            domainPath: shared.text(String(domainPath)),
             ...(projectName ? { projectName: String(projectName) } : {}),
           })),
     projectUuid: projectUuid ? String(projectUuid) : null,

@@ -44,12 +44,13 @@ export async function ownerStoreKeys(db: DbUrl, accountUuid: string, provider: s
 /** A lookup that reads every listed account's keys on first use, once: no query when nobody needs them. */
 export function lazyOwnerKeys(
   db: DbUrl,
-  accountUuids: string[],
+  /** Asked for on the first lookup only: most scans never need an owner's keys. */
+  accountUuids: () => string[],
   provider: string,
 ): (accountUuid: string) => Promise<Keys | null> {
   let all: Promise<Map<string, Keys>> | undefined;
   return async (uuid) => {
-    all ??= ownerStoreKeysOf(db, accountUuids, provider).catch(() => new Map());
+    all ??= ownerStoreKeysOf(db, accountUuids(), provider).catch(() => new Map());
     return (await all).get(uuid) ?? null;
   };
 }

@@ -28,9 +28,10 @@ export interface ScanContext {
   /**
    * The store users CloudStack's active rows name (their owners'), each as the names it may have: an
    * owner none of whose names the user listing has is asked about directly, and found there, the
-   * listing is not trusted (as HeadBucket does for buckets).
+   * listing is not trusted (as HeadBucket does for buckets). Iterated when the users are read, not
+   * held as a list.
    */
-  expectedUsers?: string[][];
+  expectedUsers?: Iterable<string[]>;
 }
 
 export interface AttributeReading {

@@ -6,7 +6,9 @@ import type { KeyRef } from '../core/model.js';
 
 export function keyRef(accessKeyId: string, enabled: boolean): KeyRef {
   return {
-    digest: createHash('sha256').update(accessKeyId, 'utf8').digest('hex').slice(0, 32),
+    // The first 16 bytes in hex: a string of its own, where slicing the whole hex would keep all 64
+    // characters alive behind every key of ten thousand users.
+    digest: createHash('sha256').update(accessKeyId, 'utf8').digest().toString('hex', 0, 16),
     last4: accessKeyId.slice(-4),
     enabled,
   };

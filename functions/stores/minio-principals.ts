@@ -60,7 +60,7 @@ export async function readMinioPrincipals(
   options: TransportOptions,
   /** The canned policies, read once per scan for this and the owner rule. */
   cannedPolicies: () => Promise<Record<string, unknown>>,
-  expectedUsers: string[][] = [],
+  expectedUsers: Iterable<string[]> = [],
 ): Promise<Observed<StorePrincipals>> {
   try {
     const unread: string[] = [];

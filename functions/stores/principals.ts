@@ -4,8 +4,10 @@ import type { Observed, StorePrincipals } from '../core/model.js';
 import { ListingCutShortError, describeError, httpStatusOf, storeFaultOrThrow } from './classify.js';
 
 /** Every name of each expected user none of whose names is listed: the ones to ask about. */
-export function unlisted(expected: string[][], isListed: (name: string) => boolean): string[] {
-  return [...new Set(expected.filter((names) => !names.some(isListed)).flat())];
+export function unlisted(expected: Iterable<string[]>, isListed: (name: string) => boolean): string[] {
+  const asked = new Set<string>();
+  for (const names of expected) if (!names.some(isListed)) for (const name of names) asked.add(name);
+  return [...asked];
 }
 
 /**

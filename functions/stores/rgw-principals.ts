@@ -31,7 +31,7 @@ export async function readRgwPrincipals(
   listUids: () => Promise<string[]>,
   store: StoreTarget,
   options: TransportOptions,
-  expectedUsers: string[][] = [],
+  expectedUsers: Iterable<string[]> = [],
 ): Promise<Observed<StorePrincipals>> {
   try {
     const uids = await listUids();
@@ -66,7 +66,7 @@ async function readUser(admin: AdminApiClient, uid: string, store: StoreTarget):
   const cloudstack = (info.keys ?? []).some((k) => k.access_key === store.credentials?.accessKey);
   return {
     kind: 'user',
-    name: info.user_id,
+    name: info.user_id === uid ? uid : info.user_id, // the listing's string, not a second copy of it
     enabled,
     keys,
     rights: rgwUserRights({

@@ -38,14 +38,24 @@ export function principalsCoverage(view: StoreView, needsAccounts = false): Chec
     : { status: 'verified' };
 }
 
+const usersByName = new WeakMap<StorePrincipals, Map<string, StorePrincipal>>();
+
 /** The store user CloudStack made for this account, if the store has one. */
 export function userOfAccount(
   principals: StorePrincipals,
   provider: string,
   account: { accountUuid: string; accountName: string },
 ): StorePrincipal | undefined {
+  // Indexed once per reading of the users: looked up for every row, a search through ten thousand
+  // users would cost a million rows ten billion comparisons.
+  let users = usersByName.get(principals);
+  if (!users) {
+    users = new Map();
+    for (const p of principals.principals) if (p.kind === 'user' && !users.has(p.name)) users.set(p.name, p);
+    usersByName.set(principals, users);
+  }
   for (const name of storeUserNames(provider, account)) {
-    const user = principals.principals.find((p) => p.kind === 'user' && p.name === name);
+    const user = users.get(name);
     if (user) return user;
   }
   return undefined;
@@ -63,22 +73,26 @@ export type UserOwnership =
   | { kind: 'removed'; account: AccountRecord }
   | { kind: 'unknown'; by: 'uuid' | 'name'; key: string };
 
+/** One account, or all those of one key (a name reused after a removal): most keys have one. */
+type OneOrMore = AccountRecord | AccountRecord[];
+
 export interface AccountIndex {
-  byUuid: ReadonlyMap<string, AccountRecord[]>;
-  byName: ReadonlyMap<string, AccountRecord[]>;
+  byUuid: ReadonlyMap<string, OneOrMore>;
+  byName: ReadonlyMap<string, OneOrMore>;
 }
 
 /** The accounts by uuid (lower case) and by name, indexed once per store. */
 export function indexAccounts(accounts: readonly AccountRecord[]): AccountIndex {
-  const byUuid = new Map<string, AccountRecord[]>();
-  const byName = new Map<string, AccountRecord[]>();
-  const add = (map: Map<string, AccountRecord[]>, key: string, a: AccountRecord) => {
-    const list = map.get(key);
-    if (list) list.push(a);
-    else map.set(key, [a]);
+  // Ten thousand accounts: no list of one for each, and no lower-case copy of a uuid already lower case.
+  const byUuid = new Map<string, OneOrMore>();
+  const byName = new Map<string, OneOrMore>();
+  const add = (map: Map<string, OneOrMore>, key: string, a: AccountRecord) => {
+    const had = map.get(key);
+    map.set(key, had === undefined ? a : Array.isArray(had) ? [...had, a] : [had, a]);
   };
   for (const a of accounts) {
-    add(byUuid, a.uuid.toLowerCase(), a);
+    const lower = a.uuid.toLowerCase();
+    add(byUuid, lower === a.uuid ? a.uuid : lower, a);
     add(byName, a.name, a);
   }
   return { byUuid, byName };
@@ -98,7 +112,8 @@ export function ownershipOf(name: string, provider: string, index: AccountIndex)
     key = name;
   }
   const byUuid = UUID.test(key);
-  const named = (byUuid ? index.byUuid.get(key.toLowerCase()) : index.byName.get(key)) ?? [];
+  const found = byUuid ? index.byUuid.get(key.toLowerCase()) : index.byName.get(key);
+  const named = found === undefined ? [] : Array.isArray(found) ? found : [found];
   const live = named.find((a) => !a.removed);
   if (live) return { kind: 'live', account: live };
   const removed = named[0];
