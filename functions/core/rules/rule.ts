@@ -77,7 +77,7 @@ export interface RuleScanNeeds {
   /** Bucket attributes the rule compares (and further ones it reads to tell store-forced states from drift)… */
   attributes?: readonly BucketAttribute[];
   /** …read for these rows. */
-  inspect?(rows: DbBucket[], grace: Grace): DbBucket[];
+  inspect?(rows: DbBucket[], grace: Grace): readonly DbBucket[];
   /** The store's users, keys and groups (a full run only: every user is read once). */
   principals?: true;
 }
