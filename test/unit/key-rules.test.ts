@@ -345,6 +345,24 @@ describe('bucket-credentials-stale', () => {
     expect(text).toContain('…0002');
   });
 
+  it('Ceph, 5,000 users and 20,000 rows: every owner found among them, the one key another user holds named', () => {
+    // The owner lookup is an index by user name (it searched every user for each row before).
+    const uuid = (i: number) => `0b7a4c1e-3333-4a4a-8a8a-${String(i).padStart(12, '0')}`;
+    const users = Array.from({ length: 5000 }, (_, i) => user(uuid(i), { keys: [keyRef(`AK${i}`, true)] }));
+    const rows = Array.from({ length: 20_000 }, (_, j) => {
+      const i = j % 5000;
+      const key = j === 12_345 ? 'AK7' : `AK${i}`;
+      return aBucket(`b-${j}`, {
+        owner: { ...owner, accountUuid: uuid(i), accountName: `tenant-${i}` },
+        accessKey: { digest: digest(key), last4: key.slice(-4) },
+      });
+    });
+    const { findings } = run('Ceph', rows, users);
+    expect(findings.map((f) => `${f.bucket}: ${String(f.evidence.reason)}`)).toEqual([
+      `b-12345: the key belongs to store user ${uuid(7)}, not to the owner's ${uuid(2345)}`,
+    ]);
+  });
+
   it("MinIO: the user itself or its service account is live; a suspended owner's key is not", () => {
     const suspended = { ...owner, accountUuid: '0b7a4c1e-2222-4a4a-8a8a-000000000009', accountName: 'bob' };
     const { findings } = run(
