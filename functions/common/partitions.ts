@@ -74,9 +74,10 @@ export class Partitions<T> {
     const line = JSON.stringify(item);
     (this.pending[p] as string[]).push(line);
     const cost = line.length + LINE_OVERHEAD;
-    this.pendingBytes[p] = (this.pendingBytes[p] ?? 0) + cost;
+    const waiting = (this.pendingBytes[p] ?? 0) + cost;
+    this.pendingBytes[p] = waiting;
     this.pendingTotal += cost;
-    if ((this.pendingBytes[p] ?? 0) >= FLUSH_BYTES) this.flush(p);
+    if (waiting >= FLUSH_BYTES) this.flush(p);
     else if (this.pendingTotal >= PENDING_AT_MOST) for (let q = 0; q < this.count; q++) this.flush(q);
   }
 

@@ -3,8 +3,6 @@
 // whatever the store's size: counts, and a few names per store user.
 import type { StoreTotals, StoreView } from './rules/rule.js';
 import { isActive } from './model.js';
-import type { AccountRecord } from './model.js';
-import type { AccountIndex } from './rules/store-users.js';
 import { indexAccounts, ownershipOf } from './rules/store-users.js';
 
 /** Names kept per store user: enough for a message and a command, never a million. */
@@ -28,14 +26,6 @@ export function totalsOf(view: Omit<StoreView, 'totals'>): StoreTotals {
     totals.holdings[user] = { count: sorted.length, examples: sorted.slice(0, HOLDING_EXAMPLES) };
   }
   return totals;
-}
-
-/** Every shard of a store reads the same accounts: indexed once. */
-const indexes = new WeakMap<readonly AccountRecord[], AccountIndex>();
-function indexOnce(accounts: readonly AccountRecord[]): AccountIndex {
-  let index = indexes.get(accounts);
-  if (!index) indexes.set(accounts, (index = indexAccounts(accounts)));
-  return index;
 }
 
 /** Two partitions' totals as one: counts added, the first names (by name) kept. */
@@ -68,7 +58,7 @@ function holdingsOf(view: Omit<StoreView, 'totals'>): Map<string, string[]> {
   };
   // Only users whose account CloudStack no longer has (or never had) can be orphaned: the buckets
   // of every live account's user are not kept, ten thousand users of a large store included.
-  const index = view.accounts ? indexOnce(view.accounts) : undefined;
+  const index = view.accounts ? indexAccounts(view.accounts) : undefined;
   const orphanable = (name: string) => {
     if (!index) return true;
     const kind = ownershipOf(name, view.store.provider, index).kind;

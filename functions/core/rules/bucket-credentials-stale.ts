@@ -2,7 +2,14 @@ import { isActive, ownerText, storeRef } from '../model.js';
 import type { DbBucket, RuleFinding, StorePrincipal, StoreRecord } from '../model.js';
 import { STORE_KEY_DETAILS } from '../store-naming.js';
 import { defineRule, isPastGrace } from './rule.js';
-import { keyHint, principalsCoverage, principalsOf, userNamesOf, userOfAccount } from './store-users.js';
+import {
+  indexPrincipals,
+  keyHint,
+  principalsCoverage,
+  principalsOf,
+  userNamesOf,
+  userOfAccount,
+} from './store-users.js';
 
 // CloudStack copies the owner's store keys onto each bucket row at creation and never updates them
 // (FACTS, "Keys and principals"): rotated or re-created store users leave rows showing keys that fail.
@@ -25,8 +32,7 @@ export const bucketCredentialsStale = defineRule({
   evaluate(view, ctx) {
     const principals = principalsOf(view);
     if (!principals) return [];
-    const holders = new Map<string, StorePrincipal>();
-    for (const p of principals.principals) for (const k of p.keys) holders.set(k.digest, p);
+    const holders = indexPrincipals(principals).keyHolders;
     const unreadKeys =
       view.store.provider === 'MinIO' && principals.unread?.some((u) => u.startsWith('service'));
     const findings: RuleFinding[] = [];

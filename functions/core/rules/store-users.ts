@@ -38,7 +38,30 @@ export function principalsCoverage(view: StoreView, needsAccounts = false): Chec
     : { status: 'verified' };
 }
 
-const usersByName = new WeakMap<StorePrincipals, Map<string, StorePrincipal>>();
+/** A reading of the users, indexed: by user name, and each key digest's holder. */
+interface PrincipalIndex {
+  users: Map<string, StorePrincipal>;
+  keyHolders: Map<string, StorePrincipal>;
+}
+
+const principalIndexes = new WeakMap<StorePrincipals, PrincipalIndex>();
+
+/**
+ * Indexed once per reading of the users, whichever shard or rule asks first: looked up for every
+ * row, a search through ten thousand users would cost a million rows ten billion comparisons.
+ */
+export function indexPrincipals(principals: StorePrincipals): PrincipalIndex {
+  let index = principalIndexes.get(principals);
+  if (!index) {
+    index = { users: new Map(), keyHolders: new Map() };
+    for (const p of principals.principals) {
+      if (p.kind === 'user' && !index.users.has(p.name)) index.users.set(p.name, p);
+      for (const k of p.keys) index.keyHolders.set(k.digest, p);
+    }
+    principalIndexes.set(principals, index);
+  }
+  return index;
+}
 
 /** The store user CloudStack made for this account, if the store has one. */
 export function userOfAccount(
@@ -46,14 +69,7 @@ export function userOfAccount(
   provider: string,
   account: { accountUuid: string; accountName: string },
 ): StorePrincipal | undefined {
-  // Indexed once per reading of the users: looked up for every row, a search through ten thousand
-  // users would cost a million rows ten billion comparisons.
-  let users = usersByName.get(principals);
-  if (!users) {
-    users = new Map();
-    for (const p of principals.principals) if (p.kind === 'user' && !users.has(p.name)) users.set(p.name, p);
-    usersByName.set(principals, users);
-  }
+  const { users } = indexPrincipals(principals);
   for (const name of storeUserNames(provider, account)) {
     const user = users.get(name);
     if (user) return user;
@@ -81,8 +97,12 @@ export interface AccountIndex {
   byName: ReadonlyMap<string, OneOrMore>;
 }
 
-/** The accounts by uuid (lower case) and by name, indexed once per store. */
+const accountIndexes = new WeakMap<readonly AccountRecord[], AccountIndex>();
+
+/** The accounts by uuid (lower case) and by name: indexed once, however many shards and rules ask. */
 export function indexAccounts(accounts: readonly AccountRecord[]): AccountIndex {
+  const known = accountIndexes.get(accounts);
+  if (known) return known;
   // Ten thousand accounts: no list of one for each, and no lower-case copy of a uuid already lower case.
   const byUuid = new Map<string, OneOrMore>();
   const byName = new Map<string, OneOrMore>();
@@ -95,7 +115,9 @@ export function indexAccounts(accounts: readonly AccountRecord[]): AccountIndex 
     add(byUuid, lower === a.uuid ? a.uuid : lower, a);
     add(byName, a.name, a);
   }
-  return { byUuid, byName };
+  const index = { byUuid, byName };
+  accountIndexes.set(accounts, index);
+  return index;
 }
 
 /**
