@@ -65,7 +65,16 @@ const steps: [Bench, () => Promise<Figure[]>][] = [
   ['feeds', () => feedLatency(server, quick ? 4 : 52, quick ? 1_000 : 100_000, print)],
   ['healing', () => healing(server, quick ? 3 : 20, quick ? 3 : 10, print)],
   ['keys', () => keysCost(server, quick ? 20 : 300, quick ? 1 : 3, print)],
-  ['million', () => millionBuckets(server, quick ? [2_000, 20_000] : [100_000, 1_000_000], print)],
+  [
+    'million',
+    () =>
+      millionBuckets(
+        server,
+        quick ? [2_000, 20_000] : [100_000, 1_000_000],
+        quick ? [1, 1, 1] : [5, 3, 2],
+        print,
+      ),
+  ],
   [
     'watch-memory',
     () =>

@@ -67,11 +67,11 @@ function auditInProcess(db: DbUrl, out: string, config: Record<string, unknown> 
   });
 }
 
-async function auditOnce(db: DbUrl): Promise<Timed> {
+async function auditOnce(db: DbUrl, config: Record<string, unknown> = {}): Promise<Timed> {
   const out = await mkdtemp(join(tmpdir(), 'csdrift-bench-audit-'));
   try {
     const started = performance.now();
-    const { report } = await auditInProcess(db, out);
+    const { report } = await auditInProcess(db, out, config);
     const ms = performance.now() - started;
     const counts: Record<string, number> = {};
     for (const f of report.findings) counts[f.rule] = (counts[f.rule] ?? 0) + 1;
@@ -90,7 +90,7 @@ async function auditOnce(db: DbUrl): Promise<Timed> {
   }
 }
 
-class ScaleCephCloud {
+export class ScaleCephCloud {
   private keys = new Map<string, Keys>();
   private made = 0;
   constructor(
@@ -343,9 +343,12 @@ async function overANetwork(
 ): Promise<Figure[]> {
   const proxy = await new FaultProxy(ceph.endpoint).start();
   proxy.plan = () => ({ kind: 'slow', ms: NETWORK_MS });
-  await database.conn.query('UPDATE object_store SET url = ? WHERE id = ?', [proxy.endpoint, storeId]);
   try {
-    const audit = await auditOnce(database.db);
+    // The store reached through the proxy as an operator would point the audit at it: by config.
+    // Moving object_store.url instead would make every row's bucket_url stale (bucket-url-stale).
+    const audit = await auditOnce(database.db, {
+      stores: { [String(storeId)]: { endpoint: proxy.endpoint } },
+    });
     const naive = await naiveScan(proxy.endpoint, ceph.systemAdmin, names);
     const speedup = round(naive.ms / audit.ms, 1);
     const label = n.toLocaleString('en');
@@ -371,7 +374,6 @@ async function overANetwork(
       },
     ];
   } finally {
-    await database.conn.query('UPDATE object_store SET url = ? WHERE id = ?', [ceph.endpoint, storeId]);
     await proxy.stop();
   }
 }

@@ -35,6 +35,8 @@ export class Partitions<T> {
   readonly count: number;
   private held: T[] = [];
   private readonly pending: string[][] = [];
+  /** With `names`: each waiting item's name, as a JSON string, for its partition's names file. */
+  private readonly pendingNames: string[][] = [];
   private readonly pendingBytes: number[] = [];
   private pendingTotal = 0;
   private folder?: string;
@@ -50,6 +52,12 @@ export class Partitions<T> {
     private readonly nameOf: (item: T) => string,
     /** Only these partitions are kept (one shard of a store judged in its own invocation); the rest are let go. */
     private readonly keep?: (partition: number) => boolean,
+    /**
+     * Also keep each partition's names in a file of their own (readNames): a store's listing is
+     * checked against its rows by name before any partition is judged, and its entries are ten to
+     * twenty times the size of their names.
+     */
+    private readonly names = false,
   ) {
     this.count = Math.max(1, count);
     this.sizes = Array.from({ length: this.count }, () => 0);
@@ -73,7 +81,12 @@ export class Partitions<T> {
     // Without its line break: a line joined with "\n" when it is written is one string, not two.
     const line = JSON.stringify(item);
     (this.pending[p] as string[]).push(line);
-    const cost = line.length + LINE_OVERHEAD;
+    let cost = line.length + LINE_OVERHEAD;
+    if (this.names) {
+      const name = JSON.stringify(this.nameOf(item)); // a name in CloudStack's rows may hold a line break
+      (this.pendingNames[p] as string[]).push(name);
+      cost += name.length + LINE_OVERHEAD;
+    }
     const waiting = (this.pendingBytes[p] ?? 0) + cost;
     this.pendingBytes[p] = waiting;
     this.pendingTotal += cost;
@@ -94,12 +107,25 @@ export class Partitions<T> {
     return items;
   }
 
+  /** The names of partition p's items (`names` partitions: from their own file, not the items'). */
+  readNames(p: number): string[] {
+    if (!this.folder || !this.names) return this.read(p).map(this.nameOf);
+    this.flush(p);
+    if (!this.sizes[p]) return [];
+    const text = readFileSync(this.file(p, 'names'), 'utf8');
+    const names: string[] = [];
+    let from = 0;
+    for (let at = text.indexOf('\n'); at >= 0; from = at + 1, at = text.indexOf('\n', from))
+      names.push(JSON.parse(text.slice(from, at)) as string);
+    return names;
+  }
+
   /**
    * The same items in `count` partitions (a listing far larger than the rows it was sized for): read
    * back a few lines at a time, never a partition at once. This one is closed.
    */
   moveTo(count: number): Partitions<T> {
-    const moved = new Partitions<T>(count, this.what, this.nameOf);
+    const moved = new Partitions<T>(count, this.what, this.nameOf, undefined, this.names);
     for (let p = 0; p < this.count; p++) {
       if (!this.folder) {
         for (const item of this.held) moved.add(item);
@@ -122,6 +148,7 @@ export class Partitions<T> {
     this.folder = mkdtempSync(join(tmpdir(), `csdrift-${this.what}-`));
     for (let p = 0; p < this.count; p++) {
       this.pending.push([]);
+      this.pendingNames.push([]);
       this.pendingBytes.push(0);
     }
     const held = this.held;
@@ -133,8 +160,8 @@ export class Partitions<T> {
     }
   }
 
-  private file(p: number): string {
-    return join(this.folder as string, `${p}.jsonl`);
+  private file(p: number, of: 'items' | 'names' = 'items'): string {
+    return join(this.folder as string, of === 'items' ? `${p}.jsonl` : `${p}.names.jsonl`);
   }
 
   private flush(p: number): void {
@@ -142,6 +169,11 @@ export class Partitions<T> {
     if (!lines?.length) return;
     appendFileSync(this.file(p), `${lines.join('\n')}\n`);
     lines.length = 0;
+    const names = this.pendingNames[p];
+    if (names?.length) {
+      appendFileSync(this.file(p, 'names'), `${names.join('\n')}\n`);
+      names.length = 0;
+    }
     this.pendingTotal -= this.pendingBytes[p] ?? 0;
     this.pendingBytes[p] = 0;
   }

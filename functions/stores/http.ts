@@ -38,6 +38,7 @@ export class CountingHttpHandler extends NodeHttpHandler {
   requests = 0;
   /** Set for the handler of a store's listing, whose body its reader guards (admin-api.ts). */
   readonly listing: boolean;
+  private readonly fresh: boolean;
 
   /**
    * Every request fails once the store has been silent for the request timeout, before or after
@@ -62,10 +63,16 @@ export class CountingHttpHandler extends NodeHttpHandler {
       }),
     });
     this.listing = listing;
+    this.fresh = !options.keepAlive;
   }
 
   override handle(request: HttpRequest, options?: HttpHandlerOptions): Promise<{ response: HttpResponse }> {
     this.requests += 1;
+    // Without keep-alive, Node's agent still hands a finished socket to a request waiting for one
+    // (it has `maxSockets`): more requests than sockets (a partition's reads starting while the last
+    // one's finish) went out on reused connections, each 40 ms late on a stock RGW. `Connection:
+    // close` (not signed: SigV4 leaves it out) makes every socket end with its answer.
+    if (this.fresh) request.headers.connection = 'close';
     return super.handle(request, options);
   }
 }

@@ -221,7 +221,7 @@ export async function openStoreScan(request: ScanRequest): Promise<StoreScanSess
     open.close(); // ends every request in flight
     for (const stop of [...waiting]) stop();
   }, deadlineMs);
-  let listing = new Partitions<StoreBucket>(count, 'listing', (b) => b.name, request.keep);
+  let listing = new Partitions<StoreBucket>(count, 'listing', (b) => b.name, request.keep, true);
   const finish = () => {
     clearTimeout(timer);
     open.close();
@@ -485,7 +485,7 @@ async function list(
   try {
     for (let p = 0; p < listing.count; p++) {
       if (request.keep && !request.keep(p)) continue;
-      const onList = new Set(listing.read(p).map((b) => b.name));
+      const onList = new Set(listing.readNames(p));
       // A name the store has that no owner's listing showed: an owner the listing did not ask
       // (added), or one whose listing left it out (the listing is cut short).
       const leftOut = names ? [...new Set(names.read(p))].filter((n) => !onList.has(n) && usableName(n)) : [];

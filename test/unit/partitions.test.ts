@@ -45,6 +45,30 @@ describe('Partitions', () => {
     expect(spilled()).toEqual(before);
   });
 
+  it('keeps the names of `names` partitions in files of their own, line breaks and all, moved with the items', () => {
+    const before = spilled();
+    const odd = (i: number) => (i % 97 ? `b-${i}` : `team/archive\n${i}`); // a row's free-text name
+    const three = new Partitions<{ name: string; i: number }>(3, 'unitpart', (x) => x.name, undefined, true);
+    const all = items(3_000, odd);
+    for (const x of all) three.add(x);
+    const folder = join(tmpdir(), spilled().find((f) => !before.includes(f)) as string);
+    for (let p = 0; p < 3; p++) {
+      expect(three.readNames(p)).toEqual(three.read(p).map((x) => x.name));
+      expect(existsSync(join(folder, `${p}.names.jsonl`))).toBe(true);
+    }
+    const seven = three.moveTo(7);
+    const names = Array.from({ length: 7 }, (_, p) => seven.readNames(p)).flat();
+    expect(names.sort()).toEqual(all.map((x) => x.name).sort());
+    for (let p = 0; p < 7; p++) expect(seven.readNames(p)).toEqual(seven.read(p).map((x) => x.name));
+    seven.close();
+    // Held in memory (one partition), the names come from the items.
+    const one = new Partitions<{ name: string; i: number }>(1, 'unitpart', (x) => x.name, undefined, true);
+    for (const x of items(5)) one.add(x);
+    expect(one.readNames(0)).toEqual(['b-0', 'b-1', 'b-2', 'b-3', 'b-4']);
+    one.close();
+    expect(spilled()).toEqual(before);
+  });
+
   it('bounds the lines waiting to be written for all partitions together, not 64 KiB each', () => {
     // 200 partitions of short names (a million buckets): no one partition reaches 64 KiB, so only the
     // bound over all of them writes anything before the partitions are read.
