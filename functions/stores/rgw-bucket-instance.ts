@@ -21,14 +21,18 @@ const POLICY_ATTR = 'user.rgw.iam-policy';
 export const INSTANCE_ATTRIBUTES = ['versioning', 'objectLock', 'policy'] as const;
 type InstanceAttribute = (typeof INSTANCE_ATTRIBUTES)[number];
 
-/** `radosgw-admin metadata get bucket.instance:…` as the admin API answers it (RGWBucketInstanceMetadataObject). */
-const bucketInstance = z.looseObject({
-  data: z.looseObject({
-    bucket_info: z.looseObject({
-      bucket: z.looseObject({ name: z.string() }),
+/**
+ * `radosgw-admin metadata get bucket.instance:…` as the admin API answers it
+ * (RGWBucketInstanceMetadataObject). Other keys are allowed and left out of the result (a million of
+ * these answers are parsed in a night: copying their twenty-odd other keys is garbage to collect).
+ */
+const bucketInstance = z.object({
+  data: z.object({
+    bucket_info: z.object({
+      bucket: z.object({ name: z.string() }),
       flags: z.number().int().nonnegative(),
     }),
-    attrs: z.array(z.looseObject({ key: z.string(), val: z.string() })).optional(),
+    attrs: z.array(z.object({ key: z.string(), val: z.string() })).optional(),
   }),
 });
 type BucketInstance = z.infer<typeof bucketInstance>;
