@@ -22,7 +22,13 @@ export interface BareStore {
 
 class CountedHandler extends NodeHttpHandler {
   sent = 0;
-  fresh = true;
+  constructor(
+    agent: Agent,
+    /** No keep-alive: every request says `Connection: close`. */
+    private readonly fresh: boolean,
+  ) {
+    super({ httpAgent: agent });
+  }
   override handle(...args: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
     this.sent += 1;
     // As the audit's handler (functions/stores/http.ts): no socket handed on to a waiting request.
@@ -33,8 +39,7 @@ class CountedHandler extends NodeHttpHandler {
 
 export function bareStore(endpoint: string, keys: Keys, maxSockets: number, keepAlive = false): BareStore {
   const agent = new Agent({ keepAlive, maxSockets });
-  const handler = new CountedHandler({ httpAgent: agent });
-  handler.fresh = !keepAlive;
+  const handler = new CountedHandler(agent, !keepAlive);
   const credentials = { accessKeyId: keys.accessKey, secretAccessKey: keys.secretKey };
   const s3 = new S3Client({
     endpoint,

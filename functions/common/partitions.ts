@@ -98,26 +98,14 @@ export class Partitions<T> {
   read(p: number): T[] {
     if (!this.folder) return this.held;
     this.flush(p);
-    if (!this.sizes[p]) return [];
-    const text = readFileSync(this.file(p), 'utf8');
-    const items: T[] = [];
-    let from = 0;
-    for (let at = text.indexOf('\n'); at >= 0; from = at + 1, at = text.indexOf('\n', from))
-      items.push(JSON.parse(text.slice(from, at)) as T);
-    return items;
+    return this.sizes[p] ? parsedLines<T>(this.file(p)) : [];
   }
 
   /** The names of partition p's items (`names` partitions: from their own file, not the items'). */
   readNames(p: number): string[] {
     if (!this.folder || !this.names) return this.read(p).map(this.nameOf);
     this.flush(p);
-    if (!this.sizes[p]) return [];
-    const text = readFileSync(this.file(p, 'names'), 'utf8');
-    const names: string[] = [];
-    let from = 0;
-    for (let at = text.indexOf('\n'); at >= 0; from = at + 1, at = text.indexOf('\n', from))
-      names.push(JSON.parse(text.slice(from, at)) as string);
-    return names;
+    return this.sizes[p] ? parsedLines<string>(this.file(p, 'names')) : [];
   }
 
   /**
@@ -177,6 +165,16 @@ export class Partitions<T> {
     this.pendingTotal -= this.pendingBytes[p] ?? 0;
     this.pendingBytes[p] = 0;
   }
+}
+
+/** Every line of a partition's file, each a JSON value, read whole (one partition fits in memory). */
+function parsedLines<T>(path: string): T[] {
+  const text = readFileSync(path, 'utf8');
+  const values: T[] = [];
+  let from = 0;
+  for (let at = text.indexOf('\n'); at >= 0; from = at + 1, at = text.indexOf('\n', from))
+    values.push(JSON.parse(text.slice(from, at)) as T);
+  return values;
 }
 
 /** Each line of a file, read 1 MiB at a time. */
