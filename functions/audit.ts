@@ -115,8 +115,12 @@ export interface PreparedAudit {
   rows: Map<number, Partitions<DbBucket>>;
   /** Bucket rows read in all. */
   rowCount: number;
-  /** Each store's active rows' owners (by store id, then account uuid), gathered as the rows streamed in. */
-  owners: Map<number, Map<string, NonNullable<DbBucket['owner']>>>;
+  /**
+   * Each store's active rows' owners, gathered as the rows streamed in: by store id, then account uuid
+   * to account name (what their store users are named by), not the owner records: ten thousand of
+   * those would outlive the rows that carried them.
+   */
+  owners: Map<number, Map<string, string>>;
   /** `rows: 'count'`: each store's rows counted (by store id), none read. */
   counted: ReadonlyMap<number, number>;
   /** The partitions' files, removed. */
@@ -191,7 +195,7 @@ export async function prepareAudit(
     for (const partitions of rows.values()) partitions.close();
   };
   let rowCount = 0;
-  const owners = new Map<number, Map<string, NonNullable<DbBucket['owner']>>>();
+  const owners = new Map<number, Map<string, string>>();
   const counted = new Map<number, number>();
   const { shards } = request.config.scan;
   // Only the stores in scope, and only their bucket rows: a one-store scan reads one store's rows.
@@ -225,7 +229,7 @@ export async function prepareAudit(
                   if (row.removed !== null || !row.owner) return;
                   let mine = owners.get(row.storeId);
                   if (!mine) owners.set(row.storeId, (mine = new Map()));
-                  mine.set(row.owner.accountUuid, row.owner);
+                  mine.set(row.owner.accountUuid, row.owner.accountName);
                 };
               },
             }
@@ -335,7 +339,7 @@ export async function judgeStoreShard(
   };
   // The active rows' owners: a few thousand accounts, whatever the number of rows. Their store users
   // are expected; their keys are read if the admin is refused a bucket.
-  const owners = prepared.owners.get(store.id) ?? new Map<string, NonNullable<DbBucket['owner']>>();
+  const owners = prepared.owners.get(store.id) ?? new Map<string, string>();
   const options = { ...request.config.scan, retryBaseDelayMs: request.retryBaseDelayMs ?? 200 };
   const opening = openStoreScan({
     store,
@@ -355,7 +359,8 @@ export async function judgeStoreShard(
       expectedBuckets: rows.size,
       expectedUsers: {
         *[Symbol.iterator]() {
-          for (const owner of owners.values()) yield storeUserNames(store.provider, owner);
+          for (const [accountUuid, accountName] of owners)
+            yield storeUserNames(store.provider, { accountUuid, accountName });
         },
       },
     },

@@ -104,7 +104,14 @@ export async function streamBucketRows(
   timeout: number,
   filter: BucketRowFilter,
   onRow: (row: DbBucket) => void,
-  { billing = false }: { billing?: boolean } = {},
+  {
+    billing = false,
+    shared = new SharedValues(),
+  }: {
+    billing?: boolean;
+    /** Kept by the caller to share the owners' texts with a read of its own (inventory.ts accounts). */
+    shared?: SharedValues;
+  } = {},
 ): Promise<void> {
   const { where, values } = whereOf(filter, 'b.');
   // Streamed: each row becomes a DbBucket as it arrives, so 100,000 raw rows are never held at once.
@@ -124,7 +131,6 @@ export async function streamBucketRows(
   const lost = (err: Error) => rows.destroy(err);
   connection.once('error', lost);
   try {
-    const shared = new SharedValues();
     for await (const row of rows as AsyncIterable<unknown[]>) {
       const bucket = toDbBucket(row, shared);
       if (billing) {
@@ -142,9 +148,14 @@ export async function streamBucketRows(
  * One copy of what many rows repeat: an account's owner record, and short texts like a state. At
  * 100,000 buckets over a few thousand accounts this halves the inventory's memory.
  */
-class SharedValues {
+export class SharedValues {
   private readonly owners = new Map<string, Owner>();
   private readonly texts = new Map<string, string>();
+
+  /** The owner record made for this account id, if a row named it. */
+  ownerOf(accountId: unknown): Owner | undefined {
+    return this.owners.get(String(accountId));
+  }
 
   owner(accountId: unknown, make: () => Owner): Owner {
     const key = String(accountId);

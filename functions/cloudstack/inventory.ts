@@ -22,6 +22,7 @@ import {
   numberOrNull,
   readBucketRows,
   storeIdOf,
+  SharedValues,
   streamBucketRows,
   whereOf,
 } from './bucket-rows.js';
@@ -84,9 +85,10 @@ export async function loadCloudStackInventory(
       strays.count += 1;
       if (strays.bucketIds.length < STRAY_IDS) strays.bucketIds.push(row.id);
     };
-    const billingUnreadable = await streamRowsBilled(conn, timeout, filter, take);
+    const shared = new SharedValues();
+    const billingUnreadable = await streamRowsBilled(conn, timeout, filter, take, shared);
     // Whose store users are whose: every account, for the key rules of a full run.
-    const accounts = options.buckets?.length ? undefined : await readAccounts(conn, timeout);
+    const accounts = options.buckets?.length ? undefined : await readAccounts(conn, timeout, shared);
     await conn.query('COMMIT');
     return {
       schema,
@@ -105,18 +107,31 @@ export async function loadCloudStackInventory(
   }
 }
 
-/** Every account by uuid and name, removed ones included (`removed` set, or state `removed`). */
-async function readAccounts(conn: Connection, timeout: number): Promise<AccountRecord[]> {
+/**
+ * Every account by uuid and name, removed ones included (`removed` set, or state `removed`). An
+ * account that owns rows shares its owner record's uuid and name: ten thousand accounts are held
+ * for the whole audit, and a second copy of each uuid would be a megabyte more.
+ */
+async function readAccounts(
+  conn: Connection,
+  timeout: number,
+  shared: SharedValues,
+): Promise<AccountRecord[]> {
   const [rows] = await conn.query<RowDataPacket[]>({
-    sql: `SELECT uuid, account_name AS name, (removed IS NOT NULL OR LOWER(state) = 'removed') AS removed
+    sql: `SELECT id, uuid, account_name AS name, (removed IS NOT NULL OR LOWER(state) = 'removed') AS removed
             FROM account WHERE uuid IS NOT NULL`,
     timeout,
   });
-  return rows.map((r) => ({
-    uuid: String(r.uuid),
-    name: r.name === null ? '' : String(r.name),
-    removed: Boolean(Number(r.removed)),
-  }));
+  return rows.map((r) => {
+    const owner = shared.ownerOf(r.id);
+    const uuid = String(r.uuid);
+    const name = r.name === null ? '' : String(r.name);
+    return {
+      uuid: owner?.accountUuid === uuid ? owner.accountUuid : uuid,
+      name: owner?.accountName === name ? owner.accountName : name,
+      removed: Boolean(Number(r.removed)),
+    };
+  });
 }
 
 /**
@@ -129,15 +144,16 @@ async function streamRowsBilled(
   timeout: number,
   filter: BucketRowFilter,
   onRow: (row: DbBucket) => void,
+  shared: SharedValues,
 ): Promise<string | undefined> {
   try {
-    await streamBucketRows(conn, timeout, filter, onRow, { billing: true });
+    await streamBucketRows(conn, timeout, filter, onRow, { billing: true, shared });
     return undefined;
   } catch (err) {
     // The server refuses the statement before its first row: nothing was handed on yet.
     const code = (err as { code?: string }).code;
     if (code !== 'ER_TABLEACCESS_DENIED_ERROR' && code !== 'ER_NO_SUCH_TABLE') throw err;
-    await streamBucketRows(conn, timeout, filter, onRow);
+    await streamBucketRows(conn, timeout, filter, onRow, { shared });
     return code === 'ER_NO_SUCH_TABLE'
       ? 'this CloudStack database has no bucket_statistics table'
       : 'the database user may not read bucket_statistics (GRANT SELECT ON cloud.bucket_statistics)';

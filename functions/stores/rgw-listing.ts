@@ -65,15 +65,19 @@ export async function eachMetadataKey(
   }
 }
 
-/** Every key of a metadata section, as one list (the users: thousands, not millions). */
+/**
+ * Every key of a metadata section, as one set in listing order (the users: thousands, not millions).
+ * A set, not a list: the listing and the reading of users ask it whether it has a user, and ten
+ * thousand uids are held once, not as a list and a set beside it.
+ */
 export async function metadataKeys(
   admin: AdminApiClient,
   section: 'user' | 'bucket',
   maxKeys: number,
   pageSize = METADATA_PAGE,
-): Promise<string[]> {
-  const keys: string[] = [];
-  await eachMetadataKey(admin, section, maxKeys, (key) => keys.push(key), pageSize);
+): Promise<ReadonlySet<string>> {
+  const keys = new Set<string>();
+  await eachMetadataKey(admin, section, maxKeys, (key) => keys.add(key), pageSize);
   return keys;
 }
 
@@ -86,7 +90,7 @@ interface NamedEntry {
 
 export interface OwnerListing<T extends NamedEntry> {
   /** The store's users, as listed: shared with the reading of users and keys (rgw-principals.ts). */
-  uids: () => Promise<string[]>;
+  uids: () => Promise<ReadonlySet<string>>;
   /** Each user's buckets as `pick` reduces their stats entries, each handed on as its user's listing arrives. */
   buckets: (pick: (raw: unknown) => T, onEntry: (entry: T) => void) => Promise<void>;
   /** Every bucket name the store has (no stats), each handed on: what the listing must not have left out. */
@@ -101,16 +105,16 @@ export function rgwOwnerListing<T extends NamedEntry>(
   options: TransportOptions,
 ): OwnerListing<T> {
   const max = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
-  let users: Promise<string[]> | undefined;
+  let users: Promise<ReadonlySet<string>> | undefined;
   // Read once per scan, whoever asks first; a failure fails every reader alike.
   const uids = () => (users ??= metadataKeys(admin, 'user', max));
-  let asked = new Set<string>();
+  let asked: ReadonlySet<string> = new Set<string>();
   let oneShot = false;
   return {
     uids,
     listsOwner: (owner) => asked.has(owner),
     async buckets(pick, onEntry) {
-      let owners: string[];
+      let owners: ReadonlySet<string>;
       try {
         owners = await uids();
       } catch (err) {
@@ -119,7 +123,7 @@ export function rgwOwnerListing<T extends NamedEntry>(
         await listing.eachOfList('bucket', { stats: 'true', format: 'json' }, pick, onEntry, max);
         return;
       }
-      asked = new Set(owners);
+      asked = owners;
       let total = 0;
       const counted = (raw: unknown): T => {
         total += 1;

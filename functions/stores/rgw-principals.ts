@@ -28,17 +28,16 @@ function isSet(value: z.infer<typeof flag>): boolean {
 
 export async function readRgwPrincipals(
   admin: AdminApiClient,
-  listUids: () => Promise<string[]>,
+  listUids: () => Promise<ReadonlySet<string>>,
   store: StoreTarget,
   options: TransportOptions,
   expectedUsers: Iterable<string[]> = [],
 ): Promise<Observed<StorePrincipals>> {
   try {
     const uids = await listUids();
-    const listed = new Set(uids);
     const concurrency = { concurrency: options.concurrency };
     await pMap(
-      unlisted(expectedUsers, (uid) => listed.has(uid)),
+      unlisted(expectedUsers, (uid) => uids.has(uid)),
       (uid) =>
         confirmAbsent(
           () => admin.get('user', { uid, format: 'json' }, rgwUserInfo),

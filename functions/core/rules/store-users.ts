@@ -94,10 +94,17 @@ type OneOrMore = AccountRecord | AccountRecord[];
 
 export interface AccountIndex {
   byUuid: ReadonlyMap<string, OneOrMore>;
-  byName: ReadonlyMap<string, OneOrMore>;
+  /** Built on the first look-up by name: only MinIO's older users (`acs-<name>`) are named so. */
+  byName: () => ReadonlyMap<string, OneOrMore>;
 }
 
 const accountIndexes = new WeakMap<readonly AccountRecord[], AccountIndex>();
+
+/** One account, or all those of one key (a name reused after a removal), added to a map of them. */
+function addTo(map: Map<string, OneOrMore>, key: string, a: AccountRecord): void {
+  const had = map.get(key);
+  map.set(key, had === undefined ? a : Array.isArray(had) ? [...had, a] : [had, a]);
+}
 
 /** The accounts by uuid (lower case) and by name: indexed once, however many shards and rules ask. */
 export function indexAccounts(accounts: readonly AccountRecord[]): AccountIndex {
@@ -105,17 +112,22 @@ export function indexAccounts(accounts: readonly AccountRecord[]): AccountIndex 
   if (known) return known;
   // Ten thousand accounts: no list of one for each, and no lower-case copy of a uuid already lower case.
   const byUuid = new Map<string, OneOrMore>();
-  const byName = new Map<string, OneOrMore>();
-  const add = (map: Map<string, OneOrMore>, key: string, a: AccountRecord) => {
-    const had = map.get(key);
-    map.set(key, had === undefined ? a : Array.isArray(had) ? [...had, a] : [had, a]);
-  };
   for (const a of accounts) {
     const lower = a.uuid.toLowerCase();
-    add(byUuid, lower === a.uuid ? a.uuid : lower, a);
-    add(byName, a.name, a);
+    addTo(byUuid, lower === a.uuid ? a.uuid : lower, a);
   }
-  const index = { byUuid, byName };
+  // A Ceph store's users are all named by uuid: its ten thousand names are never indexed.
+  let byName: Map<string, OneOrMore> | undefined;
+  const index: AccountIndex = {
+    byUuid,
+    byName: () => {
+      if (!byName) {
+        byName = new Map();
+        for (const a of accounts) addTo(byName, a.name, a);
+      }
+      return byName;
+    },
+  };
   accountIndexes.set(accounts, index);
   return index;
 }
@@ -134,7 +146,7 @@ export function ownershipOf(name: string, provider: string, index: AccountIndex)
     key = name;
   }
   const byUuid = UUID.test(key);
-  const found = byUuid ? index.byUuid.get(key.toLowerCase()) : index.byName.get(key);
+  const found = byUuid ? index.byUuid.get(key.toLowerCase()) : index.byName().get(key);
   const named = found === undefined ? [] : Array.isArray(found) ? found : [found];
   const live = named.find((a) => !a.removed);
   if (live) return { kind: 'live', account: live };
