@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpRequest } from '@smithy/protocol-http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CountingHttpHandler } from '../../functions/stores/http.js';
 
 let sockets = 0;
@@ -60,17 +60,18 @@ async function sendAtOnce(keepAlive: boolean, count: number): Promise<void> {
 }
 
 describe('the store HTTP handler', () => {
-  it('without keep-alive, opens a connection per request even when requests wait, two at a time', async () => {
+  beforeEach(() => {
     sockets = 0;
     mostAtOnce = 0;
+  });
+
+  it('without keep-alive, opens a connection per request even when requests wait, two at a time', async () => {
     await sendAtOnce(false, 20);
     expect(sockets).toBe(20);
     expect(mostAtOnce).toBeLessThanOrEqual(2);
   });
 
   it('with scan.keepAlive, reuses its connections', async () => {
-    sockets = 0;
-    mostAtOnce = 0;
     await sendAtOnce(true, 20);
     expect(sockets).toBe(2);
     expect(mostAtOnce).toBeLessThanOrEqual(2);
