@@ -13,7 +13,15 @@ import { firstIssue } from '../core/validation.js';
 import { ListingCutShortError, NotTheDocumentError, isRetryable } from './classify.js';
 import type { Readable } from 'node:stream';
 import type { Body } from './bounds.js';
-import { ERROR_BODY_BYTES, boundedText, capped, entryCounter, jsonNestingGuard, tooLarge } from './bounds.js';
+import {
+  ERROR_BODY_BYTES,
+  boundedText,
+  capped,
+  checkNesting,
+  entryCounter,
+  jsonNestingGuard,
+  tooLarge,
+} from './bounds.js';
 import { DEFAULT_MAX_BODY_MIB, DEFAULT_MAX_BUCKETS } from './http.js';
 import { decryptMadmin } from './madmin-crypto.js';
 import type { CountingHttpHandler, TransportOptions } from './http.js';
@@ -178,7 +186,7 @@ export class AdminApiClient {
     // Decrypted once the answer is in: the request's timeout is the store's, not the key derivation's
     // (Argon2id over 64 MiB, about half a second of our own CPU).
     const plain = await decryptMadmin(this.secretKey, sealed);
-    jsonNestingGuard(what)(plain);
+    checkNesting(plain, what);
     return parseDocument(plain.toString('utf8'), what, schema);
   }
 
@@ -255,24 +263,30 @@ export class AdminApiClient {
 }
 
 /**
- * A whole body, failing as soon as it passes `maxBytes` or nests deeper than any real document
- * (bounds.ts). A response stream is read by its events: no async iterator per answer.
+ * A whole body, failing as soon as it passes `maxBytes`, and then once it nests deeper than any real
+ * document (bounds.ts): checked whole before it is parsed, not chunk by chunk (the size bounds what
+ * is held; only a parser cares how deep it nests). A response stream is read by its events: no async
+ * iterator per answer.
  */
-function wholeBody(body: Body, maxBytes: number, what: string): Promise<Buffer> {
-  const nesting = jsonNestingGuard(what);
+async function wholeBody(body: Body, maxBytes: number, what: string): Promise<Buffer> {
   const stream = body as Body & Partial<Readable>;
-  if (typeof stream.on !== 'function') return iterated(body, maxBytes, what, nesting);
+  const whole =
+    typeof stream.on === 'function'
+      ? await streamed(stream, maxBytes, what)
+      : await iterated(body, maxBytes, what);
+  checkNesting(whole, what);
+  return whole;
+}
+
+function streamed(stream: Body & Partial<Readable>, maxBytes: number, what: string): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     stream.on?.('data', (chunk: Buffer) => {
       size += chunk.length;
-      try {
-        if (size > maxBytes) throw tooLarge(what, maxBytes);
-        nesting(chunk);
-      } catch (err) {
+      if (size > maxBytes) {
         stream.destroy?.();
-        return reject(err);
+        return reject(tooLarge(what, maxBytes));
       }
       chunks.push(chunk);
     });
@@ -295,17 +309,9 @@ function wholeBody(body: Body, maxBytes: number, what: string): Promise<Buffer> 
 }
 
 /** The same for a body that is no stream (a guarded listing's). */
-async function iterated(
-  body: Body,
-  maxBytes: number,
-  what: string,
-  nesting: (chunk: Buffer) => void,
-): Promise<Buffer> {
+async function iterated(body: Body, maxBytes: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of capped(body, maxBytes, what)) {
-    nesting(chunk);
-    chunks.push(chunk);
-  }
+  for await (const chunk of capped(body, maxBytes, what)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
@@ -313,7 +319,7 @@ async function iterated(
 function parseDocument<S extends z.ZodType>(text: string, what: string, schema: S): z.infer<S> {
   let parsed: unknown;
   try {
-    // Its nesting was checked as it arrived (wholeBody) or once decrypted (getEncrypted).
+    // Its nesting was checked before (wholeBody, getEncrypted): the parser never sees a bracket bomb.
     parsed = JSON.parse(text);
   } catch {
     throw new NotTheDocumentError(`${what} answered with something that is not JSON`);

@@ -86,3 +86,18 @@ export function jsonNestingGuard(what: string): (chunk: Buffer) => void {
     }
   };
 }
+
+/**
+ * The same check for a whole document, before it is parsed. A text of no more than MAX_NESTING
+ * brackets cannot nest deeper, and almost none has more: counted natively first, the byte-by-byte
+ * watch runs only past that (1 µs against 8 for a 1.6 KB bucket instance document, a million of them
+ * a night at a million buckets).
+ */
+export function checkNesting(text: Buffer, what: string): void {
+  let openers = 0;
+  for (const opener of [0x7b, 0x5b])
+    // { and [
+    for (let at = text.indexOf(opener); at >= 0 && openers <= MAX_NESTING; at = text.indexOf(opener, at + 1))
+      openers += 1;
+  if (openers > MAX_NESTING) jsonNestingGuard(what)(text);
+}

@@ -2,7 +2,7 @@
 // admin request per bucket (GET /admin/metadata/bucket.instance) replaces three S3 requests. It needs
 // the metadata=read cap: without it (401/403), and for a bucket whose instance the listing did not
 // name or that moved since (a reshard: 404), the S3 reads stand in.
-import pLimit from 'p-limit';
+import pMap from 'p-map';
 import * as z from 'zod';
 import type { BucketAttribute, BucketAttributes, Observed } from '../core/model.js';
 import { byName } from '../core/model.js';
@@ -56,25 +56,26 @@ export class RgwBucketInstanceReader {
     const out = byName<BucketAttributes>();
     if (!attributes.length) return out;
     const viaS3: InspectTarget[] = [];
-    const limit = pLimit(this.concurrency);
-    await Promise.all(
-      targets.map((target) =>
-        limit(async () => {
-          const key = instanceKey(target.name);
-          if (this.refused || !key) return void viaS3.push(target);
-          try {
-            const body = await this.admin.get('metadata/bucket.instance', { key }, bucketInstance);
-            out[target.name] = fromInstance(body, target.name, attributes);
-          } catch (err) {
-            storeFaultOrThrow(err);
-            const status = httpStatusOf(err);
-            if (status === 401 || status === 403) this.refused = true;
-            if (status === 401 || status === 403 || status === 404) return void viaS3.push(target);
-            const error = `${describeError(err)} reading the bucket instance metadata`;
-            out[target.name] = Object.fromEntries(attributes.map((a) => [a, { error }]));
-          }
-        }),
-      ),
+    // One read per target as the one before finishes (pMap), not a partition's five thousand queued
+    // at once: those waiting closures outlived two scavenges, were promoted and left to a full GC.
+    await pMap(
+      targets,
+      async (target) => {
+        const key = instanceKey(target.name);
+        if (this.refused || !key) return void viaS3.push(target);
+        try {
+          const body = await this.admin.get('metadata/bucket.instance', { key }, bucketInstance);
+          out[target.name] = fromInstance(body, target.name, attributes);
+        } catch (err) {
+          storeFaultOrThrow(err);
+          const status = httpStatusOf(err);
+          if (status === 401 || status === 403) this.refused = true;
+          if (status === 401 || status === 403 || status === 404) return void viaS3.push(target);
+          const error = `${describeError(err)} reading the bucket instance metadata`;
+          out[target.name] = Object.fromEntries(attributes.map((a) => [a, { error }]));
+        }
+      },
+      { concurrency: this.concurrency },
     );
     if (viaS3.length) Object.assign(out, await this.s3.read(viaS3, attributes));
     return out;

@@ -9,7 +9,7 @@ import {
   GetObjectLockConfigurationCommand,
 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import pLimit from 'p-limit';
+import pMap from 'p-map';
 import type { BucketAttribute, BucketAttributes, Observed } from '../core/model.js';
 import { byName } from '../core/model.js';
 import { PolicyUnreadableError, noPolicy, policyMeaning } from '../core/policy-meaning.js';
@@ -116,19 +116,21 @@ export class S3AttributeReader {
     const attributes = S3_ATTRIBUTES.filter((a) => wanted.includes(a));
     const out = byName<BucketAttributes>();
     if (!attributes.length) return out;
-    const limit = pLimit(this.concurrency);
-    await Promise.all(
-      targets.flatMap((target) =>
-        attributes.map((attribute) =>
-          limit(async () => {
-            const entry = (out[target.name] ??= {});
-            (entry as Record<string, Observed<unknown>>)[attribute] = await this.readWithFallback(
-              target,
-              attribute,
-            );
-          }),
-        ),
-      ),
+    // Each read as the one before finishes (pMap over the pairs as they are needed), not every
+    // bucket's and attribute's queued at once.
+    const reads = function* () {
+      for (const target of targets) for (const attribute of attributes) yield { target, attribute };
+    };
+    await pMap(
+      reads(),
+      async ({ target, attribute }) => {
+        const entry = (out[target.name] ??= {});
+        (entry as Record<string, Observed<unknown>>)[attribute] = await this.readWithFallback(
+          target,
+          attribute,
+        );
+      },
+      { concurrency: this.concurrency },
     );
     return out;
   }
