@@ -87,6 +87,9 @@ export function jsonNestingGuard(what: string): (chunk: Buffer) => void {
   };
 }
 
+/** `{` and `[`. */
+const OPENERS = [0x7b, 0x5b];
+
 /**
  * The same check for a whole document, before it is parsed. A text of no more than MAX_NESTING
  * brackets cannot nest deeper, and almost none has more: counted natively first, the byte-by-byte
@@ -95,8 +98,7 @@ export function jsonNestingGuard(what: string): (chunk: Buffer) => void {
  */
 export function checkNesting(text: Buffer, what: string): void {
   let openers = 0;
-  for (const opener of [0x7b, 0x5b])
-    // { and [
+  for (const opener of OPENERS)
     for (let at = text.indexOf(opener); at >= 0 && openers <= MAX_NESTING; at = text.indexOf(opener, at + 1))
       openers += 1;
   if (openers > MAX_NESTING) jsonNestingGuard(what)(text);
