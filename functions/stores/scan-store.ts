@@ -2,6 +2,7 @@
 // coverage status; none of them ever makes a bucket look absent. The listing goes into partitions by
 // name (common/partitions.ts), so a store of any size is read a partition at a time.
 import pLimit from 'p-limit';
+import { setImmediate } from 'node:timers/promises';
 import type {
   StoreBucket,
   AbsenceCheck,
@@ -40,6 +41,9 @@ import { byName } from '../core/model.js';
 import { CONTROL, MAX_BUCKET_NAME_BYTES } from '../core/bucket-name.js';
 import { adapterFor } from './registry.js';
 
+/** How far a listing may outgrow the partitions its rows were put in before it is split into more. */
+const OUTGROWN = 2;
+
 /** A DB bucket whose attributes the rules compare, as the caller knows it (the listing adds the rest). */
 export type InspectRequest = Omit<InspectTarget, 'listed'>;
 
@@ -63,8 +67,8 @@ export interface ScanRequest {
    */
   keep?: (partition: number) => boolean;
   /**
-   * About how many buckets a partition should hold (scan.shards auto): a listing that outgrows its
-   * partitions (a store of far more buckets than rows) is split into more.
+   * About how many buckets a partition should hold (scan.shards auto): a listing of more than twice
+   * what its partitions were sized for (a store of far more buckets than rows) is split into more.
    */
   partitionSize?: number;
   options: TransportOptions;
@@ -464,9 +468,11 @@ async function list(
       await connection.listBuckets(take);
       await connection.listNames?.((name) => names?.add(name));
     }
-    // A store of far more buckets than rows (its unmanaged ones): more partitions, each of the size asked.
+    // A store of far more buckets than rows (its unmanaged ones): more partitions, each of the size
+    // asked. Only past twice what the partitions were sized for: a listing one bucket larger than its
+    // rows (a stray or two) would otherwise have every listed bucket and every row written again.
     const size = request.partitionSize;
-    if (size && listing.size > listing.count * size) {
+    if (size && listing.size > OUTGROWN * listing.count * size) {
       const count = partitionsFor(Math.max(listing.size, names?.size ?? 0), size);
       listing = listing.moveTo(count);
       names = names?.moveTo(count);
@@ -482,9 +488,14 @@ async function list(
   }
   const limit = pLimit(options.concurrency);
   const absenceChecks: StoreScan['absenceChecks'] = byName();
+  // The users are read while the absences are confirmed: the loop below is mostly our own CPU (each
+  // partition's names and rows read back), during which the store would otherwise wait.
+  const reading = request.principals && !request.targeted ? connection.readPrincipals?.() : undefined;
+  reading?.catch(() => {}); // awaited below, unless the listing fails first
   try {
     for (let p = 0; p < listing.count; p++) {
       if (request.keep && !request.keep(p)) continue;
+      await setImmediate(); // the users' answers are handled between partitions
       const onList = new Set(listing.readNames(p));
       // A name the store has that no owner's listing showed: an owner the listing did not ask
       // (added), or one whose listing left it out (the listing is cut short).
@@ -536,8 +547,7 @@ async function list(
     names?.close();
   }
   const problem = firstProblem(absenceChecks);
-  const principals =
-    request.principals && !request.targeted ? await connection.readPrincipals?.() : undefined;
+  const principals = await reading;
   return {
     count: listing.size,
     ...(problem ? { problem } : {}),

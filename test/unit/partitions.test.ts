@@ -145,4 +145,23 @@ describe('a listing that outgrows its partitions', () => {
     ).toHaveLength(25);
     expect(existsSync(tmpdir())).toBe(true);
   });
+
+  it('is not split for a few buckets more than its partitions were sized for, only past twice', async () => {
+    const partitionsOf = async (listed: number) => {
+      const session = await openStoreScan({
+        store: aStore(),
+        expected: () => [],
+        partitions: 2,
+        partitionSize: 5,
+        options: OPTIONS,
+        adapter: adapter(items(listed).map(({ name }) => ({ name }))),
+        now: () => NOW,
+      });
+      session.close();
+      return session.partitions;
+    };
+    expect(await partitionsOf(12)).toBe(2); // two strays beyond the 10 the rows were sized for
+    expect(await partitionsOf(20)).toBe(2);
+    expect(await partitionsOf(21)).toBe(5);
+  });
 });

@@ -44,8 +44,15 @@ export interface Compared<K extends BucketAttribute> {
 
 /** The inspected buckets the store has, each with what was read of the attribute (if anything). */
 function pairs<K extends BucketAttribute>(view: StoreView, attribute: K, ctx: RuleContext): Compared<K>[] {
+  // Asked three times per attribute rule (the engine's coverage, the rule's own, its comparison):
+  // paired once per view, attribute and moment, not three times over five thousand buckets.
+  let ofView = pairsOf.get(view);
+  if (!ofView) pairsOf.set(view, (ofView = new Map()));
+  const known = ofView.get(attribute);
+  if (known && known.at === ctx.now.getTime() && known.graceMinutes === ctx.gracePeriodMinutes)
+    return known.pairs as Compared<K>[];
   const read = view.scan.attributes ?? {};
-  return inspectionTargets(view.dbBuckets, ctx)
+  const paired = inspectionTargets(view.dbBuckets, ctx)
     .filter((b) => view.storeBucketNames.has(b.name))
     .map((bucket) => ({
       bucket,
@@ -53,7 +60,14 @@ function pairs<K extends BucketAttribute>(view: StoreView, attribute: K, ctx: Ru
         error: 'not read this run',
       }) as NonNullable<BucketAttributes[K]>,
     }));
+  ofView.set(attribute, { at: ctx.now.getTime(), graceMinutes: ctx.gracePeriodMinutes, pairs: paired });
+  return paired;
 }
+
+const pairsOf = new WeakMap<
+  StoreView,
+  Map<BucketAttribute, { at: number; graceMinutes: number; pairs: readonly Compared<BucketAttribute>[] }>
+>();
 
 /** Whether the store's value of this attribute can be compared this run, and if not, why. */
 export function attributeCoverage(
