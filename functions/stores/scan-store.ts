@@ -491,7 +491,7 @@ async function list(
   // The users are read while the absences are confirmed: the loop below is mostly our own CPU (each
   // partition's names and rows read back), during which the store would otherwise wait.
   const reading = request.principals && !request.targeted ? connection.readPrincipals?.() : undefined;
-  reading?.catch(() => {}); // awaited below, unless the listing fails first
+  reading?.catch(() => {}); // awaited below, unless an absence check ends the listing first
   try {
     for (let p = 0; p < listing.count; p++) {
       if (request.keep && !request.keep(p)) continue;

@@ -20,22 +20,32 @@ export function inspectionTargets(dbBuckets: readonly DbBucket[], ctx: Grace): r
   // Asked by every attribute rule, twice (what to read, then what to compare): worked out once per
   // partition's rows and moment, not fourteen times over five thousand rows.
   const known = targetsOf.get(dbBuckets);
-  if (known && known.at === ctx.now.getTime() && known.graceMinutes === ctx.gracePeriodMinutes)
-    return known.targets;
+  if (known && sameMoment(known, ctx)) return known.targets;
   const active = dbBuckets.filter(isActive);
   const count = new Map<string, number>();
   for (const b of active) count.set(b.name, (count.get(b.name) ?? 0) + 1);
   const targets = Object.freeze(
     active.filter((b) => b.state === 'Created' && count.get(b.name) === 1 && isPastGrace(b.created, ctx)),
   );
-  targetsOf.set(dbBuckets, { at: ctx.now.getTime(), graceMinutes: ctx.gracePeriodMinutes, targets });
+  targetsOf.set(dbBuckets, { ...momentOf(ctx), targets });
   return targets;
 }
 
-const targetsOf = new WeakMap<
-  readonly DbBucket[],
-  { at: number; graceMinutes: number; targets: readonly DbBucket[] }
->();
+const targetsOf = new WeakMap<readonly DbBucket[], Moment & { targets: readonly DbBucket[] }>();
+
+/** The moment a worked-out answer holds for: the same rows judged later may be past their grace. */
+interface Moment {
+  at: number;
+  graceMinutes: number;
+}
+
+function momentOf(ctx: Grace): Moment {
+  return { at: ctx.now.getTime(), graceMinutes: ctx.gracePeriodMinutes };
+}
+
+function sameMoment(known: Moment, ctx: Grace): boolean {
+  return known.at === ctx.now.getTime() && known.graceMinutes === ctx.gracePeriodMinutes;
+}
 
 export interface Compared<K extends BucketAttribute> {
   bucket: DbBucket;
@@ -49,8 +59,7 @@ function pairs<K extends BucketAttribute>(view: StoreView, attribute: K, ctx: Ru
   let ofView = pairsOf.get(view);
   if (!ofView) pairsOf.set(view, (ofView = new Map()));
   const known = ofView.get(attribute);
-  if (known && known.at === ctx.now.getTime() && known.graceMinutes === ctx.gracePeriodMinutes)
-    return known.pairs as Compared<K>[];
+  if (known && sameMoment(known, ctx)) return known.pairs as Compared<K>[];
   const read = view.scan.attributes ?? {};
   const paired = inspectionTargets(view.dbBuckets, ctx)
     .filter((b) => view.storeBucketNames.has(b.name))
@@ -60,13 +69,13 @@ function pairs<K extends BucketAttribute>(view: StoreView, attribute: K, ctx: Ru
         error: 'not read this run',
       }) as NonNullable<BucketAttributes[K]>,
     }));
-  ofView.set(attribute, { at: ctx.now.getTime(), graceMinutes: ctx.gracePeriodMinutes, pairs: paired });
+  ofView.set(attribute, { ...momentOf(ctx), pairs: paired });
   return paired;
 }
 
 const pairsOf = new WeakMap<
   StoreView,
-  Map<BucketAttribute, { at: number; graceMinutes: number; pairs: readonly Compared<BucketAttribute>[] }>
+  Map<BucketAttribute, Moment & { pairs: readonly Compared<BucketAttribute>[] }>
 >();
 
 /** Whether the store's value of this attribute can be compared this run, and if not, why. */
